@@ -1,0 +1,114 @@
+#include "tests/support/redis_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace stopgate::test {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("free_port: bind failed");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+redis_server::redis_server(bool appendonly) : appendonly_(appendonly) {
+  socket_ = (dir_.path() / "redis.sock").string();
+  port_ = free_port();
+  start();
+}
+
+redis_server::~redis_server() { stop(); }
+
+std::string redis_server::tcp_url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+std::string redis_server::unix_url() const { return "unix://" + socket_; }
+
+void redis_server::start() {
+  if (pid_ > 0) return;
+  const std::string port = std::to_string(port_);
+  const std::string dir = dir_.path().string();
+  std::vector<std::string> args = {"redis-server", "--bind", "127.0.0.1", "--port", port,
+                                   "--unixsocket", socket_, "--unixsocketperm", "700",
+                                   "--dir", dir, "--save", "", "--appendonly",
+                                   appendonly_ ? "yes" : "no", "--daemonize", "no",
+                                   "--logfile", dir + "/redis.log"};
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp("redis-server", argv.data());
+    ::_exit(127);
+  }
+  // Ready when it answers PING on the unix socket.
+  for (int i = 0; i < 500; ++i) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("redis-server exited at start; see " + dir + "/redis.log");
+    }
+    if (cli("PING") == "PONG") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop();
+  throw std::runtime_error("redis-server did not answer PING within 5 s");
+}
+
+void redis_server::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGCONT);
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 500; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void redis_server::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+void redis_server::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
+std::string redis_server::cli(const std::string& args) const {
+  const std::string cmd = "redis-cli -s '" + socket_ + "' " + args + " 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {};
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+}  // namespace stopgate::test
