@@ -30,9 +30,13 @@ answer lookup(phone_number n) noexcept {
 
 }  // namespace
 
-nanp_region region_of(phone_number n) noexcept { return detail::regions[lookup(n).region]; }
+nanp_region region_of(phone_number n) noexcept {
+  return detail::regions[lookup(n).region];
+}
 
-zone_set zones_of(phone_number n) noexcept { return detail::zone_sets[lookup(n).zones]; }
+zone_set zones_of(phone_number n) noexcept {
+  return detail::zone_sets[lookup(n).zones];
+}
 
 std::string_view zone_name(zone_id id) noexcept {
   return id < detail::zone_name_count ? detail::zone_names[id] : std::string_view();
@@ -47,6 +51,8 @@ std::optional<zone_id> find_zone(std::string_view name) noexcept {
   return zone_id(it - begin);
 }
 
-std::size_t zone_count() noexcept { return detail::zone_name_count; }
+std::size_t zone_count() noexcept {
+  return detail::zone_name_count;
+}
 
 }  // namespace stopgate::dnc

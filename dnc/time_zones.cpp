@@ -13,8 +13,10 @@ class tz_category_impl final : public boost::system::error_category {
   const char* name() const noexcept override { return "stopgate.tz"; }
   std::string message(int ev) const override {
     switch (static_cast<tz_errc>(ev)) {
-      case tz_errc::tzdata_unavailable: return "the system time-zone database cannot be read";
-      case tz_errc::unknown_zone: return "a time zone of the NANP tables is not in the database";
+      case tz_errc::tzdata_unavailable:
+        return "the system time-zone database cannot be read";
+      case tz_errc::unknown_zone:
+        return "a time zone of the NANP tables is not in the database";
     }
     return "unknown time-zone error";
   }
@@ -28,10 +30,9 @@ const boost::system::error_category& tz_category() noexcept {
 }
 
 boost::system::result<zone_rules> zone_rules::load() noexcept {
-  const date::tzdb* db = nullptr;
   try {
     // date/tz reads the zone list here; a missing /usr/share/zoneinfo throws.
-    db = &date::get_tzdb();
+    (void)date::get_tzdb();
   } catch (const std::exception& e) {
     spdlog::error("time zones: {}", e.what());
     return make_error_code(tz_errc::tzdata_unavailable);
@@ -40,7 +41,7 @@ boost::system::result<zone_rules> zone_rules::load() noexcept {
   for (std::size_t id = 0; id < zone_count(); ++id) {
     const std::string_view name = zone_name(zone_id(id));
     try {
-      const date::time_zone* z = db->locate_zone(name);
+      const date::time_zone* z = date::locate_zone(name);
       // date parses each zone's file on first use; do it now so lookups never do I/O.
       (void)z->get_info(std::chrono::sys_seconds{});
       rules.zones_[id] = z;

@@ -8,8 +8,8 @@
 
 #include "dnc/nanp_tables.hpp"
 
-#include <boost/system/result.hpp>
 #include <date/tz.h>
+#include <boost/system/result.hpp>
 
 #include <array>
 #include <chrono>
