@@ -58,7 +58,12 @@ class zone_set {
   constexpr zone_set(std::array<zone_id, max_size> ids, std::uint8_t count) noexcept
       : ids_(ids), count_(count) {}
 
-  constexpr std::span<const zone_id> ids() const noexcept { return {ids_.data(), count_}; }
+  /// The ids, viewing this object: `for (zone_id id : zones_of(n))` iterates safely, while
+  /// `zones_of(n).ids()` would dangle and does not compile.
+  constexpr std::span<const zone_id> ids() const& noexcept { return {ids_.data(), count_}; }
+  std::span<const zone_id> ids() const&& = delete;
+  constexpr const zone_id* begin() const noexcept { return ids_.data(); }
+  constexpr const zone_id* end() const noexcept { return ids_.data() + count_; }
   constexpr std::size_t size() const noexcept { return count_; }
   constexpr bool empty() const noexcept { return count_ == 0; }
   constexpr bool contains(zone_id id) const noexcept {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace stopgate::dnc {
@@ -28,7 +29,7 @@ phone_number num(unsigned npa, unsigned nxx, unsigned line = 2671) {
 // Zone names of a number's candidate set, sorted (ids are sorted by name).
 std::vector<std::string> zones(phone_number n) {
   std::vector<std::string> out;
-  for (zone_id id : zones_of(n).ids()) out.emplace_back(zone_name(id));
+  for (zone_id id : zones_of(n)) out.emplace_back(zone_name(id));
   return out;
 }
 
@@ -217,7 +218,7 @@ TEST(NanpTables, ZonesMatchLongestPrefixOfTheSourceData) {
       }
       if (expected.empty()) continue;  // area codes without an entry: checked elsewhere
       std::string got;
-      for (zone_id id : zones_of(num(npa, nxx)).ids()) {
+      for (zone_id id : zones_of(num(npa, nxx))) {
         if (!got.empty()) got += '&';
         got += zone_name(id);
       }
@@ -227,6 +228,23 @@ TEST(NanpTables, ZonesMatchLongestPrefixOfTheSourceData) {
     }
   }
   EXPECT_GT(checked, 300'000u);
+}
+
+// A temporary zone_set's ids() would dangle; the overload is deleted.
+template <class T>
+concept ids_callable = requires(T&& t) {
+  std::forward<T>(t).ids();
+};
+static_assert(ids_callable<const zone_set&>);
+static_assert(!ids_callable<zone_set>);
+
+TEST(NanpTables, ZoneSetIteratesItsIds) {
+  const zone_set z = zones_of(num(208, 200));
+  ASSERT_EQ(z.size(), 2u);
+  std::vector<zone_id> seen(z.begin(), z.end());
+  EXPECT_EQ(seen, std::vector<zone_id>(z.ids().begin(), z.ids().end()));
+  EXPECT_TRUE(z.contains(*find_zone("America/Boise")));
+  EXPECT_FALSE(z.contains(*find_zone("America/Denver")));
 }
 
 TEST(NanpTables, ZoneNamesRoundTrip) {
