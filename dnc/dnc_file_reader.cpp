@@ -94,28 +94,20 @@ struct dnc_file_reader::impl {
     return std::string_view::npos;
   }
 
-  void keep_long_text(const char* p, std::size_t n) {
-    long_text.assign(p, std::min(n, read_stats::max_bad_text));
-  }
-
   boost::system::result<rec_status> next_record(std::string_view& rec, std::uint64_t& first) {
     for (;;) {
       const char* p = buf.get() + pos;
       const std::size_t avail = end - pos;
       std::size_t newlines = 0;
       const std::size_t j = find_end(p, avail, newlines);
-      if (j != std::string_view::npos) {
+      if (j != std::string_view::npos && j <= opt.max_line_bytes) {
         first = line_no + 1;
         line_no += newlines;
         pos += j + 1;
-        if (j > opt.max_line_bytes) {
-          keep_long_text(p, j);
-          return rec_status::overlong;
-        }
         rec = {p, j};
         return rec_status::record;
       }
-      if (avail > opt.max_line_bytes) return skip_long_line(p, avail, first);
+      if (avail > opt.max_line_bytes) return skip_long_line(p, first);
       if (eof) {
         if (avail == 0) return rec_status::end;
         first = line_no + 1;
@@ -128,23 +120,29 @@ struct dnc_file_reader::impl {
     }
   }
 
-  // A line longer than the buffer allows: remember its start, drop bytes up to its newline.
-  boost::system::result<rec_status> skip_long_line(const char* p, std::size_t avail,
-                                                   std::uint64_t& first) {
+  // A line longer than the limit: it ends at the first newline after the limit (csv: even
+  // inside quotes), wherever the chunks happened to end, so results never depend on the
+  // chunk size. Keeps its first bytes for the report and drops the rest.
+  boost::system::result<rec_status> skip_long_line(const char* p, std::uint64_t& first) {
+    const std::size_t cut = opt.max_line_bytes + 1;
     first = line_no + 1;
     // csv records may hold quoted newlines before the cut; they are lines of this record.
-    line_no += 1 + std::size_t(std::count(p, p + avail, '\n'));
-    keep_long_text(p, avail);
-    pos = end;
+    line_no += 1 + std::size_t(std::count(p, p + cut, '\n'));
+    long_text.assign(p, std::min(cut, read_stats::max_bad_text));
+    pos += cut;
     for (;;) {
-      if (eof) return rec_status::overlong;
-      if (auto ec = refill()) return ec;
       const char* q = buf.get() + pos;
-      if (const void* nl = std::memchr(q, '\n', end - pos)) {
-        pos = std::size_t(static_cast<const char*>(nl) - buf.get()) + 1;
+      const void* nl = std::memchr(q, '\n', end - pos);
+      const std::size_t n = nl ? std::size_t(static_cast<const char*>(nl) - q) : end - pos;
+      if (long_text.size() < read_stats::max_bad_text)
+        long_text.append(q, std::min(n, read_stats::max_bad_text - long_text.size()));
+      if (nl) {
+        pos += n + 1;
         return rec_status::overlong;
       }
       pos = end;
+      if (eof) return rec_status::overlong;
+      if (auto ec = refill()) return ec;
     }
   }
 
