@@ -407,6 +407,34 @@ TEST(DncFileCsv, PicksColumnByNameWithQuotingAndHeaderCase) {
   expect_consistent(r, 1);
 }
 
+TEST(DncFileCsv, ChunkBoundariesAndLongQuotedRecordsDoNotChangeTheResult) {
+  std::string data = "id,Phone,note\r\n";
+  for (int i = 0; i < 300; ++i) {
+    data += std::to_string(i) + ",\"+1 415 " + std::to_string(2000000 + i * 13) + "\",";
+    if (i % 17 == 0) data += "\"quoted\nnewline\"";
+    if (i % 29 == 0) data += "\"" + std::string(200, 'q') + "\n" + std::string(900, 'r') + "\"";
+    data += "\r\n";
+  }
+  const auto want = read_mem(data, fmt(file_format::csv));
+  ASSERT_FALSE(want.ec) << want.message;
+  EXPECT_GT(want.stats.numbers, 280u);
+  EXPECT_GT(want.stats.bad, 0u);  // the records over 1 KiB
+  for (std::size_t chunk : {1, 5, 64, 1000}) {
+    reader_options o = fmt(file_format::csv);
+    o.chunk_bytes = chunk;
+    auto got = read_mem(data, o, 7);
+    ASSERT_FALSE(got.ec) << got.message;
+    EXPECT_EQ(values(got), values(want)) << chunk;
+    EXPECT_EQ(got.stats.lines, want.stats.lines);
+    ASSERT_EQ(got.stats.first_bad.size(), want.stats.first_bad.size());
+    for (std::size_t k = 0; k < got.stats.first_bad.size(); ++k) {
+      EXPECT_EQ(got.stats.first_bad[k].line_no, want.stats.first_bad[k].line_no);
+      EXPECT_EQ(got.stats.first_bad[k].text, want.stats.first_bad[k].text);
+    }
+    expect_consistent(got, 1);
+  }
+}
+
 TEST(DncFileCsv, MissingColumnNamesItAndTheHeadersFound) {
   reader_options o = fmt(file_format::csv);
   auto r = read_mem("name,\"e-mail\",Tel\n+14155552671\n", o);
