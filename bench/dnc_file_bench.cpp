@@ -109,10 +109,18 @@ void run_file(benchmark::State& state, const std::string& name, const std::strin
   state.SetBytesProcessed(std::int64_t(state.iterations() * data.size()));
 }
 
-void BM_ftc_plain_memory(benchmark::State& s) { run_memory(s, ftc_text()); }
-void BM_ftc_gzip_memory(benchmark::State& s) { run_memory(s, ftc_gzip()); }
-void BM_ftc_plain_file(benchmark::State& s) { run_file(s, "plain", ftc_text()); }
-void BM_ftc_gzip_file(benchmark::State& s) { run_file(s, "gz", ftc_gzip()); }
+void BM_ftc_plain_memory(benchmark::State& s) {
+  run_memory(s, ftc_text());
+}
+void BM_ftc_gzip_memory(benchmark::State& s) {
+  run_memory(s, ftc_gzip());
+}
+void BM_ftc_plain_file(benchmark::State& s) {
+  run_file(s, "plain", ftc_text());
+}
+void BM_ftc_gzip_file(benchmark::State& s) {
+  run_file(s, "gz", ftc_gzip());
+}
 
 BENCHMARK(BM_ftc_plain_memory)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ftc_gzip_memory)->Unit(benchmark::kMillisecond);

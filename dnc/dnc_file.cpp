@@ -17,28 +17,26 @@ class file_category_impl final : public boost::system::error_category {
   const char* name() const noexcept override { return "stopgate.dnc_file"; }
   std::string message(int ev) const override {
     switch (static_cast<file_errc>(ev)) {
-      case file_errc::unknown_format: return "unknown file format (ftc, ftc-changes, csv, lines)";
-      case file_errc::bad_options: return "invalid reader options";
-      case file_errc::zip_archive: return "file is a zip archive; unzip it first";
-      case file_errc::gzip_corrupt: return "gzip data is corrupt";
-      case file_errc::gzip_truncated: return "gzip data is truncated";
-      case file_errc::csv_no_header: return "csv file has no header row";
-      case file_errc::csv_missing_column: return "csv header has no such column";
+      case file_errc::unknown_format:
+        return "unknown file format (ftc, ftc-changes, csv, lines)";
+      case file_errc::bad_options:
+        return "invalid reader options";
+      case file_errc::zip_archive:
+        return "file is a zip archive; unzip it first";
+      case file_errc::gzip_corrupt:
+        return "gzip data is corrupt";
+      case file_errc::gzip_truncated:
+        return "gzip data is truncated";
+      case file_errc::csv_no_header:
+        return "csv file has no header row";
+      case file_errc::csv_missing_column:
+        return "csv header has no such column";
     }
     return "unknown dnc file error";
   }
 };
 
 constexpr std::size_t max_column = 63;
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -57,10 +55,14 @@ boost::system::result<file_format> parse_file_format(std::string_view text) noex
 
 std::string_view to_string(file_format f) noexcept {
   switch (f) {
-    case file_format::ftc: return "ftc";
-    case file_format::ftc_changes: return "ftc-changes";
-    case file_format::csv: return "csv";
-    case file_format::lines: return "lines";
+    case file_format::ftc:
+      return "ftc";
+    case file_format::ftc_changes:
+      return "ftc-changes";
+    case file_format::csv:
+      return "csv";
+    case file_format::lines:
+      return "lines";
   }
   return "?";
 }
@@ -81,8 +83,8 @@ boost::system::error_code check_reader_options(const reader_options& o) noexcept
     for (int j = i + 1; j < 4; ++j)
       if (cols[i] >= 0 && cols[i] == cols[j]) return bad;
   // A flag must not mean both add and delete.
-  if (o.add_flag.empty() || o.delete_flag.empty() || iequals(o.add_flag, o.delete_flag) ||
-      iequals(o.add_flag, "delete") || iequals(o.delete_flag, "add"))
+  if (o.add_flag.empty() || o.delete_flag.empty() || detail::iequals(o.add_flag, o.delete_flag) ||
+      detail::iequals(o.add_flag, "delete") || detail::iequals(o.delete_flag, "add"))
     return bad;
   return {};
 }

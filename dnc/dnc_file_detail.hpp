@@ -83,6 +83,8 @@ struct line_result {
 
 /// Spaces and tabs around a field are not part of it.
 std::string_view trim(std::string_view s) noexcept;
+/// ASCII case-insensitive equality (flags, header names).
+bool iequals(std::string_view a, std::string_view b) noexcept;
 
 line_result parse_ftc_line(std::string_view line) noexcept;
 line_result parse_lines_line(std::string_view line) noexcept;

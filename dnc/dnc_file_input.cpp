@@ -149,8 +149,7 @@ boost::system::result<std::size_t> input::inflate_some(char* dst, std::size_t ca
       continue;  // no progress without more input; the loop refills or reports truncation
     } else if (rc != Z_OK) {
       return fail(file_errc::gzip_corrupt, err,
-                  path_ + ": gzip data is corrupt (" + (z_.msg ? z_.msg : "inflate failed") +
-                      ")");
+                  path_ + ": gzip data is corrupt (" + (z_.msg ? z_.msg : "inflate failed") + ")");
     }
   }
   return std::size_t(want - z_.avail_out);

@@ -48,19 +48,11 @@ inline line_result nanp_entry(std::uint64_t national10) noexcept {
 inline bool ftc_digits(std::string_view s, std::uint64_t& n) noexcept {
   if (s.size() == 10) return digits(s, n);
   std::uint64_t npa, local;
-  if (s.size() == 11 && s[3] == ',' && digits(s.substr(0, 3), npa) &&
-      digits(s.substr(4), local)) {
+  if (s.size() == 11 && s[3] == ',' && digits(s.substr(0, 3), npa) && digits(s.substr(4), local)) {
     n = npa * 10'000'000ULL + local;
     return true;
   }
   return false;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
 }
 
 // Change-list fields may be quoted; the quotes are not part of the value.
@@ -71,6 +63,13 @@ std::string_view unquote(std::string_view s) noexcept {
 }
 
 }  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
 
 std::string_view trim(std::string_view s) noexcept {
   std::size_t b = 0, e = s.size();

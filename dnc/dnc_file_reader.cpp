@@ -173,16 +173,12 @@ boost::system::error_code dnc_file_reader::impl::read_header(std::string_view re
     const auto st = detail::csv_next_field(rec, p, opt.delimiter, scratch);
     if (st == detail::csv_field_status::end) break;
     if (st == detail::csv_field_status::malformed) {
-      error_msg = in.name() + ": csv header (line " + std::to_string(at) +
-                  ") has a malformed quoted field";
+      error_msg =
+          in.name() + ": csv header (line " + std::to_string(at) + ") has a malformed quoted field";
       return make_error_code(file_errc::csv_no_header);
     }
     const std::string_view name = detail::trim(scratch);
-    if (name.size() == want.size() &&
-        std::equal(name.begin(), name.end(), want.begin(), [](char a, char b) {
-          auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-          return lower(a) == lower(b);
-        })) {
+    if (detail::iequals(name, want)) {
       csv_column = i;
       header_done = true;
       return {};
@@ -199,8 +195,7 @@ boost::system::error_code dnc_file_reader::impl::read_header(std::string_view re
   return make_error_code(file_errc::csv_missing_column);
 }
 
-boost::system::result<bool> dnc_file_reader::impl::fill(std::vector<entry>& out,
-                                                        std::size_t max) {
+boost::system::result<bool> dnc_file_reader::impl::fill(std::vector<entry>& out, std::size_t max) {
   std::string_view rec;
   std::uint64_t at = 0;
   while (out.size() < max) {
@@ -223,9 +218,15 @@ boost::system::result<bool> dnc_file_reader::impl::fill(std::vector<entry>& out,
     if (!rec.empty() && rec.back() == '\r') rec.remove_suffix(1);
     detail::line_result r;
     switch (opt.format) {
-      case file_format::ftc: r = detail::parse_ftc_line(rec); break;
-      case file_format::lines: r = detail::parse_lines_line(rec); break;
-      case file_format::ftc_changes: r = detail::parse_changes_line(rec, opt); break;
+      case file_format::ftc:
+        r = detail::parse_ftc_line(rec);
+        break;
+      case file_format::lines:
+        r = detail::parse_lines_line(rec);
+        break;
+      case file_format::ftc_changes:
+        r = detail::parse_changes_line(rec, opt);
+        break;
       case file_format::csv:
         if (!header_done) {
           if (detail::trim(rec).empty()) {
@@ -243,8 +244,12 @@ boost::system::result<bool> dnc_file_reader::impl::fill(std::vector<entry>& out,
         out.push_back(r.value);
         ++stats.numbers;
         break;
-      case detail::line_kind::blank: ++stats.blank; break;
-      case detail::line_kind::bad: add_bad(at, r.why, r.number_error, rec); break;
+      case detail::line_kind::blank:
+        ++stats.blank;
+        break;
+      case detail::line_kind::bad:
+        add_bad(at, r.why, r.number_error, rec);
+        break;
     }
   }
   return !out.empty() || !done;
@@ -273,8 +278,7 @@ dnc_file_reader dnc_file_reader::from_memory(std::string data, reader_options o)
   return dnc_file_reader(std::move(i));
 }
 
-boost::system::result<bool> dnc_file_reader::next_batch(std::vector<entry>& out,
-                                                        std::size_t max) {
+boost::system::result<bool> dnc_file_reader::next_batch(std::vector<entry>& out, std::size_t max) {
   out.clear();
   impl& s = *impl_;
   if (s.error) return failed(s.error);
@@ -290,7 +294,11 @@ boost::system::result<bool> dnc_file_reader::next_batch(std::vector<entry>& out,
   return *r;
 }
 
-const read_stats& dnc_file_reader::stats() const noexcept { return impl_->stats; }
-const std::string& dnc_file_reader::error_message() const noexcept { return impl_->error_msg; }
+const read_stats& dnc_file_reader::stats() const noexcept {
+  return impl_->stats;
+}
+const std::string& dnc_file_reader::error_message() const noexcept {
+  return impl_->error_msg;
+}
 
 }  // namespace stopgate::dnc

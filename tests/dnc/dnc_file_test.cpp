@@ -159,7 +159,9 @@ TEST(DncFileLines, LineTable) {
 }
 
 TEST(DncFileFtc, ReadsBothFormsWithCrlfBomBlankAndNoFinalNewline) {
-  auto r = read_mem("\xEF\xBB\xBF" "4155552671\r\n415,5552672\r\n\r\n\n2125552143");
+  auto r = read_mem(
+      "\xEF\xBB\xBF"
+      "4155552671\r\n415,5552672\r\n\r\n\n2125552143");
   ASSERT_FALSE(r.ec) << r.message;
   EXPECT_EQ(values(r), (std::vector<std::uint64_t>{14155552671, 14155552672, 12125552143}));
   EXPECT_EQ(r.stats.lines, 5u);
@@ -219,8 +221,8 @@ TEST(DncFileFtc, InvalidNanpNumbersAreBadLinesWithTheRule) {
 }
 
 TEST(DncFileFtc, OverlongLineIsOneBadLineNotACrash) {
-  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{100},
-                            std::size_t{4} << 20}) {
+  for (std::size_t chunk :
+       {std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{4} << 20}) {
     reader_options o;
     o.chunk_bytes = chunk;
     const std::string huge(5000, '9');
@@ -368,7 +370,8 @@ TEST(DncFileGzip, ZipArchiveIsRefusedWithAHint) {
 }
 
 TEST(DncFileLines, ReadsE164AndTenDigits) {
-  auto r = read_mem("+14155552671\r\n4155552672\n\n+442079460958\n+1415555\nnope", fmt(file_format::lines));
+  auto r = read_mem("+14155552671\r\n4155552672\n\n+442079460958\n+1415555\nnope",
+                    fmt(file_format::lines));
   ASSERT_FALSE(r.ec);
   EXPECT_EQ(values(r), (std::vector<std::uint64_t>{14155552671, 14155552672, 442079460958}));
   EXPECT_EQ(r.stats.blank, 1u);
@@ -381,7 +384,8 @@ TEST(DncFileLines, ReadsE164AndTenDigits) {
 
 TEST(DncFileCsv, PicksColumnByNameWithQuotingAndHeaderCase) {
   const std::string data =
-      "\xEF\xBB\xBF" "Name,\"Mobile Phone\",Note\r\n"
+      "\xEF\xBB\xBF"
+      "Name,\"Mobile Phone\",Note\r\n"
       "\"Doe, Jane\",(415) 555-2671,\"said \"\"stop\"\"\"\r\n"
       "Bob,\"+1 415 555 2672\",\"two\nlines\"\r\n"
       "\r\n"
@@ -461,9 +465,10 @@ TEST(DncFileCsv, CustomDelimiter) {
 }
 
 TEST(DncFileChanges, DefaultLayoutAddsAndDeletesWithDates) {
-  auto r = read_mem("4155552671,2024-03-01,A\r\n4155552672,20240302,D\n"
-                    "\"4155552673\",03/04/2024,add\n4155552674,2024/03/05 12:30:00,DELETE\n",
-                    fmt(file_format::ftc_changes));
+  auto r = read_mem(
+      "4155552671,2024-03-01,A\r\n4155552672,20240302,D\n"
+      "\"4155552673\",03/04/2024,add\n4155552674,2024/03/05 12:30:00,DELETE\n",
+      fmt(file_format::ftc_changes));
   ASSERT_FALSE(r.ec) << r.message;
   ASSERT_EQ(r.entries.size(), 4u);
   EXPECT_EQ(r.entries[0].op, change_op::add);
@@ -487,9 +492,10 @@ TEST(DncFileChanges, CustomColumnsFlagsAndSplitNumber) {
   o.date_column = -1;
   o.add_flag = "N";
   o.delete_flag = "X";
-  auto r = read_mem("N|ignored|415|5552671\nx|ignored|212|5552672|extra\nA|z|415|5552673\n"
-                    "N|z|415|555267\nN|z|4155|552671\nN|z|415\n\n",
-                    o);
+  auto r = read_mem(
+      "N|ignored|415|5552671\nx|ignored|212|5552672|extra\nA|z|415|5552673\n"
+      "N|z|415|555267\nN|z|4155|552671\nN|z|415\n\n",
+      o);
   ASSERT_FALSE(r.ec) << r.message;
   ASSERT_EQ(r.entries.size(), 2u);
   EXPECT_EQ(r.entries[0].number.value(), 14155552671u);
@@ -508,9 +514,10 @@ TEST(DncFileChanges, CustomColumnsFlagsAndSplitNumber) {
 }
 
 TEST(DncFileChanges, BadDatesAndNumbersAreBadLines) {
-  auto r = read_mem("4155552671,2024-02-30,A\n4155552671,yesterday,A\n4115552671,2024-01-01,A\n"
-                    "415555267,2024-01-01,A\n4155552671,2024-01-01,Q\n",
-                    fmt(file_format::ftc_changes));
+  auto r = read_mem(
+      "4155552671,2024-02-30,A\n4155552671,yesterday,A\n4115552671,2024-01-01,A\n"
+      "415555267,2024-01-01,A\n4155552671,2024-01-01,Q\n",
+      fmt(file_format::ftc_changes));
   ASSERT_FALSE(r.ec);
   EXPECT_EQ(r.stats.numbers, 0u);
   ASSERT_EQ(r.stats.bad, 5u);
@@ -525,7 +532,7 @@ TEST(DncFileChanges, DateTable) {
   struct {
     std::string_view text;
     bool ok;
-  } cases[] = {{"2024-03-01", true},  {"2024/03/01", true},          {"20240301", true},
+  } cases[] = {{"2024-03-01", true},  {"2024/03/01", true},           {"20240301", true},
                {"03/01/2024", true},  {"2024-03-01T10:00:00Z", true}, {"2024-03-01 10:00", true},
                {"2024-13-01", false}, {"2023-02-29", false},          {"2024-3-1", false},
                {"", false},           {"2024-03-01 noon", false},     {"2024-03/01", false}};

@@ -84,8 +84,7 @@ inline void check(const outcome& o, bool nanp_only, std::uint64_t header_lines) 
   const read_stats& s = o.stats;
   if (s.lines != s.numbers + s.blank + s.bad + header_lines) std::abort();
   if (s.numbers != o.entries.size()) std::abort();
-  if (s.first_bad.size() != std::min<std::uint64_t>(s.bad, read_stats::max_kept_bad))
-    std::abort();
+  if (s.first_bad.size() != std::min<std::uint64_t>(s.bad, read_stats::max_kept_bad)) std::abort();
   std::uint64_t prev = 0;
   for (const auto& b : s.first_bad) {
     if (b.line_no <= prev || b.text.size() > read_stats::max_bad_text || b.reason.empty())
