@@ -1,0 +1,9 @@
+// Fuzzes the ftc reader (10 digits or NPA,NNNNNNN per line); see dnc_file_fuzz.hpp.
+#include "tests/fuzz/dnc_file_fuzz.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  stopgate::dnc::reader_options o;
+  o.format = stopgate::dnc::file_format::ftc;
+  stopgate::dnc::fuzz::run(data, size, o, true);
+  return 0;
+}

@@ -1,0 +1,9 @@
+// Fuzzes the lines reader (E.164 or 10 digits per line); see dnc_file_fuzz.hpp.
+#include "tests/fuzz/dnc_file_fuzz.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  stopgate::dnc::reader_options o;
+  o.format = stopgate::dnc::file_format::lines;
+  stopgate::dnc::fuzz::run(data, size, o, false);
+  return 0;
+}
