@@ -17,7 +17,7 @@ bool is_name(std::string_view s, std::size_t max = 64) {
 
 /// Calls `f(name, reader)` for each sub-table of a table of named tables.
 template <class F>
-void for_each_named(table_reader& t, std::string_view what, F&& f) {
+void for_each_named(table_reader& t, F&& f) {
   if (!t.table()) return;
   for (auto&& [k, v] : *t.table()) {
     std::string name(k.str());
@@ -28,7 +28,6 @@ void for_each_named(table_reader& t, std::string_view what, F&& f) {
     }
     f(name, table_reader(v.as_table(), t.key_path(name), t.context()));
   }
-  (void)what;
 }
 
 /// Replaces {name} in a reply template; any other {...} is a problem.
@@ -178,7 +177,7 @@ std::string default_reason(const std::string& name, list_kind kind) {
 
 void read_senders(table_reader t, const keyword_settings& global,
                   std::vector<sender_settings>& out) {
-  for_each_named(t, "senders", [&](const std::string& name, table_reader s) {
+  for_each_named(t, [&](const std::string& name, table_reader s) {
     if (!is_name(name)) t.problem(name, "sender names must match [A-Za-z0-9_.-]{1,64}", nullptr);
     sender_settings snd;
     snd.name = name;
@@ -215,7 +214,7 @@ void read_senders(table_reader t, const keyword_settings& global,
 }
 
 void read_carriers(table_reader t, std::vector<carrier_settings>& out) {
-  for_each_named(t, "carriers", [&](const std::string& name, table_reader c) {
+  for_each_named(t, [&](const std::string& name, table_reader c) {
     if (!is_name(name)) t.problem(name, "carrier names must match [A-Za-z0-9_.-]{1,64}", nullptr);
     carrier_settings cs;
     cs.name = name;
@@ -271,7 +270,7 @@ void read_carriers(table_reader t, std::vector<carrier_settings>& out) {
 }
 
 void read_lists(table_reader t, std::vector<list_settings>& out) {
-  for_each_named(t, "lists", [&](const std::string& name, table_reader l) {
+  for_each_named(t, [&](const std::string& name, table_reader l) {
     bool state = name.starts_with("state:");
     if (state ? !is_region_code(name.substr(6)) || is_canadian_region(name.substr(6))
               : !is_name(name))
