@@ -1,0 +1,182 @@
+// Readers for the process-level tables: [server] [api] [http] [redis] [evidence].
+#include "config/load_detail.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace stopgate::config::detail {
+namespace {
+
+constexpr std::uint64_t k_day_ms = 86'400'000;
+
+/// "HOST:PORT" or "" (off).
+void read_listen(table_reader& t, std::string_view key, std::optional<listen_address>& out) {
+  std::string text;
+  if (!t.read(key, text)) return;
+  if (text.empty()) {
+    out.reset();
+    return;
+  }
+  if (auto a = parse_listen_address(text)) {
+    out = std::move(*a);
+    return;
+  }
+  t.problem(key, "must be \"HOST:PORT\" (e.g. \"127.0.0.1:7600\", \"[::1]:7600\") or \"\" to "
+                 "disable", t.get(key));
+}
+
+void read_path(table_reader& t, std::string_view key, std::filesystem::path& out) {
+  std::string text;
+  if (!t.read(key, text)) return;
+  if (text.find('\0') != std::string::npos) {
+    t.problem(key, "must not contain NUL", t.get(key));
+    return;
+  }
+  out = text;
+}
+
+/// tcp://[:PASSWORD@]HOST:PORT[?db=N] or unix://[:PASSWORD@]/PATH[?db=N].
+bool valid_redis_url(std::string_view url) {
+  if (url == "managed") return true;
+  bool tcp = url.starts_with("tcp://");
+  bool unix_socket = url.starts_with("unix://");
+  if (!tcp && !unix_socket) return false;
+  std::string_view rest = url.substr(tcp ? 6 : 7);
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    std::string_view query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    if (!query.starts_with("db=") || query.size() < 4 || query.size() > 5) return false;
+    for (char c : query.substr(3))
+      if (c < '0' || c > '9') return false;
+  }
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    if (rest.front() != ':') return false;  // only a password, as ":PASSWORD@"
+    rest = rest.substr(at + 1);
+  }
+  if (unix_socket) return rest.size() > 1 && rest.front() == '/';
+  auto a = parse_listen_address(rest);
+  return a && a->port != 0;
+}
+
+}  // namespace
+
+void read_server(table_reader t, server_settings& out) {
+  read_path(t, "data_dir", out.data_dir);
+  if (out.data_dir.empty()) t.problem("data_dir", "must not be empty", t.get("data_dir"));
+  if (t.read("instance", out.instance)) {
+    bool ok = !out.instance.empty() && out.instance.size() <= 32 &&
+              std::all_of(out.instance.begin(), out.instance.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+              });
+    if (!ok) t.problem("instance", "must match [A-Za-z0-9_-]{1,32}", t.get("instance"));
+  }
+  t.read_int("threads", out.threads, 0, 256);
+  t.read_int("shutdown_grace_ms", out.shutdown_grace_ms, 0, 600'000);
+  t.read_enum<log_level>("log_level", out.level,
+                         {{"trace", log_level::trace},
+                          {"debug", log_level::debug},
+                          {"info", log_level::info},
+                          {"warn", log_level::warn},
+                          {"error", log_level::error},
+                          {"critical", log_level::critical},
+                          {"off", log_level::off}});
+  t.read("mask_numbers", out.mask_numbers);
+  t.finish();
+}
+
+void read_api(table_reader t, api_settings& out) {
+  read_listen(t, "listen", out.listen);
+  read_path(t, "unix_socket", out.unix_socket);
+  read_listen(t, "tls_listen", out.tls_listen);
+  read_path(t, "tls_cert", out.tls_cert);
+  read_path(t, "tls_key", out.tls_key);
+  t.read_int("max_line_bytes", out.max_line_bytes, 256, 16 << 20);
+  t.read_int("max_batch", out.max_batch, 1, 100'000);
+  t.read_int("max_in_flight", out.max_in_flight, 1, 65'536);
+  t.read_int("max_connections", out.max_connections, 1, 1'000'000);
+  t.read_int("idle_timeout_ms", out.idle_timeout_ms, 1000, k_day_ms);
+  t.finish();
+}
+
+void read_http(table_reader t, http_settings& out) {
+  read_listen(t, "listen", out.listen);
+  if (t.read("public_url", out.public_url) && !out.public_url.empty()) {
+    // Signatures cover the URL the carrier called: one canonical form, no trailing slash.
+    while (out.public_url.ends_with('/')) out.public_url.pop_back();
+    if (!is_http_url(out.public_url) || out.public_url.find('?') != std::string::npos)
+      t.problem("public_url",
+                "must be an http:// or https:// URL without query or fragment "
+                "(e.g. \"https://gw.example.com\")",
+                t.get("public_url"));
+  }
+  read_path(t, "tls_cert", out.tls_cert);
+  read_path(t, "tls_key", out.tls_key);
+  t.read_int("max_body_bytes", out.max_body_bytes, 1024, 64 << 20);
+  t.read_int("max_header_bytes", out.max_header_bytes, 1024, 1 << 20);
+  t.read_int("read_timeout_ms", out.read_timeout_ms, 100, 600'000);
+  t.read_int("max_connections", out.max_connections, 1, 1'000'000);
+  t.read_int("replay_window_s", out.replay_window_s, 10, 3600);
+  t.finish();
+}
+
+void read_redis(table_reader t, redis_settings& out) {
+  if (t.read("url", out.url) && !valid_redis_url(out.url))
+    t.problem("url",
+              "must be \"managed\", \"tcp://HOST:PORT\" or \"unix:///PATH\" (optionally "
+              "\":PASSWORD@\" before the address and \"?db=N\" after it, N in 0..99)",
+              t.get("url"));
+  t.read_secret("password", out.password);
+  read_path(t, "managed_dir", out.managed_dir);
+  t.read("managed_binary", out.managed_binary);
+  t.read_int("timeout_ms", out.timeout_ms, 1, 60'000);
+  t.read_int("connect_timeout_ms", out.connect_timeout_ms, 1, 60'000);
+  t.read_int("reconnect_min_ms", out.reconnect_min_ms, 1, 60'000);
+  t.read_int("reconnect_max_ms", out.reconnect_max_ms, 1, 600'000);
+  t.finish();
+}
+
+void read_evidence(table_reader t, evidence_settings& out) {
+  read_path(t, "dir", out.dir);
+  if (out.dir.empty()) t.problem("dir", "must not be empty", t.get("dir"));
+  // Absent means the SPEC default, an environment variable.
+  std::string raw = "env:STOPGATE_EVIDENCE_KEY";
+  bool defaulted = !t.get("hmac_key");
+  if (defaulted && !t.context().options->getenv("STOPGATE_EVIDENCE_KEY")) {
+    t.problem("hmac_key", "environment variable STOPGATE_EVIDENCE_KEY is not set (hmac_key "
+                          "defaults to \"env:STOPGATE_EVIDENCE_KEY\"; or set hmac_key = "
+                          "\"file:evidence.key\")");
+  } else if (defaulted || t.read("hmac_key", raw)) {
+    out.hmac_key = {};
+    out.hmac_key_file.clear();
+    if (raw.starts_with("file:") && raw.size() > 5) {
+      out.hmac_key_file = raw.substr(5);
+    } else if (raw.empty()) {
+      t.problem("hmac_key", "must be set: \"env:NAME\", \"file:PATH\" or the key itself",
+                t.get("hmac_key"));
+    } else {
+      out.hmac_key = t.context().resolve_secret(t.key_path("hmac_key"), raw, t.get("hmac_key"));
+      if (!out.hmac_key.empty() && out.hmac_key.reveal().size() < 32)
+        t.problem("hmac_key", "must be at least 32 bytes long", t.get("hmac_key"));
+    }
+  }
+  t.read_int("checkpoint_every", out.checkpoint_every, 1, 1'000'000);
+  t.read_int("checkpoint_interval_s", out.checkpoint_interval_s, 1, 86'400);
+  t.read_int("segment_max_bytes", out.segment_max_bytes, 1 << 20, 1ULL << 36);
+  t.read_int("retention_days", out.retention_days, 1, 36'500);
+  if (t.read_secret("encryption_key", out.encryption_key) && !out.encryption_key.empty()) {
+    // 64 hex digits -> the 32 raw key bytes.
+    auto bytes = decode_hex(out.encryption_key.reveal());
+    if (!bytes || bytes->size() != 32) {
+      t.problem("encryption_key", "must be 64 hex digits (a 32-byte AES-256 key) or \"\"",
+                t.get("encryption_key"));
+      out.encryption_key = {};
+    } else {
+      out.encryption_key = out.encryption_key.with_value(std::move(*bytes));
+    }
+  }
+  t.read_int("group_commit_max_records", out.group_commit_max_records, 1, 65'536);
+  t.finish();
+}
+
+}  // namespace stopgate::config::detail
