@@ -134,12 +134,13 @@ boost::system::result<std::unique_ptr<managed_server>> managed_server::ensure(
   // Absolute: redis-server changes into its --dir before it creates the socket.
   const fs::path data_dir = fs::absolute(data_dir_in, fs_ec);
   const fs::path redis_dir = data_dir / "redis";
+  const std::string socket = (data_dir / "redis.sock").string();
+  if (socket.size() >= sizeof(sockaddr_un{}.sun_path))
+    return make_error_code(managed_errc::socket_path);
   if (fs_ec || (fs::create_directories(redis_dir, fs_ec), fs_ec)) {
     spdlog::error("managed redis: cannot create {}: {}", redis_dir.string(), fs_ec.message());
     return make_error_code(managed_errc::data_dir);
   }
-  const std::string socket = (data_dir / "redis.sock").string();
-  if (socket.size() >= sizeof(sockaddr_un{}.sun_path)) return make_error_code(managed_errc::socket_path);
 
   dir_lock lock(data_dir / "redis.lock");
   if (!lock.held()) {
@@ -200,8 +201,9 @@ boost::system::result<std::unique_ptr<managed_server>> managed_server::ensure(
   for (;;) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
-      spdlog::error("managed redis: redis-server exited at start (status {}); see {}", status,
-                    log_file);
+      spdlog::error("managed redis: redis-server exited at start ({} {}); see {}",
+                    WIFEXITED(status) ? "exit code" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), log_file);
       return make_error_code(managed_errc::exited);
     }
     const probe p = ping(socket, 200ms);
