@@ -199,6 +199,31 @@ TEST_F(RedisClient, PipelinedMembershipThroughput) {
   });
 }
 
+TEST_F(RedisClient, ConcurrentCoroutinesGetTheirOwnReplies) {
+  client c(io_.get_executor(), options_for(server_.unix_url()));
+  c.start();
+  run(io_, [&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await c.async_wait_connected(2s));
+    int finished = 0, wrong = 0;
+    for (int w = 0; w < 50; ++w) {
+      asio::co_spawn(
+          io_,
+          [&, w]() -> asio::awaitable<void> {
+            for (int i = 0; i < 20; ++i) {
+              const std::string key = "w" + std::to_string(w), value = std::to_string(i);
+              auto set = co_await c.async_exec({"SET", key, value});
+              auto get = co_await c.async_exec({"GET", key});
+              if (!set || !get || get->str != value) ++wrong;
+            }
+            ++finished;
+          },
+          asio::detached);
+    }
+    EXPECT_TRUE(co_await eventually([&] { return finished == 50; }, 5s));
+    EXPECT_EQ(wrong, 0);
+  });
+}
+
 TEST_F(RedisClient, RefusesCommandsThatWouldBreakReplyOrder) {
   client c(io_.get_executor(), options_for(server_.unix_url()));
   c.start();
