@@ -1,0 +1,241 @@
+// The evidence log writer: one per gateway process. Appenders on any thread hand a record to
+// a bounded queue; one dedicated writer thread drains whatever is queued, writes it with one
+// write() and makes it durable with one fdatasync() (group commit), then completes every
+// appender of the batch on the appender's own executor. The writer thread exists because
+// write/fdatasync block and would otherwise stall an io_context for milliseconds.
+#pragma once
+
+#include "gateway/evidence/options.hpp"
+#include "gateway/evidence/record.hpp"
+#include "gateway/evidence/verify.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/system/result.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace stopgate::evidence {
+
+/// What an append returns once the record is durable.
+struct appended {
+  std::string id;  // "INSTANCE-SEQ": the evidence_id returned to clients
+  std::uint64_t seq = 0;
+  std::string hash;  // 64 hex digits
+};
+
+/// Injection points for tests and benchmarks. Defaults: the system clock, ::fdatasync.
+struct log_hooks {
+  std::function<time_point()> clock;
+  std::function<int(int fd)> fdatasync;
+};
+
+/// Counters for /metrics. Read at any time from any thread.
+struct log_counters {
+  std::uint64_t records = 0;  // records written (including checkpoints)
+  std::uint64_t batches = 0;
+  std::uint64_t fsyncs = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t durable_seq = 0;  // every record up to this seq is on disk
+  std::size_t queue_depth = 0;    // records waiting (queued and held back by backpressure)
+  std::chrono::nanoseconds last_fsync_latency{0};
+};
+
+/// What open() found and did.
+struct open_report {
+  std::optional<problem> failure;  // set when open refused: a broken chain (where and why)
+  bool recovered = false;          // a torn tail was cut off (a `recovered` record says so)
+  std::uint64_t cut_bytes = 0;
+  std::uint64_t last_seq = 0;
+};
+
+struct retention_report {
+  std::vector<std::string> deleted;  // segment file names, oldest first
+};
+
+class log {
+ public:
+  /// Opens (or creates) the log in opts.dir: checks the newest segment completely (and the
+  /// link to the one before it), cuts off a torn tail, and starts the writer thread. Fails
+  /// with errc::chain_broken / bad_record / checkpoint_mismatch (details in report->failure)
+  /// rather than writing on top of a broken chain; errc::bad_options; or an I/O error.
+  static boost::system::result<std::unique_ptr<log>> open(options opts, log_hooks hooks = {},
+                                                          open_report* report = nullptr);
+  /// Writes a final checkpoint and stops the writer (close()).
+  ~log();
+  log(const log&) = delete;
+  log& operator=(const log&) = delete;
+
+  /// Appends a record of `type` with `fields`; resumes (on the calling coroutine's executor,
+  /// never inline) once the record is written and fdatasync'ed. Thread-safe: call from any
+  /// number of coroutines on any io_contexts. Keeps the io_context busy while waiting.
+  /// Errors: errc::reserved_field, unsupported_value (nothing written), closed, failed, or
+  /// the write/fdatasync error. Types checkpoint, recovered, retention are the log's own.
+  boost::asio::awaitable<boost::system::result<appended>> async_append(
+      record_type type, boost::json::object fields);
+
+  /// Blocking variant for tools and tests. Thread-safe. Must not be called from the writer.
+  boost::system::result<appended> append_sync(record_type type, boost::json::object fields);
+
+  /// Deletes the oldest segments whose newest record is older than retention_days, oldest
+  /// first and only a contiguous prefix, never the segment being written. Each deletion is
+  /// first recorded durably as a `retention` record (segment, first/last seq, last hash,
+  /// last ts). Blocking (it appends synchronously): call it off the event loop.
+  boost::system::result<retention_report> apply_retention();
+
+  /// Drains the queue, writes a checkpoint if records are uncovered, stops the writer thread.
+  /// Later appends fail with errc::closed. Idempotent; thread-safe.
+  void close();
+
+  log_counters counters() const;
+  std::uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
+  const options& settings() const { return opts_; }
+
+ private:
+  struct waiter {
+    virtual void complete(boost::system::error_code ec, appended a) = 0;
+    virtual ~waiter() = default;
+  };
+  template <class Handler>
+  struct async_waiter;
+  struct sync_waiter;
+  struct pending {
+    record_type type;
+    boost::json::object fields;
+    waiter* w;
+    boost::system::error_code ec;
+    std::uint64_t seq = 0;
+    std::string hash;
+  };
+
+  log(options opts, log_hooks hooks);
+  boost::system::error_code recover(open_report& report);
+  void submit(record_type type, boost::json::object fields, waiter* w, bool internal = false);
+  void run_writer();
+  void write_batch(std::vector<pending>& batch, std::size_t first, std::size_t last);
+  // Builds the next record's line into line_; an error leaves the chain state unchanged.
+  boost::system::error_code build_line(record_type type, boost::json::object& fields,
+                                       time_point ts, std::uint64_t seq);
+  // Adds a record to wbuf_ (rolling the segment first if needed). A record-level error goes
+  // to p->ec; the returned error is an I/O error that fails the log.
+  boost::system::error_code add_record(record_type type, boost::json::object fields,
+                                       pending* p);
+  boost::system::error_code add_checkpoint();
+  boost::system::error_code flush();
+  boost::system::error_code roll(time_point ts);
+  void fail_all(std::vector<pending>& batch, std::size_t first, std::size_t last,
+                boost::system::error_code ec);
+  time_point now() const;
+
+  options opts_;
+  log_hooks hooks_;
+
+  // Shared between appenders and the writer (mu_).
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<pending> queue_;
+  std::deque<pending> held_;  // appenders beyond max_queue wait here (backpressure)
+  bool stopping_ = false;
+  bool closed_ = false;
+  bool writer_idle_ = false;
+  boost::system::error_code failed_;  // sticky after a write/fdatasync error
+  std::string current_segment_;       // for apply_retention (never deletes it)
+
+  // Writer-thread state (and open() before the thread starts).
+  std::thread writer_;
+  std::unique_ptr<aes_gcm> cipher_;
+  std::string line_;   // the record being built
+  std::string wbuf_;   // the batch being written
+  std::uint64_t seq_ = 0;
+  std::string prev_;  // hash of the last record
+  int fd_ = -1;
+  std::uint64_t segment_bytes_ = 0;  // bytes on disk + in wbuf_ for the current segment
+  int segment_day_ = 0;
+  std::uint64_t segment_number_ = 0;
+  std::uint64_t since_checkpoint_ = 0;
+  std::uint64_t unflushed_records_ = 0;
+  time_point last_checkpoint_{};
+  sha256 sha_;
+  std::string buf_key_id_;
+
+  std::atomic<std::uint64_t> records_{0}, batches_{0}, fsyncs_{0}, bytes_{0};
+  std::atomic<std::uint64_t> durable_seq_{0};
+  std::atomic<std::int64_t> last_fsync_ns_{0};
+  std::atomic<std::size_t> depth_{0};
+};
+
+template <class Handler>
+struct log::async_waiter final : log::waiter {
+  explicit async_waiter(Handler h)
+      : handler(std::move(h)),
+        work(boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                 boost::asio::execution::outstanding_work.tracked)) {}
+  void complete(boost::system::error_code ec, appended a) override {
+    // Resume on the appender's executor, never on the writer thread.
+    auto ex = std::move(work);
+    boost::asio::post(ex, [h = std::move(handler), ec, a = std::move(a)]() mutable {
+      std::move(h)(ec, std::move(a));
+    });
+    delete this;
+  }
+  Handler handler;
+  std::decay_t<decltype(boost::asio::prefer(
+      std::declval<boost::asio::associated_executor_t<Handler>>(),
+      boost::asio::execution::outstanding_work.tracked))>
+      work;
+};
+
+struct log::sync_waiter final : log::waiter {
+  void complete(boost::system::error_code e, appended a) override {
+    std::lock_guard lk(m);
+    ec = e;
+    result = std::move(a);
+    done = true;
+    cv.notify_one();
+  }
+  boost::system::result<appended> wait() {
+    std::unique_lock lk(m);
+    cv.wait(lk, [&] { return done; });
+    if (ec) return ec;
+    return std::move(result);
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  boost::system::error_code ec;
+  appended result;
+};
+
+inline boost::asio::awaitable<boost::system::result<appended>> log::async_append(
+    record_type type, boost::json::object fields) {
+  auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+  auto [ec, a] = co_await boost::asio::async_initiate<decltype(token),
+                                                      void(boost::system::error_code, appended)>(
+      [this, type](auto handler, boost::json::object f) {
+        submit(type, std::move(f), new async_waiter<decltype(handler)>(std::move(handler)));
+      },
+      token, std::move(fields));
+  if (ec) co_return ec;
+  co_return std::move(a);
+}
+
+}  // namespace stopgate::evidence
