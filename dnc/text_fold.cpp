@@ -198,7 +198,7 @@ folded fold_code_point(char32_t cp) noexcept {
   return separator();
 }
 
-folded word_scanner::fold_at(std::size_t& pos) const noexcept {
+folded word_scanner::fold_non_ascii(std::size_t& pos) const noexcept {
   const decoded d = decode_utf8(text_, pos);
   pos += d.size;
   if (!d.valid) return separator();

@@ -9,6 +9,7 @@
 // docs/KEYWORDS.md lists the exact tables.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -50,6 +51,19 @@ struct folded {
 /// letters are kept as they are. Pure; thread-safe.
 folded fold_code_point(char32_t cp) noexcept;
 
+namespace detail {
+// Folded ASCII: the upper-case letter or digit, '\'' for the apostrophe, 0 for separators.
+constexpr std::array<char, 128> make_ascii_fold() noexcept {
+  std::array<char, 128> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<char>(c);
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = static_cast<char>(c);
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = static_cast<char>(c - 'a' + 'A');
+  t['\''] = '\'';
+  return t;
+}
+inline constexpr std::array<char, 128> ascii_fold = make_ascii_fold();
+}  // namespace detail
+
 /// Splits a body into folded words, left to right. Thread-compatible (one per thread).
 ///
 /// `next(sink)` finds the next word and passes its folded bytes to `sink(std::string_view)`,
@@ -63,12 +77,29 @@ class word_scanner {
     bool in_word = false;
     bool pending_apostrophe = false;
     while (pos_ < text_.size()) {
-      const folded f = fold_at(pos_);
-      switch (f.kind) {
+      const auto b = static_cast<unsigned char>(text_[pos_]);
+      char_kind kind;
+      folded f;
+      std::string_view letter;
+      char ascii;
+      // ASCII, nearly every byte of a real body, is folded here without building a `folded`.
+      if (b < 0x80) {
+        ++pos_;
+        ascii = detail::ascii_fold[b];
+        kind = ascii > '\'' ? char_kind::letter
+               : ascii == '\'' ? char_kind::apostrophe
+                               : char_kind::separator;
+        letter = std::string_view(&ascii, 1);
+      } else {
+        f = fold_non_ascii(pos_);
+        kind = f.kind;
+        letter = f.text();
+      }
+      switch (kind) {
         case char_kind::letter:
           in_word = true;
           pending_apostrophe = false;
-          sink(f.text());
+          sink(letter);
           break;
         case char_kind::ignorable:
           break;
@@ -87,8 +118,8 @@ class word_scanner {
   }
 
  private:
-  // Decodes and folds the code point at `pos`, advancing it.
-  folded fold_at(std::size_t& pos) const noexcept;
+  // Decodes and folds the non-ASCII code point at `pos`, advancing it.
+  folded fold_non_ascii(std::size_t& pos) const noexcept;
 
   std::string_view text_;
   std::size_t pos_ = 0;
