@@ -5,8 +5,10 @@
 #include "gateway/evidence/index.hpp"
 #include "gateway/evidence/verify.hpp"
 #include "tools/stopgatectl/command.hpp"
+#include "tools/stopgatectl/context.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -26,7 +28,7 @@ constexpr const char* usage_text =
     "                                   [--decrypt [--enc-key-env NAME | --enc-key-file FILE]]\n"
     "       stopgatectl evidence reindex [DIR]\n"
     "\n"
-    "DIR (or --dir DIR) defaults to ./var/evidence.\n"
+    "DIR (or --dir DIR) defaults to the configured evidence.dir (./var/evidence on the defaults).\n"
     "verify: exit 0 only if every hash, link and checkpoint HMAC holds. The HMAC key is read\n"
     "  from the environment variable --key-env (default STOPGATE_EVIDENCE_KEY) or --key-file\n"
     "  (raw bytes; one trailing newline ignored). Without a key verify fails (exit 1) unless\n"
@@ -59,9 +61,13 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 // The key from a file (when given) or the environment; nullopt when neither has one.
+// A key taken from the configuration (inline or env: in the TOML file).
+std::string config_key;
+
 std::optional<std::string> read_key(const std::string& file, const std::string& env,
                                     bool* unreadable) {
   *unreadable = false;
+  if (file.empty() && !config_key.empty() && std::getenv(env.c_str()) == nullptr) return config_key;
   if (!file.empty()) {
     auto k = read_file(file);
     if (!k) *unreadable = true;
@@ -155,7 +161,7 @@ int run_export(const parsed_args& a) {
   return 0;
 }
 
-int run(const global_options&, const std::vector<std::string>& args) {
+int run(const global_options& g, const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(usage_text, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
@@ -188,6 +194,21 @@ int run(const global_options&, const std::vector<std::string>& args) {
     else if (!dir_given) a.dir = s, dir_given = true;
     else return bad_usage("unexpected argument " + s);
     if (!ok) return bad_usage(s + " needs a value");
+  }
+  // Without --dir or a key of its own, the command reads the gateway's configuration: the
+  // evidence directory and the checkpoint key (inline, env: or the key file).
+  const bool key_given = !a.key_file.empty() || std::getenv(a.key_env.c_str()) != nullptr;
+  if (!dir_given || (!key_given && sub == "verify")) {
+    auto settings = load_settings(g);
+    if (!settings) return 1;
+    if (!dir_given) a.dir = settings->evidence.dir.string();
+    if (!key_given) {
+      if (!settings->evidence.hmac_key_file.empty()) {
+        if (std::filesystem::exists(settings->evidence.hmac_key_file)) a.key_file = settings->evidence.hmac_key_file.string();
+      } else if (!settings->evidence.hmac_key.empty()) {
+        config_key = settings->evidence.hmac_key.reveal();
+      }
+    }
   }
   if (sub == "verify") return run_verify(a);
   if (sub == "export") return run_export(a);

@@ -1,6 +1,7 @@
 // stopgatectl: the operations CLI (SPEC section 7). Each command group lives in its own file
 // and registers itself (command.hpp); exit codes: 0 success, 1 the operation failed, 2 bad usage.
 #include "config/version.hpp"
+#include "gateway/logging.hpp"
 #include "tools/stopgatectl/command.hpp"
 
 #include <algorithm>
@@ -46,6 +47,9 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Library logs (Redis connections, managed server) only when something is wrong;
+  // STOPGATE_LOG=info shows them all. They go to stderr, results to stdout.
+  stopgate::gateway::init_logging("warn");
   stopgate::ctl::global_options global;
   int i = 1;
   // Global options come before the command name.
