@@ -121,6 +121,7 @@ asio::awaitable<result<redis::reply>> contact_store::eval(const contact_script& 
 
 asio::awaitable<result<std::vector<number_facts>>> contact_store::async_fetch(
     std::span<const fetch_item> items, sys_time at) {
+  if (items.empty()) co_return std::vector<number_facts>{};
   for (const fetch_item& it : items) {
     if (it.campaign.empty() || !it.window) continue;
     if (!contact_keys::valid_name(it.campaign)) co_return make_error_code(contact_errc::bad_campaign);
@@ -263,6 +264,7 @@ void contact_store::add_commit(const commit_item& it, std::string_view sha) {
 }
 
 asio::awaitable<error_code> contact_store::async_commit_many(std::span<const commit_item> items) {
+  if (items.empty()) co_return error_code{};
   for (const commit_item& it : items) {
     if (!contact_keys::valid_name(it.campaign)) co_return make_error_code(contact_errc::bad_campaign);
     if (it.window.count() <= 0) co_return make_error_code(contact_errc::bad_window);
