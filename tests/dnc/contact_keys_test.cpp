@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
+#include <cstdio>
 #include <span>
 
 namespace stopgate::dnc {
@@ -100,6 +102,21 @@ TEST(ContactKeys, PseudonymNeedsA16ByteSecretAndDependsOnIt) {
   EXPECT_FALSE(contact_keys::valid_name(""));
   EXPECT_FALSE(contact_keys::valid_name("two words"));
   EXPECT_FALSE(contact_keys::valid_name(std::string(65, 'a')));
+}
+
+TEST(ContactKeys, PseudonymCost) {
+  const auto p = pseudo();
+  contact_keys::tag_buffer b;
+  constexpr int n = 1'000'000;
+  unsigned sink = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    p.tag(phone_number::nanp(415, 2'000'000 + std::uint32_t(i)), b);
+    sink += static_cast<unsigned char>(b[3]);
+  }
+  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / n;
+  EXPECT_NE(sink, 0u);
+  std::printf("[ measure  ] pseudonym tag of a number: %.1f ns\n", ns);
 }
 
 }  // namespace
