@@ -194,14 +194,14 @@ asio::awaitable<result<bool>> contact_store::async_record_optout(phone_number n,
 }
 
 asio::awaitable<result<std::string>> contact_store::async_record_consent(phone_number n,
-                                                                         const consent_record& c) {
+                                                                         consent_record c) {
   auto r = co_await async_record_optin_impl(n, c, false);
   if (!r) co_return r.error();
   co_return std::move(r->consent_id);
 }
 
 asio::awaitable<result<optin_result>> contact_store::async_record_optin(phone_number n,
-                                                                        const consent_record& c) {
+                                                                        consent_record c) {
   co_return co_await async_record_optin_impl(n, c, true);
 }
 

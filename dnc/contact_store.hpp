@@ -120,18 +120,20 @@ class contact_store {
 
   /// Records an opt-out of `sender` ("*" = every sender). Keeps the LATEST opt-out per
   /// sender: returns false when one at least as recent was already there (kept unchanged).
+  /// The viewed strings must stay valid until completion (co_await the call at once).
   boost::asio::awaitable<boost::system::result<bool>> async_record_optout(
       phone_number n, std::string_view sender, sys_time at, std::string_view source,
       std::string_view evidence_id);
 
-  /// Stores a consent; returns its new id ("cn_" + 16 hex).
+  /// Stores a consent; returns its new id ("cn_" + 16 hex). Takes the record by value: the
+  /// coroutine owns it.
   boost::asio::awaitable<boost::system::result<std::string>> async_record_consent(
-      phone_number n, const consent_record& c);
+      phone_number n, consent_record c);
 
   /// An opt-in: atomically removes the opt-out of c.fact.sender if it is older than
   /// c.fact.captured_at, and stores the consent (in every case). Never lifts "*".
   boost::asio::awaitable<boost::system::result<optin_result>> async_record_optin(
-      phone_number n, const consent_record& c);
+      phone_number n, consent_record c);
 
   /// Counts one contact toward the campaign's caps (atomic per number).
   boost::asio::awaitable<boost::system::error_code> async_commit_contact(const commit_item& item);
