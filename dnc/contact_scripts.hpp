@@ -1,0 +1,124 @@
+// Internal to the contact store: the Lua scripts that make each write atomic per number.
+// Every key a script touches is passed in KEYS and shares the number's hash tag, so each
+// runs on one Redis Cluster slot. Times are integer microseconds (exact in Lua's doubles
+// until the year 2255); bounds computed from them come from C++ as ready-made strings.
+#pragma once
+
+#include "dnc/contact_store.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace stopgate::dnc {
+
+struct contact_script {
+  std::string_view text;
+  std::string sha;  // SHA-1 hex of text, for EVALSHA
+  explicit contact_script(std::string_view t);
+};
+
+namespace contact_scripts {
+
+// KEYS: hash, evidence list. ARGV: field, at, json, number, evidence id, max evidence ids.
+// Keeps the latest opt-out; returns 1 when stored, 0 when one at least as recent was there.
+// A value that cannot be read is overwritten: an opt-out is never dropped for it.
+inline constexpr std::string_view optout = R"lua(
+local stored = 1
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local ok, v = pcall(cjson.decode, cur)
+  if ok and type(v) == 'table' and type(v.at) == 'number' and v.at >= tonumber(ARGV[2]) then
+    stored = 0
+  end
+end
+if stored == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+redis.call('HSET', KEYS[1], 'n', ARGV[4])
+if ARGV[5] ~= '' then
+  redis.call('LPUSH', KEYS[2], ARGV[5])
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
+end
+return stored
+)lua";
+
+// KEYS: hash, details hash, evidence list. ARGV: opt-out field to lift ('' for none),
+// opt-in time, consent field, consent json, consent id, details json, number, evidence id,
+// max evidence ids. Returns 0 no opt-out, 1 lifted, 2 kept (not older than the opt-in; an
+// unreadable one is kept too: never lift what cannot be compared).
+inline constexpr std::string_view consent = R"lua(
+local outcome = 0
+if ARGV[1] ~= '' then
+  local cur = redis.call('HGET', KEYS[1], ARGV[1])
+  if cur then
+    outcome = 2
+    local ok, v = pcall(cjson.decode, cur)
+    if ok and type(v) == 'table' and type(v.at) == 'number' and v.at < tonumber(ARGV[2]) then
+      redis.call('HDEL', KEYS[1], ARGV[1])
+      outcome = 1
+    end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[4], 'n', ARGV[7])
+redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+if ARGV[8] ~= '' then
+  redis.call('LPUSH', KEYS[3], ARGV[8])
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[9]) - 1)
+end
+return outcome
+)lua";
+
+// KEYS: counter zset, campaign index zset. ARGV: at, member, trim bound (entries at or
+// below it are outside every window ending at or after `at`), max entries, ttl ms,
+// campaign, counter expiry (at + window; ZADD GT adds or raises it). TTLs only grow: a shorter window never cuts a
+// longer one's entries short.
+inline constexpr std::string_view commit = R"lua(
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))
+local ttl = tonumber(ARGV[5])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+redis.call('ZADD', KEYS[2], 'GT', ARGV[7], ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
+)lua";
+
+// KEYS: hash, details hash, evidence list, campaign index, then one counter key per
+// campaign read just before (ARGV[2..]). ARGV[1]: forget time. Returns -1 when the index
+// gained a campaign meanwhile (the caller re-reads and retries), else {erased, kept}.
+inline constexpr std::string_view forget = R"lua(
+local known = {}
+for i = 2, #ARGV do known[ARGV[i]] = true end
+for _, c in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+  if not known[c] then return -1 end
+end
+local erased, kept = {}, {}
+local h = redis.call('HGETALL', KEYS[1])
+for i = 1, #h, 2 do
+  local f = h[i]
+  local p = string.sub(f, 1, 2)
+  if f == 'n' then
+    redis.call('HDEL', KEYS[1], f)
+    erased[#erased + 1] = 'number'
+  elseif p == 'c:' then
+    redis.call('HDEL', KEYS[1], f)
+    erased[#erased + 1] = 'consent:' .. string.sub(f, 3)
+  elseif p == 'o:' then
+    kept[#kept + 1] = 'optout:' .. string.sub(f, 3)
+  end
+end
+if redis.call('DEL', KEYS[2]) == 1 then erased[#erased + 1] = 'consent_details' end
+for i = 5, #KEYS do
+  if redis.call('DEL', KEYS[i]) == 1 then erased[#erased + 1] = 'counters:' .. ARGV[i - 3] end
+end
+redis.call('DEL', KEYS[4])
+if redis.call('DEL', KEYS[3]) == 1 then erased[#erased + 1] = 'evidence_index' end
+if #kept > 0 then
+  redis.call('HSET', KEYS[1], 'f', ARGV[1])
+else
+  redis.call('DEL', KEYS[1])
+end
+return {erased, kept}
+)lua";
+
+}  // namespace contact_scripts
+}  // namespace stopgate::dnc

@@ -1,0 +1,299 @@
+// The contact store's hot path (fetch, commits) and its writes. Lookup and forget are in
+// contact_store_admin.cpp.
+#include "dnc/contact_store.hpp"
+
+#include "dnc/contact_codec.hpp"
+#include "dnc/contact_scripts.hpp"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace stopgate::dnc {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using boost::system::result;
+using contact_codec::to_decimal;
+using contact_codec::to_us;
+
+// The counter keys live a minute longer than their window: gateways' clocks may differ.
+constexpr std::int64_t ttl_margin_ms = 60'000;
+
+const contact_script& optout_script() {
+  static const contact_script s(contact_scripts::optout);
+  return s;
+}
+const contact_script& consent_script() {
+  static const contact_script s(contact_scripts::consent);
+  return s;
+}
+const contact_script& commit_script() {
+  static const contact_script s(contact_scripts::commit);
+  return s;
+}
+
+// result<bool> cannot be built from an error_code implicitly (error_code converts to bool).
+result<bool> failed(error_code ec) { return result<bool>(boost::system::in_place_error, ec); }
+
+bool is_noscript(const redis::reply& r) {
+  return r.is_error() && r.str.starts_with("NOSCRIPT");
+}
+
+// Fills optouts and consents from a HGETALL reply; false on anything the store did not write.
+bool parse_hash(const redis::reply& h, number_facts& f) {
+  if (h.kind != redis::reply::type::array || h.elements.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < h.elements.size(); i += 2) {
+    const std::string_view field = h.elements[i].str;
+    const std::string_view value = h.elements[i + 1].str;
+    if (field.starts_with("o:")) {
+      optout_fact& o = f.optouts.emplace_back();
+      o.sender.assign(field.substr(2));
+      if (!contact_codec::decode_optout(value, o)) return false;
+    } else if (field.starts_with("c:")) {
+      consent_fact& c = f.consents.emplace_back();
+      c.id.assign(field.substr(2));
+      if (!contact_codec::decode_consent(value, c)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+contact_script::contact_script(std::string_view t) : text(t) {
+  unsigned char d[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(t.data()), t.size(), d);
+  static constexpr char hex[] = "0123456789abcdef";
+  for (unsigned char b : d) {
+    sha += hex[b >> 4];
+    sha += hex[b & 15];
+  }
+}
+
+contact_store::contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
+                             contact_store_options opts)
+    : redis_(c), keys_(p), opts_(opts) {
+  std::random_device rd;
+  std::seed_seq seed{rd(), rd(), rd(), rd()};
+  rng_.seed(seed);
+}
+
+std::string contact_store::new_id(std::string_view prefix) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id(prefix);
+  std::uint64_t v = rng_();
+  for (int i = 0; i < 16; ++i, v >>= 4) id += hex[v & 15];
+  return id;
+}
+
+asio::awaitable<result<std::vector<redis::reply>>> contact_store::exec(const redis::pipeline& p) {
+  ++round_trips_;
+  co_return co_await redis_.async_exec(p);
+}
+
+asio::awaitable<result<redis::reply>> contact_store::eval(const contact_script& s,
+                                                          std::span<const std::string_view> keys,
+                                                          std::span<const std::string_view> args) {
+  char nkeys[24];
+  std::vector<std::string_view> cmd;
+  cmd.reserve(3 + keys.size() + args.size());
+  cmd.push_back("EVALSHA");
+  cmd.push_back(s.sha);
+  cmd.push_back(to_decimal(std::int64_t(keys.size()), nkeys));
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  ++round_trips_;
+  auto r = co_await redis_.async_exec(std::span<const std::string_view>(cmd));
+  if (r && is_noscript(*r)) {
+    // A restarted or flushed Redis forgot the script: EVAL sends it and caches it again.
+    cmd[0] = "EVAL";
+    cmd[1] = s.text;
+    ++round_trips_;
+    r = co_await redis_.async_exec(std::span<const std::string_view>(cmd));
+  }
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(contact_errc::redis_error);
+  co_return std::move(*r);
+}
+
+asio::awaitable<result<std::vector<number_facts>>> contact_store::async_fetch(
+    std::span<const fetch_item> items, sys_time at) {
+  if (items.empty()) co_return std::vector<number_facts>{};
+  for (const fetch_item& it : items) {
+    if (it.campaign.empty() || !it.window) continue;
+    if (!contact_keys::valid_name(it.campaign)) co_return make_error_code(contact_errc::bad_campaign);
+    if (it.window->count() <= 0) co_return make_error_code(contact_errc::bad_window);
+  }
+  char at_buf[24], max_buf[24];
+  const std::string_view at_s = to_decimal(to_us(at), at_buf);
+  const std::string_view max_s = to_decimal(std::int64_t(opts_.max_contacts), max_buf);
+  pipe_.clear();
+  for (const fetch_item& it : items) {
+    const contact_keys::number_keys k(keys_, it.number);
+    const std::string_view hgetall[] = {"HGETALL", k.hash()};
+    pipe_.add(hgetall);
+    if (it.campaign.empty() || !it.window) continue;
+    scratch_.assign(k.hash());
+    scratch_ += ":cap:";
+    scratch_ += it.campaign;
+    // Newest first with a limit, so a flood of commits cannot hide the latest ones.
+    char lo_buf[25];
+    lo_buf[0] = '(';
+    char* lo_end = std::to_chars(lo_buf + 1, lo_buf + sizeof lo_buf, to_us(at) - it.window->count()).ptr;
+    const std::string_view range[] = {"ZREVRANGEBYSCORE", scratch_, at_s,
+                                      std::string_view(lo_buf, std::size_t(lo_end - lo_buf)),
+                                      "LIMIT", "0", max_s};
+    pipe_.add(range);
+  }
+  auto replies = co_await exec(pipe_);
+  if (!replies) co_return replies.error();
+
+  std::vector<number_facts> out(items.size());
+  std::size_t r = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    number_facts& f = out[i];
+    const bool capped = !items[i].campaign.empty() && items[i].window.has_value();
+    if (r + (capped ? 2 : 1) > replies->size()) co_return make_error_code(contact_errc::bad_data);
+    bool ok = parse_hash((*replies)[r++], f);
+    if (capped) {
+      ok = ok && contact_codec::parse_contact_members((*replies)[r], f.recent_contacts);
+      ++r;
+      std::reverse(f.recent_contacts.begin(), f.recent_contacts.end());
+    }
+    // What cannot be read cannot be relied on: fail closed for this number only.
+    if (!ok) {
+      f = number_facts{};
+      f.available = false;
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<result<bool>> contact_store::async_record_optout(phone_number n,
+                                                                 std::string_view sender,
+                                                                 sys_time at,
+                                                                 std::string_view source,
+                                                                 std::string_view evidence_id) {
+  if (!contact_keys::valid_name(sender)) co_return failed(contact_errc::bad_sender);
+  const contact_keys::number_keys k(keys_, n);
+  const std::string ev = k.evidence(), field = contact_keys::optout_field(sender),
+                    value = contact_codec::encode_optout(at, source, evidence_id),
+                    number = n.e164();
+  char at_buf[24], max_buf[24];
+  const std::string_view keys[] = {k.hash(), ev};
+  const std::string_view args[] = {field, to_decimal(to_us(at), at_buf), value, number,
+                                   evidence_id,
+                                   to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf)};
+  auto r = co_await eval(optout_script(), keys, args);
+  if (!r) co_return failed(r.error());
+  if (r->kind != redis::reply::type::integer) co_return failed(contact_errc::bad_data);
+  co_return r->integer == 1;
+}
+
+asio::awaitable<result<std::string>> contact_store::async_record_consent(phone_number n,
+                                                                         consent_record c) {
+  auto r = co_await async_record_optin_impl(n, c, false);
+  if (!r) co_return r.error();
+  co_return std::move(r->consent_id);
+}
+
+asio::awaitable<result<optin_result>> contact_store::async_record_optin(phone_number n,
+                                                                        consent_record c) {
+  co_return co_await async_record_optin_impl(n, c, true);
+}
+
+asio::awaitable<result<optin_result>> contact_store::async_record_optin_impl(
+    phone_number n, const consent_record& c, bool lift) {
+  // "*" is the internal DNC: a sender's opt-in never lifts it, nor can a consent name it.
+  if (!contact_keys::valid_name(c.fact.sender) || c.fact.sender == "*")
+    co_return make_error_code(contact_errc::bad_sender);
+  const contact_keys::number_keys k(keys_, n);
+  optin_result out{.consent_id = new_id("cn_")};
+  consent_fact fact = c.fact;
+  fact.id = out.consent_id;
+  const std::string details_key = k.details(), ev = k.evidence(),
+                    lift_field = lift ? contact_keys::optout_field(fact.sender) : std::string(),
+                    field = contact_keys::consent_field(fact.id),
+                    value = contact_codec::encode_consent(fact),
+                    details = contact_codec::encode_details(c.source), number = n.e164();
+  char at_buf[24], max_buf[24];
+  const std::string_view keys[] = {k.hash(), details_key, ev};
+  const std::string_view args[] = {lift_field,  to_decimal(to_us(fact.captured_at), at_buf),
+                                   field,       value,
+                                   fact.id,     details,
+                                   number,      fact.evidence_id,
+                                   to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf)};
+  auto r = co_await eval(consent_script(), keys, args);
+  if (!r) co_return r.error();
+  if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 2)
+    co_return make_error_code(contact_errc::bad_data);
+  out.outcome = static_cast<optin_outcome>(r->integer);
+  co_return out;
+}
+
+asio::awaitable<error_code> contact_store::async_commit_contact(const commit_item& item) {
+  co_return co_await async_commit_many(std::span<const commit_item>(&item, 1));
+}
+
+void contact_store::add_commit(const commit_item& it, std::string_view sha) {
+  const contact_keys::number_keys k(keys_, it.number);
+  scratch_.assign(k.hash());
+  scratch_ += ":cap:";
+  scratch_ += it.campaign;
+  char caps[contact_keys::tag_size + 5];
+  std::copy_n(k.hash().data(), contact_keys::tag_size, caps);
+  std::copy_n(":caps", 5, caps + contact_keys::tag_size);
+  const std::int64_t at = to_us(it.at), window = it.window.count();
+  char at_buf[24], trim_buf[24], max_buf[24], ttl_buf[24], exp_buf[24];
+  // Unique even for two commits in the same microsecond from two gateways.
+  char member[48];
+  char* m = std::to_chars(member, member + 24, at).ptr;
+  *m++ = ':';
+  std::uint64_t v = rng_();
+  for (int i = 0; i < 16; ++i, v >>= 4) *m++ = "0123456789abcdef"[v & 15];
+  const std::string_view cmd[] = {
+      "EVALSHA", sha, "2", scratch_, std::string_view(caps, sizeof caps),
+      to_decimal(at, at_buf), std::string_view(member, std::size_t(m - member)),
+      to_decimal(at - window, trim_buf), to_decimal(std::int64_t(opts_.max_contacts), max_buf),
+      to_decimal((window + 999) / 1000 + ttl_margin_ms, ttl_buf), it.campaign,
+      to_decimal(at + window, exp_buf)};
+  pipe_.add(cmd);
+}
+
+asio::awaitable<error_code> contact_store::async_commit_many(std::span<const commit_item> items) {
+  if (items.empty()) co_return error_code{};
+  for (const commit_item& it : items) {
+    if (!contact_keys::valid_name(it.campaign)) co_return make_error_code(contact_errc::bad_campaign);
+    if (it.window.count() <= 0) co_return make_error_code(contact_errc::bad_window);
+  }
+  const contact_script& s = commit_script();
+  pipe_.clear();
+  for (const commit_item& it : items) add_commit(it, s.sha);
+  auto replies = co_await exec(pipe_);
+  if (!replies) co_return replies.error();
+
+  // A restarted Redis forgot the script: load it once and send the refused commits again
+  // (a refused EVALSHA ran nothing, so this counts nothing twice).
+  std::vector<std::size_t> again;
+  for (std::size_t i = 0; i < replies->size(); ++i) {
+    if (is_noscript((*replies)[i]))
+      again.push_back(i);
+    else if ((*replies)[i].is_error())
+      co_return make_error_code(contact_errc::redis_error);
+  }
+  if (again.empty()) co_return error_code{};
+  pipe_.clear();
+  const std::string_view load[] = {"SCRIPT", "LOAD", s.text};
+  pipe_.add(load);
+  for (std::size_t i : again) add_commit(items[i], s.sha);
+  replies = co_await exec(pipe_);
+  if (!replies) co_return replies.error();
+  for (const redis::reply& r : *replies)
+    if (r.is_error()) co_return make_error_code(contact_errc::redis_error);
+  co_return error_code{};
+}
+
+}  // namespace stopgate::dnc

@@ -1,0 +1,176 @@
+// The contact store: opt-outs, consents and frequency counters of each number in Redis, one
+// hash-tagged key family per number (dnc/contact_keys.hpp), a whole check batch read in one
+// pipeline, every write one atomic round trip. docs/CONTACTS.md describes the schema.
+//
+//   auto p = contact_keys::pseudonymizer::create(secret).value();
+//   contact_store store(client, p);
+//   auto facts = co_await store.async_fetch(items, now);   // result<vector<number_facts>>
+#pragma once
+
+#include "dnc/contact_error.hpp"
+#include "dnc/contact_facts.hpp"
+#include "dnc/contact_keys.hpp"
+#include "dnc/redis/client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stopgate::dnc {
+
+struct contact_script;  // a Lua script with its SHA-1 (internal, dnc/contact_scripts.hpp)
+
+/// Where a consent came from (SPEC section 3, `consent.source`).
+struct consent_source {
+  std::string method;  // web_form | keyword | verbal | paper
+  std::string url, ip, user_agent;
+  std::string text;   // the disclosure shown
+  std::string proof;  // e.g. a certificate URL
+};
+
+/// A consent with its source details. When recording, fact.id is ignored (the store
+/// assigns one) and fact.evidence_id is the evidence record the caller already wrote.
+struct consent_record {
+  consent_fact fact;
+  consent_source source;
+};
+
+/// One number of a check batch.
+struct fetch_item {
+  phone_number number;
+  std::string_view campaign;  // empty: no counters are read
+  /// Set when a frequency cap applies: read the contacts committed in (at - window, at].
+  std::optional<std::chrono::microseconds> window;
+};
+
+/// One committed contact, counted toward frequency caps.
+struct commit_item {
+  phone_number number;
+  std::string_view campaign;
+  sys_time at{};
+  /// The longest cap window of the campaign: older entries are trimmed, the counter key
+  /// expires this long (plus a minute of clock-skew margin) after its last commit.
+  std::chrono::microseconds window{};
+};
+
+enum class optin_outcome : std::uint8_t {
+  no_optout,  // the sender had no opt-out to lift
+  lifted,     // the sender's opt-out (older than the consent) was removed
+  kept_newer  // the sender's opt-out is not older than the consent: it stays
+};
+
+struct optin_result {
+  std::string consent_id;
+  optin_outcome outcome = optin_outcome::no_optout;
+};
+
+struct campaign_contacts {
+  std::string campaign;
+  std::vector<sys_time> contacts;  // oldest first
+};
+
+/// Everything held about one number (the `lookup` op).
+struct contact_record {
+  std::string number;  // E.164 as stored; empty when nothing was recorded or after forget
+  std::vector<optout_fact> optouts;
+  std::vector<consent_record> consents;
+  std::vector<campaign_contacts> counters;
+  std::vector<std::string> evidence_ids;  // of opt-outs, consents, opt-ins; newest first
+  std::optional<sys_time> forgotten_at;
+};
+
+/// What `forget` erased and kept. Entries: "number", "consent:ID", "consent_details",
+/// "counters:CAMPAIGN", "evidence_index"; kept: "optout:SENDER".
+struct forget_report {
+  std::vector<std::string> erased;
+  std::vector<std::string> kept;
+  std::string why;
+};
+
+struct contact_store_options {
+  std::size_t max_evidence_ids = 100;  // evidence ids kept per number, newest first
+  std::size_t max_contacts = 256;      // counter entries kept (and read) per number and campaign
+};
+
+/// Not thread-safe: use it from the executor of its client (the same rule as the client).
+/// Several coroutines may use one store concurrently. No caching: every fetch reads Redis,
+/// so a write through any gateway is seen by the next fetch of every other.
+/// Errors: redis::errc transport failures (the caller fails closed), contact_errc otherwise.
+/// Completions never run inline inside hiredis (they come through the client).
+class contact_store {
+ public:
+  contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
+                contact_store_options opts = {});
+
+  /// The facts of every item, in order, read with ONE pipeline: HGETALL of each number's
+  /// hash plus ZREVRANGEBYSCORE of its counter when the item has a campaign and a window.
+  /// A number whose data cannot be read (an error reply, a value the store did not write)
+  /// gets available = false (fail closed for that number only). `items` and their campaign
+  /// strings must stay valid until completion.
+  boost::asio::awaitable<boost::system::result<std::vector<number_facts>>> async_fetch(
+      std::span<const fetch_item> items, sys_time at);
+
+  /// Records an opt-out of `sender` ("*" = every sender). Keeps the LATEST opt-out per
+  /// sender: returns false when one at least as recent was already there (kept unchanged).
+  /// The viewed strings must stay valid until completion (co_await the call at once).
+  boost::asio::awaitable<boost::system::result<bool>> async_record_optout(
+      phone_number n, std::string_view sender, sys_time at, std::string_view source,
+      std::string_view evidence_id);
+
+  /// Stores a consent; returns its new id ("cn_" + 16 hex). Takes the record by value: the
+  /// coroutine owns it.
+  boost::asio::awaitable<boost::system::result<std::string>> async_record_consent(
+      phone_number n, consent_record c);
+
+  /// An opt-in: atomically removes the opt-out of c.fact.sender if it is older than
+  /// c.fact.captured_at, and stores the consent (in every case). Never lifts "*".
+  boost::asio::awaitable<boost::system::result<optin_result>> async_record_optin(
+      phone_number n, consent_record c);
+
+  /// Counts one contact toward the campaign's caps (atomic per number).
+  boost::asio::awaitable<boost::system::error_code> async_commit_contact(const commit_item& item);
+  /// Many commits in one pipeline (each one atomic per number). On an error, some may have
+  /// been counted (counting is conservative: an extra entry only defers, never allows).
+  boost::asio::awaitable<boost::system::error_code> async_commit_many(
+      std::span<const commit_item> items);
+
+  /// Everything held about the number (two round trips when it has counters).
+  boost::asio::awaitable<boost::system::result<contact_record>> async_lookup(phone_number n);
+
+  /// A data-subject deletion: erases the number, every consent with its source details, the
+  /// counters and the evidence index; keeps the opt-outs (the suppression) under the
+  /// pseudonymous key, with a forget time when any is kept. Atomic.
+  boost::asio::awaitable<boost::system::result<forget_report>> async_forget(phone_number n,
+                                                                           sys_time at);
+
+  /// Client calls issued (each a single round trip): for tests and metrics.
+  std::uint64_t round_trips() const noexcept { return round_trips_; }
+
+ private:
+  boost::asio::awaitable<boost::system::result<redis::reply>> eval(
+      const contact_script& s, std::span<const std::string_view> keys, std::span<const std::string_view> args);
+  boost::asio::awaitable<boost::system::result<std::vector<redis::reply>>> exec(
+      const redis::pipeline& p);
+  boost::asio::awaitable<boost::system::result<optin_result>> async_record_optin_impl(
+      phone_number n, const consent_record& c, bool lift);
+  void add_commit(const commit_item& item, std::string_view sha);
+  std::string new_id(std::string_view prefix);
+
+  redis::client& redis_;
+  contact_keys::pseudonymizer keys_;
+  contact_store_options opts_;
+  std::mt19937_64 rng_;
+  redis::pipeline pipe_;    // reused: read by the client before its first suspension
+  std::string scratch_;     // reused counter-key buffer
+  std::uint64_t round_trips_ = 0;
+};
+
+}  // namespace stopgate::dnc
