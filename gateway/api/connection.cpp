@@ -33,6 +33,7 @@ namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint8_t all_roles = 0x0F;
+constexpr std::size_t max_free_slots = 32;
 
 /// Logs an exception escaping a spawned coroutine (a bug: everything expected is handled).
 struct log_escape {
@@ -310,6 +311,8 @@ class connection final : public connection_base,
     return s;
   }
   void release_slot(slot_ptr s) {
+    // Keep a few for reuse; a burst of deep pipelining must not pin its peak memory.
+    if (free_slots_.size() >= max_free_slots) return;
     s->reset();
     free_slots_.push_back(std::move(s));
   }
