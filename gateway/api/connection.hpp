@@ -1,0 +1,35 @@
+// One socket API connection: framing, auth, pipelined requests, coalesced writes, limits.
+//
+// Each connection runs on a strand of the io_context its socket belongs to: a reader
+// coroutine (frames lines, answers ping/auth/errors inline, spawns one coroutine per
+// dispatched request), a writer coroutine started when responses are waiting, and a watchdog
+// for the idle and write timeouts. See docs/SOCKET_API.md for the behaviour.
+#pragma once
+
+#include "gateway/api/server_state.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include <cstddef>
+#include <memory>
+
+namespace stopgate::gateway::api {
+
+/// Starts serving an accepted socket. The connection registers itself in `state`, counts
+/// itself in counter block `context_index`, and lives until it closes. Thread-safe; returns
+/// at once (all work is posted to the connection's strand).
+void start_connection(const std::shared_ptr<server_state>& state,
+                      boost::asio::ip::tcp::socket socket, std::size_t context_index,
+                      bool loopback);
+/// As above for TLS; the handshake runs first, under the idle timeout.
+void start_connection(const std::shared_ptr<server_state>& state,
+                      boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream,
+                      std::size_t context_index, bool loopback);
+/// As above for a unix-socket peer (treated as loopback).
+void start_connection(const std::shared_ptr<server_state>& state,
+                      boost::asio::local::stream_protocol::socket socket,
+                      std::size_t context_index);
+
+}  // namespace stopgate::gateway::api
