@@ -5,6 +5,7 @@
 #include "tools/stopgatectl/command.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <cstdio>
 #include <string>
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   // Library logs (Redis connections, managed server) only when something is wrong;
   // STOPGATE_LOG=info shows them all. They go to stderr, results to stdout.
   stopgate::gateway::init_logging("warn");
+  // hiredis writes with write(2): a Redis that goes away must not kill the CLI.
+  std::signal(SIGPIPE, SIG_IGN);
   stopgate::ctl::global_options global;
   int i = 1;
   // Global options come before the command name.

@@ -1,0 +1,276 @@
+#include "gateway/app.hpp"
+
+#include "config/version.hpp"
+#include "gateway/api/server.hpp"
+#include "gateway/contact_secret.hpp"
+#include "gateway/evidence_setup.hpp"
+#include "gateway/ops.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <future>
+#include <thread>
+
+namespace stopgate::gateway {
+namespace {
+
+namespace asio = boost::asio;
+
+}  // namespace
+
+app::app(config::settings_ptr settings, std::filesystem::path config_path)
+    : config_path_(std::move(config_path)) {
+  auto rt = std::make_shared<runtime_config>();
+  rt->settings = std::move(settings);
+  runtime_.store(rt);
+}
+
+app::~app() {
+  shutdown();
+}
+
+void app::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool app::reload() {
+  if (config_path_.empty()) {
+    spdlog::info("reload: running on embedded defaults; nothing to re-read");
+    return true;
+  }
+  auto loaded = config::load_file(config_path_);
+  if (!loaded) {
+    spdlog::error("reload refused, keeping the running configuration; {} has problems:\n{}",
+                  config_path_.string(), loaded.error().to_string());
+    return false;
+  }
+  auto engine = dnc::policy_engine::make(*loaded);
+  if (!engine) {
+    spdlog::error("reload refused: policy engine: {}", engine.error().message());
+    return false;
+  }
+  auto rt = std::make_shared<runtime_config>();
+  rt->settings = *loaded;
+  rt->engine = std::make_shared<const dnc::policy_engine>(std::move(*engine));
+  runtime_.store(rt);
+  if (api_) api_->update_settings(rt->settings);
+  spdlog::info("reload: configuration {} applied (policy {})", config_path_.string(),
+               rt->settings->policy.version);
+  return true;
+}
+
+bool app::start(std::string& why) {
+  auto rt = runtime_.load();
+  const auto& s = *rt->settings;
+  std::error_code fsec;
+  std::filesystem::create_directories(s.server.data_dir, fsec);
+  if (fsec) {
+    why = "cannot create data directory " + s.server.data_dir.string() + ": " + fsec.message();
+    return false;
+  }
+
+  // Redis: our own private server on the defaults, or the configured one.
+  auto ep = redis::parse_url(s.redis.url);
+  if (!ep) {
+    why = "redis.url: " + ep.error().message();
+    return false;
+  }
+  if (ep->type == redis::endpoint::kind::managed) {
+    auto m = redis::managed_server::ensure(s.server.data_dir);
+    if (!m) {
+      why = "managed Redis: " + m.error().message();
+      return false;
+    }
+    managed_ = std::move(*m);
+    *ep = managed_->ep();
+  }
+  if (ep->password.empty() && !s.redis.password.empty()) ep->password = s.redis.password.reveal();
+  redis_options_.ep = *ep;
+  redis_options_.command_timeout = std::chrono::milliseconds(s.redis.timeout_ms);
+  redis_options_.connect_timeout = std::chrono::milliseconds(s.redis.connect_timeout_ms);
+  redis_options_.reconnect_min = std::chrono::milliseconds(s.redis.reconnect_min_ms);
+  redis_options_.reconnect_max = std::chrono::milliseconds(s.redis.reconnect_max_ms);
+
+  // Evidence: refuses to start on a broken chain rather than writing on top of it.
+  auto eo = evidence_options(s, &why);
+  if (!eo) return false;
+  evidence::open_report report;
+  auto log = evidence::log::open(*eo, {}, &report);
+  if (!log) {
+    why = "evidence log " + eo->dir.string() + ": " + log.error().message();
+    if (report.failure) why += " (" + report.failure->describe() + ")";
+    return false;
+  }
+  if (report.recovered)
+    spdlog::warn("evidence log: cut off a torn tail of {} bytes (a `recovered` record says so)",
+                 report.cut_bytes);
+  evidence_ = std::move(*log);
+
+  auto engine = dnc::policy_engine::make(rt->settings);
+  if (!engine) {
+    why = "policy engine: " + engine.error().message();
+    return false;
+  }
+  auto rt2 = std::make_shared<runtime_config>(*rt);
+  rt2->engine = std::make_shared<const dnc::policy_engine>(std::move(*engine));
+  runtime_.store(rt2);
+
+  unsigned n = s.server.threads ? s.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<worker>();
+    w->index = i;
+    w->redis = std::make_unique<redis::client>(w->io.get_executor(), redis_options_);
+    asio::post(w->io, [c = w->redis.get()] { c->start(); });
+    workers_.push_back(std::move(w));
+  }
+
+  dnc::list_mirror::options mo;
+  mo.redis = redis_options_;
+  mo.redis.command_timeout = std::chrono::seconds(30);  // bitmaps are 1.25 MB each
+  mirror_ = std::make_unique<dnc::list_mirror>(workers_[0]->io.get_executor(), mo);
+  asio::post(workers_[0]->io, [m = mirror_.get()] { m->start(); });
+
+  ops_ = std::make_shared<ops>(*this, *evidence_, *mirror_);
+  std::vector<asio::io_context*> contexts;
+  for (auto& w : workers_) contexts.push_back(&w->io);
+  api_ = std::make_unique<api::api_server>(contexts, rt2->settings, ops_);
+  if (auto ec = api_->start(); ec) {
+    why = "socket API: " + ec.message();
+    return false;
+  }
+  for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
+  retention_ = std::thread([this] { retention_loop(); });
+  contacts_init_ = std::thread([this] { init_contacts(); });
+  spdlog::info("stopgate {} running: {} threads, redis {}, evidence {}, data {}", version(), n,
+               redis_options_.ep.to_string(), eo->dir.string(), s.server.data_dir.string());
+  return true;
+}
+
+void app::init_contacts() {
+  // Until the contact store exists (Redis unreachable at start), ops fail closed with
+  // store_unavailable; this keeps trying until it has the shared pseudonym secret.
+  for (int attempt = 0;; ++attempt) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_requested_) return;
+    }
+    auto secret = fetch_contact_secret(redis_options_, std::chrono::seconds(2));
+    if (secret) {
+      auto p = dnc::contact_keys::pseudonymizer::create(*secret);
+      if (p) {
+        for (auto& w : workers_)
+          asio::post(w->io, [wp = w.get(), p = *p] {
+            wp->contacts = std::make_unique<dnc::contact_store>(*wp->redis, p);
+          });
+        spdlog::info("contact store ready");
+        return;
+      }
+    } else if (attempt % 10 == 0) {
+      spdlog::warn("contact store: waiting for Redis ({})", secret.error().message());
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(300), [this] { return stop_requested_; });
+  }
+}
+
+void app::retention_loop() {
+  // Daily, off the event loop (apply_retention blocks on fsync).
+  std::unique_lock lock(mu_);
+  while (!stop_requested_) {
+    lock.unlock();
+    if (evidence_) {
+      auto r = evidence_->apply_retention();
+      if (!r)
+        spdlog::error("evidence retention failed: {}", r.error().message());
+      else if (!r->deleted.empty())
+        spdlog::info("evidence retention: deleted {} segment(s)", r->deleted.size());
+    }
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::hours(24), [this] { return stop_requested_; });
+  }
+}
+
+int app::run() {
+  // Signals are taken synchronously by this thread; every other thread has them blocked.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::string why;
+  if (!start(why)) {
+    spdlog::error("cannot start: {}", why);
+    shutdown();
+    return 1;
+  }
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_requested_) break;
+    }
+    timespec ts{0, 200'000'000};
+    const int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGHUP) {
+      reload();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("signal {}: stopping", sig == SIGTERM ? "TERM" : "INT");
+      break;
+    }
+  }
+  shutdown();
+  return 0;
+}
+
+void app::shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    stop_requested_ = true;
+  }
+  cv_.notify_all();
+  const auto grace = std::chrono::milliseconds(runtime_.load()->settings->server.shutdown_grace_ms);
+  if (api_ && !workers_.empty()) {
+    // Stop accepting; in-flight requests get the grace period to finish.
+    auto done = asio::co_spawn(workers_[0]->io, api_->async_stop(grace), asio::use_future);
+    if (done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
+      spdlog::warn("shutdown: socket API did not stop within the grace period");
+  }
+  if (mirror_ && !workers_.empty()) {
+    auto done = asio::post(workers_[0]->io, asio::use_future([m = mirror_.get()] { m->stop(); }));
+    done.wait_for(std::chrono::seconds(2));
+  }
+  for (auto& w : workers_) {
+    if (!w->thread.joinable()) continue;
+    auto done = asio::post(w->io, asio::use_future([c = w->redis.get()] { c->stop(); }));
+    done.wait_for(std::chrono::seconds(2));
+    w->io.stop();
+  }
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+  if (retention_.joinable()) retention_.join();
+  if (contacts_init_.joinable()) contacts_init_.join();
+  api_.reset();
+  ops_.reset();
+  mirror_.reset();
+  workers_.clear();
+  if (evidence_) {
+    evidence_->close();  // flushes and writes a final checkpoint
+    evidence_.reset();
+  }
+  if (managed_) {
+    managed_->stop();
+    managed_.reset();
+  }
+}
+
+}  // namespace stopgate::gateway

@@ -1,0 +1,79 @@
+// The stopgate daemon as one object: start-up in dependency order, SIGHUP reloads, and a
+// bounded graceful stop (SPEC section 1).
+//
+// Start: data dir -> managed Redis (if redis.url = managed) -> evidence log (recovers a torn
+// tail) -> policy engine (tz data) -> worker threads, each with its Redis connection and
+// contact store -> DNC list mirror (worker 0) -> socket API listeners -> signals.
+// Stop (SIGTERM/SIGINT): stop accepting, let in-flight requests finish within
+// server.shutdown_grace_ms, stop the workers, close the evidence log (final checkpoint),
+// stop a managed Redis.
+#pragma once
+
+#include "config/load.hpp"
+#include "dnc/list_mirror.hpp"
+#include "dnc/policy.hpp"
+#include "dnc/redis/managed_server.hpp"
+#include "gateway/evidence/log.hpp"
+#include "gateway/worker.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace stopgate::gateway {
+
+namespace api {
+class api_server;
+}
+class ops;
+
+/// What every request reads; replaced whole on SIGHUP.
+struct runtime_config {
+  config::settings_ptr settings;
+  std::shared_ptr<const dnc::policy_engine> engine;
+};
+
+class app {
+ public:
+  /// config_path empty: embedded defaults (a reload re-reads nothing).
+  app(config::settings_ptr settings, std::filesystem::path config_path);
+  ~app();
+
+  /// Starts everything and blocks until SIGTERM/SIGINT (or stop()). Returns the exit code.
+  int run();
+  /// Asks a running app to stop (thread-safe), as SIGTERM does.
+  void stop();
+  /// Re-reads the config file; an invalid file is refused (logged) and the old one stays.
+  /// Thread-safe. Returns false when refused.
+  bool reload();
+
+  std::shared_ptr<const runtime_config> current() const { return runtime_.load(); }
+
+ private:
+  bool start(std::string& why);
+  void shutdown();
+  void retention_loop();
+  void init_contacts();
+
+  std::filesystem::path config_path_;
+  std::atomic<std::shared_ptr<const runtime_config>> runtime_;
+  std::unique_ptr<redis::managed_server> managed_;
+  redis::client_options redis_options_;
+  std::unique_ptr<evidence::log> evidence_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::unique_ptr<dnc::list_mirror> mirror_;
+  std::shared_ptr<ops> ops_;
+  std::unique_ptr<api::api_server> api_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_requested_ = false;
+  std::thread retention_;
+  std::thread contacts_init_;
+};
+
+}  // namespace stopgate::gateway

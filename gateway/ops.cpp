@@ -1,0 +1,668 @@
+#include "gateway/ops.hpp"
+
+#include "config/version.hpp"
+#include "dnc/nanp_tables.hpp"
+#include "dnc/policy.hpp"
+#include "gateway/app.hpp"
+#include "gateway/rfc3339.hpp"
+#include "gateway/worker.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+namespace stopgate::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using api::api_errc;
+using api::op_error;
+using api::op_result;
+using boost::system::error_code;
+
+op_result fail(api_errc code, std::string message) {
+  return op_result(boost::system::in_place_error, op_error{code, std::move(message)});
+}
+
+dnc::sys_time now_us() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+// Field access that names the field in every error.
+class fields {
+ public:
+  explicit fields(const json::object& o) : o_(o) {}
+
+  const json::string* str(std::string_view key, bool required) {
+    auto* v = o_.if_contains(key);
+    if (!v || v->is_null()) {
+      if (required) set(std::string(key) + ": required");
+      return nullptr;
+    }
+    if (!v->is_string()) {
+      set(std::string(key) + ": must be a string");
+      return nullptr;
+    }
+    return &v->get_string();
+  }
+  const json::object* obj(std::string_view key, bool required) {
+    auto* v = o_.if_contains(key);
+    if (!v || v->is_null()) {
+      if (required) set(std::string(key) + ": required");
+      return nullptr;
+    }
+    if (!v->is_object()) {
+      set(std::string(key) + ": must be an object");
+      return nullptr;
+    }
+    return &v->get_object();
+  }
+  bool boolean(std::string_view key, bool dflt) {
+    auto* v = o_.if_contains(key);
+    if (!v || v->is_null()) return dflt;
+    if (!v->is_bool()) {
+      set(std::string(key) + ": must be true or false");
+      return dflt;
+    }
+    return v->get_bool();
+  }
+  /// One of `allowed` (first is the default when absent).
+  int choice(std::string_view key, std::initializer_list<std::string_view> allowed) {
+    auto* s = str(key, false);
+    if (!s) return 0;
+    int i = 0;
+    for (auto a : allowed) {
+      if (*s == a) return i;
+      ++i;
+    }
+    std::string msg = std::string(key) + ": must be one of";
+    for (auto a : allowed) msg += " " + std::string(a);
+    set(std::move(msg));
+    return 0;
+  }
+  std::optional<dnc::sys_time> time(std::string_view key, bool required) {
+    auto* s = str(key, required);
+    if (!s) return std::nullopt;
+    auto t = parse_rfc3339(*s);
+    if (!t) set(std::string(key) + ": must be an RFC 3339 time such as 2026-11-29T14:03:00Z");
+    return t;
+  }
+  void set(std::string m) {
+    if (error_.empty()) error_ = std::move(m);
+  }
+  bool ok() const { return error_.empty(); }
+  op_result failure() const { return fail(api_errc::bad_request, error_); }
+
+ private:
+  const json::object& o_;
+  std::string error_;
+};
+
+// The sender a request names, or the only configured one.
+const config::sender_settings* resolve_sender(const config::settings& s, fields& f, bool allow_all,
+                                              std::string& name) {
+  auto* v = f.str("sender", false);
+  if (v) {
+    name = std::string(*v);
+    if (allow_all && name == "*") return nullptr;
+    auto* snd = s.sender(name);
+    if (!snd) f.set("sender: unknown sender '" + name + "'");
+    return snd;
+  }
+  auto* sole = s.sole_sender();
+  if (!sole) {
+    f.set("sender: required (several senders are configured)");
+    return nullptr;
+  }
+  name = sole->name;
+  return sole;
+}
+
+std::optional<dnc::phone_number> parse_to(fields& f, std::string& raw, op_result& err) {
+  auto* to = f.str("to", true);
+  if (!to) return std::nullopt;
+  raw = std::string(*to);
+  auto n = dnc::parse_phone(raw);
+  if (!n) {
+    err = fail(api_errc::invalid_number, "to: " + n.error().message());
+    return std::nullopt;
+  }
+  return *n;
+}
+
+// Appends many evidence records concurrently (one group-commit batch), each durable before
+// this returns. Results in order; an empty id marks a failed append.
+asio::awaitable<std::vector<std::string>> append_all(evidence::log& log, evidence::record_type type,
+                                                     std::vector<json::object> records) {
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<std::string> ids(records.size());
+  if (records.empty()) co_return ids;
+  auto remaining = std::make_shared<std::size_t>(records.size());
+  auto done = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    asio::co_spawn(
+        ex,
+        [&log, type, rec = std::move(records[i]), &ids, i, remaining,
+         done]() mutable -> asio::awaitable<void> {
+          auto r = co_await log.async_append(type, std::move(rec));
+          if (r) ids[i] = r->id;
+          if (--*remaining == 0) done->cancel();
+        },
+        asio::detached);
+  }
+  error_code ec;
+  while (*remaining > 0) co_await done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return ids;
+}
+
+const char* kind_name(dnc::consent_kind k) {
+  switch (k) {
+    case dnc::consent_kind::express_written: return "express_written";
+    case dnc::consent_kind::express: return "express";
+    case dnc::consent_kind::ebr_purchase: return "ebr_purchase";
+    case dnc::consent_kind::ebr_inquiry: return "ebr_inquiry";
+  }
+  return "express";
+}
+
+// This thread's contact store; null until the store is ready (Redis unreachable at start).
+dnc::contact_store* store() {
+  auto* w = worker::current();
+  return w ? w->contacts.get() : nullptr;
+}
+
+op_result store_down() { return fail(api_errc::store_unavailable, "the contact store is not reachable"); }
+
+json::array reasons_json(const std::vector<std::string>& reasons) {
+  json::array a;
+  a.reserve(reasons.size());
+  for (auto& r : reasons) a.emplace_back(r);
+  return a;
+}
+
+}  // namespace
+
+ops::ops(app& a, evidence::log& log, dnc::list_mirror& mirror) : app_(a), log_(log), mirror_(mirror) {}
+
+std::optional<api::op_spec> ops::find_op(std::string_view op) const {
+  if (op == "send" || op == "reload") return std::nullopt;  // not implemented yet: unknown_op
+  return api::standard_op_spec(op);
+}
+
+asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::object& req,
+                                             const api::request_context& ctx) {
+  if (op == "check") co_return co_await check(req, ctx);
+  if (op == "consent") co_return co_await consent(req, false);
+  if (op == "optin") co_return co_await consent(req, true);
+  if (op == "optout") co_return co_await optout(req);
+  if (op == "lookup") co_return co_await lookup(req);
+  if (op == "forget") co_return co_await forget(req);
+  if (op == "stats") co_return stats();
+  if (op == "ping") {
+    json::object o;
+    o["pong"] = true;
+    o["version"] = std::string(version());
+    co_return o;
+  }
+  co_return fail(api_errc::unknown_op, "unknown op '" + std::string(op) + "'");
+}
+
+asio::awaitable<op_result> ops::check(const json::object& req, const api::request_context& ctx) {
+  auto rt = app_.current();
+  const auto& s = *rt->settings;
+  fields f(req);
+  // Numbers: one string, or an array of up to api.max_batch strings.
+  std::vector<std::string> raw;
+  bool batch = false;
+  if (auto* v = req.if_contains("to"); v && v->is_string()) {
+    raw.emplace_back(v->get_string());
+  } else if (v && v->is_array()) {
+    batch = true;
+    const auto& a = v->get_array();
+    if (a.size() > s.api.max_batch)
+      co_return fail(api_errc::batch_too_large, "to: " + std::to_string(a.size()) +
+                                                    " numbers; at most " + std::to_string(s.api.max_batch));
+    raw.reserve(a.size());
+    for (auto& e : a) {
+      if (!e.is_string()) co_return fail(api_errc::bad_request, "to: every element must be a string");
+      raw.emplace_back(e.get_string());
+    }
+  } else {
+    co_return fail(api_errc::bad_request, v ? "to: must be a string or an array of strings" : "to: required");
+  }
+  std::string sender_name;
+  resolve_sender(s, f, false, sender_name);
+  const auto ch = f.choice("channel", {"sms", "voice"}) == 0 ? dnc::channel::sms : dnc::channel::voice;
+  const auto purpose = f.choice("purpose", {"marketing", "informational"}) == 0 ? config::purpose::marketing
+                                                                                   : config::purpose::informational;
+  const int tech_i = f.choice("tech", {"atds", "manual", "prerecorded"});
+  const auto tech = tech_i == 0 ? dnc::voice_tech::atds : tech_i == 1 ? dnc::voice_tech::manual : dnc::voice_tech::prerecorded;
+  std::string campaign;
+  if (auto* c = f.str("campaign", false)) campaign = std::string(*c);
+  const auto at = f.time("at", false).value_or(now_us());
+  const bool commit = f.boolean("commit", false);
+  if (!f.ok()) co_return f.failure();
+
+  const auto& engine = *rt->engine;
+  // Parse every number; invalid ones are answered without touching the store.
+  std::vector<std::optional<dnc::phone_number>> numbers(raw.size());
+  std::vector<std::string> invalid(raw.size());
+  std::vector<dnc::fetch_item> items;
+  std::vector<std::size_t> item_of;
+  items.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    auto n = dnc::parse_phone(raw[i]);
+    if (!n) {
+      invalid[i] = n.error().message();
+      continue;
+    }
+    numbers[i] = *n;
+    dnc::fetch_item it;
+    it.number = *n;
+    it.campaign = campaign;
+    if (auto* cap = engine.cap_for(*n, purpose); cap && !campaign.empty())
+      it.window = std::chrono::hours(cap->window_hours);
+    item_of.push_back(i);
+    items.push_back(it);
+  }
+
+  // One pipeline for the whole batch; a failure makes every number fail closed.
+  std::vector<dnc::number_facts> facts;
+  if (!items.empty()) {
+    auto* st = store();
+    // (No co_await inside ?: — GCC 12 miscompiles that.)
+    boost::system::result<std::vector<dnc::number_facts>> fetched(
+        boost::system::in_place_error, make_error_code(redis::errc::not_connected));
+    if (st) fetched = co_await st->async_fetch(items, at);
+    if (fetched && fetched->size() == items.size()) {
+      facts = std::move(*fetched);
+    } else {
+      ++counters_.store_failures;
+      facts.assign(items.size(), dnc::number_facts{});
+      for (auto& x : facts) x.available = false;
+    }
+  }
+
+  auto snapshot = mirror_.current();
+  std::vector<dnc::policy_decision> decisions(raw.size());
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const std::size_t i = item_of[k];
+    dnc::check_request r;
+    r.to = *numbers[i];
+    r.sender = sender_name;
+    r.ch = ch;
+    r.purpose = purpose;
+    r.tech = tech;
+    r.campaign = campaign;
+    r.at = at;
+    decisions[i] = engine.evaluate(r, facts[k], *snapshot);
+  }
+
+  // Commit: the decision records are durable before the answer; allowed contacts count.
+  std::vector<std::string> evidence_ids;
+  if (commit) {
+    std::vector<json::object> records;
+    records.reserve(raw.size());
+    std::vector<dnc::commit_item> commits;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      json::object rec;
+      rec["to"] = numbers[i] ? numbers[i]->e164() : raw[i];
+      rec["sender"] = sender_name;
+      rec["channel"] = ch == dnc::channel::sms ? "sms" : "voice";
+      rec["purpose"] = purpose == config::purpose::marketing ? "marketing" : "informational";
+      if (ch == dnc::channel::voice)
+        rec["tech"] = tech == dnc::voice_tech::atds ? "atds" : tech == dnc::voice_tech::manual ? "manual" : "prerecorded";
+      rec["campaign"] = campaign;
+      rec["at"] = format_rfc3339(at);
+      if (!ctx.key_name.empty()) rec["api_key"] = ctx.key_name;
+      if (!numbers[i]) {
+        rec["decision"] = "deny";
+        rec["reasons"] = json::array{"invalid_number"};
+      } else {
+        const auto& d = decisions[i];
+        rec["decision"] = std::string(dnc::to_string(d.outcome));
+        rec["reasons"] = reasons_json(d.reasons);
+        if (d.retry_at) rec["retry_at"] = format_rfc3339(*d.retry_at);
+        if (d.consent_id) rec["consent_id"] = *d.consent_id;
+        json::array lists;
+        for (auto& l : d.lists)
+          lists.push_back(json::object{{"name", l.name}, {"generation", l.generation},
+                                       {"snapshot", l.snapshot}, {"listed", l.listed}});
+        rec["lists"] = std::move(lists);
+        rec["policy_version"] = d.policy_version;
+        if (d.outcome == dnc::decision::allow && !campaign.empty()) {
+          dnc::commit_item c;
+          c.number = *numbers[i];
+          c.campaign = campaign;
+          c.at = at;
+          auto* cap = engine.cap_for(*numbers[i], purpose);
+          c.window = std::chrono::hours(cap ? cap->window_hours : 24);
+          commits.push_back(c);
+        }
+      }
+      records.push_back(std::move(rec));
+    }
+    evidence_ids = co_await append_all(log_, evidence::record_type::decision, std::move(records));
+    for (auto& id : evidence_ids)
+      if (id.empty()) {
+        ++counters_.evidence_failures;
+        co_return fail(api_errc::internal, "the evidence log could not record the decision; nothing was committed");
+      }
+    if (!commits.empty()) {
+      auto* st = store();
+      error_code ec = make_error_code(redis::errc::not_connected);
+      if (st) ec = co_await st->async_commit_many(commits);
+      if (ec) {
+        ++counters_.store_failures;
+        co_return fail(api_errc::store_unavailable, "the contact could not be counted: " + ec.message());
+      }
+    }
+    counters_.committed += raw.size();
+  }
+
+  json::array results;
+  results.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    json::object r;
+    ++counters_.checks;
+    if (!numbers[i]) {
+      r["to"] = raw[i];
+      r["decision"] = "deny";
+      r["reasons"] = json::array{"invalid_number"};
+      r["message"] = invalid[i];
+      ++counters_.deny;
+    } else {
+      const auto& d = decisions[i];
+      r["to"] = numbers[i]->e164();
+      r["decision"] = std::string(dnc::to_string(d.outcome));
+      r["reasons"] = reasons_json(d.reasons);
+      if (d.retry_at) r["retry_at"] = format_rfc3339(*d.retry_at);
+      (d.outcome == dnc::decision::allow ? counters_.allow
+                                         : d.outcome == dnc::decision::deny ? counters_.deny : counters_.defer)++;
+    }
+    if (commit) r["evidence_id"] = evidence_ids[i];
+    results.push_back(std::move(r));
+  }
+  json::object out;
+  if (batch)
+    out["results"] = std::move(results);
+  else
+    out["result"] = std::move(results[0]);
+  co_return out;
+}
+
+asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
+  auto rt = app_.current();
+  const auto& s = *rt->settings;
+  fields f(req);
+  op_result err = json::object{};
+  std::string raw;
+  auto to = parse_to(f, raw, err);
+  if (!err) co_return err;
+  std::string sender;
+  resolve_sender(s, f, false, sender);
+  const int kind_i = f.choice("kind", {"express_written", "express", "ebr_purchase", "ebr_inquiry"});
+  if (!req.contains("kind")) f.set("kind: required");
+  const auto captured = f.time("captured_at", true);
+  const auto expires = f.time("expires_at", false);
+  const auto* src = f.obj("source", true);
+  if (!f.ok()) co_return f.failure();
+  const auto now = now_us();
+  if (*captured > now + std::chrono::seconds(60)) co_return fail(api_errc::bad_request, "captured_at: in the future");
+  if (expires && *expires <= *captured) co_return fail(api_errc::bad_request, "expires_at: must be after captured_at");
+  fields sf(*src);
+  const int method_i = sf.choice("method", {"web_form", "keyword", "verbal", "paper"});
+  if (!src->contains("method")) sf.set("method: required");
+  dnc::consent_record c;
+  c.fact.sender = sender;
+  c.fact.kind = dnc::consent_kind(kind_i);
+  c.fact.captured_at = *captured;
+  c.fact.expires_at = expires;
+  static constexpr std::string_view methods[] = {"web_form", "keyword", "verbal", "paper"};
+  c.source.method = std::string(methods[method_i]);
+  auto copy = [&](std::string_view k, std::string& out) {
+    if (auto* v = sf.str(k, false)) out = std::string(*v);
+  };
+  copy("url", c.source.url);
+  copy("ip", c.source.ip);
+  copy("user_agent", c.source.user_agent);
+  copy("text", c.source.text);
+  copy("proof", c.source.proof);
+  if (!sf.ok()) co_return fail(api_errc::bad_request, "source." + std::string(sf.failure().error().message));
+  if (c.fact.kind == dnc::consent_kind::express_written && c.source.text.empty())
+    co_return fail(api_errc::bad_request, "source.text: required for express_written (the disclosure shown)");
+
+  // Evidence first: a consent is in effect only once it is provable.
+  json::object rec{{"to", to->e164()},
+                   {"sender", sender},
+                   {"kind", kind_name(c.fact.kind)},
+                   {"captured_at", format_rfc3339(*captured)},
+                   {"method", c.source.method}};
+  if (expires) rec["expires_at"] = format_rfc3339(*expires);
+  if (!c.source.url.empty()) rec["url"] = c.source.url;
+  if (!c.source.ip.empty()) rec["ip"] = c.source.ip;
+  if (!c.source.user_agent.empty()) rec["user_agent"] = c.source.user_agent;
+  if (!c.source.text.empty()) rec["text"] = c.source.text;
+  if (!c.source.proof.empty()) rec["proof"] = c.source.proof;
+  auto ev = co_await log_.async_append(optin ? evidence::record_type::optin : evidence::record_type::consent,
+                                       std::move(rec));
+  if (!ev) {
+    ++counters_.evidence_failures;
+    co_return fail(api_errc::internal, "the evidence log could not record the consent: " + ev.error().message());
+  }
+  c.fact.evidence_id = ev->id;
+  auto* st = store();
+  if (!st) co_return store_down();
+  json::object out;
+  if (optin) {
+    auto r = co_await st->async_record_optin(*to, c);
+    if (!r) {
+      ++counters_.store_failures;
+      co_return fail(api_errc::store_unavailable, "the opt-in could not be stored: " + r.error().message());
+    }
+    out["consent_id"] = r->consent_id;
+    out["optout_lifted"] = r->outcome == dnc::optin_outcome::lifted;
+    if (r->outcome == dnc::optin_outcome::kept_newer)
+      out["message"] = "an opt-out newer than this consent stays in force";
+    ++counters_.optins;
+  } else {
+    auto r = co_await st->async_record_consent(*to, c);
+    if (!r) {
+      ++counters_.store_failures;
+      co_return fail(api_errc::store_unavailable, "the consent could not be stored: " + r.error().message());
+    }
+    out["consent_id"] = *r;
+    ++counters_.consents;
+  }
+  out["evidence_id"] = ev->id;
+  out["to"] = to->e164();
+  co_return out;
+}
+
+asio::awaitable<op_result> ops::optout(const json::object& req) {
+  auto rt = app_.current();
+  const auto& s = *rt->settings;
+  fields f(req);
+  op_result err = json::object{};
+  std::string raw;
+  auto to = parse_to(f, raw, err);
+  if (!err) co_return err;
+  std::string sender;
+  resolve_sender(s, f, true, sender);
+  std::string channel = "api", note;
+  if (auto* src = f.obj("source", false)) {
+    fields sf(*src);
+    if (auto* c = sf.str("channel", false)) channel = std::string(*c);
+    if (auto* n = sf.str("note", false)) note = std::string(*n);
+    if (!sf.ok()) co_return fail(api_errc::bad_request, "source." + std::string(sf.failure().error().message));
+  }
+  if (!f.ok()) co_return f.failure();
+  const auto at = now_us();
+  json::object rec{{"to", to->e164()}, {"sender", sender}, {"channel", channel}, {"at", format_rfc3339(at)}};
+  if (!note.empty()) rec["note"] = note;
+  auto ev = co_await log_.async_append(evidence::record_type::optout, std::move(rec));
+  if (!ev) {
+    ++counters_.evidence_failures;
+    co_return fail(api_errc::internal, "the evidence log could not record the opt-out: " + ev.error().message());
+  }
+  auto* st = store();
+  if (!st) co_return store_down();
+  auto r = co_await st->async_record_optout(*to, sender, at, "api:" + channel, ev->id);
+  if (!r) {
+    // The evidence exists but Redis has not got it: the client must retry.
+    ++counters_.store_failures;
+    co_return fail(api_errc::store_unavailable, "the opt-out could not be stored: " + r.error().message());
+  }
+  ++counters_.optouts;
+  co_return json::object{{"evidence_id", ev->id}, {"to", to->e164()}, {"sender", sender}};
+}
+
+asio::awaitable<op_result> ops::lookup(const json::object& req) {
+  auto rt = app_.current();
+  const auto& s = *rt->settings;
+  fields f(req);
+  op_result err = json::object{};
+  std::string raw;
+  auto to = parse_to(f, raw, err);
+  if (!err) co_return err;
+  if (!f.ok()) co_return f.failure();
+  auto* st = store();
+  if (!st) co_return store_down();
+  auto rec = co_await st->async_lookup(*to);
+  if (!rec) {
+    ++counters_.store_failures;
+    co_return fail(api_errc::store_unavailable, "the contact store did not answer: " + rec.error().message());
+  }
+  ++counters_.lookups;
+  json::object out;
+  out["to"] = to->e164();
+  auto snapshot = mirror_.current();
+  json::array lists;
+  for (const auto& l : s.lists) {
+    const auto* g = snapshot->find(l.name);
+    json::object o{{"name", l.name}, {"reason", l.reason}};
+    if (g) {
+      o["listed"] = g->contains(*to);
+      o["generation"] = g->meta().generation;
+      o["snapshot"] = g->meta().snapshot;
+    } else {
+      o["listed"] = nullptr;
+      o["loaded"] = false;
+    }
+    lists.push_back(std::move(o));
+  }
+  out["lists"] = std::move(lists);
+  json::array optouts;
+  for (auto& o : rec->optouts)
+    optouts.push_back(json::object{{"sender", o.sender}, {"at", format_rfc3339(o.at)}, {"source", o.source},
+                                   {"evidence_id", o.evidence_id}});
+  out["optouts"] = std::move(optouts);
+  json::array consents;
+  for (auto& c : rec->consents) {
+    json::object o{{"consent_id", c.fact.id},
+                   {"sender", c.fact.sender},
+                   {"kind", kind_name(c.fact.kind)},
+                   {"captured_at", format_rfc3339(c.fact.captured_at)},
+                   {"evidence_id", c.fact.evidence_id},
+                   {"method", c.source.method}};
+    if (c.fact.expires_at) o["expires_at"] = format_rfc3339(*c.fact.expires_at);
+    consents.push_back(std::move(o));
+  }
+  out["consents"] = std::move(consents);
+  json::array counters;
+  for (auto& c : rec->counters) {
+    json::array times;
+    for (auto t : c.contacts) times.emplace_back(format_rfc3339(t));
+    counters.push_back(json::object{{"campaign", c.campaign}, {"contacts", std::move(times)}});
+  }
+  out["counters"] = std::move(counters);
+  if (to->is_nanp()) {
+    auto region = dnc::region_of(*to);
+    json::array zones;
+    for (auto id : dnc::zones_of(*to)) zones.emplace_back(std::string(dnc::zone_name(id)));
+    out["time_zones"] = std::move(zones);
+    out["region"] = std::string(region.code_view());
+    out["country"] = std::string(region.iso_view());
+  }
+  json::array ev;
+  for (auto& id : rec->evidence_ids) ev.emplace_back(id);
+  out["evidence_ids"] = std::move(ev);
+  if (rec->forgotten_at) out["forgotten_at"] = format_rfc3339(*rec->forgotten_at);
+  co_return out;
+}
+
+asio::awaitable<op_result> ops::forget(const json::object& req) {
+  fields f(req);
+  op_result err = json::object{};
+  std::string raw;
+  auto to = parse_to(f, raw, err);
+  if (!err) co_return err;
+  if (!f.ok()) co_return f.failure();
+  const auto at = now_us();
+  auto* st = store();
+  if (!st) co_return store_down();
+  auto r = co_await st->async_forget(*to, at);
+  if (!r) {
+    ++counters_.store_failures;
+    co_return fail(api_errc::store_unavailable, "the contact store did not answer: " + r.error().message());
+  }
+  json::array erased, kept;
+  for (auto& e : r->erased) erased.emplace_back(e);
+  for (auto& k : r->kept) kept.emplace_back(k);
+  json::object rec{{"to", to->e164()}, {"at", format_rfc3339(at)}, {"erased", erased}, {"kept", kept}};
+  auto ev = co_await log_.async_append(evidence::record_type::forget, std::move(rec));
+  if (!ev) {
+    ++counters_.evidence_failures;
+    co_return fail(api_errc::internal, "erased, but the evidence log could not record it: " + ev.error().message());
+  }
+  ++counters_.forgets;
+  json::object out{{"erased", std::move(erased)},
+                   {"kept", std::move(kept)},
+                   {"why", r->why},
+                   {"evidence_kept",
+                    "evidence records are append-only and hash-chained; they are kept for the retention period "
+                    "(evidence.retention_days) as proof of consent and opt-out handling"},
+                   {"evidence_id", ev->id}};
+  co_return out;
+}
+
+op_result ops::stats() const {
+  auto c = log_.counters();
+  auto snap = mirror_.current();
+  json::object lists;
+  for (auto& [name, g] : snap->lists)
+    lists[name] = json::object{{"generation", g.data->meta().generation},
+                               {"count", g.data->meta().count},
+                               {"snapshot", g.data->meta().snapshot}};
+  return json::object{
+      {"checks", counters_.checks.load()},
+      {"decisions", json::object{{"allow", counters_.allow.load()},
+                                 {"deny", counters_.deny.load()},
+                                 {"defer", counters_.defer.load()}}},
+      {"committed", counters_.committed.load()},
+      {"consents", counters_.consents.load()},
+      {"optouts", counters_.optouts.load()},
+      {"optins", counters_.optins.load()},
+      {"lookups", counters_.lookups.load()},
+      {"forgets", counters_.forgets.load()},
+      {"store_failures", counters_.store_failures.load()},
+      {"evidence_failures", counters_.evidence_failures.load()},
+      {"evidence", json::object{{"records", c.records},
+                                {"fsyncs", c.fsyncs},
+                                {"durable_seq", c.durable_seq},
+                                {"queue_depth", c.queue_depth}}},
+      {"lists", std::move(lists)},
+      {"list_refreshes", mirror_.refreshes()},
+  };
+}
+
+}  // namespace stopgate::gateway

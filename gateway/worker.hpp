@@ -1,0 +1,32 @@
+// One gateway thread: its io_context and the per-thread Redis connection and contact store.
+// Request coroutines run on the worker that accepted their connection and use that worker's
+// store, so the hot path takes no locks and makes no cross-thread hops.
+#pragma once
+
+#include "dnc/contact_store.hpp"
+#include "dnc/redis/client.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <thread>
+
+namespace stopgate::gateway {
+
+struct worker {
+  unsigned index = 0;
+  boost::asio::io_context io{1};  // one thread runs it: no internal locking needed
+  // Keeps run() going while the worker has nothing to do yet (or between requests).
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+  std::unique_ptr<redis::client> redis;
+  std::unique_ptr<dnc::contact_store> contacts;
+  std::thread thread;
+
+  /// The worker whose thread is running the caller, or null off the worker threads.
+  static worker* current() noexcept;
+  /// Runs io until stopped, with current() set.
+  void run();
+};
+
+}  // namespace stopgate::gateway

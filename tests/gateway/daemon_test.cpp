@@ -1,0 +1,271 @@
+// The stopgate daemon end to end: the real binary, a real redis-server, the socket API over
+// loopback TCP, signals.
+#include "dnc/list_loader.hpp"
+#include "gateway/evidence/verify.hpp"
+#include "tests/support/line_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+namespace stopgate::test {
+namespace {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+
+std::string config_text(const temp_dir& d, const redis_server& r, int api_port, int http_port,
+                        const std::string& instance, const std::string& extra = "") {
+  return "[server]\ndata_dir = \"" + d.path().string() + "/" + instance + "\"\ninstance = \"" + instance +
+         "\"\nthreads = 2\nshutdown_grace_ms = 2000\n"
+         "[api]\nlisten = \"127.0.0.1:" + std::to_string(api_port) + "\"\n"
+         "[http]\nlisten = \"127.0.0.1:" + std::to_string(http_port) + "\"\n"
+         "[redis]\nurl = \"" + r.tcp_url() + "\"\ntimeout_ms = 300\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
+         "[evidence]\nhmac_key = \"file:evidence.key\"\n"
+         "[carriers.sandbox]\ntype = \"sandbox\"\n"
+         "[senders.acme]\nnumbers = [\"+14155552000\"]\nroute = [\"sandbox\"]\n"
+         "[senders.other]\nnumbers = [\"+14155552001\"]\nroute = [\"sandbox\"]\n"
+         "[lists.internal]\nkind = \"internal\"\n" + extra;
+}
+
+struct gateway_proc {
+  int api_port = free_port();
+  int http_port = free_port();
+  std::filesystem::path config;
+  std::unique_ptr<process> proc;
+
+  gateway_proc(const temp_dir& d, const redis_server& r, const std::string& instance, const std::string& extra = "") {
+    config = d.write(instance + ".toml", config_text(d, r, api_port, http_port, instance, extra));
+    proc = std::make_unique<process>(
+        std::vector<std::string>{built_program("gateway/stopgate"), "--config", config.string()},
+        d.path() / (instance + ".log"));
+  }
+  line_client client() { return line_client(api_port); }
+};
+
+json::object check(line_client& c, const std::string& to, const std::string& sender = "acme",
+                   const std::string& extra_json = "") {
+  auto req = json::parse("{\"op\":\"check\",\"to\":\"" + to + "\",\"sender\":\"" + sender + "\"" + extra_json + "}");
+  return c.call(req.as_object());
+}
+
+std::vector<std::string> reasons(const json::object& resp) {
+  std::vector<std::string> out;
+  for (auto& r : resp.at("result").at("reasons").as_array()) out.emplace_back(r.as_string());
+  return out;
+}
+
+const std::string express_consent =
+    R"(,"kind":"express_written","captured_at":"2026-01-02T03:04:05Z","source":{"method":"web_form","url":"https://acme.example/join","text":"I agree to receive marketing texts from Acme."})";
+
+// Quiet hours never apply at this instant (noon Eastern on a Wednesday).
+const std::string noon = R"(,"at":"2026-12-02T17:00:00Z")";
+
+TEST(Daemon, CheckConsentOptoutAndEvidenceEndToEnd) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+
+  auto pong = c.call(json::object{{"op", "ping"}});
+  EXPECT_EQ(pong["pong"], true);
+
+  // Marketing SMS without consent: denied with no_consent.
+  auto a = check(c, "(212) 555-2671", "acme", noon);
+  ASSERT_EQ(a["ok"], true) << json::serialize(a);
+  EXPECT_EQ(a["result"].at("to"), "+12125552671");
+  EXPECT_EQ(a["result"].at("decision"), "deny");
+  EXPECT_EQ(reasons(a), std::vector<std::string>{"no_consent"});
+
+  // Record express written consent: now allowed.
+  auto cons = c.call(json::parse(R"({"op":"consent","to":"+12125552671","sender":"acme")" + express_consent + "}").as_object());
+  ASSERT_EQ(cons["ok"], true) << json::serialize(cons);
+  EXPECT_TRUE(cons["consent_id"].as_string().starts_with("cn_"));
+  EXPECT_TRUE(cons["evidence_id"].as_string().starts_with("gwA-"));
+  auto b = check(c, "+12125552671", "acme", noon);
+  EXPECT_EQ(b["result"].at("decision"), "allow") << json::serialize(b);
+
+  // Consent for acme does not help sender "other".
+  EXPECT_EQ(check(c, "+12125552671", "other", noon)["result"].at("decision"), "deny");
+
+  // An opt-out for acme wins over the older consent.
+  auto o = c.call(json::parse(R"({"op":"optout","to":"+12125552671","sender":"acme","source":{"channel":"phone","note":"agent"}})").as_object());
+  ASSERT_EQ(o["ok"], true) << json::serialize(o);
+  auto after = check(c, "+12125552671", "acme", noon);
+  EXPECT_EQ(after["result"].at("decision"), "deny");
+  auto rs = reasons(after);
+  EXPECT_NE(std::find(rs.begin(), rs.end(), "optout"), rs.end());
+
+  // Batch: results in order, a bad number gets its own invalid_number.
+  auto batch = c.call(json::parse(R"({"op":"check","sender":"acme","to":["+12125552671","+1212555","+13125552671"]})").as_object());
+  ASSERT_EQ(batch["ok"], true) << json::serialize(batch);
+  auto& results = batch["results"].as_array();
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[1].at("decision"), "deny");
+  EXPECT_EQ(results[1].at("reasons").as_array()[0], "invalid_number");
+  EXPECT_EQ(results[2].at("to"), "+13125552671");
+
+  // A committed check answers with an evidence id.
+  auto committed = check(c, "+13125552671", "acme", noon + R"(,"commit":true)");
+  EXPECT_TRUE(committed["result"].at("evidence_id").as_string().starts_with("gwA-")) << json::serialize(committed);
+
+  // Lookup shows the opt-out and the consent.
+  auto lk = c.call(json::object{{"op", "lookup"}, {"to", "+12125552671"}});
+  ASSERT_EQ(lk["ok"], true) << json::serialize(lk);
+  EXPECT_EQ(lk["optouts"].as_array().size(), 1u);
+  EXPECT_EQ(lk["consents"].as_array().size(), 1u);
+  EXPECT_EQ(lk["region"], "NY");
+
+  // Errors: unknown sender, bad field, invalid number for single-number ops.
+  auto bad = check(c, "+12125552671", "nobody");
+  EXPECT_EQ(bad["error"].at("code"), "bad_request");
+  auto inv = c.call(json::object{{"op", "optout"}, {"to", "12"}, {"sender", "acme"}});
+  EXPECT_EQ(inv["error"].at("code"), "invalid_number");
+  auto nosend = c.call(json::object{{"op", "send"}, {"to", "+12125552671"}});
+  EXPECT_EQ(nosend["error"].at("code"), "unknown_op");
+
+  // SIGTERM: graceful stop, exit 0, evidence chain intact and checkpointed.
+  gw.proc->signal(SIGTERM);
+  auto code = gw.proc->wait(std::chrono::seconds(15));
+  ASSERT_TRUE(code) << gw.proc->output();
+  EXPECT_EQ(*code, 0) << gw.proc->output();
+  std::ifstream kf(d.path() / "gwA" / "evidence.key");
+  std::string key;
+  std::getline(kf, key);
+  auto v = evidence::verify_directory(d.path() / "gwA" / "evidence", key);
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->failure) << v->failure->describe();
+  EXPECT_GE(v->records, 4u);  // consent, optout, decision, checkpoint
+}
+
+TEST(Daemon, OptoutThroughOneGatewayIsSeenByAnotherAtOnce) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc a(d, r, "gwA");
+  gateway_proc b(d, r, "gwB");
+  auto ca = a.client();
+  auto cb = b.client();
+  ASSERT_TRUE(ca.connected() && cb.connected());
+  auto cons = cb.call(json::parse(R"({"op":"consent","to":"+12125552671","sender":"acme")" + express_consent + "}").as_object());
+  ASSERT_EQ(cons["ok"], true) << json::serialize(cons) << b.proc->output();
+  (void)cons;
+  EXPECT_EQ(check(cb, "+12125552671", "acme", noon)["result"].at("decision"), "allow");
+  auto o = ca.call(json::parse(R"({"op":"optout","to":"+12125552671","sender":"*"})").as_object());
+  ASSERT_EQ(o["ok"], true) << json::serialize(o);
+  // The very next request through the other gateway is denied.
+  auto after = check(cb, "+12125552671", "acme", noon);
+  EXPECT_EQ(after["result"].at("decision"), "deny") << json::serialize(after);
+}
+
+TEST(Daemon, FailsClosedWhileRedisIsDownAndRecovers) {
+  redis_server r(/*appendonly=*/true);  // the consent must survive the Redis restart
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  auto cons = c.call(json::parse(R"({"op":"consent","to":"+12125552671","sender":"acme")" + express_consent + "}").as_object());
+  ASSERT_EQ(cons["ok"], true) << json::serialize(cons);
+  EXPECT_EQ(check(c, "+12125552671", "acme", noon)["result"].at("decision"), "allow");
+  r.stop();
+  auto down = check(c, "+12125552671", "acme", noon);
+  EXPECT_EQ(down["result"].at("decision"), "deny") << json::serialize(down);
+  auto rs = reasons(down);
+  EXPECT_NE(std::find(rs.begin(), rs.end(), "store_unavailable"), rs.end());
+  auto o = c.call(json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
+  EXPECT_EQ(o["error"].at("code"), "store_unavailable");
+  r.start();
+  json::object up;
+  for (int i = 0; i < 200; ++i) {
+    up = check(c, "+12125552671", "acme", noon);
+    if (up["result"].at("decision") == "allow") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(up["result"].at("decision"), "allow") << json::serialize(up);
+}
+
+TEST(Daemon, RegistryMissingIsStaleAndLoadedRegistryDenies) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA", "[lists.federal]\nkind = \"registry\"\nexempt_with_consent = false\n");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  auto cons = c.call(json::parse(R"({"op":"consent","to":"+12125552671","sender":"acme")" + express_consent + "}").as_object());
+  ASSERT_EQ(cons["ok"], true);
+  auto stale = check(c, "+12125552671", "acme", noon);
+  auto rs = reasons(stale);
+  EXPECT_NE(std::find(rs.begin(), rs.end(), "dnc_data_stale"), rs.end()) << json::serialize(stale);
+
+  // Load the federal list with stopgatectl; the gateway picks it up within a second.
+  auto file = d.write("federal.txt", "2125552671\n3125552671\n");
+  auto cfg = gw.config.string();
+  auto [code, out] = run_program({built_program("tools/stopgatectl/stopgatectl"), "--config", cfg, "dnc", "load",
+                                  "--list", "federal", "--format", "ftc", "--snapshot", "2026-12-01", file.string()});
+  ASSERT_EQ(code, 0) << out;
+  json::object listed;
+  for (int i = 0; i < 100; ++i) {
+    listed = check(c, "+12125552671", "acme", noon);
+    auto now = reasons(listed);
+    if (std::find(now.begin(), now.end(), "federal_dnc") != now.end()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  rs = reasons(listed);
+  EXPECT_NE(std::find(rs.begin(), rs.end(), "federal_dnc"), rs.end()) << json::serialize(listed);
+  EXPECT_EQ(std::find(rs.begin(), rs.end(), "dnc_data_stale"), rs.end());
+  EXPECT_EQ(check(c, "+16175552671", "acme", noon)["result"].at("decision"), "deny");  // no consent, not listed
+}
+
+TEST(Daemon, SighupAppliesAValidConfigAndRefusesAnInvalidOne) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  // Invalid file: refused, the gateway keeps answering with the old config.
+  std::string original;
+  {
+    std::ifstream in(gw.config);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  d.write("gwA.toml", original + "[bogus]\nkey = 1\n");
+  gw.proc->signal(SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(gw.proc->running());
+  EXPECT_EQ(check(c, "+12125552671", "acme", noon)["ok"], true);
+  // Valid file adding a sender: the new sender is known after the reload.
+  d.write("gwA.toml", original + "[senders.newco]\nnumbers = [\"+14155552002\"]\nroute = [\"sandbox\"]\n");
+  EXPECT_EQ(check(c, "+12125552671", "newco", noon)["error"].at("code"), "bad_request");
+  gw.proc->signal(SIGHUP);
+  json::object resp;
+  for (int i = 0; i < 100; ++i) {
+    resp = check(c, "+12125552671", "newco", noon);
+    if (resp["ok"] == true) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(resp["ok"], true) << json::serialize(resp);
+  EXPECT_NE(gw.proc->output().find("reload refused"), std::string::npos);
+}
+
+TEST(Daemon, CheckConfigReportsEveryProblemWithKeyPaths) {
+  temp_dir d;
+  auto good = d.write("good.toml", "[carriers.sandbox]\ntype = \"sandbox\"\n[senders.a]\nroute = [\"sandbox\"]\n"
+                                   "[evidence]\nhmac_key = \"file:k\"\n");
+  auto [ok_code, ok_out] = run_program({built_program("gateway/stopgate"), "--check-config", good.string()});
+  EXPECT_EQ(ok_code, 0) << ok_out;
+  auto bad = d.write("bad.toml", "[api]\nmax_batch = -1\nnope = 1\n");
+  auto [code, out] = run_program({built_program("gateway/stopgate"), "--check-config", bad.string()});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("api.max_batch"), std::string::npos) << out;
+  EXPECT_NE(out.find("api.nope"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace stopgate::test
