@@ -64,17 +64,19 @@ auto& lowest_layer(Stream& s) {
 
 /// Storage for one request: its JSON object and its raw id, reused across requests.
 struct request_slot {
-  request_slot() : arena(arena_bytes), resource(arena.data(), arena.size()) {}
+  request_slot() : arena(arena_bytes) { resource.emplace(arena.data(), arena.size()); }
   void reset() noexcept {
     value.reset();
-    resource.release();
+    // A fresh resource rather than release(): Boost.JSON 1.81's release() keeps growing the
+    // next block size, so a reused slot ended in bad_alloc after a few dozen large requests.
+    resource.emplace(arena.data(), arena.size());
     id.clear();
   }
-  boost::json::storage_ptr storage() noexcept { return boost::json::storage_ptr(&resource); }
+  boost::json::storage_ptr storage() noexcept { return boost::json::storage_ptr(&*resource); }
 
   static constexpr std::size_t arena_bytes = 2048;
   std::vector<unsigned char> arena;
-  boost::json::monotonic_resource resource;
+  std::optional<boost::json::monotonic_resource> resource;
   std::optional<boost::json::value> value;
   std::string id;
 };

@@ -254,6 +254,23 @@ TEST(Daemon, SighupAppliesAValidConfigAndRefusesAnInvalidOne) {
   EXPECT_NE(gw.proc->output().find("reload refused"), std::string::npos);
 }
 
+// Regression: a connection's reused request memory must not grow without bound (Boost.JSON's
+// monotonic_resource::release kept growing its next block until bad_alloc).
+TEST(Daemon, ManyLargeBatchesOnOneConnection) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  json::array numbers;
+  for (int i = 0; i < 300; ++i) numbers.emplace_back("+1212" + std::to_string(2000000 + i * 17));
+  for (int k = 0; k < 80; ++k) {
+    auto resp = c.call(json::object{{"op", "check"}, {"sender", "acme"}, {"to", numbers}});
+    ASSERT_EQ(resp["ok"], true) << "request " << k << ": " << json::serialize(resp);
+    ASSERT_EQ(resp["results"].as_array().size(), 300u);
+  }
+}
+
 TEST(Daemon, CheckConfigReportsEveryProblemWithKeyPaths) {
   temp_dir d;
   auto good = d.write("good.toml", "[carriers.sandbox]\ntype = \"sandbox\"\n[senders.a]\nroute = [\"sandbox\"]\n"
