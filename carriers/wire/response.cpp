@@ -38,7 +38,7 @@ std::optional<unsigned> digits(std::string_view s, std::size_t len) noexcept {
 }
 
 // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 section 5.6.7).
-std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::string_view s) {
+std::optional<date::sys_seconds> parse_imf_fixdate(std::string_view s) {
   static constexpr std::array<std::string_view, 12> months = {
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
@@ -84,9 +84,13 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
   if (auto secs = parse_delay_seconds(value)) return secs;
   auto when = parse_imf_fixdate(value);
   if (!when) return std::nullopt;
-  if (*when <= now) return milliseconds(0);
-  auto wait = std::chrono::duration_cast<milliseconds>(*when - now);
-  return wait > max_retry_after ? max_retry_after : wait;
+  // Compare in seconds: a far-future date in the clock's nanoseconds would overflow.
+  auto now_s = std::chrono::floor<std::chrono::seconds>(now);
+  if (*when <= now_s) return milliseconds(0);
+  auto wait_s = *when - now_s;
+  if (wait_s > max_retry_after) return max_retry_after;
+  return std::chrono::duration_cast<milliseconds>(wait_s) -
+         std::chrono::duration_cast<milliseconds>(now - now_s);
 }
 
 failure_class class_for_status(int status) noexcept {

@@ -25,6 +25,8 @@ TEST(WireCommon, RetryAfter) {
   EXPECT_EQ(w::parse_retry_after("Fri, 01 May 2026 12:01:00 GMT", now), seconds(60));
   EXPECT_EQ(w::parse_retry_after("Fri, 01 May 2026 11:00:00 GMT", now), milliseconds(0));
   EXPECT_EQ(w::parse_retry_after("Fri, 01 May 2027 12:00:00 GMT", now), w::max_retry_after);
+  EXPECT_EQ(w::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), w::max_retry_after);
+  EXPECT_EQ(w::parse_retry_after("Fri, 01 May 2026 12:00:02 GMT", now + 500ms), milliseconds(1500));
   for (const char* bad : {"", "-1", "1.5", "soon", "Fri, 31 Feb 2026 12:00:00 GMT",
                           "Fri, 01 Foo 2026 12:00:00 GMT", "Fri, 01 May 2026 25:00:00 GMT",
                           "Friday, 01-May-26 12:00:00 GMT"})
