@@ -174,7 +174,6 @@ class connection final : public connection_base,
       }
     }
     while (graceful && !shutdown_ && !closed_) {
-      if (state_->generation() != snap_->generation) snap_ = state_->snapshot();
       auto next = co_await serve_one();
       if (next == outcome::keep_alive) continue;
       graceful = next != outcome::broken;
@@ -188,7 +187,13 @@ class connection final : public connection_base,
 
   enum class outcome { keep_alive, close, linger, broken };
 
+  /// Picks up a reloaded configuration (one relaxed load when nothing changed).
+  void refresh_snapshot() {
+    if (state_->generation() != snap_->generation) snap_ = state_->snapshot();
+  }
+
   awaitable<outcome> serve_one() {
+    refresh_snapshot();
     const auto& limits = snap_->settings->http;
     parser_.emplace();
     parser_->header_limit(limits.max_header_bytes);
@@ -211,6 +216,8 @@ class connection final : public connection_base,
       ec = rec;
     }
     if (ec) co_return co_await answer_read_error(ec);
+    // A keep-alive connection may have waited through a reload: keys apply to this request.
+    refresh_snapshot();
 
     auto started = clock::now();
     block_.add(block_.in_flight, 1);
@@ -218,9 +225,10 @@ class connection final : public connection_base,
     response res = co_await respond(route_index);
     block_.add(block_.in_flight, -1);
     bool keep = parser_->get().keep_alive() && !shutdown_ && !state_->stopping.load();
-    bool written = co_await write(res, keep, parser_->get().version());
+    // Counted before the write: a client holding the response sees it counted.
     state_->counters.count_request(index_, route_index, res.status,
                                    std::chrono::duration<double>(clock::now() - started).count());
+    bool written = co_await write(res, keep, parser_->get().version());
     if (!written) co_return outcome::broken;
     co_return keep ? outcome::keep_alive : outcome::close;
   }
@@ -245,8 +253,8 @@ class connection final : public connection_base,
       }
       co_return ec == beast_http::error::end_of_stream ? outcome::close : outcome::broken;
     }
-    bool written = co_await write(res, false, 11);
     state_->counters.count_request(index_, unmatched_route, res.status, 0);
+    bool written = co_await write(res, false, 11);
     co_return written ? outcome::linger : outcome::broken;
   }
 

@@ -72,7 +72,7 @@ std::vector<metric_family> http_counters::families(const std::vector<std::string
   out.push_back(std::move(requests));
 
   metric_family latency{"stopgate_http_request_duration_seconds",
-                        "Time from a complete HTTP request to its response being handed to the socket.",
+                        "Time from a complete HTTP request to its response being ready to write.",
                         metric_type::histogram, {}};
   for (std::size_t route = 0; route <= max_routes; ++route) {
     auto h = latency_[route]->snapshot();
