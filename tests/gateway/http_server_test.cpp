@@ -304,6 +304,38 @@ TEST(HttpServer, ConnectionCloseIsHonoured) {
   EXPECT_TRUE(c.closed_by_server());
 }
 
+TEST(HttpServer, Http10ClosesAfterTheResponse) {
+  harness h(loopback_settings());
+  client c(h.port());
+  c.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->version(), 10u);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST(HttpServer, SeveralEventLoopsShareThePort) {
+  harness h(loopback_settings(), {}, {}, 3);
+  ASSERT_FALSE(h.start_error);
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 12; ++i) {
+    clients.emplace_back([&, i] {
+      client c(h.port());
+      for (int k = 0; k < 3; ++k) {
+        auto r = c.post("/v1/ops", R"({"op":"echo","id":)" + std::to_string(i * 10 + k) + "}");
+        if (r.result_int() == 200 && body_json(r).at("id").as_int64() == i * 10 + k) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 36);
+  auto s = h.server->stats();
+  EXPECT_EQ(s.connections_total, 12u);
+  EXPECT_EQ(s.requests_for(h.server->route_index("/v1/ops"), 200), 36u);
+}
+
 // ---- /v1/ops ------------------------------------------------------------------------------
 
 TEST(HttpOps, WithoutKeysLoopbackGetsEveryRoleAndIdsAreEchoed) {
