@@ -173,7 +173,8 @@ class connection final : public connection_base,
         graceful = false;
       }
     }
-    while (graceful && !shutdown_ && !closed_) {
+    // A connection that slipped in while the server began stopping is not served.
+    while (graceful && !shutdown_ && !closed_ && !state_->stopping.load()) {
       auto next = co_await serve_one();
       if (next == outcome::keep_alive) continue;
       graceful = next != outcome::broken;
