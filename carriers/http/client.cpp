@@ -17,11 +17,17 @@ constexpr std::chrono::seconds backstop_grace{2};
 client::client(asio::any_io_executor ex, client_options opts)
     : bridge_(std::make_shared<detail::multi_bridge>(std::move(ex), std::move(opts))) {}
 
-client::~client() { bridge_->stop(); }
+client::~client() {
+  bridge_->stop();
+}
 
-void client::stop() { bridge_->stop(); }
+void client::stop() {
+  bridge_->stop();
+}
 
-std::size_t client::in_flight() const noexcept { return bridge_->in_flight(); }
+std::size_t client::in_flight() const noexcept {
+  return bridge_->in_flight();
+}
 
 asio::awaitable<outcome> client::async_request(request r) {
   // The coroutine keeps the bridge alive: it may resume after the client is gone.
@@ -34,8 +40,8 @@ asio::awaitable<outcome> client::async_request(request r) {
     t->wake.expires_after(backstop);
     auto [ec] = co_await t->wake.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!t->done)
-      bridge->abandon(*t, ec == asio::error::operation_aborted ? client_errc::stopped
-                                                              : client_errc::timeout);
+      bridge->abandon(
+          *t, ec == asio::error::operation_aborted ? client_errc::stopped : client_errc::timeout);
   }
   if (t->ec) co_return failure{t->ec, t->sent, t->resp.elapsed};
   co_return std::move(t->resp);

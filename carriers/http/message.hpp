@@ -68,14 +68,14 @@ using outcome = boost::system::result<response, failure>;
 
 /// Settings of one client, fixed at construction.
 struct client_options {
-  bool verify_tls = true;                   // verify the peer certificate and host name
-  std::string ca_file;                      // extra CA bundle (PEM); empty = system store
-  long max_connections_per_host = 64;       // CURLMOPT_MAX_HOST_CONNECTIONS; extra requests queue
-  long max_total_connections = 0;           // CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = no limit
-  long max_idle_connections = 256;          // CURLMOPT_MAXCONNECTS: size of the connection cache
-  std::size_t max_response_bytes = 1 << 20; // headers and body each; beyond -> too_large
-  std::size_t max_in_flight = 4096;         // beyond -> overloaded at once
-  bool http2 = true;                        // offer h2 over TLS (ALPN), multiplex when agreed
+  bool verify_tls = true;                    // verify the peer certificate and host name
+  std::string ca_file;                       // extra CA bundle (PEM); empty = system store
+  long max_connections_per_host = 64;        // CURLMOPT_MAX_HOST_CONNECTIONS; extra requests queue
+  long max_total_connections = 0;            // CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = no limit
+  long max_idle_connections = 256;           // CURLMOPT_MAXCONNECTS: size of the connection cache
+  std::size_t max_response_bytes = 1 << 20;  // headers and body each; beyond -> too_large
+  std::size_t max_in_flight = 4096;          // beyond -> overloaded at once
+  bool http2 = true;                         // offer h2 over TLS (ALPN), multiplex when agreed
 };
 
 /// Checks what libcurl would not: a method that is a token, an http/https URL without

@@ -1,11 +1,11 @@
 #include "carriers/http/multi_bridge.hpp"
 
-#include <boost/asio/error.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/error.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstring>
-#include <unistd.h>
 
 namespace stopgate::carriers::http::detail {
 namespace {
@@ -29,7 +29,8 @@ size_t on_body(char* data, size_t size, size_t n, void* userp) {
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
 }
@@ -93,7 +94,9 @@ multi_bridge::multi_bridge(asio::any_io_executor ex, client_options opts)
                     opts_.http2 ? long(CURLPIPE_MULTIPLEX) : long(CURLPIPE_NOTHING));
 }
 
-multi_bridge::~multi_bridge() { stop(); }
+multi_bridge::~multi_bridge() {
+  stop();
+}
 
 boost::system::result<std::shared_ptr<transfer>> multi_bridge::start(request r) {
   if (!multi_) return make_error_code(client_errc::stopped);
@@ -148,7 +151,8 @@ void multi_bridge::configure(transfer& t, request& r) {
   // rather than opening one per request. Not over plain http: there curl learns that a
   // connection is HTTP/1.1 only from its first response, so a slow first answer would stall
   // every request queued behind it.
-  if (opts_.http2 && (r.url[4] == 's' || r.url[4] == 'S')) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (opts_.http2 && (r.url[4] == 's' || r.url[4] == 'S'))
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   if (r.auth) {
     curl_easy_setopt(e, CURLOPT_HTTPAUTH, long(CURLAUTH_BASIC));
     curl_easy_setopt(e, CURLOPT_USERNAME, r.auth->user.c_str());
@@ -283,7 +287,8 @@ void multi_bridge::arm(const std::shared_ptr<socket_watch>& w) {
     w->read_armed = true;
     w->sd.async_wait(wait::wait_read, [weak = weak_from_this(), w](error_code ec) {
       w->read_armed = false;
-      if (w->closed || ec == asio::error::operation_aborted || !(w->interest & CURL_POLL_IN)) return;
+      if (w->closed || ec == asio::error::operation_aborted || !(w->interest & CURL_POLL_IN))
+        return;
       if (auto me = weak.lock()) me->on_ready(w, ec ? CURL_CSELECT_ERR : CURL_CSELECT_IN);
     });
   }
@@ -304,7 +309,9 @@ void multi_bridge::on_ready(const std::shared_ptr<socket_watch>& w, int select_f
   if (!w->closed) arm(w);
 }
 
-void multi_bridge::on_tick() { drive(CURL_SOCKET_TIMEOUT, 0); }
+void multi_bridge::on_tick() {
+  drive(CURL_SOCKET_TIMEOUT, 0);
+}
 
 void multi_bridge::drive(curl_socket_t s, int select_flags) {
   if (!multi_) return;
@@ -337,8 +344,8 @@ void multi_bridge::collect_done() {
     if (code != CURLE_OK) {
       ec = errc_from_curl(code, t.cap_hit);
       spdlog::warn("http {} {}: {} (curl {}: {}), request sent: {}", t.method, t.origin,
-                   ec.message(), int(code), t.errbuf[0] != 0 ? t.errbuf.data() : curl_easy_strerror(code),
-                   t.sent);
+                   ec.message(), int(code),
+                   t.errbuf[0] != 0 ? t.errbuf.data() : curl_easy_strerror(code), t.sent);
     }
     complete(t, ec);
   }

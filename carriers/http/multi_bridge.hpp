@@ -36,17 +36,17 @@ struct transfer {
   boost::asio::steady_timer wake;  // the coroutine waits on it; cancelled when done
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
-  std::string body;            // CURLOPT_POSTFIELDS points here (not copied by curl)
-  std::string method;          // for logs
-  std::string origin;          // "host:port", for logs
+  std::string body;    // CURLOPT_POSTFIELDS points here (not copied by curl)
+  std::string method;  // for logs
+  std::string origin;  // "host:port", for logs
   response resp;
-  std::size_t cap = 0;         // max body bytes, and max header bytes
+  std::size_t cap = 0;  // max body bytes, and max header bytes
   std::size_t header_bytes = 0;
   bool cap_hit = false;
-  bool sent = false;           // curl reached the point of sending the request
+  bool sent = false;  // curl reached the point of sending the request
   bool done = false;
   boost::system::error_code ec;
-  std::size_t slot = 0;        // index in multi_bridge::active_
+  std::size_t slot = 0;  // index in multi_bridge::active_
   std::array<char, CURL_ERROR_SIZE> errbuf{};
 };
 

@@ -4,18 +4,18 @@
 #include "tests/carriers/test_http_server.hpp"
 #include "tests/support/temp_dir.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -245,14 +245,17 @@ TEST_F(HttpClient, HundredConcurrentRequestsReuseBoundedConnections) {
     for (int round = 0; round < 2; ++round) {
       int finished = 0;
       for (int i = 0; i < 100; ++i) {
-        asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
-          request r;
-          r.url = server.url("/echo");
-          r.body = "m" + std::to_string(i);
-          auto res = co_await c.async_request(std::move(r));
-          if (res && res->status == 200 && res->body == "m" + std::to_string(i)) ++ok;
-          ++finished;
-        }, asio::detached);
+        asio::co_spawn(
+            io,
+            [&, i]() -> asio::awaitable<void> {
+              request r;
+              r.url = server.url("/echo");
+              r.body = "m" + std::to_string(i);
+              auto res = co_await c.async_request(std::move(r));
+              if (res && res->status == 200 && res->body == "m" + std::to_string(i)) ++ok;
+              ++finished;
+            },
+            asio::detached);
       }
       EXPECT_TRUE(co_await eventually([&] { return finished == 100; }, 20s));
     }
@@ -338,10 +341,13 @@ TEST_F(HttpClient, OverloadedBeyondMaxInFlight) {
   run(io, [&]() -> asio::awaitable<void> {
     int finished = 0;
     for (int i = 0; i < 2; ++i)
-      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await c.async_request(get(server.url("/hang"), 10s));
-        ++finished;
-      }, asio::detached);
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            co_await c.async_request(get(server.url("/hang"), 10s));
+            ++finished;
+          },
+          asio::detached);
     EXPECT_TRUE(co_await eventually([&] { return c.in_flight() == 2; }));
     auto r = co_await c.async_request(get(server.url("/echo")));
     EXPECT_TRUE(!r && r.error().code == client_errc::overloaded);
@@ -355,10 +361,13 @@ TEST_F(HttpClient, StopFailsInFlightRequestsWithStopped) {
   std::vector<failure> failures;
   run(io, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 5; ++i)
-      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        auto r = co_await c.async_request(get(server.url("/hang"), 30s));
-        if (!r) failures.push_back(r.error());
-      }, asio::detached);
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            auto r = co_await c.async_request(get(server.url("/hang"), 30s));
+            if (!r) failures.push_back(r.error());
+          },
+          asio::detached);
     EXPECT_TRUE(co_await eventually([&] { return server.requests() == 5; }));
     EXPECT_EQ(c.in_flight(), 5u);
     c.stop();
@@ -379,10 +388,13 @@ TEST_F(HttpClient, DestroyingTheClientFailsInFlightRequests) {
   int stopped = 0;
   run(io, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 3; ++i)
-      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        auto r = co_await c->async_request(get(server.url("/hang"), 30s));
-        if (!r && r.error().code == client_errc::stopped) ++stopped;
-      }, asio::detached);
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            auto r = co_await c->async_request(get(server.url("/hang"), 30s));
+            if (!r && r.error().code == client_errc::stopped) ++stopped;
+          },
+          asio::detached);
     EXPECT_TRUE(co_await eventually([&] { return server.requests() == 3; }));
     c.reset();
     EXPECT_TRUE(co_await eventually([&] { return stopped == 3; }));
@@ -468,17 +480,20 @@ TEST(HttpClientPerf, SmallPostsWith64InFlight) {
   int done = 0;
   const auto start = clock_type::now();
   for (int w = 0; w < workers; ++w)
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      for (int i = 0; i < per_worker; ++i) {
-        request r;
-        r.url = server.url("/echo");
-        r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-        r.body = "To=%2B14155552671&From=%2B14155550000&Body=hello";
-        auto res = co_await c.async_request(std::move(r));
-        if (res && res->status == 200) ++ok;
-      }
-      ++done;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (int i = 0; i < per_worker; ++i) {
+            request r;
+            r.url = server.url("/echo");
+            r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+            r.body = "To=%2B14155552671&From=%2B14155550000&Body=hello";
+            auto res = co_await c.async_request(std::move(r));
+            if (res && res->status == 200) ++ok;
+          }
+          ++done;
+        },
+        asio::detached);
   const auto limit = start + 60s;
   while (done < workers && clock_type::now() < limit) io.run_one_for(50ms);
   const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
@@ -487,8 +502,8 @@ TEST(HttpClientPerf, SmallPostsWith64InFlight) {
   server_thread.join();
   EXPECT_EQ(done, workers);
   EXPECT_EQ(ok, workers * per_worker);
-  std::printf("[ perf ] %d small POSTs, 64 in flight: %.0f requests/s over %zu connections\n",
-              ok, ok / secs, server.connections());
+  std::printf("[ perf ] %d small POSTs, 64 in flight: %.0f requests/s over %zu connections\n", ok,
+              ok / secs, server.connections());
 }
 
 }  // namespace

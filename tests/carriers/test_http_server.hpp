@@ -64,7 +64,8 @@ class test_http_server {
 
   boost::asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto [ec, sock] = co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
+      auto [ec, sock] =
+          co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
       if (ec) co_return;
       ++connections_;
       if (tls_) {
@@ -77,7 +78,8 @@ class test_http_server {
     }
   }
 
-  boost::asio::awaitable<void> tls_session(std::shared_ptr<boost::beast::ssl_stream<tcp::socket>> s) {
+  boost::asio::awaitable<void> tls_session(
+      std::shared_ptr<boost::beast::ssl_stream<tcp::socket>> s) {
     const std::uint64_t id = track(&s->next_layer());
     auto [ec] = co_await s->async_handshake(boost::asio::ssl::stream_base::server,
                                             boost::asio::as_tuple(boost::asio::use_awaitable));
