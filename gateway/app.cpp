@@ -3,6 +3,7 @@
 #include "config/version.hpp"
 #include "gateway/api/server.hpp"
 #include "gateway/contact_secret.hpp"
+#include "gateway/http/server.hpp"
 #include "gateway/evidence_setup.hpp"
 #include "gateway/ops.hpp"
 
@@ -62,6 +63,7 @@ bool app::reload() {
   rt->engine = std::make_shared<const dnc::policy_engine>(std::move(*engine));
   runtime_.store(rt);
   if (api_) api_->update_settings(rt->settings);
+  if (http_) http_->update_settings(rt->settings);
   spdlog::info("reload: configuration {} applied (policy {})", config_path_.string(),
                rt->settings->policy.version);
   return true;
@@ -129,6 +131,7 @@ bool app::start(std::string& why) {
     w->index = i;
     w->redis = std::make_unique<redis::client>(w->io.get_executor(), redis_options_);
     asio::post(w->io, [c = w->redis.get()] { c->start(); });
+    w->watch_redis();
     workers_.push_back(std::move(w));
   }
 
@@ -146,12 +149,53 @@ bool app::start(std::string& why) {
     why = "socket API: " + ec.message();
     return false;
   }
+  http::providers provide;
+  provide.ready = [this] { return readiness(); };
+  provide.metrics = [this] {
+    auto families = ops_->metric_families();
+    auto api_stats = api_->stats();
+    families.push_back(http::metric_family{"stopgate_api_connections", "Open socket API connections.",
+                                           http::metric_type::gauge, {{"", {}, double(api_stats.connections_open)}}});
+    http::metric_family req{"stopgate_api_requests_total", "Socket API requests by op.", http::metric_type::counter, {}};
+    for (std::size_t i = 0; i < api_stats.requests.size(); ++i)
+      req.samples.push_back({"", {{"op", std::string(api::to_string(api::op_kind(i)))}}, double(api_stats.requests[i])});
+    families.push_back(std::move(req));
+    http::metric_family redis_up{"stopgate_redis_up", "1 when the worker's Redis connection is up.",
+                                 http::metric_type::gauge, {}};
+    for (auto& w : workers_)
+      redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
+    families.push_back(std::move(redis_up));
+    return families;
+  };
+  http_ = std::make_unique<http::http_server>(contexts, rt2->settings, ops_, std::move(provide));
+  if (auto ec = http_->start(); ec) {
+    why = "HTTP: " + ec.message();
+    return false;
+  }
   for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
   retention_ = std::thread([this] { retention_loop(); });
   contacts_init_ = std::thread([this] { init_contacts(); });
   spdlog::info("stopgate {} running: {} threads, redis {}, evidence {}, data {}", version(), n,
                redis_options_.ep.to_string(), eo->dir.string(), s.server.data_dir.string());
   return true;
+}
+
+http::readiness app::readiness() const {
+  // Ready: Redis reachable from every worker, the contact store set up, and every required
+  // list loaded (a check would otherwise fail closed).
+  http::readiness r;
+  for (auto& w : workers_)
+    if (!w->redis_up.load()) r.redis_ok = false;
+  if (!r.redis_ok) r.missing.push_back("redis");
+  if (!contacts_ready_.load()) r.missing.push_back("contact_store");
+  auto rt = runtime_.load();
+  auto snap = mirror_ ? mirror_->current() : nullptr;
+  for (auto& l : rt->settings->lists)
+    if (l.kind == config::list_kind::registry && l.required && (!snap || !snap->find(l.name))) {
+      r.lists_loaded = false;
+      r.missing.push_back("list:" + l.name);
+    }
+  return r;
 }
 
 void app::init_contacts() {
@@ -170,6 +214,7 @@ void app::init_contacts() {
           asio::post(w->io, [wp = w.get(), p = *p] {
             wp->contacts = std::make_unique<dnc::contact_store>(*wp->redis, p);
           });
+        contacts_ready_.store(true);
         spdlog::info("contact store ready");
         return;
       }
@@ -242,8 +287,12 @@ void app::shutdown() {
   if (api_ && !workers_.empty()) {
     // Stop accepting; in-flight requests get the grace period to finish.
     auto done = asio::co_spawn(workers_[0]->io, api_->async_stop(grace), asio::use_future);
+    std::future<void> http_done;
+    if (http_) http_done = asio::co_spawn(workers_[0]->io, http_->async_stop(grace), asio::use_future);
     if (done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: socket API did not stop within the grace period");
+    if (http_done.valid() && http_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
+      spdlog::warn("shutdown: HTTP server did not stop within the grace period");
   }
   if (mirror_ && !workers_.empty()) {
     auto done = asio::post(workers_[0]->io, asio::use_future([m = mirror_.get()] { m->stop(); }));
@@ -259,6 +308,7 @@ void app::shutdown() {
     if (w->thread.joinable()) w->thread.join();
   if (retention_.joinable()) retention_.join();
   if (contacts_init_.joinable()) contacts_init_.join();
+  http_.reset();
   api_.reset();
   ops_.reset();
   mirror_.reset();

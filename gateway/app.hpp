@@ -14,6 +14,7 @@
 #include "dnc/policy.hpp"
 #include "dnc/redis/managed_server.hpp"
 #include "gateway/evidence/log.hpp"
+#include "gateway/http/server.hpp"
 #include "gateway/worker.hpp"
 
 #include <atomic>
@@ -28,6 +29,9 @@ namespace stopgate::gateway {
 
 namespace api {
 class api_server;
+}
+namespace http {
+class http_server;
 }
 class ops;
 
@@ -57,6 +61,7 @@ class app {
   bool start(std::string& why);
   void shutdown();
   void retention_loop();
+  http::readiness readiness() const;
   void init_contacts();
 
   std::filesystem::path config_path_;
@@ -68,10 +73,12 @@ class app {
   std::unique_ptr<dnc::list_mirror> mirror_;
   std::shared_ptr<ops> ops_;
   std::unique_ptr<api::api_server> api_;
+  std::unique_ptr<http::http_server> http_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
+  std::atomic<bool> contacts_ready_{false};
   std::thread retention_;
   std::thread contacts_init_;
 };

@@ -191,7 +191,74 @@ json::array reasons_json(const std::vector<std::string>& reasons) {
 
 }  // namespace
 
+void op_counters::count_reason(std::string_view code) noexcept {
+  const auto base = code.substr(0, code.find(':'));
+  for (std::size_t i = 0; i < reason_names.size(); ++i)
+    if (reason_names[i] == base) {
+      reasons[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  reasons.back().fetch_add(1, std::memory_order_relaxed);
+}
+
 ops::ops(app& a, evidence::log& log, dnc::list_mirror& mirror) : app_(a), log_(log), mirror_(mirror) {}
+
+std::vector<http::metric_family> ops::metric_families() const {
+  using http::metric_family;
+  using http::metric_type;
+  std::vector<metric_family> out;
+  metric_family d{"stopgate_decisions_total", "Check decisions by outcome.", metric_type::counter, {}};
+  d.samples.push_back({"", {{"decision", "allow"}}, double(counters_.allow.load())});
+  d.samples.push_back({"", {{"decision", "deny"}}, double(counters_.deny.load())});
+  d.samples.push_back({"", {{"decision", "defer"}}, double(counters_.defer.load())});
+  out.push_back(std::move(d));
+  metric_family r{"stopgate_decision_reasons_total", "Reasons reported in check decisions.", metric_type::counter, {}};
+  for (std::size_t i = 0; i < op_counters::reason_names.size(); ++i)
+    r.samples.push_back({"", {{"reason", std::string(op_counters::reason_names[i])}}, double(counters_.reasons[i].load())});
+  r.samples.push_back({"", {{"reason", "other"}}, double(counters_.reasons.back().load())});
+  out.push_back(std::move(r));
+  auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+    out.push_back(metric_family{name, help, metric_type::counter, {{"", {}, double(v.load())}}});
+  };
+  counter("stopgate_checks_total", "Numbers checked.", counters_.checks);
+  counter("stopgate_committed_total", "Numbers checked with commit=true.", counters_.committed);
+  counter("stopgate_consents_total", "Consents recorded.", counters_.consents);
+  counter("stopgate_optouts_total", "Opt-outs recorded through the API.", counters_.optouts);
+  counter("stopgate_optins_total", "Opt-ins recorded.", counters_.optins);
+  counter("stopgate_store_failures_total", "Operations that failed closed because Redis did not answer.",
+          counters_.store_failures);
+  counter("stopgate_evidence_failures_total", "Operations refused because the evidence log failed.",
+          counters_.evidence_failures);
+  metric_family lat{"stopgate_check_duration_seconds", "Time from a check request to its answer.",
+                    metric_type::histogram, {}};
+  http::append_histogram_samples(lat, counters_.check_latency.snapshot());
+  out.push_back(std::move(lat));
+  auto ec = log_.counters();
+  out.push_back(metric_family{"stopgate_evidence_records_total", "Evidence records written.", metric_type::counter,
+                              {{"", {}, double(ec.records)}}});
+  out.push_back(metric_family{"stopgate_evidence_fsyncs_total", "Evidence log fdatasync calls.", metric_type::counter,
+                              {{"", {}, double(ec.fsyncs)}}});
+  out.push_back(metric_family{"stopgate_evidence_queue_depth", "Evidence records waiting to be made durable (log lag).",
+                              metric_type::gauge, {{"", {}, double(ec.queue_depth)}}});
+  out.push_back(metric_family{"stopgate_evidence_last_fsync_seconds", "Duration of the last evidence fdatasync.",
+                              metric_type::gauge, {{"", {}, std::chrono::duration<double>(ec.last_fsync_latency).count()}}});
+  auto snap = mirror_.current();
+  metric_family size{"stopgate_list_numbers", "Numbers in the current generation of each DNC list.", metric_type::gauge, {}};
+  metric_family gen{"stopgate_list_generation", "Current generation of each DNC list.", metric_type::gauge, {}};
+  metric_family age{"stopgate_list_loaded_age_seconds", "Seconds since each DNC list generation became current.",
+                    metric_type::gauge, {}};
+  const double now = double(std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count());
+  for (auto& [name, g] : snap->lists) {
+    size.samples.push_back({"", {{"list", name}}, double(g.data->meta().count)});
+    gen.samples.push_back({"", {{"list", name}}, double(g.data->meta().generation)});
+    age.samples.push_back({"", {{"list", name}}, now - double(g.data->meta().loaded_at)});
+  }
+  out.push_back(std::move(size));
+  out.push_back(std::move(gen));
+  out.push_back(std::move(age));
+  return out;
+}
 
 std::optional<api::op_spec> ops::find_op(std::string_view op) const {
   if (op == "send" || op == "reload") return std::nullopt;  // not implemented yet: unknown_op
@@ -217,6 +284,7 @@ asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::ob
 }
 
 asio::awaitable<op_result> ops::check(const json::object& req, const api::request_context& ctx) {
+  const auto started = std::chrono::steady_clock::now();
   auto rt = app_.current();
   const auto& s = *rt->settings;
   fields f(req);
@@ -380,6 +448,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
       r["reasons"] = json::array{"invalid_number"};
       r["message"] = invalid[i];
       ++counters_.deny;
+      counters_.count_reason("invalid_number");
     } else {
       const auto& d = decisions[i];
       r["to"] = numbers[i]->e164();
@@ -388,6 +457,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
       if (d.retry_at) r["retry_at"] = format_rfc3339(*d.retry_at);
       (d.outcome == dnc::decision::allow ? counters_.allow
                                          : d.outcome == dnc::decision::deny ? counters_.deny : counters_.defer)++;
+      for (auto& reason : d.reasons) counters_.count_reason(reason);
     }
     if (commit) r["evidence_id"] = evidence_ids[i];
     results.push_back(std::move(r));
@@ -397,6 +467,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
     out["results"] = std::move(results);
   else
     out["result"] = std::move(results[0]);
+  counters_.check_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   co_return out;
 }
 

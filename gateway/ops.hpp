@@ -7,7 +7,9 @@
 #include "dnc/list_mirror.hpp"
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
+#include "gateway/http/prometheus.hpp"
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -20,6 +22,15 @@ struct op_counters {
   std::atomic<std::uint64_t> checks{0}, allow{0}, deny{0}, defer{0}, committed{0};
   std::atomic<std::uint64_t> consents{0}, optouts{0}, optins{0}, lookups{0}, forgets{0};
   std::atomic<std::uint64_t> store_failures{0}, evidence_failures{0};
+  /// Decisions by reason code (the part before ':' for state_dnc:XX and registry_dnc:NAME).
+  static constexpr std::array<std::string_view, 14> reason_names = {
+      "invalid_number", "optout", "internal_dnc", "litigator", "no_consent", "federal_dnc",
+      "state_dnc", "canada_dncl", "registry_dnc", "dnc_data_stale", "restricted_day",
+      "quiet_hours", "frequency_cap", "store_unavailable"};
+  std::array<std::atomic<std::uint64_t>, reason_names.size() + 1> reasons{};  // last: other
+  /// Seconds from a check request's start to its answer.
+  http::histogram check_latency{http::histogram::latency_seconds_buckets()};
+  void count_reason(std::string_view code) noexcept;
 };
 
 class ops final : public api::dispatcher {
@@ -32,6 +43,8 @@ class ops final : public api::dispatcher {
   std::optional<api::op_spec> find_op(std::string_view op) const override;
 
   const op_counters& counters() const noexcept { return counters_; }
+  /// Families for /metrics: decisions by outcome and reason, ops, failures, check latency.
+  std::vector<http::metric_family> metric_families() const;
 
  private:
   boost::asio::awaitable<api::op_result> check(const boost::json::object& req, const api::request_context& ctx);

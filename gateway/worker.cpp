@@ -1,5 +1,10 @@
 #include "gateway/worker.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 namespace stopgate::gateway {
@@ -8,6 +13,21 @@ thread_local worker* tls_worker = nullptr;
 }
 
 worker* worker::current() noexcept { return tls_worker; }
+
+void worker::watch_redis() {
+  boost::asio::co_spawn(
+      io,
+      [this]() -> boost::asio::awaitable<void> {
+        boost::asio::steady_timer t(io);
+        for (;;) {
+          redis_up.store(redis && redis->connected());
+          t.expires_after(std::chrono::milliseconds(100));
+          auto [ec] = co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+          if (ec) co_return;
+        }
+      },
+      boost::asio::detached);
+}
 
 void worker::run() {
   tls_worker = this;

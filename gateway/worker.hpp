@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -22,11 +23,16 @@ struct worker {
   std::unique_ptr<redis::client> redis;
   std::unique_ptr<dnc::contact_store> contacts;
   std::thread thread;
+  /// The Redis connection's state, sampled on the worker's thread every 100 ms for /readyz
+  /// and /metrics (the client itself may only be asked on its own thread).
+  std::atomic<bool> redis_up{false};
 
   /// The worker whose thread is running the caller, or null off the worker threads.
   static worker* current() noexcept;
   /// Runs io until stopped, with current() set.
   void run();
+  /// Starts the redis_up sampler (call before run()).
+  void watch_redis();
 };
 
 }  // namespace stopgate::gateway

@@ -7,6 +7,8 @@
 #include "tests/support/redis_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
@@ -55,6 +57,28 @@ json::object check(line_client& c, const std::string& to, const std::string& sen
                    const std::string& extra_json = "") {
   auto req = json::parse("{\"op\":\"check\",\"to\":\"" + to + "\",\"sender\":\"" + sender + "\"" + extra_json + "}");
   return c.call(req.as_object());
+}
+
+// One HTTP/1.1 request with Connection: close; returns the whole raw response.
+std::string http_request(int port, const std::string& method, const std::string& path,
+                         const std::string& body = "") {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+  if (ec) return {};
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  asio::write(s, asio::buffer(req), ec);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    auto n = s.read_some(asio::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  return out;
 }
 
 std::vector<std::string> reasons(const json::object& resp) {
@@ -203,6 +227,10 @@ TEST(Daemon, RegistryMissingIsStaleAndLoadedRegistryDenies) {
   auto stale = check(c, "+12125552671", "acme", noon);
   auto rs = reasons(stale);
   EXPECT_NE(std::find(rs.begin(), rs.end(), "dnc_data_stale"), rs.end()) << json::serialize(stale);
+  // Not ready while a required registry is missing.
+  auto notready = http_request(gw.http_port, "GET", "/readyz");
+  EXPECT_NE(notready.find("503"), std::string::npos) << notready;
+  EXPECT_NE(notready.find("list:federal"), std::string::npos) << notready;
 
   // Load the federal list with stopgatectl; the gateway picks it up within a second.
   auto file = d.write("federal.txt", "2125552671\n3125552671\n");
@@ -221,6 +249,39 @@ TEST(Daemon, RegistryMissingIsStaleAndLoadedRegistryDenies) {
   EXPECT_NE(std::find(rs.begin(), rs.end(), "federal_dnc"), rs.end()) << json::serialize(listed);
   EXPECT_EQ(std::find(rs.begin(), rs.end(), "dnc_data_stale"), rs.end());
   EXPECT_EQ(check(c, "+16175552671", "acme", noon)["result"].at("decision"), "deny");  // no consent, not listed
+  std::string ready;
+  for (int i = 0; i < 100; ++i) {  // Redis health is sampled every 100 ms
+    ready = http_request(gw.http_port, "GET", "/readyz");
+    if (ready.find("200 OK") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(ready.find("200 OK"), std::string::npos) << ready;
+}
+
+TEST(Daemon, HttpHealthMetricsAndOps) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  EXPECT_EQ(check(c, "+12125552671", "acme", noon)["result"].at("decision"), "deny");
+  auto health = http_request(gw.http_port, "GET", "/healthz");
+  EXPECT_NE(health.find("200 OK"), std::string::npos) << health;
+  auto ops = http_request(gw.http_port, "POST", "/v1/ops",
+                          R"({"op":"check","id":"h1","sender":"acme","to":"+12125552671"})");
+  EXPECT_NE(ops.find("200 OK"), std::string::npos) << ops;
+  EXPECT_NE(ops.find(R"("id":"h1","ok":true)"), std::string::npos) << ops;
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {  // Redis health is sampled every 100 ms
+    metrics = http_request(gw.http_port, "GET", "/metrics");
+    if (metrics.find("stopgate_redis_up{worker=\"0\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(metrics.find("# TYPE stopgate_decisions_total counter"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stopgate_decisions_total{decision=\"deny\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stopgate_decision_reasons_total{reason=\"no_consent\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stopgate_redis_up{worker=\"0\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stopgate_check_duration_seconds_count 2"), std::string::npos) << metrics;
 }
 
 TEST(Daemon, SighupAppliesAValidConfigAndRefusesAnInvalidOne) {
