@@ -135,11 +135,26 @@ bool app::start(std::string& why) {
     workers_.push_back(std::move(w));
   }
 
+  // The contact store needs the shared pseudonym secret from Redis. Try once now, so that a
+  // gateway whose Redis is up serves its first request with the store ready; if Redis is
+  // unreachable, a helper thread keeps trying and ops fail closed meanwhile.
+  if (auto secret = fetch_contact_secret(redis_options_, std::chrono::milliseconds(s.redis.connect_timeout_ms))) {
+    if (auto p = dnc::contact_keys::pseudonymizer::create(*secret)) {
+      for (auto& w : workers_) w->contacts = std::make_unique<dnc::contact_store>(*w->redis, *p);
+      contacts_ready_.store(true);
+    }
+  }
+
   dnc::list_mirror::options mo;
   mo.redis = redis_options_;
   mo.redis.command_timeout = std::chrono::seconds(30);  // bitmaps are 1.25 MB each
   mirror_ = std::make_unique<dnc::list_mirror>(workers_[0]->io.get_executor(), mo);
   asio::post(workers_[0]->io, [m = mirror_.get()] { m->start(); });
+  for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
+  // Listen only once the DNC lists are in memory (or Redis failed to answer within a few
+  // seconds), so that the first checks after a restart are not failed closed as stale.
+  for (int i = 0; i < 100 && mirror_->refreshes() == 0 && mirror_->failures() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
   ops_ = std::make_shared<ops>(*this, *evidence_, *mirror_);
   std::vector<asio::io_context*> contexts;
@@ -172,9 +187,8 @@ bool app::start(std::string& why) {
     why = "HTTP: " + ec.message();
     return false;
   }
-  for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
   retention_ = std::thread([this] { retention_loop(); });
-  contacts_init_ = std::thread([this] { init_contacts(); });
+  if (!contacts_ready_.load()) contacts_init_ = std::thread([this] { init_contacts(); });
   spdlog::info("stopgate {} running: {} threads, redis {}, evidence {}, data {}", version(), n,
                redis_options_.ep.to_string(), eo->dir.string(), s.server.data_dir.string());
   return true;
