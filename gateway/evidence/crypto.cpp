@@ -40,6 +40,15 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
+void append_hex(std::string& out, const digest& d) {
+  char buf[64];
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    buf[2 * i] = hex_digits[d[i] >> 4];
+    buf[2 * i + 1] = hex_digits[d[i] & 15];
+  }
+  out.append(buf, sizeof buf);
+}
+
 boost::system::result<std::string> from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0) return make_error_code(errc::bad_key);
   std::string out(hex.size() / 2, '\0');
@@ -108,8 +117,17 @@ sha256::sha256() : ctx_(EVP_MD_CTX_new()) {
 }
 sha256::~sha256() { EVP_MD_CTX_free(ctx_); }
 
+namespace {
+// Fetched once: EVP_sha256() makes every EVP_DigestInit_ex look the algorithm up again in
+// the provider tables, which cost more than hashing a whole record.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+}  // namespace
+
 void sha256::reset() {
-  if (EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1)
+  if (EVP_DigestInit_ex2(ctx_, sha256_md(), nullptr) != 1)
     throw std::runtime_error("EVP_DigestInit_ex(sha256) failed");
 }
 
@@ -126,7 +144,7 @@ digest sha256::finish() {
 digest sha256::of(std::string_view bytes) {
   digest d{};
   unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), d.data(), &n, EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), d.data(), &n, sha256_md(), nullptr);
   return d;
 }
 

@@ -22,6 +22,8 @@ using digest = std::array<unsigned char, 32>;
 /// Lowercase hex of bytes.
 std::string to_hex(const unsigned char* data, std::size_t n);
 inline std::string to_hex(const digest& d) { return to_hex(d.data(), d.size()); }
+/// Appends the lowercase hex of `d` (64 digits) to `out`.
+void append_hex(std::string& out, const digest& d);
 /// Bytes of an even-length hex string (either case); error on anything else.
 boost::system::result<std::string> from_hex(std::string_view hex);
 /// Standard base64 with padding.

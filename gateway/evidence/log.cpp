@@ -8,7 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cstring>
 
 namespace stopgate::evidence {
 
@@ -35,6 +38,7 @@ log::log(options opts, log_hooks hooks) : opts_(std::move(opts)), hooks_(std::mo
   prev_ = std::string(genesis_hash);
   buf_key_id_ = key_id(opts_.hmac_key);
   queue_.reserve(opts_.max_queue);
+  wbuf_.reserve(std::size_t(1) << 20);
 }
 
 log::~log() { close(); }
@@ -90,12 +94,20 @@ boost::system::result<appended> log::append_sync(record_type type, boost::json::
 }
 
 void log::submit(record_type type, boost::json::object fields, waiter* w, bool internal) {
+  w->type = type;
   boost::system::error_code reject;
   if (!internal && (type == record_type::checkpoint || type == record_type::recovered ||
-                    type == record_type::retention))
+                    type == record_type::retention)) {
     reject = make_error_code(errc::reserved_field);
-  for (const auto& kv : fields)
-    if (is_reserved_field(kv.key())) reject = make_error_code(errc::reserved_field);
+  } else if (cipher_) {
+    // Sealing needs the record id (the AES-GCM additional data), known only to the writer.
+    for (const auto& kv : fields)
+      if (is_reserved_field(kv.key())) reject = make_error_code(errc::reserved_field);
+    w->raw = std::move(fields);
+  } else {
+    // Serialise on the appender's thread: the writer only splices in seq/id/ts/prev/type.
+    reject = prepare_fields(fields, w->fields);
+  }
   if (!reject) {
     std::unique_lock lk(mu_);
     if (closed_) {
@@ -103,11 +115,10 @@ void log::submit(record_type type, boost::json::object fields, waiter* w, bool i
     } else if (failed_) {
       reject = make_error_code(errc::failed);
     } else {
-      pending p{type, std::move(fields), w, {}, 0, {}};
       if (queue_.size() < opts_.max_queue)
-        queue_.push_back(std::move(p));
+        queue_.push_back(w);
       else
-        held_.push_back(std::move(p));
+        held_.push_back(w);
       depth_.store(queue_.size() + held_.size(), std::memory_order_relaxed);
       // Under load the writer is busy and will find the queue on its own: no wake-up needed.
       const bool wake = writer_idle_;
@@ -116,58 +127,76 @@ void log::submit(record_type type, boost::json::object fields, waiter* w, bool i
       return;
     }
   }
-  w->complete(reject, {});
+  w->ec = reject;
+  complete_one(w);
 }
 
-boost::system::error_code log::build_line(record_type type, boost::json::object& fields,
-                                          time_point ts, std::uint64_t seq) {
-  std::string id = opts_.instance + "-" + std::to_string(seq);
-  if (cipher_)
-    if (auto ec = encrypt_fields(fields, *cipher_, id)) return ec;
-  fields["id"] = std::move(id);
-  fields["seq"] = seq;
-  fields["ts"] = format_ts(ts);
-  fields["type"] = to_string(type);
-  fields["prev"] = prev_;
-  line_.clear();
-  if (!append_canonical(line_, fields)) return make_error_code(errc::unsupported_value);
-  if (line_.size() + hash_suffix_size + 1 > opts_.max_record_bytes)
-    return make_error_code(errc::too_large);
-  sha_.update(line_);
-  const std::string hash = to_hex(sha_.finish());
-  // The line is the canonical bytes with the hash field added before the closing brace.
-  line_.pop_back();
-  line_ += ",\"hash\":\"";
-  line_ += hash;
-  line_ += "\"}\n";
-  return {};
+std::size_t log::format_id(char* out, std::uint64_t seq) const {
+  const std::string& inst = opts_.instance;  // at most 64 characters (options::check)
+  std::memcpy(out, inst.data(), inst.size());
+  out[inst.size()] = '-';
+  char* end = std::to_chars(out + inst.size() + 1, out + 88, seq).ptr;
+  return std::size_t(end - out);
 }
 
-boost::system::error_code log::add_record(record_type type, boost::json::object fields,
-                                          pending* p) {
-  const time_point ts = now();
-  if (auto ec = build_line(type, fields, ts, seq_ + 1)) {
-    // Nothing written and no seq consumed: only this appender hears about it.
-    if (p != nullptr) p->ec = ec;
+boost::system::error_code log::add_record(waiter& w) {
+  w.id_size = format_id(w.id.data(), seq_ + 1);
+  const std::string_view id(w.id.data(), w.id_size);
+  if (!cipher_) return add_line(w.type, w.fields, id, &w);
+  // The record id is the AES-GCM additional data, so sealing waits until seq is known.
+  boost::system::error_code ec = encrypt_fields(w.raw, *cipher_, id);
+  if (!ec) ec = prepare_fields(w.raw, scratch_);
+  if (ec) {
+    w.ec = ec;  // nothing written, no seq consumed
     return {};
   }
+  return add_line(w.type, scratch_, id, &w);
+}
+
+boost::system::error_code log::add_internal(record_type type, const boost::json::object& fields) {
+  if (prepare_fields(fields, scratch_)) return {};  // cannot happen: the log's own fields
+  const std::size_t n = format_id(scratch_id_.data(), seq_ + 1);
+  return add_line(type, scratch_, {scratch_id_.data(), n}, nullptr);
+}
+
+boost::system::error_code log::add_line(record_type type, const prepared_fields& f,
+                                        std::string_view id, waiter* w) {
+  const time_point ts = now();
+  char ts_text[ts_size];
+  write_ts(ts, ts_text);
+  const record_head head{id, prev_, seq_ + 1, {ts_text, ts_size}, type};
+  const std::size_t canonical = canonical_size(f, head);
+  if (canonical + hash_suffix_size + 1 > opts_.max_record_bytes) {
+    // Nothing written and no seq consumed: only this appender hears about it.
+    if (w != nullptr) w->ec = make_error_code(errc::too_large);
+    return {};
+  }
+  // The line is the canonical bytes with `,"hash":"…"` before the closing brace, and '\n'.
+  const std::size_t line_size = canonical + hash_suffix_size;
   if (fd_ < 0 || utc_yyyymmdd(ts) != segment_day_ ||
-      (segment_bytes_ > 0 && segment_bytes_ + line_.size() > opts_.segment_max_bytes))
+      (segment_bytes_ > 0 && segment_bytes_ + line_size > opts_.segment_max_bytes))
     if (auto ec = roll(ts)) return ec;
-  wbuf_ += line_;
-  segment_bytes_ += line_.size();
+  const std::size_t start = wbuf_.size();
+  append_record(wbuf_, f, head);
+  sha_.update(std::string_view(wbuf_).substr(start));
+  const digest d = sha_.finish();
+  wbuf_.back() = ',';
+  wbuf_ += "\"hash\":\"";
+  append_hex(wbuf_, d);
+  wbuf_ += "\"}\n";
+  segment_bytes_ += line_size;
   ++seq_;
   ++unflushed_records_;
-  prev_.assign(line_.data() + line_.size() - 67, 64);
+  prev_.assign(wbuf_.data() + wbuf_.size() - 67, 64);
   if (type == record_type::checkpoint) {
     since_checkpoint_ = 0;
     last_checkpoint_ = ts;
   } else {
     ++since_checkpoint_;
   }
-  if (p != nullptr) {
-    p->seq = seq_;
-    p->hash = prev_;
+  if (w != nullptr) {
+    w->seq = seq_;
+    std::memcpy(w->hash.data(), prev_.data(), w->hash.size());
   }
   return {};
 }
@@ -178,7 +207,7 @@ boost::system::error_code log::add_checkpoint() {
   f["head_hash"] = prev_;
   f["hmac"] = checkpoint_mac(opts_.hmac_key, seq_, prev_);
   f["key_id"] = buf_key_id_;
-  return add_record(record_type::checkpoint, std::move(f), nullptr);
+  return add_internal(record_type::checkpoint, f);
 }
 
 boost::system::error_code log::flush() {
@@ -217,7 +246,7 @@ boost::system::error_code log::roll(time_point ts) {
 }
 
 void log::run_writer() {
-  std::vector<pending> batch;
+  std::vector<waiter*> batch;
   batch.reserve(opts_.max_queue);
   // Wake up at least this often so a quiet log still gets its timed checkpoint.
   const auto poll = std::min<std::chrono::milliseconds>(opts_.checkpoint_interval,
@@ -231,7 +260,7 @@ void log::run_writer() {
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
       while (!held_.empty() && queue_.size() < opts_.max_queue) {
-        queue_.push_back(std::move(held_.front()));
+        queue_.push_back(held_.front());
         held_.pop_front();
       }
       depth_.store(queue_.size() + held_.size(), std::memory_order_relaxed);
@@ -242,10 +271,7 @@ void log::run_writer() {
           fd_ >= 0) {
         boost::system::error_code ec = add_checkpoint();
         if (!ec) ec = flush();
-        if (ec) {
-          std::vector<pending> none;
-          fail_all(none, 0, 0, ec);
-        }
+        if (ec) fail_all(batch, 0, 0, ec);
       }
       continue;
     }
@@ -263,18 +289,20 @@ void log::run_writer() {
   }
 }
 
-void log::write_batch(std::vector<pending>& batch, std::size_t first, std::size_t last) {
+void log::write_batch(std::vector<waiter*>& batch, std::size_t first, std::size_t last) {
+  boost::system::error_code failed;
   {
     std::lock_guard lk(mu_);
-    if (failed_) {
-      const auto ec = failed_;
-      for (std::size_t i = first; i < last; ++i) batch[i].w->complete(ec, {});
-      return;
-    }
+    failed = failed_;
+  }
+  if (failed) {
+    for (std::size_t i = first; i < last; ++i) batch[i]->ec = failed;
+    complete_all(batch.data() + first, last - first);
+    return;
   }
   boost::system::error_code io;
   for (std::size_t i = first; i < last && !io; ++i) {
-    io = add_record(batch[i].type, std::move(batch[i].fields), &batch[i]);
+    io = add_record(*batch[i]);
     if (!io && since_checkpoint_ >= opts_.checkpoint_every) io = add_checkpoint();
   }
   if (!io && since_checkpoint_ > 0 && now() - last_checkpoint_ >= opts_.checkpoint_interval)
@@ -285,23 +313,15 @@ void log::write_batch(std::vector<pending>& batch, std::size_t first, std::size_
     return;
   }
   batches_.fetch_add(1, std::memory_order_relaxed);
-  for (std::size_t i = first; i < last; ++i) {
-    auto& p = batch[i];
-    if (p.ec) {
-      p.w->complete(p.ec, {});
-      continue;
-    }
-    p.w->complete({}, appended{opts_.instance + "-" + std::to_string(p.seq), p.seq,
-                               std::move(p.hash)});
-  }
+  complete_all(batch.data() + first, last - first);
 }
 
-void log::fail_all(std::vector<pending>& batch, std::size_t first, std::size_t last,
+void log::fail_all(std::vector<waiter*>& batch, std::size_t first, std::size_t last,
                    boost::system::error_code ec) {
   // After a failed write or fdatasync the file's state is unknown: refuse everything from now
   // on; the next open() checks the tail and cuts off what was not completely written.
-  std::vector<pending> queued;
-  std::deque<pending> held;
+  std::vector<waiter*> queued;
+  std::deque<waiter*> held;
   {
     std::lock_guard lk(mu_);
     failed_ = ec;
@@ -309,11 +329,65 @@ void log::fail_all(std::vector<pending>& batch, std::size_t first, std::size_t l
     held.swap(held_);
     depth_.store(0, std::memory_order_relaxed);
   }
-  for (std::size_t i = first; i < last; ++i) batch[i].w->complete(ec, {});
-  for (auto& p : queued) p.w->complete(ec, {});
-  for (auto& p : held) p.w->complete(ec, {});
+  queued.insert(queued.begin(), batch.begin() + std::ptrdiff_t(first),
+                batch.begin() + std::ptrdiff_t(last));
+  queued.insert(queued.end(), held.begin(), held.end());
+  for (waiter* w : queued) w->ec = ec;
+  complete_all(queued.data(), queued.size());
   wbuf_.clear();
   unflushed_records_ = 0;
+}
+
+void log::complete_all(waiter* const* ws, std::size_t n) {
+  // Chain the async waiters per executor: one post per executor per batch, not per record.
+  groups_.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    waiter* w = ws[i];
+    if (!w->ex) {
+      w->resume();  // append_sync: wakes the blocked thread
+      continue;
+    }
+    w->next = nullptr;
+    auto g = std::find_if(groups_.begin(), groups_.end(),
+                          [&](const completion_group& c) { return c.ex == w->ex; });
+    if (g == groups_.end()) {
+      groups_.push_back({w->ex, w, w});
+    } else {
+      g->tail->next = w;
+      g->tail = w;
+    }
+  }
+  for (auto& g : groups_) boost::asio::post(g.ex, [head = g.head] { run_chain(head); });
+  groups_.clear();
+}
+
+void log::complete_one(waiter* w) {
+  if (!w->ex) {
+    w->resume();
+    return;
+  }
+  w->next = nullptr;
+  auto ex = w->ex;
+  boost::asio::post(ex, [w] { run_chain(w); });
+}
+
+void log::run_chain(waiter* head) {
+  // If a handler throws, the waiters after it are still resumed (in a fresh post).
+  struct rest_guard {
+    waiter*& rest;
+    ~rest_guard() {
+      if (rest == nullptr) return;
+      auto ex = rest->ex;
+      boost::asio::post(ex, [r = rest] { run_chain(r); });
+    }
+  };
+  waiter* rest = head;
+  rest_guard guard{rest};
+  while (rest != nullptr) {
+    waiter* w = rest;
+    rest = w->next;
+    w->resume();
+  }
 }
 
 }  // namespace stopgate::evidence

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gateway/evidence/options.hpp"
+#include "gateway/evidence/prepared.hpp"
 #include "gateway/evidence/record.hpp"
 #include "gateway/evidence/verify.hpp"
 
@@ -21,6 +22,7 @@
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -111,39 +113,64 @@ class log {
   const options& settings() const { return opts_; }
 
  private:
+  // One append in flight. The appender fills type and fields (serialised on its own thread);
+  // the writer fills id, seq, hash or ec, and completes it once the covering fdatasync
+  // returned. Chained through `next` so one post per executor completes a whole batch.
   struct waiter {
-    virtual void complete(boost::system::error_code ec, appended a) = 0;
     virtual ~waiter() = default;
+    // Delivers the outcome: async waiters on their executor (and free themselves), sync
+    // waiters wake their blocked thread.
+    virtual void resume() = 0;
+    appended result() const {
+      return {std::string(id.data(), id_size), seq, std::string(hash.data(), hash.size())};
+    }
+
+    record_type type = record_type::status;
+    prepared_fields fields;     // canonical own fields (without encryption)
+    boost::json::object raw;    // with encryption: sealed and prepared by the writer
+    boost::system::error_code ec;
+    std::uint64_t seq = 0;
+    std::array<char, 88> id{};  // INSTANCE (<= 64) '-' SEQ (<= 20 digits)
+    std::size_t id_size = 0;
+    std::array<char, 64> hash{};
+    waiter* next = nullptr;
+    boost::asio::any_io_executor ex;  // tracked work; empty for append_sync
   };
   template <class Handler>
   struct async_waiter;
   struct sync_waiter;
-  struct pending {
-    record_type type;
-    boost::json::object fields;
-    waiter* w;
-    boost::system::error_code ec;
-    std::uint64_t seq = 0;
-    std::string hash;
+  struct completion_group {
+    boost::asio::any_io_executor ex;
+    waiter* head;
+    waiter* tail;
   };
 
   log(options opts, log_hooks hooks);
   boost::system::error_code recover(open_report& report);
   void submit(record_type type, boost::json::object fields, waiter* w, bool internal = false);
   void run_writer();
-  void write_batch(std::vector<pending>& batch, std::size_t first, std::size_t last);
-  // Builds the next record's line into line_; an error leaves the chain state unchanged.
-  boost::system::error_code build_line(record_type type, boost::json::object& fields,
-                                       time_point ts, std::uint64_t seq);
-  // Adds a record to wbuf_ (rolling the segment first if needed). A record-level error goes
-  // to p->ec; the returned error is an I/O error that fails the log.
-  boost::system::error_code add_record(record_type type, boost::json::object fields,
-                                       pending* p);
+  void write_batch(std::vector<waiter*>& batch, std::size_t first, std::size_t last);
+  // Adds a caller's record to wbuf_ (rolling the segment first if needed). A record-level
+  // error goes to w.ec and consumes no seq; the returned error is an I/O error that fails
+  // the log.
+  boost::system::error_code add_record(waiter& w);
+  // Adds one of the log's own records (checkpoint, recovered).
+  boost::system::error_code add_internal(record_type type, const boost::json::object& fields);
+  // Splices seq/ts/prev/id into `f`, hashes the line into wbuf_; `w` (may be null) gets
+  // seq and hash, or a record-level error.
+  boost::system::error_code add_line(record_type type, const prepared_fields& f,
+                                     std::string_view id, waiter* w);
+  std::size_t format_id(char* out, std::uint64_t seq) const;
   boost::system::error_code add_checkpoint();
   boost::system::error_code flush();
   boost::system::error_code roll(time_point ts);
-  void fail_all(std::vector<pending>& batch, std::size_t first, std::size_t last,
+  void fail_all(std::vector<waiter*>& batch, std::size_t first, std::size_t last,
                 boost::system::error_code ec);
+  // Writer thread: completes `n` waiters, one post per distinct executor.
+  void complete_all(waiter* const* ws, std::size_t n);
+  // Any thread: completes one waiter (never inline for async waiters).
+  static void complete_one(waiter* w);
+  static void run_chain(waiter* head);
   time_point now() const;
 
   options opts_;
@@ -152,8 +179,8 @@ class log {
   // Shared between appenders and the writer (mu_).
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<pending> queue_;
-  std::deque<pending> held_;  // appenders beyond max_queue wait here (backpressure)
+  std::vector<waiter*> queue_;
+  std::deque<waiter*> held_;  // appenders beyond max_queue wait here (backpressure)
   bool stopping_ = false;
   bool closed_ = false;
   bool writer_idle_ = false;
@@ -162,9 +189,11 @@ class log {
 
   // Writer-thread state (and open() before the thread starts).
   std::thread writer_;
-  std::unique_ptr<aes_gcm> cipher_;
-  std::string line_;   // the record being built
-  std::string wbuf_;   // the batch being written
+  std::unique_ptr<aes_gcm> cipher_;  // set before the writer starts, never changed
+  std::string wbuf_;                 // the batch being written (capacity reused)
+  prepared_fields scratch_;          // the log's own records; encrypted records
+  std::array<char, 88> scratch_id_{};
+  std::vector<completion_group> groups_;
   std::uint64_t seq_ = 0;
   std::string prev_;  // hash of the last record
   int fd_ = -1;
@@ -185,30 +214,24 @@ class log {
 
 template <class Handler>
 struct log::async_waiter final : log::waiter {
-  explicit async_waiter(Handler h)
-      : handler(std::move(h)),
-        work(boost::asio::prefer(boost::asio::get_associated_executor(handler),
-                                 boost::asio::execution::outstanding_work.tracked)) {}
-  void complete(boost::system::error_code ec, appended a) override {
-    // Resume on the appender's executor, never on the writer thread.
-    auto ex = std::move(work);
-    boost::asio::post(ex, [h = std::move(handler), ec, a = std::move(a)]() mutable {
-      std::move(h)(ec, std::move(a));
-    });
+  explicit async_waiter(Handler h) : handler(std::move(h)) {
+    ex = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                             boost::asio::execution::outstanding_work.tracked);
+  }
+  void resume() override {
+    // Runs on `ex`. Free the waiter before the upcall: the coroutine may append again.
+    Handler h = std::move(handler);
+    const boost::system::error_code e = ec;
+    appended a = e ? appended{} : result();
     delete this;
+    std::move(h)(e, std::move(a));
   }
   Handler handler;
-  std::decay_t<decltype(boost::asio::prefer(
-      std::declval<boost::asio::associated_executor_t<Handler>>(),
-      boost::asio::execution::outstanding_work.tracked))>
-      work;
 };
 
 struct log::sync_waiter final : log::waiter {
-  void complete(boost::system::error_code e, appended a) override {
+  void resume() override {
     std::lock_guard lk(m);
-    ec = e;
-    result = std::move(a);
     done = true;
     cv.notify_one();
   }
@@ -216,13 +239,11 @@ struct log::sync_waiter final : log::waiter {
     std::unique_lock lk(m);
     cv.wait(lk, [&] { return done; });
     if (ec) return ec;
-    return std::move(result);
+    return result();
   }
   std::mutex m;
   std::condition_variable cv;
   bool done = false;
-  boost::system::error_code ec;
-  appended result;
 };
 
 inline boost::asio::awaitable<boost::system::result<appended>> log::async_append(

@@ -145,7 +145,7 @@ boost::system::error_code log::recover(open_report& report) {
   current_segment_ = file;
 
   if (cut_from) {
-    if (auto io = add_record(record_type::recovered, std::move(recovered), nullptr)) return io;
+    if (auto io = add_internal(record_type::recovered, recovered)) return io;
     if (auto io = flush()) return io;
   }
   return {};

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdio>
 #include <vector>
 
 namespace stopgate::evidence {
@@ -14,11 +13,25 @@ constexpr std::array<std::string_view, 13> type_names = {
     "consent", "optout",    "optin",     "inbound",   "decision", "send",     "carrier_result",
     "status",  "list_load", "forget",    "checkpoint", "recovered", "retention"};
 
-// Appends `s` as a JSON string; false if `s` is not valid UTF-8.
-bool append_string(std::string& out, std::string_view s) {
+// True for the ASCII bytes a JSON string holds as they are (no escape).
+constexpr bool plain_ascii(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+}  // namespace
+
+bool append_json_string(std::string& out, std::string_view s) {
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
+    // Copy runs of plain characters at once: most values are plain ASCII.
+    std::size_t run = i;
+    while (run < s.size() && plain_ascii(static_cast<unsigned char>(s[run]))) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -29,14 +42,11 @@ bool append_string(std::string& out, std::string_view s) {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out += char(c);
-          }
+        default: {
+          constexpr char hex[] = "0123456789abcdef";
+          const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+          out.append(esc, sizeof esc);
+        }
       }
       ++i;
       continue;
@@ -72,6 +82,8 @@ bool append_string(std::string& out, std::string_view s) {
   return true;
 }
 
+namespace {
+
 template <class Int>
 void append_int(std::string& out, Int v) {
   char buf[24];
@@ -95,7 +107,7 @@ bool append_object(std::string& out, const boost::json::object& o) {
   out += '{';
   for (std::size_t i = 0; i < n; ++i) {
     if (i > 0) out += ',';
-    if (!append_string(out, first[i]->key())) return false;
+    if (!append_json_string(out, first[i]->key())) return false;
     out += ':';
     if (!append_canonical(out, first[i]->value())) return false;
   }
@@ -138,7 +150,7 @@ bool append_canonical(std::string& out, const boost::json::value& v) {
     case boost::json::kind::uint64: append_int(out, v.get_uint64()); return true;
     // Float text differs between JSON libraries, so the canonical form has none.
     case boost::json::kind::double_: return false;
-    case boost::json::kind::string: return append_string(out, v.get_string());
+    case boost::json::kind::string: return append_json_string(out, v.get_string());
     case boost::json::kind::array: {
       out += '[';
       bool first = true;
@@ -155,21 +167,37 @@ bool append_canonical(std::string& out, const boost::json::value& v) {
   return false;
 }
 
-std::string format_ts(time_point t) {
+void write_ts(time_point t, char* out) noexcept {
   using namespace std::chrono;
   const auto day = floor<days>(t);
   const year_month_day ymd{sys_days{day}};
   auto us = (t - day).count();
-  const int hh = int(us / 3'600'000'000LL);
+  // Fixed-width digits written right to left (snprintf costs more than the whole record).
+  auto put = [&](std::size_t pos, std::size_t width, long long v) {
+    for (std::size_t k = width; k > 0; --k, v /= 10) out[pos + k - 1] = char('0' + v % 10);
+  };
+  put(0, 4, int(ymd.year()));
+  out[4] = '-';
+  put(5, 2, unsigned(ymd.month()));
+  out[7] = '-';
+  put(8, 2, unsigned(ymd.day()));
+  out[10] = 'T';
+  put(11, 2, us / 3'600'000'000LL);
   us %= 3'600'000'000LL;
-  const int mm = int(us / 60'000'000LL);
+  out[13] = ':';
+  put(14, 2, us / 60'000'000LL);
   us %= 60'000'000LL;
-  const int ss = int(us / 1'000'000LL);
-  us %= 1'000'000LL;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", int(ymd.year()),
-                unsigned(ymd.month()), unsigned(ymd.day()), hh, mm, ss, int(us));
-  return buf;
+  out[16] = ':';
+  put(17, 2, us / 1'000'000LL);
+  out[19] = '.';
+  put(20, 6, us % 1'000'000LL);
+  out[26] = 'Z';
+}
+
+std::string format_ts(time_point t) {
+  std::string s(ts_size, '\0');
+  write_ts(t, s.data());
+  return s;
 }
 
 std::optional<time_point> parse_ts(std::string_view s) noexcept {

@@ -54,8 +54,16 @@ bool is_reserved_field(std::string_view name) noexcept;
 /// for a floating-point number or a string that is not valid UTF-8.
 bool append_canonical(std::string& out, const boost::json::value& v);
 
+/// Appends `s` as a canonical JSON string (the string rules of append_canonical); false
+/// (leaving `out` partly written) if `s` is not valid UTF-8.
+bool append_json_string(std::string& out, std::string_view s);
+
 /// "2026-11-29T12:34:56.123456Z" (always UTC, always 6 fractional digits).
 std::string format_ts(time_point t);
+/// Length of format_ts's text.
+inline constexpr std::size_t ts_size = 27;
+/// format_ts into out[0, ts_size) without allocating. Years 0-9999.
+void write_ts(time_point t, char* out) noexcept;
 /// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.frac]" followed by "Z" or "+00:00".
 std::optional<time_point> parse_ts(std::string_view s) noexcept;
 

@@ -1,5 +1,6 @@
 // Group commit under concurrency: 1,000 coroutines on two io_contexts (two threads) append at
 // once; each must resume on its own thread and only after an fdatasync that covers its record.
+#include "gateway/evidence/error.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/evidence/segment.hpp"
 #include "gateway/evidence/verify.hpp"
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <thread>
 
 namespace stopgate::evidence {
@@ -102,6 +104,60 @@ TEST(EvidenceConcurrency, SyncAppendersFromManyThreads) {
   EXPECT_EQ(ok.load(), 400);
   log->close();
   EXPECT_FALSE(verify_directory(tmp.path(), "test-hmac-key-0123456789")->failure);
+}
+
+// Fail closed: when fdatasync fails, every appender in flight (queued, held back, in the batch)
+// resumes on its own thread with an error, none is acknowledged, and later appends fail.
+TEST(EvidenceConcurrency, FailedFdatasyncFailsEveryAppenderAndPoisonsTheLog) {
+  stopgate::test::temp_dir tmp;
+  auto opts = test::small_options(tmp.path());
+  opts.max_queue = 16;  // most appenders are held back when the failure happens
+  log_hooks hooks;
+  hooks.fdatasync = [](int) {
+    errno = EIO;
+    return -1;
+  };
+  auto log = log::open(opts, hooks).value();
+
+  constexpr int appenders = 300;
+  boost::asio::io_context ctx[2];
+  std::thread::id runner[2];
+  std::atomic<int> acknowledged{0}, failed{0}, wrong_thread{0}, float_rejected{0};
+  for (int i = 0; i < appenders; ++i) {
+    const int c = i % 2;
+    boost::asio::co_spawn(
+        ctx[c],
+        [&, c, i]() -> boost::asio::awaitable<void> {
+          auto f = test::fields("+14155552671", std::to_string(i));
+          if (i == 7) f["price"] = 0.5;  // rejected on the appender's thread
+          auto r = co_await log->async_append(record_type::decision, std::move(f));
+          if (std::this_thread::get_id() != runner[c]) ++wrong_thread;
+          if (r) ++acknowledged;
+          else if (r.error() == errc::unsupported_value) ++float_rejected;
+          else if (r.error() == boost::system::error_code(EIO, boost::system::system_category()) ||
+                   r.error() == errc::failed)
+            ++failed;
+        },
+        boost::asio::detached);
+  }
+  std::thread t0([&] {
+    runner[0] = std::this_thread::get_id();
+    ctx[0].run();
+  });
+  std::thread t1([&] {
+    runner[1] = std::this_thread::get_id();
+    ctx[1].run();
+  });
+  t0.join();  // returns only once every appender has resumed
+  t1.join();
+
+  EXPECT_EQ(acknowledged.load(), 0);
+  EXPECT_EQ(float_rejected.load(), 1);
+  EXPECT_EQ(failed.load(), appenders - 1);
+  EXPECT_EQ(wrong_thread.load(), 0);
+  EXPECT_EQ(log->durable_seq(), 0u);
+  EXPECT_EQ(log->append_sync(record_type::status, test::fields("+14155552671")).error(),
+            errc::failed);
 }
 
 }  // namespace
