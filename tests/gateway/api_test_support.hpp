@@ -99,6 +99,12 @@ inline std::shared_ptr<config::settings> loopback_settings() {
 
 /// A running api_server on `threads` io_contexts, each run by its own thread.
 class api_harness {
+  // Declared first so that they are destroyed last: the server and the dispatcher hold I/O
+  // objects of these contexts.
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+
  public:
   explicit api_harness(std::shared_ptr<config::settings> s, std::size_t threads = 1)
       : settings(std::move(s)) {
@@ -118,6 +124,8 @@ class api_harness {
     guards_.clear();
     for (auto& c : contexts_) c->stop();
     for (auto& t : threads_) t.join();
+    server.reset();
+    dispatch.reset();
   }
 
   /// Runs server->async_stop on the first context; the future is ready when it completes.
@@ -134,9 +142,6 @@ class api_harness {
   boost::system::error_code start_error;
 
  private:
-  std::vector<std::unique_ptr<asio::io_context>> contexts_;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
-  std::vector<std::thread> threads_;
   bool stopped_ = false;
 };
 

@@ -120,6 +120,8 @@ class harness {
     guards_.clear();
     for (auto& c : contexts_) c->stop();
     for (auto& t : threads_) t.join();
+    // Before the contexts (members below) go: the server holds I/O objects of theirs.
+    server.reset();
   }
   std::future<void> stop(std::chrono::milliseconds grace) {
     stopped_ = true;
