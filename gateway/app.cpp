@@ -138,12 +138,8 @@ bool app::start(std::string& why) {
   // The contact store needs the shared pseudonym secret from Redis. Try once now, so that a
   // gateway whose Redis is up serves its first request with the store ready; if Redis is
   // unreachable, a helper thread keeps trying and ops fail closed meanwhile.
-  if (auto secret = fetch_contact_secret(redis_options_, std::chrono::milliseconds(s.redis.connect_timeout_ms))) {
-    if (auto p = dnc::contact_keys::pseudonymizer::create(*secret)) {
-      for (auto& w : workers_) w->contacts = std::make_unique<dnc::contact_store>(*w->redis, *p);
-      contacts_ready_.store(true);
-    }
-  }
+  if (auto secret = fetch_contact_secret(redis_options_, std::chrono::milliseconds(s.redis.connect_timeout_ms)))
+    install_contacts(*secret, /*threads_running=*/false);
 
   dnc::list_mirror::options mo;
   mo.redis = redis_options_;
@@ -212,6 +208,22 @@ http::readiness app::readiness() const {
   return r;
 }
 
+bool app::install_contacts(const std::string& secret, bool threads_running) {
+  auto p = dnc::contact_keys::pseudonymizer::create(secret);
+  if (!p) return false;
+  for (auto& w : workers_) {
+    auto make = [wp = w.get(), p = *p] { wp->contacts = std::make_unique<dnc::contact_store>(*wp->redis, p); };
+    // Once the workers run, their store is set on their own thread (it is read there).
+    if (threads_running)
+      asio::post(w->io, std::move(make));
+    else
+      make();
+  }
+  contacts_ready_.store(true);
+  spdlog::info("contact store ready");
+  return true;
+}
+
 void app::init_contacts() {
   // Until the contact store exists (Redis unreachable at start), ops fail closed with
   // store_unavailable; this keeps trying until it has the shared pseudonym secret.
@@ -222,16 +234,7 @@ void app::init_contacts() {
     }
     auto secret = fetch_contact_secret(redis_options_, std::chrono::seconds(2));
     if (secret) {
-      auto p = dnc::contact_keys::pseudonymizer::create(*secret);
-      if (p) {
-        for (auto& w : workers_)
-          asio::post(w->io, [wp = w.get(), p = *p] {
-            wp->contacts = std::make_unique<dnc::contact_store>(*wp->redis, p);
-          });
-        contacts_ready_.store(true);
-        spdlog::info("contact store ready");
-        return;
-      }
+      if (install_contacts(*secret, /*threads_running=*/true)) return;
     } else if (attempt % 10 == 0) {
       spdlog::warn("contact store: waiting for Redis ({})", secret.error().message());
     }

@@ -63,6 +63,7 @@ class app {
   void retention_loop();
   http::readiness readiness() const;
   void init_contacts();
+  bool install_contacts(const std::string& secret, bool threads_running);
 
   std::filesystem::path config_path_;
   std::atomic<std::shared_ptr<const runtime_config>> runtime_;

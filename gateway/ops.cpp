@@ -1,6 +1,5 @@
 #include "gateway/ops.hpp"
 
-#include "config/version.hpp"
 #include "dnc/nanp_tables.hpp"
 #include "dnc/policy.hpp"
 #include "gateway/app.hpp"
@@ -274,12 +273,6 @@ asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::ob
   if (op == "lookup") co_return co_await lookup(req);
   if (op == "forget") co_return co_await forget(req);
   if (op == "stats") co_return stats();
-  if (op == "ping") {
-    json::object o;
-    o["pong"] = true;
-    o["version"] = std::string(version());
-    co_return o;
-  }
   co_return fail(api_errc::unknown_op, "unknown op '" + std::string(op) + "'");
 }
 
@@ -511,6 +504,8 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
   if (!sf.ok()) co_return fail(api_errc::bad_request, "source." + std::string(sf.failure().error().message));
   if (c.fact.kind == dnc::consent_kind::express_written && c.source.text.empty())
     co_return fail(api_errc::bad_request, "source.text: required for express_written (the disclosure shown)");
+  auto* st = store();
+  if (!st) co_return store_down();
 
   // Evidence first: a consent is in effect only once it is provable.
   json::object rec{{"to", to->e164()},
@@ -531,8 +526,6 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
     co_return fail(api_errc::internal, "the evidence log could not record the consent: " + ev.error().message());
   }
   c.fact.evidence_id = ev->id;
-  auto* st = store();
-  if (!st) co_return store_down();
   json::object out;
   if (optin) {
     auto r = co_await st->async_record_optin(*to, c);
@@ -577,6 +570,8 @@ asio::awaitable<op_result> ops::optout(const json::object& req) {
     if (!sf.ok()) co_return fail(api_errc::bad_request, "source." + std::string(sf.failure().error().message));
   }
   if (!f.ok()) co_return f.failure();
+  auto* st = store();
+  if (!st) co_return store_down();
   const auto at = now_us();
   json::object rec{{"to", to->e164()}, {"sender", sender}, {"channel", channel}, {"at", format_rfc3339(at)}};
   if (!note.empty()) rec["note"] = note;
@@ -585,8 +580,6 @@ asio::awaitable<op_result> ops::optout(const json::object& req) {
     ++counters_.evidence_failures;
     co_return fail(api_errc::internal, "the evidence log could not record the opt-out: " + ev.error().message());
   }
-  auto* st = store();
-  if (!st) co_return store_down();
   auto r = co_await st->async_record_optout(*to, sender, at, "api:" + channel, ev->id);
   if (!r) {
     // The evidence exists but Redis has not got it: the client must retry.
