@@ -1,0 +1,26 @@
+// The bridge from an HTTP route request to the carriers' signature and wire layers, shared by
+// the inbound-message and delivery-status webhook routes.
+#pragma once
+
+#include "carriers/signature/webhook_request.hpp"
+#include "gateway/http/message.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace stopgate::gateway::http {
+
+/// The URL the carrier signed: http.public_url + target when configured, else
+/// "http://" + http.listen + target (right for a carrier calling the listener directly;
+/// behind a proxy or TLS terminator http.public_url must be set).
+std::string signed_url(const request& req);
+
+/// The request as the signature verifiers see it: method, signed_url(), every header, the raw
+/// body and its Content-Type. Copies (the result may outlive the request).
+carriers::signature::webhook_request to_webhook_request(const request& req);
+
+/// The `{carrier}` of "/v1/inbound/{carrier}" after `prefix` ("/v1/inbound/"): the rest of
+/// the path; "" when it is empty or holds another '/'.
+std::string_view carrier_from_path(std::string_view path, std::string_view prefix) noexcept;
+
+}  // namespace stopgate::gateway::http
