@@ -78,6 +78,8 @@ bool carrier_state::finish_wait(const std::shared_ptr<slot_waiter>& w) {
   return false;
 }
 
+void carrier_state::withdraw(const std::shared_ptr<slot_waiter>& w) { finish_wait(w); }
+
 void carrier_state::release_slot() {
   std::vector<std::shared_ptr<slot_waiter>> woken;
   {

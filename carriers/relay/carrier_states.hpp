@@ -71,6 +71,9 @@ class carrier_state {
   bool acquire_or_enqueue(const std::shared_ptr<slot_waiter>& w);
   /// After waiting: true when a slot was handed to `w`; otherwise `w` leaves the queue.
   bool finish_wait(const std::shared_ptr<slot_waiter>& w);
+  /// Takes `w` out of the queue unless a slot was already handed to it (its owner is
+  /// stopping); the owner still calls finish_wait when it wakes.
+  void withdraw(const std::shared_ptr<slot_waiter>& w);
   /// Frees a slot, or hands it to the longest waiter.
   void release_slot();
 

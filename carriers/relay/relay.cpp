@@ -89,6 +89,9 @@ struct relay::impl {
   std::mt19937_64 rng;
   bool stopped = false;
   std::vector<asio::steady_timer*> timers;  // every wait in progress, cancelled by stop()
+  // Sends queued for a concurrency slot. stop() takes them out of their carrier's queue, so
+  // no other thread hands a slot (and posts a wake-up) to this relay's executor afterwards.
+  std::vector<std::pair<carrier_state*, std::shared_ptr<carrier_state::slot_waiter>>> queued;
 
   std::uint64_t random() { return opts.random ? opts.random() : rng(); }
   std::chrono::system_clock::time_point wall_now() const {
@@ -97,6 +100,7 @@ struct relay::impl {
 
   void stop() {
     stopped = true;
+    for (auto& [st, w] : queued) st->withdraw(w);
     for (auto* t : timers) t->cancel();
     client.stop();
   }
@@ -120,7 +124,9 @@ struct relay::impl {
     auto w = std::make_shared<carrier_state::slot_waiter>(ex);
     if (st.acquire_or_enqueue(w)) co_return slot_wait::got;
     w->timer.expires_at(deadline);
+    queued.emplace_back(&st, w);
     const bool running = co_await wait_on(w->timer);
+    std::erase_if(queued, [&](const auto& q) { return q.second == w; });
     const bool granted = st.finish_wait(w);
     if (!running) {
       if (granted) st.release_slot();

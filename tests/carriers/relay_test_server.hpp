@@ -55,6 +55,10 @@ class scripted_server {
     std::lock_guard lock(mu_);
     return bodies_;
   }
+  std::vector<std::string> targets() const {
+    std::lock_guard lock(mu_);
+    return targets_;
+  }
 
   void stop() {
     boost::system::error_code ec;
@@ -91,6 +95,7 @@ class scripted_server {
       {
         std::lock_guard lock(mu_);
         bodies_.push_back(req.body());
+        targets_.emplace_back(req.target());
         index = requests_++;
       }
       const scripted_reply r = reply_(index, req.body());
@@ -128,6 +133,7 @@ class scripted_server {
   std::atomic<std::size_t> max_concurrent_{0};
   mutable std::mutex mu_;
   std::vector<std::string> bodies_;
+  std::vector<std::string> targets_;
   std::map<std::uint64_t, tcp::socket*> live_;
   std::uint64_t next_id_ = 0;
 };
