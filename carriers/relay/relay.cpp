@@ -57,6 +57,31 @@ class slot_guard {
   carrier_state& st_;
 };
 
+// A call the circuit breaker let through. It ends with a verdict, or (on any other way out,
+// an exception included) frees the breaker's probe, so a half-open circuit never sticks.
+class circuit_pass {
+ public:
+  explicit circuit_pass(carrier_state& st) : st_(st) {}
+  ~circuit_pass() {
+    if (pending_) st_.abandon();
+  }
+  circuit_pass(const circuit_pass&) = delete;
+  circuit_pass& operator=(const circuit_pass&) = delete;
+
+  void limited() {
+    pending_ = false;
+    st_.abandon_limited();
+  }
+  void verdict(const attempt& a) {
+    pending_ = false;
+    st_.finish_call(result_of(a), breaker_failure(a), a.duration, clock::now());
+  }
+
+ private:
+  carrier_state& st_;
+  bool pending_ = true;
+};
+
 enum class slot_wait { got, busy, stopped };
 
 void fill_failed(relay_result& res) {
@@ -208,33 +233,27 @@ struct relay::impl {
       if (stopped) co_return give_up("stopped", failure_class::retryable);
       auto now = clock::now();
       if (!st.try_enter_circuit(now)) co_return give_up("circuit_open", failure_class::retryable);
+      circuit_pass pass(st);
       const auto wait = st.reserve_token(now, std::max(deadline - now, clock::duration::zero()));
       if (!wait) {
-        st.abandon_limited();
+        pass.limited();
         co_return give_up("rate_limited", failure_class::retryable);
       }
-      if (!co_await sleep(*wait)) {
-        st.abandon();
-        co_return give_up("stopped", failure_class::retryable);
-      }
+      if (!co_await sleep(*wait)) co_return give_up("stopped", failure_class::retryable);
       switch (co_await acquire_slot(st, deadline)) {
         case slot_wait::got: break;
         case slot_wait::busy:
-          st.abandon_limited();
+          pass.limited();
           co_return give_up("busy", failure_class::retryable);
-        case slot_wait::stopped:
-          st.abandon();
-          co_return give_up("stopped", failure_class::retryable);
+        case slot_wait::stopped: co_return give_up("stopped", failure_class::retryable);
       }
       send_outcome out;
       {
         slot_guard slot(st);
         co_await call(cs, st, msg, a, out);
       }
-      if (a.http_status == 0 && a.error_code == "stopped")
-        st.abandon();
-      else
-        st.finish_call(result_of(a), breaker_failure(a), a.duration, clock::now());
+      // A call cut short by stop() says nothing about the carrier (the pass frees the probe).
+      if (a.http_status != 0 || a.error_code != "stopped") pass.verdict(a);
       res.attempts.push_back(std::move(a));
       const next_step next = after_attempt(res.attempts.back(), cs.retries);
       if (next == next_step::done) {

@@ -64,6 +64,32 @@ TEST_F(RelaySend, RetriesTheSameCarrierHonouringRetryAfter) {
   EXPECT_EQ(c2.requests(), 0u);
 }
 
+TEST_F(RelaySend, TelnyxRateLimitResetSetsTheBackoff) {
+  scripted_server tx(io_.get_executor(), [](std::size_t n, const std::string&) {
+    if (n == 0)
+      return scripted_reply{429, {{"x-ratelimit-reset", "7"}},
+                            R"({"errors":[{"code":"10011","title":"Too many requests"}]})"};
+    return scripted_reply{200, {}, R"({"data":{"id":"40317f5c-1","to":[{"status":"queued"}]}})"};
+  });
+  config::carrier_settings t;
+  t.name = "telnyx";
+  t.type = config::carrier_type::telnyx;
+  t.base_url = tx.url("");
+  config::telnyx_credentials creds;
+  creds.api_key = config::secret::from_inline("KEY123");
+  t.credentials = creds;
+  set_carriers({t});
+  relay r(io_.get_executor(), states_, options());
+  const relay_result res = send(r, {"telnyx"});
+  EXPECT_EQ(res.status, relay_status::sent);
+  EXPECT_EQ(res.carrier_message_id, "40317f5c-1");
+  ASSERT_EQ(res.attempts.size(), 2u);
+  EXPECT_EQ(res.attempts[0].error_code, "10011");
+  EXPECT_EQ(res.attempts[1].backoff, 7000ms);
+  ASSERT_EQ(tx.targets().size(), 2u);
+  EXPECT_EQ(tx.targets()[0], "/v2/messages");
+}
+
 TEST_F(RelaySend, ConnectRefusedIsRetriedThenFailedOver) {
   scripted_server c2(io_.get_executor(), [](std::size_t, const std::string&) { return ok(); });
   auto c1 = http_carrier("c1", closed_url());
