@@ -55,6 +55,11 @@ void recorder::count_not_found() {
   ++stats_.not_found;
 }
 
+void recorder::count_connection() {
+  std::lock_guard lock(mutex_);
+  ++stats_.connections;
+}
+
 std::vector<recorded_request> recorder::requests(
     std::optional<config::carrier_type> carrier) const {
   std::lock_guard lock(mutex_);
@@ -98,6 +103,7 @@ json::value to_json(const stats& s) {
   json::object o;
   o["requests"] = s.requests;
   o["not_found"] = s.not_found;
+  o["connections"] = s.connections;
   o["dropped_records"] = s.dropped_records;
   json::object per;
   for (auto t : spoken_carriers) {

@@ -59,6 +59,7 @@ struct carrier_stats {
 struct stats {
   std::uint64_t requests = 0;   // send requests of every carrier
   std::uint64_t not_found = 0;  // requests to no known endpoint (404)
+  std::uint64_t connections = 0;  // TCP connections accepted (keep-alive reuses them)
   std::uint64_t dropped_records = 0;  // records evicted by the cap (counters still count them)
   std::array<carrier_stats, 7> carriers{};  // indexed by carrier_type (sandbox excluded)
   const carrier_stats& of(config::carrier_type t) const { return carriers[std::size_t(t)]; }
@@ -71,6 +72,7 @@ class recorder {
 
   void record(recorded_request r);
   void count_not_found();
+  void count_connection();
   /// Every kept record in arrival order; with `carrier`, only that carrier's.
   std::vector<recorded_request> requests(
       std::optional<config::carrier_type> carrier = std::nullopt) const;

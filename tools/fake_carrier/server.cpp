@@ -236,6 +236,7 @@ asio::awaitable<void> accept_loop(state& st) {
     auto [ec, sock] = co_await st.acceptor.async_accept(asio::make_strand(st.io), use_tuple);
     if (!st.acceptor.is_open()) co_return;
     if (ec) continue;  // e.g. the peer reset before we accepted
+    st.rec.count_connection();
     auto conn = std::make_shared<connection>(std::move(sock));
     std::uint64_t id = 0;
     {
