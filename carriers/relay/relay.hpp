@@ -7,7 +7,7 @@
 //   auto states = std::make_shared<relay::carrier_states>();
 //   states->configure(settings);                            // at start and on every reload
 //   relay::relay r(io.get_executor(), states);              // one per worker thread
-//   auto res = co_await r.async_send(settings, {"twilio", "telnyx"}, msg);
+//   auto res = co_await r.async_send(settings, sender.route, msg);  // on r's executor
 #pragma once
 
 #include "carriers/http/message.hpp"

@@ -80,6 +80,30 @@ TEST_F(RelayProtection, CircuitOpensAfterThresholdAndIsSkipped) {
   EXPECT_FALSE(alone.outcome_unknown);
 }
 
+TEST_F(RelayProtection, HalfOpenProbeClosesTheCircuit) {
+  std::atomic<bool> healthy{false};
+  scripted_server c1(io_.get_executor(), [&](std::size_t, const std::string&) {
+    return healthy ? ok() : scripted_reply{503, {}, "{}"};
+  });
+  auto s1 = http_carrier("c1", c1.url());
+  s1.retries = 0;
+  s1.circuit_failure_threshold = 1;
+  s1.circuit_open_ms = 100;
+  set_carriers({s1});
+  relay r(io_.get_executor(), states_, options());
+  EXPECT_EQ(send(r, {"c1"}).attempts[0].http_status, 503);  // opens the circuit (100 ms)
+  // Wait (on the executor) until the open period is over, whatever the machine's speed.
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await eventually(
+        [&] { return counters_of("c1").circuit == circuit_state::half_open; }));
+  });
+  healthy = true;
+  const relay_result probe = send(r, {"c1"});
+  EXPECT_EQ(probe.status, relay_status::sent);
+  EXPECT_EQ(counters_of("c1").circuit, circuit_state::closed);
+  EXPECT_EQ(c1.requests(), 2u);
+}
+
 TEST_F(RelayProtection, ConcurrencyLimitHoldsAcrossRelays) {
   scripted_server c1(io_.get_executor(),
                      [](std::size_t, const std::string&) { return slow_ok(50ms); });
