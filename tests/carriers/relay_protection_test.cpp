@@ -261,6 +261,35 @@ TEST_F(RelayProtection, StopFailsInFlightAndLaterSends) {
   EXPECT_EQ(c1.requests(), 1u);
 }
 
+TEST_F(RelayProtection, StopEndsABackoffWait) {
+  scripted_server c1(io_.get_executor(), [](std::size_t, const std::string&) {
+    return scripted_reply{503, {{"Retry-After", "30"}}, "{}"};
+  });
+  set_carriers({http_carrier("c1", c1.url())});
+  auto o = options();
+  o.delay = nullptr;  // really wait the 30 s the carrier asks for, until stopped
+  relay r(io_.get_executor(), states_, o);
+  relay_result res;
+  run([&]() -> asio::awaitable<void> {
+    bool done = false;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          const std::vector<std::string> route{"c1"};
+          res = co_await r.async_send(settings_, route, message());
+          done = true;
+        },
+        asio::detached);
+    EXPECT_TRUE(co_await eventually([&] { return counters_of("c1").retryable == 1; }));
+    r.stop();
+    EXPECT_TRUE(co_await eventually([&] { return done; }));  // not 30 s later
+  });
+  EXPECT_EQ(res.status, relay_status::failed);
+  EXPECT_EQ(res.error_code, "stopped");
+  EXPECT_FALSE(res.outcome_unknown);  // the carrier had answered 503: not accepted
+  EXPECT_EQ(c1.requests(), 1u);
+}
+
 TEST_F(RelayProtection, TwilioFormatEndToEnd) {
   scripted_server tw(io_.get_executor(), [](std::size_t n, const std::string&) {
     if (n == 0) return scripted_reply{201, {}, R"({"sid":"SM0123","status":"queued"})"};
