@@ -132,6 +132,7 @@ struct relay::impl {
 
   // Waits on `t` until it expires or is cancelled; false once stopped.
   asio::awaitable<bool> wait_on(asio::steady_timer& t) {
+    if (stopped) co_return false;  // stop() cancelled only the waits already in progress
     timers.push_back(&t);
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     std::erase(timers, &t);

@@ -7,7 +7,7 @@
 //   auto states = std::make_shared<relay::carrier_states>();
 //   states->configure(settings);                            // at start and on every reload
 //   relay::relay r(io.get_executor(), states);              // one per worker thread
-//   auto res = co_await r.async_send(settings, {"twilio", "telnyx"}, msg);
+//   auto res = co_await r.async_send(settings, sender.route, msg);  // on r's executor
 #pragma once
 
 #include "carriers/http/message.hpp"
@@ -118,10 +118,11 @@ class relay {
   relay(const relay&) = delete;
   relay& operator=(const relay&) = delete;
 
-  /// Sends `msg` along `route` (carrier names of `s`, in order). `s` must stay alive until
-  /// completion. Completes when the outcome is known: accepted by one carrier, or failed
-  /// (with every attempt listed). Never throws. Must be awaited on the relay's executor;
-  /// may complete without suspending (e.g. every carrier's circuit open, or the sandbox).
+  /// Sends `msg` along `route` (carrier names of `s`, in order). `s` and `route` must stay
+  /// alive until completion. Completes when the outcome is known: accepted by one carrier,
+  /// or failed (with every attempt listed). An empty msg.message_id gets a generated one.
+  /// Never throws. Must be awaited on the relay's executor; may complete without suspending
+  /// (e.g. every carrier's circuit open, or the sandbox).
   boost::asio::awaitable<relay_result> async_send(const config::settings& s,
                                                   std::span<const std::string> route,
                                                   outbound_message msg);

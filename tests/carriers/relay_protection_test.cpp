@@ -80,6 +80,30 @@ TEST_F(RelayProtection, CircuitOpensAfterThresholdAndIsSkipped) {
   EXPECT_FALSE(alone.outcome_unknown);
 }
 
+TEST_F(RelayProtection, HalfOpenProbeClosesTheCircuit) {
+  std::atomic<bool> healthy{false};
+  scripted_server c1(io_.get_executor(), [&](std::size_t, const std::string&) {
+    return healthy ? ok() : scripted_reply{503, {}, "{}"};
+  });
+  auto s1 = http_carrier("c1", c1.url());
+  s1.retries = 0;
+  s1.circuit_failure_threshold = 1;
+  s1.circuit_open_ms = 100;
+  set_carriers({s1});
+  relay r(io_.get_executor(), states_, options());
+  EXPECT_EQ(send(r, {"c1"}).attempts[0].http_status, 503);  // opens the circuit (100 ms)
+  // Wait (on the executor) until the open period is over, whatever the machine's speed.
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await eventually(
+        [&] { return counters_of("c1").circuit == circuit_state::half_open; }));
+  });
+  healthy = true;
+  const relay_result probe = send(r, {"c1"});
+  EXPECT_EQ(probe.status, relay_status::sent);
+  EXPECT_EQ(counters_of("c1").circuit, circuit_state::closed);
+  EXPECT_EQ(c1.requests(), 2u);
+}
+
 TEST_F(RelayProtection, ConcurrencyLimitHoldsAcrossRelays) {
   scripted_server c1(io_.get_executor(),
                      [](std::size_t, const std::string&) { return slow_ok(50ms); });
@@ -234,6 +258,35 @@ TEST_F(RelayProtection, StopFailsInFlightAndLaterSends) {
   EXPECT_EQ(later.status, relay_status::failed);
   EXPECT_EQ(later.error_code, "stopped");
   EXPECT_FALSE(later.outcome_unknown);
+  EXPECT_EQ(c1.requests(), 1u);
+}
+
+TEST_F(RelayProtection, StopEndsABackoffWait) {
+  scripted_server c1(io_.get_executor(), [](std::size_t, const std::string&) {
+    return scripted_reply{503, {{"Retry-After", "30"}}, "{}"};
+  });
+  set_carriers({http_carrier("c1", c1.url())});
+  auto o = options();
+  o.delay = nullptr;  // really wait the 30 s the carrier asks for, until stopped
+  relay r(io_.get_executor(), states_, o);
+  relay_result res;
+  run([&]() -> asio::awaitable<void> {
+    bool done = false;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          const std::vector<std::string> route{"c1"};
+          res = co_await r.async_send(settings_, route, message());
+          done = true;
+        },
+        asio::detached);
+    EXPECT_TRUE(co_await eventually([&] { return counters_of("c1").retryable == 1; }));
+    r.stop();
+    EXPECT_TRUE(co_await eventually([&] { return done; }));  // not 30 s later
+  });
+  EXPECT_EQ(res.status, relay_status::failed);
+  EXPECT_EQ(res.error_code, "stopped");
+  EXPECT_FALSE(res.outcome_unknown);  // the carrier had answered 503: not accepted
   EXPECT_EQ(c1.requests(), 1u);
 }
 
