@@ -8,6 +8,7 @@
 
 #include <gmock/gmock.h>
 
+#include <algorithm>
 #include <set>
 
 namespace stopgate::fake_carrier::test {
@@ -288,6 +289,46 @@ TEST_F(FakeCarrierRoundTrip, MissingFieldsAreTheCarriersValidationErrors) {
     EXPECT_EQ(ex.parsed->error_code, e.code);
     EXPECT_EQ(fake_->counters().of(e.type).invalid, 1u);
   }
+}
+
+// Many sends in flight at once against a fake with several io threads: every one accepted,
+// recorded once, with its own id.
+TEST_F(FakeCarrierRoundTrip, ConcurrentSendsOnSeveralThreads) {
+  server_options o;
+  o.creds = test_credentials();
+  o.threads = 3;
+  auto busy = server::start(std::move(o));
+  ASSERT_TRUE(busy);
+  constexpr int n = 60;
+  std::vector<std::optional<http::outcome>> out(n);
+  run([&]() -> asio::awaitable<void> {
+    for (int i = 0; i < n; ++i) {
+      auto t = spoken_carriers[std::size_t(i) % std::size(spoken_carriers)];
+      auto call = carriers::build_send(fake_carrier::settings_for(t, test_credentials(),
+                                                                  (*busy)->base_url()),
+                                       test_message());
+      asio::co_spawn(io_, client_->async_request(to_request(*call, 10s)),
+                     [&out, i](std::exception_ptr, http::outcome o) { out[i] = std::move(o); });
+    }
+    asio::steady_timer wait(io_);
+    while (!std::all_of(out.begin(), out.end(), [](const auto& o) { return o.has_value(); })) {
+      wait.expires_after(2ms);
+      co_await wait.async_wait(asio::use_awaitable);
+    }
+  });
+  std::set<std::string> ids;
+  for (const auto& r : (*busy)->requests()) {
+    EXPECT_EQ(r.result, outcome::accepted);
+    ids.insert(r.message_id);
+  }
+  EXPECT_EQ(ids.size(), std::size_t(n));
+  EXPECT_EQ((*busy)->counters().requests, std::uint64_t(n));
+  for (const auto& o : out) {
+    ASSERT_TRUE(o && *o);
+    EXPECT_GE((*o)->status, 200);
+    EXPECT_LT((*o)->status, 300);
+  }
+  EXPECT_GT((*busy)->counters().connections, 1u);  // in parallel, not one after another
 }
 
 TEST_F(FakeCarrierRoundTrip, UnknownPathIs404AndNotRecorded) {

@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/object.hpp>
@@ -181,6 +182,13 @@ asio::awaitable<void> session(state& st, std::shared_ptr<connection> conn) {
       c.close();
       co_return;
     }
+    // Clients other than stopgate's (curl on the command line) may wait for a 100 before
+    // sending a large body.
+    if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
+      auto [cec, cn] = co_await bhttp::async_write(c.stream, cont, use_tuple);
+      if (cec) break;
+    }
     auto [bec, bn] = co_await bhttp::async_read(c.stream, buffer, parser, use_tuple);
     if (bec) break;
     const std::string& body = parser.get().body();
@@ -235,7 +243,12 @@ asio::awaitable<void> accept_loop(state& st) {
   for (;;) {
     auto [ec, sock] = co_await st.acceptor.async_accept(asio::make_strand(st.io), use_tuple);
     if (!st.acceptor.is_open()) co_return;
-    if (ec) continue;  // e.g. the peer reset before we accepted
+    if (ec) {
+      // E.g. out of file descriptors: pause rather than spin.
+      asio::steady_timer pause(st.accept_strand, std::chrono::milliseconds(10));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
     st.rec.count_connection();
     auto conn = std::make_shared<connection>(std::move(sock));
     std::uint64_t id = 0;
