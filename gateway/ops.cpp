@@ -260,6 +260,7 @@ std::vector<http::metric_family> ops::metric_families() const {
   out.push_back(std::move(size));
   out.push_back(std::move(gen));
   out.push_back(std::move(age));
+  for (auto& f : send_->metric_families()) out.push_back(std::move(f));
   return out;
 }
 

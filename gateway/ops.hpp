@@ -48,6 +48,7 @@ class ops final : public api::dispatcher {
   std::optional<api::op_spec> find_op(std::string_view op) const override;
 
   const op_counters& counters() const noexcept { return counters_; }
+  send::send_handler& sending() noexcept { return *send_; }
   /// Families for /metrics: decisions by outcome and reason, ops, failures, check latency.
   std::vector<http::metric_family> metric_families() const;
 

@@ -89,6 +89,34 @@ json::object attempts_json(const carriers::relay::relay_result& rr) {
 send_handler::send_handler(app& a, evidence::log& log, dnc::list_mirror& mirror, idempotency_options idem)
     : app_(a), log_(log), mirror_(mirror), idem_(idem) {}
 
+std::vector<http::metric_family> send_handler::metric_families() const {
+  using http::metric_family;
+  using http::metric_type;
+  metric_family sends{"stopgate_send_total", "send requests by outcome.", metric_type::counter, {}};
+  auto add = [](metric_family& f, const char* label, const char* value, const std::atomic<std::uint64_t>& v) {
+    f.samples.push_back({"", {{label, value}}, double(v.load())});
+  };
+  add(sends, "status", "sent", counters_.sent);
+  add(sends, "status", "blocked", counters_.blocked);
+  add(sends, "status", "deferred", counters_.deferred);
+  add(sends, "status", "failed", counters_.failed);
+  add(sends, "status", "replayed", counters_.replayed);
+  metric_family cb{"stopgate_status_callbacks_total", "Delivery-status callbacks by result.", metric_type::counter, {}};
+  add(cb, "result", "applied", status_->applied);
+  add(cb, "result", "duplicate", status_->duplicates);
+  add(cb, "result", "bad_signature", status_->rejected_signature);
+  add(cb, "result", "bad_request", status_->bad_request);
+  add(cb, "result", "ignored", status_->ignored);
+  add(cb, "result", "unavailable", status_->unavailable);
+  std::vector<metric_family> out;
+  out.push_back(std::move(sends));
+  out.push_back(std::move(cb));
+  out.push_back(metric_family{"stopgate_carrier_optouts_total", "Opt-outs from carrier send errors and status callbacks.",
+                              metric_type::counter,
+                              {{"", {}, double(counters_.carrier_optouts.load() + status_->optouts.load())}}});
+  return out;
+}
+
 asio::awaitable<op_result> send_handler::async_send(const json::object& req, const api::request_context& ctx) {
   ++counters_.requests;
   request r;

@@ -12,13 +12,17 @@
 #include "dnc/list_mirror.hpp"
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
+#include "gateway/http/prometheus.hpp"
 #include "gateway/send/idempotency.hpp"
+#include "gateway/send/status_route.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace stopgate::gateway {
 class app;
@@ -51,6 +55,10 @@ class send_handler {
                                                     const api::request_context& ctx);
 
   const send_counters& counters() const noexcept { return counters_; }
+  /// The status route's counters (add_status_route keeps them alive).
+  std::shared_ptr<status_counters> status() const noexcept { return status_; }
+  /// stopgate_send_* and stopgate_status_callbacks_* families for /metrics.
+  std::vector<http::metric_family> metric_families() const;
 
  private:
   struct request;
@@ -61,6 +69,7 @@ class send_handler {
   dnc::list_mirror& mirror_;
   idempotency_options idem_;
   send_counters counters_;
+  std::shared_ptr<status_counters> status_ = std::make_shared<status_counters>();
 };
 
 }  // namespace stopgate::gateway::send

@@ -122,6 +122,24 @@ http_reply post(int port, const std::string& path, const std::string& body,
   return r;
 }
 
+std::string http_get(int port, const std::string& path) {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+  if (ec) return {};
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  asio::write(s, asio::buffer(req), ec);
+  std::string raw;
+  char buf[4096];
+  for (;;) {
+    auto n = s.read_some(asio::buffer(buf), ec);
+    raw.append(buf, n);
+    if (ec) break;
+  }
+  return raw;
+}
+
 // A sandbox status callback, signed with the configured secret (or with a wrong one).
 http_reply status_callback(const gateway& gw, const json::object& update, bool good_signature = true) {
   const auto body = json::serialize(update);
@@ -346,6 +364,11 @@ TEST(Send, StatusCallbacksUpdateTheMessageOnceAndNeedAValidSignature) {
   EXPECT_EQ(status_callback(gw, {{"status", "delivered"}}).status, 400);
   // An unknown carrier name: 404.
   EXPECT_EQ(post(gw.http_port, "/v1/status/nope", "{}", {}).status, 404);
+  // Every outcome is counted for /metrics.
+  auto metrics = http_get(gw.http_port, "/metrics");
+  EXPECT_NE(metrics.find(R"(stopgate_status_callbacks_total{result="duplicate"} 1)"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(stopgate_status_callbacks_total{result="bad_signature"} 1)"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(stopgate_send_total{status="sent"} 1)"), std::string::npos);
 
   gw.stop();
   int status_records = 0;
