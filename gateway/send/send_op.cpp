@@ -78,6 +78,9 @@ json::object attempts_json(const carriers::relay::relay_result& rr) {
     json::object o{{"carrier", t.carrier}, {"try", t.try_number}, {"accepted", t.accepted},
                    {"request_sent", t.request_sent}, {"duration_us", t.duration.count()}};
     if (!t.error_code.empty()) o["error_code"] = t.error_code;
+    if (!t.error_message.empty()) o["error_message"] = t.error_message;
+    if (t.http_status) o["http_status"] = t.http_status;
+    if (t.backoff.count()) o["backoff_ms"] = t.backoff.count();
     if (t.failure) o["failure"] = std::string(carriers::to_string(*t.failure));
     a.push_back(std::move(o));
   }
