@@ -5,12 +5,19 @@
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "carriers/signature/twilio.hpp"
 #include "tools/fake_carrier/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 
 namespace stopgate::test {
@@ -64,6 +71,70 @@ struct carrier_gateway {
     return c.call(json::parse(R"({"op":"send","sender":"acme","purpose":"informational")" + fields + "}").as_object());
   }
 };
+
+// POSTs a form body with Twilio's signature header; returns the HTTP status.
+int post_twilio_form(int port, const std::string& path, const carriers::signature::param_list& params,
+                     const std::string& signature) {
+  std::string body;
+  auto enc = [](const std::string& v) {
+    std::string out;
+    for (unsigned char ch : v) {
+      if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
+        out += char(ch);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", ch);
+        out += buf;
+      }
+    }
+    return out;
+  };
+  for (auto& [k, v] : params) body += (body.empty() ? "" : "&") + enc(k) + "=" + enc(v);
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+  if (ec) return 0;
+  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                          "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " + signature +
+                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  asio::write(s, asio::buffer(req), ec);
+  std::string raw;
+  char buf[4096];
+  for (;;) {
+    auto n = s.read_some(asio::buffer(buf), ec);
+    raw.append(buf, n);
+    if (ec) break;
+  }
+  return raw.size() > 12 ? std::stoi(raw.substr(9, 3)) : 0;
+}
+
+TEST(SendCarrier, TwilioStatusCallbackWithOptOutCodeBlocksTheNextSend) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto a = gw.send(c, R"(,"to":"+12125552671","body":"hello")");
+  ASSERT_EQ(a["status"], "sent") << json::serialize(a);
+  const std::string sid(a["carrier_message_id"].as_string());
+  const std::string mid(a["message_id"].as_string());
+  const carriers::signature::param_list params = {{"MessageSid", sid},   {"MessageStatus", "undelivered"},
+                                                  {"ErrorCode", "21610"}, {"From", "+14155552000"},
+                                                  {"To", "+12125552671"}};
+  const std::string url = "http://127.0.0.1:" + std::to_string(gw.http_port) + "/v1/status/twilio";
+  // Signed with the wrong token: refused, nothing changes.
+  EXPECT_EQ(post_twilio_form(gw.http_port, "/v1/status/twilio", params,
+                             carriers::signature::twilio_sign("not-the-token", url, params)), 403);
+  EXPECT_EQ(gw.send(c, R"(,"to":"+12125552671","body":"still ok")")["status"], "sent");
+  EXPECT_EQ(post_twilio_form(gw.http_port, "/v1/status/twilio", params,
+                             carriers::signature::twilio_sign(gw.fake->creds().twilio.auth_token, url, params)), 200);
+  EXPECT_EQ(r.cli("HGET stopgate:msg:" + mid + " status"), "undelivered");
+  auto next = gw.send(c, R"(,"to":"+12125552671","body":"again")");
+  EXPECT_EQ(next["status"], "blocked") << json::serialize(next);
+  EXPECT_EQ(next["reasons"].as_array(), json::array{"optout"});
+}
 
 TEST(SendCarrier, TwilioAcceptsAndItsMessageIdIsReturned) {
   redis_server r;
