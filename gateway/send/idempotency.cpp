@@ -42,15 +42,17 @@ asio::awaitable<boost::system::result<claim>> idempotency::async_claim(std::stri
                                                                        std::string_view message_id,
                                                                        dnc::sys_time now) {
   const auto k = idem_key(sender, key);
-  const auto pending = json::serialize(json::object{
-      {"state", "pending"}, {"message_id", message_id}, {"started", now.time_since_epoch().count()}});
+  const auto pending = json::serialize(json::object{{"state", "pending"},
+                                                    {"message_id", message_id},
+                                                    {"started", now.time_since_epoch().count()}});
   const auto ttl = std::to_string(opts_.key_ttl.count());
   const auto waited_until = std::chrono::steady_clock::now() + opts_.wait_max;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     auto r = co_await c_.async_exec(redis::command_args("SET", k, pending, "NX", "EX", ttl));
     if (!r) co_return r.error();
-    if (r->kind == redis::reply::type::status) co_return claim{claim::kind::claimed, {}, std::string(message_id)};
+    if (r->kind == redis::reply::type::status)
+      co_return claim{claim::kind::claimed, {}, std::string(message_id)};
     if (!r->is_nil()) co_return make_error_code(redis::errc::protocol);
     auto g = co_await c_.async_exec(redis::command_args("GET", k));
     if (!g) co_return g.error();
@@ -61,7 +63,8 @@ asio::awaitable<boost::system::result<claim>> idempotency::async_claim(std::stri
     if (ec || !v.is_object()) co_return make_error_code(redis::errc::protocol);
     auto& o = v.get_object();
     claim c;
-    if (auto* id = o.if_contains("message_id"); id && id->is_string()) c.message_id = std::string(id->get_string());
+    if (auto* id = o.if_contains("message_id"); id && id->is_string())
+      c.message_id = std::string(id->get_string());
     auto* state = o.if_contains("state");
     if (state && *state == "done") {
       auto* resp = o.if_contains("response");
@@ -88,7 +91,8 @@ asio::awaitable<boost::system::result<claim>> idempotency::async_claim(std::stri
   }
 }
 
-asio::awaitable<error_code> idempotency::async_complete(std::string_view sender, std::string_view key,
+asio::awaitable<error_code> idempotency::async_complete(std::string_view sender,
+                                                        std::string_view key,
                                                         const json::object& response) {
   const auto k = idem_key(sender, key);
   const auto v = json::serialize(json::object{{"state", "done"}, {"response", response}});
@@ -98,7 +102,8 @@ asio::awaitable<error_code> idempotency::async_complete(std::string_view sender,
   co_return error_code{};
 }
 
-asio::awaitable<error_code> idempotency::async_release(std::string_view sender, std::string_view key,
+asio::awaitable<error_code> idempotency::async_release(std::string_view sender,
+                                                       std::string_view key,
                                                        std::string_view message_id) {
   const auto k = idem_key(sender, key);
   auto r = co_await c_.async_exec(redis::command_args("EVAL", release_script, "1", k, message_id));

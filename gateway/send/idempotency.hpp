@@ -62,9 +62,8 @@ class idempotency {
                                                                    std::string_view message_id,
                                                                    dnc::sys_time now);
   /// Stores the final answer of a claimed key (keeps the key's remaining TTL).
-  boost::asio::awaitable<boost::system::error_code> async_complete(std::string_view sender,
-                                                                   std::string_view key,
-                                                                   const boost::json::object& response);
+  boost::asio::awaitable<boost::system::error_code> async_complete(
+      std::string_view sender, std::string_view key, const boost::json::object& response);
   /// Drops our claim when the request ended without an outcome (bad input, Redis down before
   /// anything was sent), so that the client's retry is handled afresh. Only a claim still
   /// pending for `message_id` is removed.

@@ -11,19 +11,26 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-std::string msg_key(std::string_view id) { return "stopgate:msg:" + std::string(id); }
+std::string msg_key(std::string_view id) {
+  return "stopgate:msg:" + std::string(id);
+}
 std::string index_key(std::string_view carrier, std::string_view cmid) {
   return "stopgate:msg:carrier:" + std::string(carrier) + ":" + std::string(cmid);
 }
 std::string seen_key(std::string_view carrier, std::string_view cmid, std::string_view status) {
-  return "stopgate:msg:seen:" + std::string(carrier) + ":" + std::string(cmid) + ":" + std::string(status);
+  return "stopgate:msg:seen:" + std::string(carrier) + ":" + std::string(cmid) + ":" +
+         std::string(status);
 }
 
 const std::string ttl_s = std::to_string(message_ttl.count());
 
-error_code bad_reply() { return make_error_code(redis::errc::protocol); }
+error_code bad_reply() {
+  return make_error_code(redis::errc::protocol);
+}
 
-std::string micros(dnc::sys_time t) { return std::to_string(t.time_since_epoch().count()); }
+std::string micros(dnc::sys_time t) {
+  return std::to_string(t.time_since_epoch().count());
+}
 
 // Replaces the status unless the stored one is final and the new one is not (a late "sent"
 // after "delivered"). One script so that two callbacks racing cannot interleave.
@@ -91,13 +98,20 @@ asio::awaitable<boost::system::result<std::optional<message_record>>> message_st
   for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
     const auto& k = r->elements[i].str;
     auto& v = r->elements[i + 1].str;
-    if (k == "sender") m.sender = std::move(v);
-    else if (k == "to") m.to = std::move(v);
-    else if (k == "from") m.from = std::move(v);
-    else if (k == "carrier") m.carrier = std::move(v);
-    else if (k == "carrier_message_id") m.carrier_message_id = std::move(v);
-    else if (k == "status") m.status = std::move(v);
-    else if (k == "updated_at") m.updated_at = dnc::sys_time(std::chrono::microseconds(std::strtoll(v.c_str(), nullptr, 10)));
+    if (k == "sender")
+      m.sender = std::move(v);
+    else if (k == "to")
+      m.to = std::move(v);
+    else if (k == "from")
+      m.from = std::move(v);
+    else if (k == "carrier")
+      m.carrier = std::move(v);
+    else if (k == "carrier_message_id")
+      m.carrier_message_id = std::move(v);
+    else if (k == "status")
+      m.status = std::move(v);
+    else if (k == "updated_at")
+      m.updated_at = dnc::sys_time(std::chrono::microseconds(std::strtoll(v.c_str(), nullptr, 10)));
   }
   co_return std::optional<message_record>(std::move(m));
 }
@@ -119,7 +133,8 @@ asio::awaitable<boost::system::result<bool>> message_store::async_update_status(
   using out = boost::system::result<bool>;
   auto r = co_await c_.async_exec(redis::command_args("EVAL", update_script, "1", key, status, t));
   if (!r) co_return out(boost::system::in_place_error, r.error());
-  if (r->kind != redis::reply::type::integer) co_return out(boost::system::in_place_error, bad_reply());
+  if (r->kind != redis::reply::type::integer)
+    co_return out(boost::system::in_place_error, bad_reply());
   co_return out(boost::system::in_place_value, r->integer == 1);
 }
 
@@ -140,7 +155,8 @@ asio::awaitable<boost::system::result<status_claim>> message_store::async_claim_
 
 asio::awaitable<error_code> message_store::async_finish_status(std::string_view carrier,
                                                                std::string_view carrier_message_id,
-                                                               std::string_view status, bool applied) {
+                                                               std::string_view status,
+                                                               bool applied) {
   const auto key = seen_key(carrier, carrier_message_id, status);
   boost::system::result<redis::reply> r = make_error_code(redis::errc::not_connected);
   if (applied)

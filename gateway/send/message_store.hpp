@@ -48,7 +48,8 @@ enum class status_claim { fresh, done, busy };
 
 /// The send path's Redis state. A thin wrapper over one client: use it on the client's
 /// executor (worker::current()->redis), like the client. Completions never run inline.
-/// Errors are the client's transport errors; an unexpected reply (a Redis error) becomes redis::errc::protocol.
+/// Errors are the client's transport errors; an unexpected reply (a Redis error) becomes
+/// redis::errc::protocol.
 class message_store {
  public:
   explicit message_store(redis::client& c) noexcept : c_(c) {}

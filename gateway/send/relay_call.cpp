@@ -4,9 +4,8 @@
 
 namespace stopgate::gateway::send {
 
-boost::asio::awaitable<carriers::relay::relay_result> async_relay(const config::settings& s,
-                                                                  std::span<const std::string> route,
-                                                                  carriers::outbound_message msg) {
+boost::asio::awaitable<carriers::relay::relay_result> async_relay(
+    const config::settings& s, std::span<const std::string> route, carriers::outbound_message msg) {
   auto* w = worker::current();
   if (!w || !w->relay) {
     // Only off the worker threads (never in the running gateway): nothing was sent.

@@ -8,8 +8,8 @@
 #include "gateway/send/relay_call.hpp"
 #include "gateway/worker.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 
@@ -75,8 +75,11 @@ json::object error_json(std::string_view code, std::string_view message) {
 json::object attempts_json(const carriers::relay::relay_result& rr) {
   json::array a;
   for (auto& t : rr.attempts) {
-    json::object o{{"carrier", t.carrier}, {"try", t.try_number}, {"accepted", t.accepted},
-                   {"request_sent", t.request_sent}, {"duration_us", t.duration.count()}};
+    json::object o{{"carrier", t.carrier},
+                   {"try", t.try_number},
+                   {"accepted", t.accepted},
+                   {"request_sent", t.request_sent},
+                   {"duration_us", t.duration.count()}};
     if (!t.error_code.empty()) o["error_code"] = t.error_code;
     if (!t.error_message.empty()) o["error_message"] = t.error_message;
     if (t.http_status) o["http_status"] = t.http_status;
@@ -89,14 +92,16 @@ json::object attempts_json(const carriers::relay::relay_result& rr) {
 
 }  // namespace
 
-send_handler::send_handler(app& a, evidence::log& log, dnc::list_mirror& mirror, idempotency_options idem)
+send_handler::send_handler(app& a, evidence::log& log, dnc::list_mirror& mirror,
+                           idempotency_options idem)
     : app_(a), log_(log), mirror_(mirror), idem_(idem) {}
 
 std::vector<http::metric_family> send_handler::metric_families() const {
   using http::metric_family;
   using http::metric_type;
   metric_family sends{"stopgate_send_total", "send requests by outcome.", metric_type::counter, {}};
-  auto add = [](metric_family& f, const char* label, const char* value, const std::atomic<std::uint64_t>& v) {
+  auto add = [](metric_family& f, const char* label, const char* value,
+                const std::atomic<std::uint64_t>& v) {
     f.samples.push_back({"", {{label, value}}, double(v.load())});
   };
   add(sends, "status", "sent", counters_.sent);
@@ -104,7 +109,10 @@ std::vector<http::metric_family> send_handler::metric_families() const {
   add(sends, "status", "deferred", counters_.deferred);
   add(sends, "status", "failed", counters_.failed);
   add(sends, "status", "replayed", counters_.replayed);
-  metric_family cb{"stopgate_status_callbacks_total", "Delivery-status callbacks by result.", metric_type::counter, {}};
+  metric_family cb{"stopgate_status_callbacks_total",
+                   "Delivery-status callbacks by result.",
+                   metric_type::counter,
+                   {}};
   add(cb, "result", "applied", status_->applied);
   add(cb, "result", "duplicate", status_->duplicates);
   add(cb, "result", "bad_signature", status_->rejected_signature);
@@ -114,13 +122,16 @@ std::vector<http::metric_family> send_handler::metric_families() const {
   std::vector<metric_family> out;
   out.push_back(std::move(sends));
   out.push_back(std::move(cb));
-  out.push_back(metric_family{"stopgate_carrier_optouts_total", "Opt-outs from carrier send errors and status callbacks.",
-                              metric_type::counter,
-                              {{"", {}, double(counters_.carrier_optouts.load() + status_->optouts.load())}}});
+  out.push_back(metric_family{
+      "stopgate_carrier_optouts_total",
+      "Opt-outs from carrier send errors and status callbacks.",
+      metric_type::counter,
+      {{"", {}, double(counters_.carrier_optouts.load() + status_->optouts.load())}}});
   return out;
 }
 
-asio::awaitable<op_result> send_handler::async_send(const json::object& req, const api::request_context& ctx) {
+asio::awaitable<op_result> send_handler::async_send(const json::object& req,
+                                                    const api::request_context& ctx) {
   ++counters_.requests;
   request r;
   r.rt = app_.current();
@@ -142,8 +153,10 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req, con
   if (body && err.empty() && (body->empty() || body->size() > max_body_bytes))
     err = "body: must be 1 to " + std::to_string(max_body_bytes) + " bytes";
   if (auto* p = opt_str(req, "purpose", err)) {
-    if (*p == "informational") r.purpose = config::purpose::informational;
-    else if (*p != "marketing" && err.empty()) err = "purpose: must be one of marketing informational";
+    if (*p == "informational")
+      r.purpose = config::purpose::informational;
+    else if (*p != "marketing" && err.empty())
+      err = "purpose: must be one of marketing informational";
   }
   if (auto* c = opt_str(req, "campaign", err)) {
     r.campaign = std::string(*c);
@@ -151,7 +164,8 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req, con
       err = "campaign: 1-64 bytes without spaces or control characters";
   }
   if (auto* c = opt_str(req, "carrier", err)) {
-    if (!s.carrier(*c) && err.empty()) err = "carrier: no carrier named '" + std::string(*c) + "' is configured";
+    if (!s.carrier(*c) && err.empty())
+      err = "carrier: no carrier named '" + std::string(*c) + "' is configured";
     r.route.emplace_back(*c);
   }
   if (auto* k = opt_str(req, "idempotency_key", err)) {
@@ -163,7 +177,8 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req, con
   if (err.empty() && snd) {
     // A sender sends only from the numbers it owns (their STOPs come back to it).
     if (from) {
-      if (std::find(snd->numbers.begin(), snd->numbers.end(), std::string_view(*from)) == snd->numbers.end())
+      if (std::find(snd->numbers.begin(), snd->numbers.end(), std::string_view(*from)) ==
+          snd->numbers.end())
         err = "from: not a number of sender '" + snd->name + "'";
       r.from = std::string(*from);
     } else if (snd->numbers.empty()) {
@@ -172,7 +187,8 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req, con
       r.from = snd->numbers.front();
     }
     if (r.route.empty()) r.route = snd->route;
-    if (r.route.empty() && err.empty()) err = "carrier: required (sender '" + snd->name + "' has no route)";
+    if (r.route.empty() && err.empty())
+      err = "carrier: required (sender '" + snd->name + "' has no route)";
   }
   if (!err.empty()) co_return fail(api_errc::bad_request, err);
   auto n = dnc::parse_phone(*to);
@@ -192,9 +208,12 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req, con
   if (!r.idempotency_key.empty()) {
     idem.emplace(*w->redis, idem_);
     auto c = co_await idem->async_claim(r.sender, r.idempotency_key, r.message_id, r.at);
-    if (!c) co_return fail(api_errc::store_unavailable, "the idempotency key could not be checked: " + c.error().message());
+    if (!c)
+      co_return fail(api_errc::store_unavailable,
+                     "the idempotency key could not be checked: " + c.error().message());
     switch (c->what) {
-      case claim::kind::claimed: break;
+      case claim::kind::claimed:
+        break;
       case claim::kind::done:
         ++counters_.replayed;
         c->response["idempotent_replay"] = true;
@@ -202,15 +221,23 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req, con
       case claim::kind::stale:
         ++counters_.failed;
         co_return json::object{
-            {"status", "failed"}, {"message_id", c->message_id}, {"reasons", json::array{}},
-            {"error", error_json("outcome_unknown",
-                                 "a gateway stopped while handling the first request with this key; its outcome "
-                                 "is unknown and it is never sent again")}};
+            {"status", "failed"},
+            {"message_id", c->message_id},
+            {"reasons", json::array{}},
+            {"error",
+             error_json(
+                 "outcome_unknown",
+                 "a gateway stopped while handling the first request with this key; its outcome "
+                 "is unknown and it is never sent again")}};
       case claim::kind::in_progress:
         co_return json::object{
-            {"status", "failed"}, {"message_id", c->message_id}, {"reasons", json::array{}},
-            {"error", error_json("in_progress",
-                                 "the first request with this key is still being handled; ask again later")}};
+            {"status", "failed"},
+            {"message_id", c->message_id},
+            {"reasons", json::array{}},
+            {"error",
+             error_json(
+                 "in_progress",
+                 "the first request with this key is still being handled; ask again later")}};
     }
   }
 
@@ -226,7 +253,8 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req, con
       ec = co_await idem->async_release(r.sender, r.idempotency_key, r.message_id);
     if (ec)
       spdlog::warn("send {}: the idempotency key could not be {}: {}", r.message_id,
-                   outcome ? "completed (a repeat will answer outcome_unknown)" : "released", ec.message());
+                   outcome ? "completed (a repeat will answer outcome_unknown)" : "released",
+                   ec.message());
   }
   co_return answer;
 }
@@ -241,8 +269,8 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
   item.campaign = r.campaign;
   if (auto* cap = engine.cap_for(r.to, r.purpose); cap && !r.campaign.empty())
     item.window = std::chrono::hours(cap->window_hours);
-  boost::system::result<std::vector<dnc::number_facts>> fetched(boost::system::in_place_error,
-                                                                make_error_code(redis::errc::not_connected));
+  boost::system::result<std::vector<dnc::number_facts>> fetched(
+      boost::system::in_place_error, make_error_code(redis::errc::not_connected));
   fetched = co_await w->contacts->async_fetch(std::span<const dnc::fetch_item>(&item, 1), r.at);
   dnc::number_facts facts;
   if (fetched && fetched->size() == 1)
@@ -259,22 +287,25 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
   cr.at = r.at;
   const auto d = engine.evaluate(cr, facts, *snapshot);
 
-  json::object rec{{"to", r.to.e164()},
-                   {"sender", r.sender},
-                   {"channel", "sms"},
-                   {"purpose", r.purpose == config::purpose::marketing ? "marketing" : "informational"},
-                   {"campaign", r.campaign},
-                   {"at", format_rfc3339(r.at)},
-                   {"message_id", r.message_id},
-                   {"decision", std::string(dnc::to_string(d.outcome))},
-                   {"reasons", reasons_json(d.reasons)}};
+  json::object rec{
+      {"to", r.to.e164()},
+      {"sender", r.sender},
+      {"channel", "sms"},
+      {"purpose", r.purpose == config::purpose::marketing ? "marketing" : "informational"},
+      {"campaign", r.campaign},
+      {"at", format_rfc3339(r.at)},
+      {"message_id", r.message_id},
+      {"decision", std::string(dnc::to_string(d.outcome))},
+      {"reasons", reasons_json(d.reasons)}};
   if (!r.api_key.empty()) rec["api_key"] = r.api_key;
   if (!r.idempotency_key.empty()) rec["idempotency_key"] = r.idempotency_key;
   if (d.retry_at) rec["retry_at"] = format_rfc3339(*d.retry_at);
   if (d.consent_id) rec["consent_id"] = *d.consent_id;
   json::array lists;
   for (auto& l : d.lists)
-    lists.push_back(json::object{{"name", l.name}, {"generation", l.generation}, {"snapshot", l.snapshot},
+    lists.push_back(json::object{{"name", l.name},
+                                 {"generation", l.generation},
+                                 {"snapshot", l.snapshot},
                                  {"listed", l.listed}});
   rec["lists"] = std::move(lists);
   rec["policy_version"] = d.policy_version;
@@ -283,7 +314,9 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
     const bool deny = d.outcome == dnc::decision::deny;
     rec["op"] = "send";
     auto ev = co_await log_.async_append(evidence::record_type::decision, std::move(rec));
-    if (!ev) co_return fail(api_errc::internal, "the evidence log could not record the decision: " + ev.error().message());
+    if (!ev)
+      co_return fail(api_errc::internal,
+                     "the evidence log could not record the decision: " + ev.error().message());
     ++(deny ? counters_.blocked : counters_.deferred);
     json::object out{{"status", deny ? "blocked" : "deferred"},
                      {"message_id", r.message_id},
@@ -300,12 +333,17 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
   for (auto& c : r.route) route.emplace_back(c);
   rec["route"] = std::move(route);
   auto ev = co_await log_.async_append(evidence::record_type::send, std::move(rec));
-  if (!ev) co_return fail(api_errc::internal, "the evidence log could not record the send; nothing was sent: " + ev.error().message());
+  if (!ev)
+    co_return fail(
+        api_errc::internal,
+        "the evidence log could not record the send; nothing was sent: " + ev.error().message());
 
   message_store messages(*w->redis);
-  message_record m{r.message_id, r.sender, r.to.e164(), r.from, r.route.front(), {}, "submitting", r.at};
+  message_record m{r.message_id,    r.sender, r.to.e164(),  r.from,
+                   r.route.front(), {},       "submitting", r.at};
   if (auto ec = co_await messages.async_put(m))
-    co_return fail(api_errc::store_unavailable, "the message could not be stored; nothing was sent: " + ec.message());
+    co_return fail(api_errc::store_unavailable,
+                   "the message could not be stored; nothing was sent: " + ec.message());
   if (!r.campaign.empty()) {
     dnc::commit_item c;
     c.number = r.to;
@@ -314,7 +352,8 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
     auto* cap = engine.cap_for(r.to, r.purpose);
     c.window = std::chrono::hours(cap ? cap->window_hours : 24);
     if (auto ec = co_await w->contacts->async_commit_contact(c))
-      co_return fail(api_errc::store_unavailable, "the contact could not be counted; nothing was sent: " + ec.message());
+      co_return fail(api_errc::store_unavailable,
+                     "the contact could not be counted; nothing was sent: " + ec.message());
   }
 
   carriers::outbound_message msg;
@@ -336,10 +375,12 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
   if (!rr.carrier.empty()) out["carrier"] = rr.carrier;
   if (!rr.carrier_message_id.empty()) out["carrier_message_id"] = rr.carrier_message_id;
   if (!sent) {
-    const std::string code = rr.outcome_unknown ? "outcome_unknown" : opted_out ? "recipient_opted_out"
-                                                                                : rr.error_code;
+    const std::string code = rr.outcome_unknown ? "outcome_unknown"
+                             : opted_out        ? "recipient_opted_out"
+                                                : rr.error_code;
     out["error"] = error_json(code.empty() ? "carrier_failed" : code, rr.error_message);
-    if (!rr.error_code.empty() && code != rr.error_code) out["error"].as_object()["carrier_code"] = rr.error_code;
+    if (!rr.error_code.empty() && code != rr.error_code)
+      out["error"].as_object()["carrier_code"] = rr.error_code;
   }
 
   json::object res{{"message_id", r.message_id},
@@ -366,16 +407,19 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
     ++counters_.carrier_optouts;
     const std::string source = "carrier:" + rr.carrier;
     const auto at = now_us();
-    json::object orec{{"to", r.to.e164()}, {"sender", r.sender}, {"channel", "carrier"},
-                      {"source", source},  {"at", format_rfc3339(at)}, {"message_id", r.message_id}};
+    json::object orec{{"to", r.to.e164()},        {"sender", r.sender},
+                      {"channel", "carrier"},     {"source", source},
+                      {"at", format_rfc3339(at)}, {"message_id", r.message_id}};
     if (!rr.error_code.empty()) orec["carrier_error_code"] = rr.error_code;
     auto oev = co_await log_.async_append(evidence::record_type::optout, std::move(orec));
     if (!oev) {
-      spdlog::error("send {}: the carrier opt-out could not be recorded: {}", r.message_id, oev.error().message());
+      spdlog::error("send {}: the carrier opt-out could not be recorded: {}", r.message_id,
+                    oev.error().message());
     } else {
       auto stored = co_await w->contacts->async_record_optout(r.to, r.sender, at, source, oev->id);
       if (!stored)
-        spdlog::error("send {}: the carrier opt-out could not be stored: {}", r.message_id, stored.error().message());
+        spdlog::error("send {}: the carrier opt-out could not be stored: {}", r.message_id,
+                      stored.error().message());
     }
   }
 
@@ -383,8 +427,9 @@ asio::awaitable<op_result> send_handler::run(const request& r) {
   if (!rev) {
     // The carrier has the message: a retry with the same key must not send it again.
     r.outcome = std::move(out);
-    co_return fail(api_errc::internal, "relayed, but the evidence log could not record the carrier's answer: " +
-                                           rev.error().message());
+    co_return fail(api_errc::internal,
+                   "relayed, but the evidence log could not record the carrier's answer: " +
+                       rev.error().message());
   }
   co_return out;
 }

@@ -5,7 +5,8 @@
 //   parse -> claim idempotency key -> fetch contact facts -> policy engine
 //     deny/defer: `decision` record -> "blocked" / "deferred"
 //     allow: `send` record (durable) -> message store -> count the contact -> relay
-//            -> `carrier_result` record (durable) -> message store -> [opt-out] -> "sent" / "failed"
+//            -> `carrier_result` record (durable) -> message store -> [opt-out] -> "sent" /
+//            "failed"
 //   -> store the answer under the key
 #pragma once
 

@@ -7,8 +7,8 @@
 #include "gateway/send/message_store.hpp"
 #include "gateway/worker.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 
@@ -28,13 +28,15 @@ dnc::sys_time now_us() {
 // The sender that owns `from` (one of its numbers), or "".
 std::string owner_of(const config::settings& s, std::string_view from) {
   for (const auto& snd : s.senders)
-    if (std::find(snd.numbers.begin(), snd.numbers.end(), from) != snd.numbers.end()) return snd.name;
+    if (std::find(snd.numbers.begin(), snd.numbers.end(), from) != snd.numbers.end())
+      return snd.name;
   return {};
 }
 
 // Applies one fresh update; false when something could not be made durable.
-asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier, const carriers::status_update& u,
-                            evidence::log& log, status_counters& counters) {
+asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
+                            const carriers::status_update& u, evidence::log& log,
+                            status_counters& counters) {
   auto* w = worker::current();
   message_store messages(*w->redis);
   auto id = co_await messages.async_find(carrier, u.carrier_message_id);
@@ -64,7 +66,8 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
   if (u.failure) rec["failure"] = std::string(carriers::to_string(*u.failure));
   auto ev = co_await log.async_append(evidence::record_type::status, std::move(rec));
   if (!ev) {
-    spdlog::error("status callback ({}): the evidence log failed: {}", carrier, ev.error().message());
+    spdlog::error("status callback ({}): the evidence log failed: {}", carrier,
+                  ev.error().message());
     co_return false;
   }
   if (m) {
@@ -78,12 +81,14 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
   const std::string sender = m ? m->sender : owner_of(s, u.from);
   auto to = dnc::parse_phone(to_raw);
   if (!to || sender.empty()) {
-    spdlog::warn("status callback ({}): opt-out code for an unknown message or sender; recorded, not applied",
-                 carrier);
+    spdlog::warn(
+        "status callback ({}): opt-out code for an unknown message or sender; recorded, not "
+        "applied",
+        carrier);
     co_return true;
   }
   const std::string source = "carrier:" + std::string(carrier);
-  json::object orec{{"to", to->e164()}, {"sender", sender}, {"channel", "carrier"},
+  json::object orec{{"to", to->e164()}, {"sender", sender},         {"channel", "carrier"},
                     {"source", source}, {"at", format_rfc3339(at)}, {"status_evidence_id", ev->id}};
   if (m) orec["message_id"] = m->message_id;
   if (!u.error_code.empty()) orec["carrier_error_code"] = u.error_code;
@@ -96,14 +101,16 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
   co_return true;
 }
 
-asio::awaitable<response> handle(const http::request& req, evidence::log& log, status_counters& counters) {
+asio::awaitable<response> handle(const http::request& req, evidence::log& log,
+                                 status_counters& counters) {
   const auto& s = *req.settings;
   const auto name = http::carrier_from_path(req.path, prefix);
   const auto* c = name.empty() ? nullptr : s.carrier(name);
   if (!c) co_return response::json_error(404, "not_found", "no carrier by that name");
   // The signature first: an unsigned or forged request changes nothing.
-  const auto vr = carriers::signature::verify_webhook(*c, http::to_webhook_request(req), std::chrono::system_clock::now(),
-                                                      req.loopback, std::chrono::seconds(s.http.replay_window_s));
+  const auto vr = carriers::signature::verify_webhook(
+      *c, http::to_webhook_request(req), std::chrono::system_clock::now(), req.loopback,
+      std::chrono::seconds(s.http.replay_window_s));
   if (!vr) {
     ++counters.rejected_signature;
     co_return response::json_error(403, "forbidden", "bad or missing webhook signature");
@@ -126,7 +133,8 @@ asio::awaitable<response> handle(const http::request& req, evidence::log& log, s
   auto claimed = co_await messages.async_claim_status(name, u->carrier_message_id, u->status);
   if (!claimed || *claimed == status_claim::busy) {
     ++counters.unavailable;
-    auto r = response::json_error(503, "store_unavailable", claimed ? "being applied; retry" : "Redis is not reachable");
+    auto r = response::json_error(503, "store_unavailable",
+                                  claimed ? "being applied; retry" : "Redis is not reachable");
     r.headers.emplace_back("Retry-After", "1");
     co_return r;
   }
@@ -136,10 +144,13 @@ asio::awaitable<response> handle(const http::request& req, evidence::log& log, s
   }
   const bool ok = co_await apply(s, name, *u, log, counters);
   auto ec = co_await messages.async_finish_status(name, u->carrier_message_id, u->status, ok);
-  if (ec) spdlog::warn("status callback ({}): the dedupe marker could not be updated: {}", name, ec.message());
+  if (ec)
+    spdlog::warn("status callback ({}): the dedupe marker could not be updated: {}", name,
+                 ec.message());
   if (!ok) {
     ++counters.unavailable;
-    auto r = response::json_error(503, "store_unavailable", "the update could not be made durable; retry");
+    auto r = response::json_error(503, "store_unavailable",
+                                  "the update could not be made durable; retry");
     r.headers.emplace_back("Retry-After", "1");
     co_return r;
   }
@@ -151,8 +162,9 @@ asio::awaitable<response> handle(const http::request& req, evidence::log& log, s
 
 boost::system::error_code add_status_route(http::http_server& server, evidence::log& log,
                                            std::shared_ptr<status_counters> counters) {
-  return server.add_route(http::beast_http::verb::post, std::string(prefix),
-                          [&log, counters](const http::request& req) { return handle(req, log, *counters); });
+  return server.add_route(
+      http::beast_http::verb::post, std::string(prefix),
+      [&log, counters](const http::request& req) { return handle(req, log, *counters); });
 }
 
 }  // namespace stopgate::gateway::send

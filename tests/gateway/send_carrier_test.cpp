@@ -1,19 +1,19 @@
 // `send` through real carrier adapters: the stopgate binary relays to the fake carrier
 // (tools/fake_carrier, in this process) speaking Twilio's API, with a generic `http` carrier
 // as the second carrier of the route.
+#include "carriers/signature/twilio.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "carriers/signature/twilio.hpp"
 #include "tools/fake_carrier/server.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <cctype>
 #include <csignal>
@@ -43,38 +43,52 @@ struct carrier_gateway {
     std::string http_headers;
     for (auto& [k, v] : c.http.headers) http_headers += k + " = \"" + v + "\"\n";
     const auto cfg =
-        "[server]\ndata_dir = \"" + d.path().string() + "/data\"\ninstance = \"gwC\"\nthreads = 2\n"
+        "[server]\ndata_dir = \"" + d.path().string() +
+        "/data\"\ninstance = \"gwC\"\nthreads = 2\n"
         "shutdown_grace_ms = 2000\n"
-        "[api]\nlisten = \"127.0.0.1:" + std::to_string(api_port) + "\"\n"
-        "[http]\nlisten = \"127.0.0.1:" + std::to_string(http_port) + "\"\npublic_url = \"http://127.0.0.1:" +
-        std::to_string(http_port) + "\"\n"
-        "[redis]\nurl = \"" + r.tcp_url() + "\"\ntimeout_ms = 300\n"
+        "[api]\nlisten = \"127.0.0.1:" +
+        std::to_string(api_port) +
+        "\"\n"
+        "[http]\nlisten = \"127.0.0.1:" +
+        std::to_string(http_port) +
+        "\"\npublic_url = \"http://127.0.0.1:" + std::to_string(http_port) +
+        "\"\n"
+        "[redis]\nurl = \"" +
+        r.tcp_url() +
+        "\"\ntimeout_ms = 300\n"
         "[evidence]\nhmac_key = \"file:evidence.key\"\n"
-        "[carriers.twilio]\ntype = \"twilio\"\nbase_url = \"" + fake->base_url() + "\"\naccount_sid = \"" +
-        c.twilio.account_sid + "\"\nauth_token = \"" + c.twilio.auth_token +
+        "[carriers.twilio]\ntype = \"twilio\"\nbase_url = \"" +
+        fake->base_url() + "\"\naccount_sid = \"" + c.twilio.account_sid + "\"\nauth_token = \"" +
+        c.twilio.auth_token +
         "\"\nretries = 1\nbackoff_initial_ms = 5\nbackoff_max_ms = 10\ntimeout_ms = 500\n"
         "circuit_failure_threshold = 100\n"
-        "[carriers.backup]\ntype = \"http\"\nurl = \"" + fake->base_url() + c.http.path + "\"\n"
+        "[carriers.backup]\ntype = \"http\"\nurl = \"" +
+        fake->base_url() + c.http.path +
+        "\"\n"
         "retries = 0\ntimeout_ms = 500\n"
-        "[carriers.backup.headers]\n" + http_headers +
+        "[carriers.backup.headers]\n" +
+        http_headers +
         "[senders.acme]\nnumbers = [\"+14155552000\"]\nroute = [\"twilio\", \"backup\"]\n"
         "[lists.internal]\nkind = \"internal\"\n";
     auto path = d.write("gwC.toml", cfg);
     proc = std::make_unique<process>(
-        std::vector<std::string>{built_program("gateway/stopgate"), "--config", path.string()}, d.path() / "gwC.log");
+        std::vector<std::string>{built_program("gateway/stopgate"), "--config", path.string()},
+        d.path() / "gwC.log");
   }
   ~carrier_gateway() {
     proc.reset();
     fake->stop();
   }
   json::object send(line_client& c, const std::string& fields) {
-    return c.call(json::parse(R"({"op":"send","sender":"acme","purpose":"informational")" + fields + "}").as_object());
+    return c.call(
+        json::parse(R"({"op":"send","sender":"acme","purpose":"informational")" + fields + "}")
+            .as_object());
   }
 };
 
 // POSTs a form body with Twilio's signature header; returns the HTTP status.
-int post_twilio_form(int port, const std::string& path, const carriers::signature::param_list& params,
-                     const std::string& signature) {
+int post_twilio_form(int port, const std::string& path,
+                     const carriers::signature::param_list& params, const std::string& signature) {
   std::string body;
   auto enc = [](const std::string& v) {
     std::string out;
@@ -96,9 +110,11 @@ int post_twilio_form(int port, const std::string& path, const carriers::signatur
   boost::system::error_code ec;
   s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
   if (ec) return 0;
-  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                          "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " + signature +
-                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string req =
+      "POST " + path +
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
+      signature + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   asio::write(s, asio::buffer(req), ec);
   std::string raw;
   char buf[4096];
@@ -120,16 +136,21 @@ TEST(SendCarrier, TwilioStatusCallbackWithOptOutCodeBlocksTheNextSend) {
   ASSERT_EQ(a["status"], "sent") << json::serialize(a);
   const std::string sid(a["carrier_message_id"].as_string());
   const std::string mid(a["message_id"].as_string());
-  const carriers::signature::param_list params = {{"MessageSid", sid},   {"MessageStatus", "undelivered"},
-                                                  {"ErrorCode", "21610"}, {"From", "+14155552000"},
+  const carriers::signature::param_list params = {{"MessageSid", sid},
+                                                  {"MessageStatus", "undelivered"},
+                                                  {"ErrorCode", "21610"},
+                                                  {"From", "+14155552000"},
                                                   {"To", "+12125552671"}};
   const std::string url = "http://127.0.0.1:" + std::to_string(gw.http_port) + "/v1/status/twilio";
   // Signed with the wrong token: refused, nothing changes.
   EXPECT_EQ(post_twilio_form(gw.http_port, "/v1/status/twilio", params,
-                             carriers::signature::twilio_sign("not-the-token", url, params)), 403);
+                             carriers::signature::twilio_sign("not-the-token", url, params)),
+            403);
   EXPECT_EQ(gw.send(c, R"(,"to":"+12125552671","body":"still ok")")["status"], "sent");
-  EXPECT_EQ(post_twilio_form(gw.http_port, "/v1/status/twilio", params,
-                             carriers::signature::twilio_sign(gw.fake->creds().twilio.auth_token, url, params)), 200);
+  EXPECT_EQ(post_twilio_form(
+                gw.http_port, "/v1/status/twilio", params,
+                carriers::signature::twilio_sign(gw.fake->creds().twilio.auth_token, url, params)),
+            200);
   EXPECT_EQ(r.cli("HGET stopgate:msg:" + mid + " status"), "undelivered");
   auto next = gw.send(c, R"(,"to":"+12125552671","body":"again")");
   EXPECT_EQ(next["status"], "blocked") << json::serialize(next);
@@ -150,7 +171,8 @@ TEST(SendCarrier, TwilioAcceptsAndItsMessageIdIsReturned) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(a["carrier_message_id"], reqs[0].message_id.c_str());
   EXPECT_NE(reqs[0].body.find("Body=Your+code+is+1234"), std::string::npos) << reqs[0].body;
-  EXPECT_EQ(r.cli("GET stopgate:msg:carrier:twilio:" + reqs[0].message_id), std::string(a["message_id"].as_string()));
+  EXPECT_EQ(r.cli("GET stopgate:msg:carrier:twilio:" + reqs[0].message_id),
+            std::string(a["message_id"].as_string()));
 }
 
 TEST(SendCarrier, ServerErrorsFailOverToTheNextCarrierOfTheRoute) {
@@ -173,7 +195,8 @@ TEST(SendCarrier, ACarrierOptOutAnswerIsRecordedAndBlocksTheNextSend) {
   carrier_gateway gw(d, r);
   line_client c(gw.api_port);
   ASSERT_TRUE(c.connected()) << gw.proc->output();
-  gw.fake->add_fault(fault{.kind = fault_kind::opted_out, .carrier = carrier_type::twilio, .count = 1});
+  gw.fake->add_fault(
+      fault{.kind = fault_kind::opted_out, .carrier = carrier_type::twilio, .count = 1});
   auto a = gw.send(c, R"(,"to":"+12125552671","body":"hello")");
   EXPECT_EQ(a["status"], "failed") << json::serialize(a);
   EXPECT_EQ(a["error"].at("code"), "recipient_opted_out");
