@@ -6,6 +6,8 @@
 #include "gateway/http/server.hpp"
 #include "gateway/evidence_setup.hpp"
 #include "gateway/ops.hpp"
+#include "gateway/send/send_op.hpp"
+#include "gateway/send/status_route.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -222,6 +224,10 @@ bool app::start(std::string& why) {
     return families;
   };
   http_ = std::make_unique<http::http_server>(contexts, rt2->settings, ops_, std::move(provide));
+  if (auto ec = send::add_status_route(*http_, *evidence_, ops_->sending().status()); ec) {
+    why = "HTTP: /v1/status/: " + ec.message();
+    return false;
+  }
   if (auto ec = http_->start(); ec) {
     why = "HTTP: " + ec.message();
     return false;

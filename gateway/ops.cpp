@@ -4,6 +4,7 @@
 #include "dnc/policy.hpp"
 #include "gateway/app.hpp"
 #include "gateway/rfc3339.hpp"
+#include "gateway/send/send_op.hpp"
 #include "gateway/worker.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -200,7 +201,10 @@ void op_counters::count_reason(std::string_view code) noexcept {
   reasons.back().fetch_add(1, std::memory_order_relaxed);
 }
 
-ops::ops(app& a, evidence::log& log, dnc::list_mirror& mirror) : app_(a), log_(log), mirror_(mirror) {}
+ops::ops(app& a, evidence::log& log, dnc::list_mirror& mirror)
+    : app_(a), log_(log), mirror_(mirror), send_(std::make_unique<send::send_handler>(a, log, mirror)) {}
+
+ops::~ops() = default;
 
 std::vector<http::metric_family> ops::metric_families() const {
   using http::metric_family;
@@ -256,17 +260,19 @@ std::vector<http::metric_family> ops::metric_families() const {
   out.push_back(std::move(size));
   out.push_back(std::move(gen));
   out.push_back(std::move(age));
+  for (auto& f : send_->metric_families()) out.push_back(std::move(f));
   return out;
 }
 
 std::optional<api::op_spec> ops::find_op(std::string_view op) const {
-  if (op == "send" || op == "reload") return std::nullopt;  // not implemented yet: unknown_op
+  if (op == "reload") return std::nullopt;  // not implemented yet: unknown_op
   return api::standard_op_spec(op);
 }
 
 asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::object& req,
                                              const api::request_context& ctx) {
   if (op == "check") co_return co_await check(req, ctx);
+  if (op == "send") co_return co_await send_->async_send(req, ctx);
   if (op == "consent") co_return co_await consent(req, false);
   if (op == "optin") co_return co_await consent(req, true);
   if (op == "optout") co_return co_await optout(req);

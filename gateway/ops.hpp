@@ -12,10 +12,14 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 namespace stopgate::gateway {
 
 class app;
+namespace send {
+class send_handler;
+}
 
 /// Counters for `stats` and /metrics. Thread-safe.
 struct op_counters {
@@ -36,6 +40,7 @@ struct op_counters {
 class ops final : public api::dispatcher {
  public:
   ops(app& a, evidence::log& log, dnc::list_mirror& mirror);
+  ~ops() override;
 
   boost::asio::awaitable<api::op_result> async_handle(std::string_view op,
                                                       const boost::json::object& req,
@@ -43,6 +48,7 @@ class ops final : public api::dispatcher {
   std::optional<api::op_spec> find_op(std::string_view op) const override;
 
   const op_counters& counters() const noexcept { return counters_; }
+  send::send_handler& sending() noexcept { return *send_; }
   /// Families for /metrics: decisions by outcome and reason, ops, failures, check latency.
   std::vector<http::metric_family> metric_families() const;
 
@@ -58,6 +64,7 @@ class ops final : public api::dispatcher {
   evidence::log& log_;
   dnc::list_mirror& mirror_;
   op_counters counters_;
+  std::unique_ptr<send::send_handler> send_;  // gateway/send/send_op.hpp
 };
 
 }  // namespace stopgate::gateway

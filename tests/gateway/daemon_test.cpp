@@ -155,7 +155,7 @@ TEST(Daemon, CheckConsentOptoutAndEvidenceEndToEnd) {
   auto inv = c.call(json::object{{"op", "optout"}, {"to", "12"}, {"sender", "acme"}});
   EXPECT_EQ(inv["error"].at("code"), "invalid_number");
   auto nosend = c.call(json::object{{"op", "send"}, {"to", "+12125552671"}});
-  EXPECT_EQ(nosend["error"].at("code"), "unknown_op");
+  EXPECT_EQ(nosend["error"].at("code"), "bad_request");  // send is an op; it needs a sender and a body
 
   // SIGTERM: graceful stop, exit 0, evidence chain intact and checkpointed.
   gw.proc->signal(SIGTERM);

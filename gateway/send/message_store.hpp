@@ -1,0 +1,86 @@
+// What a send leaves in Redis besides the contact store (docs/SEND.md, "Message store"):
+// one hash per message, an index from the carrier's message id to ours, and the markers that
+// make delivery-status callbacks idempotent. Every key expires after message_ttl.
+//
+//   stopgate:msg:MESSAGE_ID                          hash  sender to from carrier
+//                                                          carrier_message_id status updated_at
+//   stopgate:msg:carrier:CARRIER:CARRIER_MESSAGE_ID  string -> MESSAGE_ID
+//   stopgate:msg:seen:CARRIER:CARRIER_MESSAGE_ID:STATUS  string "pending" | "done"
+#pragma once
+
+#include "dnc/contact_facts.hpp"
+#include "dnc/redis/client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace stopgate::gateway::send {
+
+/// How long message records, carrier-id index entries and status markers live. Carriers send
+/// delivery receipts within hours; a callback for an expired message is still recorded in the
+/// evidence log, only the message's status is no longer kept.
+inline constexpr std::chrono::seconds message_ttl = std::chrono::hours(24 * 30);
+
+/// A message's delivery state, kept for status callbacks. `status` uses the carrier status
+/// vocabulary (carriers/wire/types.hpp) plus "submitting" (handed to the relay, no answer yet).
+struct message_record {
+  std::string message_id;
+  std::string sender;
+  std::string to;
+  std::string from;
+  std::string carrier;
+  std::string carrier_message_id;
+  std::string status;
+  dnc::sys_time updated_at{};
+};
+
+/// A new message id: "msg_" + 24 hex digits (96 random bits from OpenSSL), unique across
+/// gateways without coordination. Thread-safe.
+std::string new_message_id();
+
+/// What a status callback's dedupe marker said.
+enum class status_claim { fresh, done, busy };
+
+/// The send path's Redis state. A thin wrapper over one client: use it on the client's
+/// executor (worker::current()->redis), like the client. Completions never run inline.
+/// Errors are the client's transport errors; an unexpected reply (a Redis error) becomes
+/// redis::errc::protocol.
+class message_store {
+ public:
+  explicit message_store(redis::client& c) noexcept : c_(c) {}
+
+  /// Writes the whole record (and its carrier index when carrier_message_id is set), with
+  /// message_ttl, in one MULTI/EXEC.
+  boost::asio::awaitable<boost::system::error_code> async_put(const message_record& m);
+  /// The record, or nullopt when unknown or expired.
+  boost::asio::awaitable<boost::system::result<std::optional<message_record>>> async_get(
+      std::string_view message_id);
+  /// Our message id for the carrier's, or nullopt.
+  boost::asio::awaitable<boost::system::result<std::optional<std::string>>> async_find(
+      std::string_view carrier, std::string_view carrier_message_id);
+  /// Sets status and updated_at of an existing record. A final state (delivered, read,
+  /// undelivered, failed, canceled) is never replaced by an earlier one (queued, sending,
+  /// sent) arriving late. Returns false when the record does not exist (nothing written).
+  boost::asio::awaitable<boost::system::result<bool>> async_update_status(
+      std::string_view message_id, std::string_view status, dnc::sys_time at);
+
+  /// Claims the callback (carrier, id, status): fresh (go on, then finish_status), done
+  /// (already applied: acknowledge only) or busy (another request is applying it right now).
+  /// A pending claim expires after 60 s so that a crashed handler does not block retries.
+  boost::asio::awaitable<boost::system::result<status_claim>> async_claim_status(
+      std::string_view carrier, std::string_view carrier_message_id, std::string_view status);
+  /// applied: marks it done for message_ttl; otherwise removes the claim (the carrier retries).
+  boost::asio::awaitable<boost::system::error_code> async_finish_status(
+      std::string_view carrier, std::string_view carrier_message_id, std::string_view status,
+      bool applied);
+
+ private:
+  redis::client& c_;
+};
+
+}  // namespace stopgate::gateway::send

@@ -1,0 +1,437 @@
+#include "gateway/send/send_op.hpp"
+
+#include "dnc/contact_keys.hpp"
+#include "dnc/policy.hpp"
+#include "gateway/app.hpp"
+#include "gateway/rfc3339.hpp"
+#include "gateway/send/message_store.hpp"
+#include "gateway/send/relay_call.hpp"
+#include "gateway/worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace stopgate::gateway::send {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using api::api_errc;
+using api::op_error;
+using api::op_result;
+using boost::system::error_code;
+
+// One parsed request; everything the flow needs, owned.
+struct send_handler::request {
+  std::shared_ptr<const runtime_config> rt;
+  dnc::phone_number to;
+  std::string sender;
+  std::string from;
+  std::string body;
+  config::purpose purpose = config::purpose::marketing;
+  std::string campaign;
+  std::vector<std::string> route;
+  std::string idempotency_key;
+  std::string message_id;
+  std::string api_key;
+  dnc::sys_time at{};
+  // Set by run() when an outcome exists even though the answer is an error (the message
+  // went to a carrier but its evidence failed): stored under the idempotency key anyway.
+  mutable std::optional<json::object> outcome;
+};
+
+namespace {
+
+op_result fail(api_errc code, std::string message) {
+  return op_result(boost::system::in_place_error, op_error{code, std::move(message)});
+}
+
+dnc::sys_time now_us() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+// An optional string field; sets `err` when present but not a string.
+const json::string* opt_str(const json::object& o, std::string_view key, std::string& err) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return nullptr;
+  if (!v->is_string()) {
+    if (err.empty()) err = std::string(key) + ": must be a string";
+    return nullptr;
+  }
+  return &v->get_string();
+}
+
+json::array reasons_json(const std::vector<std::string>& reasons) {
+  json::array a;
+  for (auto& r : reasons) a.emplace_back(r);
+  return a;
+}
+
+json::object error_json(std::string_view code, std::string_view message) {
+  return json::object{{"code", code}, {"message", message}};
+}
+
+json::object attempts_json(const carriers::relay::relay_result& rr) {
+  json::array a;
+  for (auto& t : rr.attempts) {
+    json::object o{{"carrier", t.carrier},
+                   {"try", t.try_number},
+                   {"accepted", t.accepted},
+                   {"request_sent", t.request_sent},
+                   {"duration_us", t.duration.count()}};
+    if (!t.error_code.empty()) o["error_code"] = t.error_code;
+    if (!t.error_message.empty()) o["error_message"] = t.error_message;
+    if (t.http_status) o["http_status"] = t.http_status;
+    if (t.backoff.count()) o["backoff_ms"] = t.backoff.count();
+    if (t.failure) o["failure"] = std::string(carriers::to_string(*t.failure));
+    a.push_back(std::move(o));
+  }
+  return json::object{{"attempts", std::move(a)}};
+}
+
+}  // namespace
+
+send_handler::send_handler(app& a, evidence::log& log, dnc::list_mirror& mirror,
+                           idempotency_options idem)
+    : app_(a), log_(log), mirror_(mirror), idem_(idem) {}
+
+std::vector<http::metric_family> send_handler::metric_families() const {
+  using http::metric_family;
+  using http::metric_type;
+  metric_family sends{"stopgate_send_total", "send requests by outcome.", metric_type::counter, {}};
+  auto add = [](metric_family& f, const char* label, const char* value,
+                const std::atomic<std::uint64_t>& v) {
+    f.samples.push_back({"", {{label, value}}, double(v.load())});
+  };
+  add(sends, "status", "sent", counters_.sent);
+  add(sends, "status", "blocked", counters_.blocked);
+  add(sends, "status", "deferred", counters_.deferred);
+  add(sends, "status", "failed", counters_.failed);
+  add(sends, "status", "replayed", counters_.replayed);
+  metric_family cb{"stopgate_status_callbacks_total",
+                   "Delivery-status callbacks by result.",
+                   metric_type::counter,
+                   {}};
+  add(cb, "result", "applied", status_->applied);
+  add(cb, "result", "duplicate", status_->duplicates);
+  add(cb, "result", "bad_signature", status_->rejected_signature);
+  add(cb, "result", "bad_request", status_->bad_request);
+  add(cb, "result", "ignored", status_->ignored);
+  add(cb, "result", "unavailable", status_->unavailable);
+  std::vector<metric_family> out;
+  out.push_back(std::move(sends));
+  out.push_back(std::move(cb));
+  out.push_back(metric_family{
+      "stopgate_carrier_optouts_total",
+      "Opt-outs from carrier send errors and status callbacks.",
+      metric_type::counter,
+      {{"", {}, double(counters_.carrier_optouts.load() + status_->optouts.load())}}});
+  return out;
+}
+
+asio::awaitable<op_result> send_handler::async_send(const json::object& req,
+                                                    const api::request_context& ctx) {
+  ++counters_.requests;
+  request r;
+  r.rt = app_.current();
+  const auto& s = *r.rt->settings;
+  std::string err;
+
+  auto* to = opt_str(req, "to", err);
+  if (!to && err.empty()) err = "to: required";
+  const config::sender_settings* snd = nullptr;
+  if (auto* v = opt_str(req, "sender", err)) {
+    snd = s.sender(*v);
+    if (!snd && err.empty()) err = "sender: unknown sender '" + std::string(*v) + "'";
+  } else if (err.empty()) {
+    snd = s.sole_sender();
+    if (!snd) err = "sender: required (several senders are configured)";
+  }
+  auto* body = opt_str(req, "body", err);
+  if (!body && err.empty()) err = "body: required";
+  if (body && err.empty() && (body->empty() || body->size() > max_body_bytes))
+    err = "body: must be 1 to " + std::to_string(max_body_bytes) + " bytes";
+  if (auto* p = opt_str(req, "purpose", err)) {
+    if (*p == "informational")
+      r.purpose = config::purpose::informational;
+    else if (*p != "marketing" && err.empty())
+      err = "purpose: must be one of marketing informational";
+  }
+  if (auto* c = opt_str(req, "campaign", err)) {
+    r.campaign = std::string(*c);
+    if (!dnc::contact_keys::valid_name(r.campaign) && err.empty())
+      err = "campaign: 1-64 bytes without spaces or control characters";
+  }
+  if (auto* c = opt_str(req, "carrier", err)) {
+    if (!s.carrier(*c) && err.empty())
+      err = "carrier: no carrier named '" + std::string(*c) + "' is configured";
+    r.route.emplace_back(*c);
+  }
+  if (auto* k = opt_str(req, "idempotency_key", err)) {
+    r.idempotency_key = std::string(*k);
+    if (!valid_idempotency_key(r.idempotency_key) && err.empty())
+      err = "idempotency_key: 1-128 printable ASCII characters without spaces";
+  }
+  auto* from = opt_str(req, "from", err);
+  if (err.empty() && snd) {
+    // A sender sends only from the numbers it owns (their STOPs come back to it).
+    if (from) {
+      if (std::find(snd->numbers.begin(), snd->numbers.end(), std::string_view(*from)) ==
+          snd->numbers.end())
+        err = "from: not a number of sender '" + snd->name + "'";
+      r.from = std::string(*from);
+    } else if (snd->numbers.empty()) {
+      err = "from: required (sender '" + snd->name + "' has no numbers)";
+    } else {
+      r.from = snd->numbers.front();
+    }
+    if (r.route.empty()) r.route = snd->route;
+    if (r.route.empty() && err.empty())
+      err = "carrier: required (sender '" + snd->name + "' has no route)";
+  }
+  if (!err.empty()) co_return fail(api_errc::bad_request, err);
+  auto n = dnc::parse_phone(*to);
+  if (!n) co_return fail(api_errc::invalid_number, "to: " + n.error().message());
+  r.to = *n;
+  r.sender = snd->name;
+  r.body = std::string(*body);
+  r.api_key = std::string(ctx.key_name);
+  r.message_id = new_message_id();
+  r.at = now_us();
+
+  auto* w = worker::current();
+  if (!w || !w->redis || !w->contacts)
+    co_return fail(api_errc::store_unavailable, "the contact store is not reachable");
+
+  std::optional<idempotency> idem;
+  if (!r.idempotency_key.empty()) {
+    idem.emplace(*w->redis, idem_);
+    auto c = co_await idem->async_claim(r.sender, r.idempotency_key, r.message_id, r.at);
+    if (!c)
+      co_return fail(api_errc::store_unavailable,
+                     "the idempotency key could not be checked: " + c.error().message());
+    switch (c->what) {
+      case claim::kind::claimed:
+        break;
+      case claim::kind::done:
+        ++counters_.replayed;
+        c->response["idempotent_replay"] = true;
+        co_return std::move(c->response);
+      case claim::kind::stale:
+        ++counters_.failed;
+        co_return json::object{
+            {"status", "failed"},
+            {"message_id", c->message_id},
+            {"reasons", json::array{}},
+            {"error",
+             error_json(
+                 "outcome_unknown",
+                 "a gateway stopped while handling the first request with this key; its outcome "
+                 "is unknown and it is never sent again")}};
+      case claim::kind::in_progress:
+        co_return json::object{
+            {"status", "failed"},
+            {"message_id", c->message_id},
+            {"reasons", json::array{}},
+            {"error",
+             error_json(
+                 "in_progress",
+                 "the first request with this key is still being handled; ask again later")}};
+    }
+  }
+
+  auto answer = co_await run(r);
+  if (idem) {
+    // An outcome (even blocked or failed) is the key's answer for 24 h; a request that
+    // ended without one releases the key so that the client's retry is handled afresh.
+    const json::object* outcome = answer ? &*answer : (r.outcome ? &*r.outcome : nullptr);
+    error_code ec;
+    if (outcome)
+      ec = co_await idem->async_complete(r.sender, r.idempotency_key, *outcome);
+    else
+      ec = co_await idem->async_release(r.sender, r.idempotency_key, r.message_id);
+    if (ec)
+      spdlog::warn("send {}: the idempotency key could not be {}: {}", r.message_id,
+                   outcome ? "completed (a repeat will answer outcome_unknown)" : "released",
+                   ec.message());
+  }
+  co_return answer;
+}
+
+asio::awaitable<op_result> send_handler::run(const request& r) {
+  auto* w = worker::current();
+  const auto& engine = *r.rt->engine;
+
+  // The check, as `check` with commit=true does it for one number (fail closed on Redis).
+  dnc::fetch_item item;
+  item.number = r.to;
+  item.campaign = r.campaign;
+  if (auto* cap = engine.cap_for(r.to, r.purpose); cap && !r.campaign.empty())
+    item.window = std::chrono::hours(cap->window_hours);
+  boost::system::result<std::vector<dnc::number_facts>> fetched(
+      boost::system::in_place_error, make_error_code(redis::errc::not_connected));
+  fetched = co_await w->contacts->async_fetch(std::span<const dnc::fetch_item>(&item, 1), r.at);
+  dnc::number_facts facts;
+  if (fetched && fetched->size() == 1)
+    facts = std::move(fetched->front());
+  else
+    facts.available = false;
+  auto snapshot = mirror_.current();
+  dnc::check_request cr;
+  cr.to = r.to;
+  cr.sender = r.sender;
+  cr.ch = dnc::channel::sms;
+  cr.purpose = r.purpose;
+  cr.campaign = r.campaign;
+  cr.at = r.at;
+  const auto d = engine.evaluate(cr, facts, *snapshot);
+
+  json::object rec{
+      {"to", r.to.e164()},
+      {"sender", r.sender},
+      {"channel", "sms"},
+      {"purpose", r.purpose == config::purpose::marketing ? "marketing" : "informational"},
+      {"campaign", r.campaign},
+      {"at", format_rfc3339(r.at)},
+      {"message_id", r.message_id},
+      {"decision", std::string(dnc::to_string(d.outcome))},
+      {"reasons", reasons_json(d.reasons)}};
+  if (!r.api_key.empty()) rec["api_key"] = r.api_key;
+  if (!r.idempotency_key.empty()) rec["idempotency_key"] = r.idempotency_key;
+  if (d.retry_at) rec["retry_at"] = format_rfc3339(*d.retry_at);
+  if (d.consent_id) rec["consent_id"] = *d.consent_id;
+  json::array lists;
+  for (auto& l : d.lists)
+    lists.push_back(json::object{{"name", l.name},
+                                 {"generation", l.generation},
+                                 {"snapshot", l.snapshot},
+                                 {"listed", l.listed}});
+  rec["lists"] = std::move(lists);
+  rec["policy_version"] = d.policy_version;
+
+  if (d.outcome != dnc::decision::allow) {
+    const bool deny = d.outcome == dnc::decision::deny;
+    rec["op"] = "send";
+    auto ev = co_await log_.async_append(evidence::record_type::decision, std::move(rec));
+    if (!ev)
+      co_return fail(api_errc::internal,
+                     "the evidence log could not record the decision: " + ev.error().message());
+    ++(deny ? counters_.blocked : counters_.deferred);
+    json::object out{{"status", deny ? "blocked" : "deferred"},
+                     {"message_id", r.message_id},
+                     {"reasons", reasons_json(d.reasons)},
+                     {"evidence_id", ev->id}};
+    if (d.retry_at) out["retry_at"] = format_rfc3339(*d.retry_at);
+    co_return out;
+  }
+
+  // Allowed: the send is provable before any carrier sees it.
+  rec["from"] = r.from;
+  rec["body"] = r.body;  // sealed by the evidence log when evidence.encryption_key is set
+  json::array route;
+  for (auto& c : r.route) route.emplace_back(c);
+  rec["route"] = std::move(route);
+  auto ev = co_await log_.async_append(evidence::record_type::send, std::move(rec));
+  if (!ev)
+    co_return fail(
+        api_errc::internal,
+        "the evidence log could not record the send; nothing was sent: " + ev.error().message());
+
+  message_store messages(*w->redis);
+  message_record m{r.message_id,    r.sender, r.to.e164(),  r.from,
+                   r.route.front(), {},       "submitting", r.at};
+  if (auto ec = co_await messages.async_put(m))
+    co_return fail(api_errc::store_unavailable,
+                   "the message could not be stored; nothing was sent: " + ec.message());
+  if (!r.campaign.empty()) {
+    dnc::commit_item c;
+    c.number = r.to;
+    c.campaign = r.campaign;
+    c.at = r.at;
+    auto* cap = engine.cap_for(r.to, r.purpose);
+    c.window = std::chrono::hours(cap ? cap->window_hours : 24);
+    if (auto ec = co_await w->contacts->async_commit_contact(c))
+      co_return fail(api_errc::store_unavailable,
+                     "the contact could not be counted; nothing was sent: " + ec.message());
+  }
+
+  carriers::outbound_message msg;
+  msg.to = r.to.e164();
+  msg.from = r.from;
+  msg.body = r.body;
+  msg.message_id = r.message_id;
+  // The callback URL names one carrier, so it is only given when the route has one.
+  if (const auto& pub = r.rt->settings->http.public_url; !pub.empty() && r.route.size() == 1)
+    msg.status_callback_url = pub + "/v1/status/" + r.route.front();
+  const auto rr = co_await async_relay(*r.rt->settings, r.route, std::move(msg));
+  const bool sent = rr.status == carriers::relay::relay_status::sent;
+  const bool opted_out = !sent && rr.failure == carriers::failure_class::recipient_opted_out;
+
+  json::object out{{"status", sent ? "sent" : "failed"},
+                   {"message_id", r.message_id},
+                   {"reasons", json::array{}},
+                   {"evidence_id", ev->id}};
+  if (!rr.carrier.empty()) out["carrier"] = rr.carrier;
+  if (!rr.carrier_message_id.empty()) out["carrier_message_id"] = rr.carrier_message_id;
+  if (!sent) {
+    const std::string code = rr.outcome_unknown ? "outcome_unknown"
+                             : opted_out        ? "recipient_opted_out"
+                                                : rr.error_code;
+    out["error"] = error_json(code.empty() ? "carrier_failed" : code, rr.error_message);
+    if (!rr.error_code.empty() && code != rr.error_code)
+      out["error"].as_object()["carrier_code"] = rr.error_code;
+  }
+
+  json::object res{{"message_id", r.message_id},
+                   {"status", sent ? "sent" : "failed"},
+                   {"carrier", rr.carrier},
+                   {"carrier_message_id", rr.carrier_message_id},
+                   {"carrier_status", rr.carrier_status},
+                   {"outcome_unknown", rr.outcome_unknown}};
+  if (rr.failure) res["failure"] = std::string(carriers::to_string(*rr.failure));
+  if (!rr.error_code.empty()) res["error_code"] = rr.error_code;
+  if (!rr.error_message.empty()) res["error_message"] = rr.error_message;
+  res["attempts"] = std::move(attempts_json(rr)["attempts"]);
+  auto rev = co_await log_.async_append(evidence::record_type::carrier_result, std::move(res));
+
+  m.carrier = rr.carrier.empty() ? r.route.front() : rr.carrier;
+  m.carrier_message_id = rr.carrier_message_id;
+  m.status = sent ? "queued" : rr.outcome_unknown ? "unknown" : "failed";
+  m.updated_at = now_us();
+  if (auto ec = co_await messages.async_put(m))
+    spdlog::warn("send {}: the message store could not be updated: {}", r.message_id, ec.message());
+
+  if (opted_out) {
+    // The carrier says the recipient opted out: an opt-out of this sender, like a STOP.
+    ++counters_.carrier_optouts;
+    const std::string source = "carrier:" + rr.carrier;
+    const auto at = now_us();
+    json::object orec{{"to", r.to.e164()},        {"sender", r.sender},
+                      {"channel", "carrier"},     {"source", source},
+                      {"at", format_rfc3339(at)}, {"message_id", r.message_id}};
+    if (!rr.error_code.empty()) orec["carrier_error_code"] = rr.error_code;
+    auto oev = co_await log_.async_append(evidence::record_type::optout, std::move(orec));
+    if (!oev) {
+      spdlog::error("send {}: the carrier opt-out could not be recorded: {}", r.message_id,
+                    oev.error().message());
+    } else {
+      auto stored = co_await w->contacts->async_record_optout(r.to, r.sender, at, source, oev->id);
+      if (!stored)
+        spdlog::error("send {}: the carrier opt-out could not be stored: {}", r.message_id,
+                      stored.error().message());
+    }
+  }
+
+  ++(sent ? counters_.sent : counters_.failed);
+  if (!rev) {
+    // The carrier has the message: a retry with the same key must not send it again.
+    r.outcome = std::move(out);
+    co_return fail(api_errc::internal,
+                   "relayed, but the evidence log could not record the carrier's answer: " +
+                       rev.error().message());
+  }
+  co_return out;
+}
+
+}  // namespace stopgate::gateway::send

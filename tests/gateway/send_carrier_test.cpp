@@ -1,0 +1,237 @@
+// `send` through real carrier adapters: the stopgate binary relays to the fake carrier
+// (tools/fake_carrier, in this process) speaking Twilio's API, with a generic `http` carrier
+// as the second carrier of the route.
+#include "carriers/signature/twilio.hpp"
+#include "tests/support/line_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tools/fake_carrier/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <cctype>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+namespace stopgate::test {
+namespace {
+
+namespace json = boost::json;
+using config::carrier_type;
+using fake_carrier::fault;
+using fake_carrier::fault_kind;
+
+struct carrier_gateway {
+  std::unique_ptr<fake_carrier::server> fake;
+  int api_port = free_port();
+  int http_port = free_port();
+  std::unique_ptr<process> proc;
+
+  carrier_gateway(const temp_dir& d, const redis_server& r) {
+    // The fake's default Twilio account SID is not the 34 characters our config requires.
+    fake_carrier::server_options o;
+    o.creds.twilio.account_sid = "AC0123456789abcdef0123456789abcdef";
+    fake = fake_carrier::server::start(o).value();
+    const auto& c = fake->creds();
+    std::string http_headers;
+    for (auto& [k, v] : c.http.headers) http_headers += k + " = \"" + v + "\"\n";
+    const auto cfg =
+        "[server]\ndata_dir = \"" + d.path().string() +
+        "/data\"\ninstance = \"gwC\"\nthreads = 2\n"
+        "shutdown_grace_ms = 2000\n"
+        "[api]\nlisten = \"127.0.0.1:" +
+        std::to_string(api_port) +
+        "\"\n"
+        "[http]\nlisten = \"127.0.0.1:" +
+        std::to_string(http_port) +
+        "\"\npublic_url = \"http://127.0.0.1:" + std::to_string(http_port) +
+        "\"\n"
+        "[redis]\nurl = \"" +
+        r.tcp_url() +
+        "\"\ntimeout_ms = 300\n"
+        "[evidence]\nhmac_key = \"file:evidence.key\"\n"
+        "[carriers.twilio]\ntype = \"twilio\"\nbase_url = \"" +
+        fake->base_url() + "\"\naccount_sid = \"" + c.twilio.account_sid + "\"\nauth_token = \"" +
+        c.twilio.auth_token +
+        "\"\nretries = 1\nbackoff_initial_ms = 5\nbackoff_max_ms = 10\ntimeout_ms = 500\n"
+        "circuit_failure_threshold = 100\n"
+        "[carriers.backup]\ntype = \"http\"\nurl = \"" +
+        fake->base_url() + c.http.path +
+        "\"\n"
+        "retries = 0\ntimeout_ms = 500\n"
+        "[carriers.backup.headers]\n" +
+        http_headers +
+        "[senders.acme]\nnumbers = [\"+14155552000\"]\nroute = [\"twilio\", \"backup\"]\n"
+        "[lists.internal]\nkind = \"internal\"\n";
+    auto path = d.write("gwC.toml", cfg);
+    proc = std::make_unique<process>(
+        std::vector<std::string>{built_program("gateway/stopgate"), "--config", path.string()},
+        d.path() / "gwC.log");
+  }
+  ~carrier_gateway() {
+    proc.reset();
+    fake->stop();
+  }
+  json::object send(line_client& c, const std::string& fields) {
+    return c.call(
+        json::parse(R"({"op":"send","sender":"acme","purpose":"informational")" + fields + "}")
+            .as_object());
+  }
+};
+
+// POSTs a form body with Twilio's signature header; returns the HTTP status.
+int post_twilio_form(int port, const std::string& path,
+                     const carriers::signature::param_list& params, const std::string& signature) {
+  std::string body;
+  auto enc = [](const std::string& v) {
+    std::string out;
+    for (unsigned char ch : v) {
+      if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
+        out += char(ch);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", ch);
+        out += buf;
+      }
+    }
+    return out;
+  };
+  for (auto& [k, v] : params) body += (body.empty() ? "" : "&") + enc(k) + "=" + enc(v);
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+  if (ec) return 0;
+  const std::string req =
+      "POST " + path +
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
+      signature + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  asio::write(s, asio::buffer(req), ec);
+  std::string raw;
+  char buf[4096];
+  for (;;) {
+    auto n = s.read_some(asio::buffer(buf), ec);
+    raw.append(buf, n);
+    if (ec) break;
+  }
+  return raw.size() > 12 ? std::stoi(raw.substr(9, 3)) : 0;
+}
+
+TEST(SendCarrier, TwilioStatusCallbackWithOptOutCodeBlocksTheNextSend) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto a = gw.send(c, R"(,"to":"+12125552671","body":"hello")");
+  ASSERT_EQ(a["status"], "sent") << json::serialize(a);
+  const std::string sid(a["carrier_message_id"].as_string());
+  const std::string mid(a["message_id"].as_string());
+  const carriers::signature::param_list params = {{"MessageSid", sid},
+                                                  {"MessageStatus", "undelivered"},
+                                                  {"ErrorCode", "21610"},
+                                                  {"From", "+14155552000"},
+                                                  {"To", "+12125552671"}};
+  const std::string url = "http://127.0.0.1:" + std::to_string(gw.http_port) + "/v1/status/twilio";
+  // Signed with the wrong token: refused, nothing changes.
+  EXPECT_EQ(post_twilio_form(gw.http_port, "/v1/status/twilio", params,
+                             carriers::signature::twilio_sign("not-the-token", url, params)),
+            403);
+  EXPECT_EQ(gw.send(c, R"(,"to":"+12125552671","body":"still ok")")["status"], "sent");
+  EXPECT_EQ(post_twilio_form(
+                gw.http_port, "/v1/status/twilio", params,
+                carriers::signature::twilio_sign(gw.fake->creds().twilio.auth_token, url, params)),
+            200);
+  EXPECT_EQ(r.cli("HGET stopgate:msg:" + mid + " status"), "undelivered");
+  auto next = gw.send(c, R"(,"to":"+12125552671","body":"again")");
+  EXPECT_EQ(next["status"], "blocked") << json::serialize(next);
+  EXPECT_EQ(next["reasons"].as_array(), json::array{"optout"});
+}
+
+TEST(SendCarrier, TwilioAcceptsAndItsMessageIdIsReturned) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto a = gw.send(c, R"(,"to":"+12125552671","body":"Your code is 1234")");
+  ASSERT_EQ(a["ok"], true) << json::serialize(a);
+  EXPECT_EQ(a["status"], "sent") << json::serialize(a);
+  EXPECT_EQ(a["carrier"], "twilio");
+  auto reqs = gw.fake->requests(carrier_type::twilio);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(a["carrier_message_id"], reqs[0].message_id.c_str());
+  EXPECT_NE(reqs[0].body.find("Body=Your+code+is+1234"), std::string::npos) << reqs[0].body;
+  EXPECT_EQ(r.cli("GET stopgate:msg:carrier:twilio:" + reqs[0].message_id),
+            std::string(a["message_id"].as_string()));
+}
+
+TEST(SendCarrier, ServerErrorsFailOverToTheNextCarrierOfTheRoute) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  gw.fake->add_fault(fault{.kind = fault_kind::server_error, .carrier = carrier_type::twilio});
+  auto a = gw.send(c, R"(,"to":"+12125552671","body":"hello")");
+  EXPECT_EQ(a["status"], "sent") << json::serialize(a);
+  EXPECT_EQ(a["carrier"], "backup");
+  EXPECT_EQ(gw.fake->requests(carrier_type::twilio).size(), 2u);  // first try + 1 retry
+  EXPECT_EQ(gw.fake->requests(carrier_type::http).size(), 1u);
+}
+
+TEST(SendCarrier, ACarrierOptOutAnswerIsRecordedAndBlocksTheNextSend) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  gw.fake->add_fault(
+      fault{.kind = fault_kind::opted_out, .carrier = carrier_type::twilio, .count = 1});
+  auto a = gw.send(c, R"(,"to":"+12125552671","body":"hello")");
+  EXPECT_EQ(a["status"], "failed") << json::serialize(a);
+  EXPECT_EQ(a["error"].at("code"), "recipient_opted_out");
+  // Never handed to the backup carrier: the person said STOP.
+  EXPECT_EQ(gw.fake->requests(carrier_type::http).size(), 0u);
+
+  auto next = gw.send(c, R"(,"to":"+12125552671","body":"again")");
+  EXPECT_EQ(next["status"], "blocked") << json::serialize(next);
+  EXPECT_EQ(next["reasons"].as_array(), json::array{"optout"});
+  EXPECT_EQ(gw.fake->requests().size(), 1u);
+  auto lk = c.call(json::object{{"op", "lookup"}, {"to", "+12125552671"}});
+  ASSERT_EQ(lk["optouts"].as_array().size(), 1u) << json::serialize(lk);
+  EXPECT_EQ(lk["optouts"].as_array()[0].at("source"), "carrier:twilio");
+}
+
+TEST(SendCarrier, ATimeoutAfterTheRequestLeftIsOutcomeUnknownAndNeverResent) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  gw.fake->add_fault(fault{.kind = fault_kind::timeout, .carrier = carrier_type::twilio});
+  const std::string req = R"(,"to":"+12125552671","body":"hello","idempotency_key":"k-timeout")";
+  auto a = gw.send(c, req);
+  EXPECT_EQ(a["status"], "failed") << json::serialize(a);
+  EXPECT_EQ(a["error"].at("code"), "outcome_unknown");
+  gw.fake->clear_faults();
+  // The same key: the stored outcome, no second request to any carrier.
+  auto b = gw.send(c, req);
+  EXPECT_EQ(b["status"], "failed");
+  EXPECT_EQ(b["message_id"], a["message_id"]);
+  EXPECT_EQ(b["idempotent_replay"], true);
+  EXPECT_EQ(gw.fake->requests(carrier_type::twilio).size(), 1u);
+  EXPECT_EQ(gw.fake->requests(carrier_type::http).size(), 0u);
+}
+
+}  // namespace
+}  // namespace stopgate::test
