@@ -92,7 +92,7 @@ hmac_key = "file:evidence.key"
 [carriers.twilio]
 type = "twilio"
 base_url = "http://127.0.0.1:$fport"
-account_sid = "AC00000000000000000000000000fa4e"
+account_sid = "AC0000000000000000000000000000fa4e"
 auth_token = "fake-twilio-auth-token"
 rate_per_second = 100000
 max_in_flight = 10000

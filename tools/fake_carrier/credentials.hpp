@@ -16,7 +16,7 @@ namespace stopgate::fake_carrier {
 
 struct credentials {
   struct twilio_creds {
-    std::string account_sid = "AC00000000000000000000000000fa4e";
+    std::string account_sid = "AC0000000000000000000000000000fa4e";
     std::string auth_token = "fake-twilio-auth-token";
   } twilio;
   struct telnyx_creds {
