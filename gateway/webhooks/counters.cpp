@@ -29,6 +29,12 @@ std::uint64_t counters::reply_count(std::string_view kind, std::string_view resu
   return it == replies_.end() ? 0 : it->second;
 }
 
+std::uint64_t counters::signature_count(std::string_view carrier) const {
+  std::lock_guard lock(mu_);
+  auto it = signature_.find(std::string(carrier));
+  return it == signature_.end() ? 0 : it->second;
+}
+
 std::vector<http::metric_family> counters::families() const {
   using http::metric_family;
   using http::metric_type;

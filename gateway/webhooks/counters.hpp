@@ -31,6 +31,7 @@ class counters {
 
   std::uint64_t inbound_count(std::string_view carrier, std::string_view outcome) const;
   std::uint64_t reply_count(std::string_view kind, std::string_view result) const;
+  std::uint64_t signature_count(std::string_view carrier) const;
 
   std::vector<http::metric_family> families() const;
 
