@@ -23,6 +23,44 @@ namespace {
 
 namespace asio = boost::asio;
 
+// Per-carrier relay families for /metrics (docs/RELAY.md, "Metrics").
+void append_carrier_families(std::vector<http::metric_family>& families,
+                             const std::vector<carriers::relay::carrier_counters>& counters) {
+  http::metric_family calls{"stopgate_carrier_calls_total",
+                            "Carrier calls by result, and calls skipped (circuit open) or given up (limits).",
+                            http::metric_type::counter, {}};
+  http::metric_family in_flight{"stopgate_carrier_in_flight", "Carrier calls holding a concurrency slot.",
+                                http::metric_type::gauge, {}};
+  http::metric_family circuit{"stopgate_carrier_circuit_state",
+                              "Circuit breaker per carrier: 0 closed, 1 open (calls skipped), 2 half-open.",
+                              http::metric_type::gauge, {}};
+  http::metric_family latency{"stopgate_carrier_call_duration_seconds",
+                              "Duration of one carrier call (HTTP request or outbox append).",
+                              http::metric_type::histogram, {}};
+  for (const auto& c : counters) {
+    const std::pair<const char*, std::uint64_t> results[] = {
+        {"accepted", c.accepted},   {"retryable", c.retryable},       {"permanent", c.permanent},
+        {"opted_out", c.opted_out}, {"circuit_open", c.skipped_open}, {"limited", c.limited}};
+    for (const auto& [result, n] : results)
+      calls.samples.push_back({"", {{"carrier", c.carrier}, {"result", result}}, double(n)});
+    in_flight.samples.push_back({"", {{"carrier", c.carrier}}, double(c.in_flight)});
+    circuit.samples.push_back({"", {{"carrier", c.carrier}}, double(int(c.circuit))});
+    http::histogram_snapshot h;
+    for (const auto& [bound, n] : c.latency_buckets) {
+      h.bounds.push_back(bound);
+      h.cumulative.push_back(n);
+    }
+    h.cumulative.push_back(c.latency_count);
+    h.sum = c.latency_sum;
+    h.count = c.latency_count;
+    http::append_histogram_samples(latency, h, {{"carrier", c.carrier}});
+  }
+  families.push_back(std::move(calls));
+  families.push_back(std::move(in_flight));
+  families.push_back(std::move(circuit));
+  families.push_back(std::move(latency));
+}
+
 }  // namespace
 
 app::app(config::settings_ptr settings, std::filesystem::path config_path)
@@ -63,6 +101,7 @@ bool app::reload() {
   auto rt = std::make_shared<runtime_config>();
   rt->settings = *loaded;
   rt->engine = std::make_shared<const dnc::policy_engine>(std::move(*engine));
+  carrier_states_->configure(*rt->settings);
   runtime_.store(rt);
   if (api_) api_->update_settings(rt->settings);
   if (http_) http_->update_settings(rt->settings);
@@ -127,6 +166,7 @@ bool app::start(std::string& why) {
   rt2->engine = std::make_shared<const dnc::policy_engine>(std::move(*engine));
   runtime_.store(rt2);
 
+  carrier_states_->configure(s);
   unsigned n = s.server.threads ? s.server.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<worker>();
@@ -134,6 +174,8 @@ bool app::start(std::string& why) {
     w->redis = std::make_unique<redis::client>(w->io.get_executor(), redis_options_);
     asio::post(w->io, [c = w->redis.get()] { c->start(); });
     w->watch_redis();
+    // Created before the thread runs and used only on it afterwards.
+    w->relay = std::make_unique<carriers::relay::relay>(w->io.get_executor(), carrier_states_);
     workers_.push_back(std::move(w));
   }
 
@@ -178,6 +220,7 @@ bool app::start(std::string& why) {
     for (auto& w : workers_)
       redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
     families.push_back(std::move(redis_up));
+    append_carrier_families(families, carrier_states_->counters());
     for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
     return families;
   };
@@ -328,7 +371,10 @@ void app::shutdown() {
   }
   for (auto& w : workers_) {
     if (!w->thread.joinable()) continue;
-    auto done = asio::post(w->io, asio::use_future([c = w->redis.get()] { c->stop(); }));
+    auto done = asio::post(w->io, asio::use_future([c = w->redis.get(), r = w->relay.get()] {
+      if (r) r->stop();
+      c->stop();
+    }));
     done.wait_for(std::chrono::seconds(2));
     w->io.stop();
   }

@@ -9,6 +9,7 @@
 // stop a managed Redis.
 #pragma once
 
+#include "carriers/relay/carrier_states.hpp"
 #include "config/load.hpp"
 #include "dnc/list_mirror.hpp"
 #include "dnc/policy.hpp"
@@ -73,6 +74,10 @@ class app {
   std::unique_ptr<redis::managed_server> managed_;
   redis::client_options redis_options_;
   std::unique_ptr<evidence::log> evidence_;
+  /// Rate limits, concurrency limits and breakers of every carrier, shared by the workers'
+  /// relays; reconfigured on reload.
+  std::shared_ptr<carriers::relay::carrier_states> carrier_states_ =
+      std::make_shared<carriers::relay::carrier_states>();
   std::vector<std::unique_ptr<worker>> workers_;
   std::unique_ptr<dnc::list_mirror> mirror_;
   std::shared_ptr<ops> ops_;

@@ -3,6 +3,7 @@
 // store, so the hot path takes no locks and makes no cross-thread hops.
 #pragma once
 
+#include "carriers/relay/relay.hpp"
 #include "dnc/contact_store.hpp"
 #include "dnc/redis/client.hpp"
 
@@ -22,6 +23,9 @@ struct worker {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
   std::unique_ptr<redis::client> redis;
   std::unique_ptr<dnc::contact_store> contacts;
+  /// This thread's carrier relay (its own HTTP connections; limits shared through the app's
+  /// carrier_states). Use it only on this worker's thread.
+  std::unique_ptr<carriers::relay::relay> relay;
   std::thread thread;
   /// The Redis connection's state, sampled on the worker's thread every 100 ms for /readyz
   /// and /metrics (the client itself may only be asked on its own thread).

@@ -2,6 +2,7 @@
 
 #include "gateway/api/connection.hpp"
 #include "gateway/api/server_state.hpp"
+#include "gateway/net/listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -30,7 +30,6 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
 
 /// The open acceptors and the TLS context (shared with the accept loops).
@@ -46,90 +45,24 @@ struct listeners {
   std::shared_ptr<asio::ssl::context> tls_context;
   std::shared_ptr<const config::settings> tls_source;  // the settings the context was built from
 
-  // At most one "connection refused" log line per second (a flood must not flood the log).
-  std::atomic<std::int64_t> last_refusal_log{0};
-  std::atomic<std::uint64_t> refusals_since_log{0};
+  net::refusal_log refusals;
 
   std::shared_ptr<asio::ssl::context> current_tls() {
     std::lock_guard lock(tls_mutex);
     return tls_context;
   }
-
-  void log_refusal(const std::string& why) {
-    refusals_since_log.fetch_add(1, std::memory_order_relaxed);
-    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto last = last_refusal_log.load(std::memory_order_relaxed);
-    if (now - last < std::chrono::nanoseconds(1s).count()) return;
-    if (!last_refusal_log.compare_exchange_strong(last, now)) return;
-    spdlog::warn("api: refused connection: {} ({} refused since the last line)", why,
-                 refusals_since_log.exchange(0));
-  }
 };
 
 namespace {
 
-boost::system::result<std::shared_ptr<asio::ssl::context>> make_tls_context(
-    const config::settings& s) {
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-  boost::system::error_code ec;
-  ctx->use_certificate_chain_file(config::resolve_path(s, s.api.tls_cert).string(), ec);
-  if (ec) {
-    spdlog::error("api: cannot load api.tls_cert: {}", ec.message());
-    return ec;
-  }
-  ctx->use_private_key_file(config::resolve_path(s, s.api.tls_key).string(),
-                            asio::ssl::context::pem, ec);
-  if (ec) {
-    spdlog::error("api: cannot load api.tls_key: {}", ec.message());
-    return ec;
-  }
-  return ctx;
+auto make_tls_context(const config::settings& s) {
+  return net::make_tls_server_context(s, s.api.tls_cert, s.api.tls_key, "api");
 }
 
-boost::system::result<tcp::endpoint> resolve(asio::io_context& io, const config::listen_address& a) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(a.host, ec);
-  if (!ec) return tcp::endpoint(addr, a.port);
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(a.host, std::to_string(a.port), ec);
-  if (ec) return ec;
-  if (results.empty()) return asio::error::host_not_found;
-  return results.begin()->endpoint();
-}
+void log_task_error(const std::exception_ptr& e) { net::log_listener_failure("api", e); }
 
-/// One acceptor per context on the same address; returns the bound port.
-boost::system::result<std::uint16_t> open_acceptors(const std::vector<asio::io_context*>& contexts,
-                                                    const config::listen_address& where,
-                                                    std::vector<std::shared_ptr<tcp::acceptor>>& out) {
-  auto ep = resolve(*contexts.front(), where);
-  if (!ep) return ep.error();
-  tcp::endpoint endpoint = *ep;
-  for (auto* io : contexts) {
-    auto acc = std::make_shared<tcp::acceptor>(*io);
-    boost::system::error_code ec;
-    acc->open(endpoint.protocol(), ec);
-    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
-    // Every context binds the same port; the kernel spreads new connections across them.
-    if (!ec) acc->set_option(reuse_port(true), ec);
-    if (!ec) acc->bind(endpoint, ec);
-    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return ec;
-    // Port 0 picks a free port once; the other acceptors join it.
-    endpoint.port(acc->local_endpoint().port());
-    out.push_back(std::move(acc));
-  }
-  return endpoint.port();
-}
-
-bool reserve_connection(server_state& st, const config::settings& s) {
-  auto prior = st.open.fetch_add(1, std::memory_order_relaxed);
-  if (prior < std::int64_t(s.api.max_connections)) return true;
-  st.open.fetch_sub(1, std::memory_order_relaxed);
-  return false;
+std::string limit_reached(const config::settings& s) {
+  return "api.max_connections (" + std::to_string(s.api.max_connections) + ") reached";
 }
 
 awaitable<void> accept_tcp(std::shared_ptr<server_state> st, std::shared_ptr<listeners> ls,
@@ -152,14 +85,12 @@ awaitable<void> accept_tcp(std::shared_ptr<server_state> st, std::shared_ptr<lis
     bool loopback = is_loopback_address(peer.address());
     if (snap->keys.empty() && !loopback) {
       block.add(block.connections_rejected);
-      ls->log_refusal(peer.address().to_string() +
-                      " is not a loopback peer and no API keys are configured");
+      ls->refusals.note("api", peer.address().to_string() + " is not a loopback peer and no API keys are configured");
       continue;
     }
-    if (!reserve_connection(*st, *snap->settings)) {
+    if (!st->reserve_connection(snap->settings->api.max_connections)) {
       block.add(block.connections_rejected);
-      ls->log_refusal("api.max_connections (" + std::to_string(snap->settings->api.max_connections) +
-                      ") reached");
+      ls->refusals.note("api", limit_reached(*snap->settings));
       continue;
     }
     boost::system::error_code opt_ec;
@@ -187,23 +118,13 @@ awaitable<void> accept_unix(std::shared_ptr<server_state> st, std::shared_ptr<li
       continue;
     }
     auto snap = st->snapshot();
-    if (!reserve_connection(*st, *snap->settings)) {
+    if (!st->reserve_connection(snap->settings->api.max_connections)) {
       auto& block = st->counters.block(target);
       block.add(block.connections_rejected);
-      ls->log_refusal("api.max_connections (" + std::to_string(snap->settings->api.max_connections) +
-                      ") reached");
+      ls->refusals.note("api", limit_reached(*snap->settings));
       continue;
     }
     start_connection(st, unix_proto::socket(std::move(sock)), target);
-  }
-}
-
-void log_task_error(const std::exception_ptr& e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    spdlog::error("api: listener failed: {}", x.what());
   }
 }
 
@@ -235,16 +156,10 @@ boost::system::error_code open_unix(listeners& ls, const config::settings& s) {
 }
 
 void close_all(listeners& ls) {
-  auto close_on_own_context = [](auto acc) {
-    asio::post(acc->get_executor(), [acc] {
-      boost::system::error_code ec;
-      acc->close(ec);
-    });
-  };
-  for (auto& a : ls.plain) close_on_own_context(a);
-  for (auto& a : ls.tls) close_on_own_context(a);
+  for (auto& a : ls.plain) net::close_on_own_executor(a);
+  for (auto& a : ls.tls) net::close_on_own_executor(a);
   if (ls.unix_socket) {
-    close_on_own_context(ls.unix_socket);
+    net::close_on_own_executor(ls.unix_socket);
     std::error_code fec;
     fs::remove(ls.unix_path, fec);
   }
@@ -277,7 +192,7 @@ boost::system::error_code api_server::start() {
     return ec;
   };
   if (s.api.listen) {
-    auto port = open_acceptors(contexts_, *s.api.listen, ls.plain);
+    auto port = net::open_acceptors(contexts_, *s.api.listen, ls.plain);
     if (!port) {
       spdlog::error("api: cannot listen on {}: {}", s.api.listen->to_string(), port.error().message());
       return fail(port.error());
@@ -292,7 +207,7 @@ boost::system::error_code api_server::start() {
       ls.tls_context = *ctx;
       ls.tls_source = snap->settings;
     }
-    auto port = open_acceptors(contexts_, *s.api.tls_listen, ls.tls);
+    auto port = net::open_acceptors(contexts_, *s.api.tls_listen, ls.tls);
     if (!port) {
       spdlog::error("api: cannot listen on {}: {}", s.api.tls_listen->to_string(),
                     port.error().message());
@@ -321,24 +236,7 @@ boost::system::error_code api_server::start() {
 awaitable<void> api_server::async_stop(std::chrono::milliseconds grace) {
   state_->stopping.store(true);
   close_all(*listeners_);
-  state_->for_each_connection([](const auto& c) { c->begin_shutdown(); });
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  // Polling is fine here: it runs once, at shutdown.
-  while (state_->open.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    timer.expires_after(5ms);
-    co_await timer.async_wait(nothrow);
-  }
-  if (state_->open.load() > 0) {
-    spdlog::warn("api: closing {} connections still busy after the {} ms grace period",
-                 state_->open.load(), grace.count());
-    state_->for_each_connection([](const auto& c) { c->force_close(); });
-    auto hard = std::chrono::steady_clock::now() + 1s;
-    while (state_->open.load() > 0 && std::chrono::steady_clock::now() < hard) {
-      timer.expires_after(5ms);
-      co_await timer.async_wait(nothrow);
-    }
-  }
+  co_await state_->async_drain("api", grace);
 }
 
 void api_server::update_settings(std::shared_ptr<const config::settings> settings) {

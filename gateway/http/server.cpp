@@ -2,6 +2,7 @@
 
 #include "gateway/http/connection.hpp"
 #include "gateway/http/server_state.hpp"
+#include "gateway/net/listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +13,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <string>
@@ -26,7 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
 
 /// The open acceptors and the current TLS context (shared with the accept loops).
@@ -36,23 +35,11 @@ struct http_listeners {
   std::mutex tls_mutex;
   std::shared_ptr<asio::ssl::context> tls_context;  // null: plain HTTP
 
-  // At most one "connection refused" log line per second.
-  std::atomic<std::int64_t> last_refusal_log{0};
-  std::atomic<std::uint64_t> refusals_since_log{0};
+  net::refusal_log refusals;
 
   std::shared_ptr<asio::ssl::context> current_tls() {
     std::lock_guard lock(tls_mutex);
     return tls_context;
-  }
-
-  void log_refusal(std::uint32_t limit) {
-    refusals_since_log.fetch_add(1, std::memory_order_relaxed);
-    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto last = last_refusal_log.load(std::memory_order_relaxed);
-    if (now - last < std::chrono::nanoseconds(1s).count()) return;
-    if (!last_refusal_log.compare_exchange_strong(last, now)) return;
-    spdlog::warn("http: refused connection: http.max_connections ({}) reached ({} refused since the last line)",
-                 limit, refusals_since_log.exchange(0));
   }
 };
 
@@ -62,59 +49,8 @@ bool tls_configured(const config::settings& s) {
   return !s.http.tls_cert.empty() && !s.http.tls_key.empty();
 }
 
-boost::system::result<std::shared_ptr<asio::ssl::context>> make_tls_context(const config::settings& s) {
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-  boost::system::error_code ec;
-  ctx->use_certificate_chain_file(config::resolve_path(s, s.http.tls_cert).string(), ec);
-  if (ec) {
-    spdlog::error("http: cannot load http.tls_cert: {}", ec.message());
-    return ec;
-  }
-  ctx->use_private_key_file(config::resolve_path(s, s.http.tls_key).string(), asio::ssl::context::pem, ec);
-  if (ec) {
-    spdlog::error("http: cannot load http.tls_key: {}", ec.message());
-    return ec;
-  }
-  return ctx;
-}
-
-boost::system::result<tcp::endpoint> resolve(asio::io_context& io, const config::listen_address& a) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(a.host, ec);
-  if (!ec) return tcp::endpoint(addr, a.port);
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(a.host, std::to_string(a.port), ec);
-  if (ec) return ec;
-  if (results.empty()) return asio::error::host_not_found;
-  return results.begin()->endpoint();
-}
-
-/// One acceptor per context on the same address; returns the bound port.
-boost::system::result<std::uint16_t> open_acceptors(const std::vector<asio::io_context*>& contexts,
-                                                    const config::listen_address& where,
-                                                    std::vector<std::shared_ptr<tcp::acceptor>>& out) {
-  auto ep = resolve(*contexts.front(), where);
-  if (!ep) return ep.error();
-  tcp::endpoint endpoint = *ep;
-  for (auto* io : contexts) {
-    auto acc = std::make_shared<tcp::acceptor>(*io);
-    boost::system::error_code ec;
-    acc->open(endpoint.protocol(), ec);
-    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
-    // Every context binds the same port; the kernel spreads new connections across them.
-    if (!ec) acc->set_option(reuse_port(true), ec);
-    if (!ec) acc->bind(endpoint, ec);
-    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return ec;
-    // Port 0 picks a free port once; the other acceptors join it.
-    endpoint.port(acc->local_endpoint().port());
-    out.push_back(std::move(acc));
-  }
-  return endpoint.port();
+auto make_tls_context(const config::settings& s) {
+  return net::make_tls_server_context(s, s.http.tls_cert, s.http.tls_key, "http");
 }
 
 awaitable<void> accept_loop(std::shared_ptr<server_state> st, std::shared_ptr<http_listeners> ls,
@@ -132,10 +68,9 @@ awaitable<void> accept_loop(std::shared_ptr<server_state> st, std::shared_ptr<ht
     }
     auto& block = st->counters.block(index);
     auto limit = st->snapshot()->settings->http.max_connections;
-    if (st->open.fetch_add(1, std::memory_order_relaxed) >= std::int64_t(limit)) {
-      st->open.fetch_sub(1, std::memory_order_relaxed);
+    if (!st->reserve_connection(limit)) {
       block.add(block.connections_rejected);
-      ls->log_refusal(limit);
+      ls->refusals.note("http", "http.max_connections (" + std::to_string(limit) + ") reached");
       continue;  // the socket closes as it goes out of scope
     }
     boost::system::error_code peer_ec;
@@ -151,22 +86,10 @@ awaitable<void> accept_loop(std::shared_ptr<server_state> st, std::shared_ptr<ht
   }
 }
 
-void log_task_error(const std::exception_ptr& e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    spdlog::error("http: listener failed: {}", x.what());
-  }
-}
+void log_task_error(const std::exception_ptr& e) { net::log_listener_failure("http", e); }
 
 void close_all(http_listeners& ls) {
-  for (auto& acc : ls.acceptors) {
-    asio::post(acc->get_executor(), [acc] {
-      boost::system::error_code ec;
-      acc->close(ec);
-    });
-  }
+  for (auto& acc : ls.acceptors) net::close_on_own_executor(acc);
 }
 
 }  // namespace
@@ -212,7 +135,7 @@ boost::system::error_code http_server::start() {
     ls.tls_context = *ctx;
     tls_ = true;
   }
-  auto port = open_acceptors(contexts_, *s.http.listen, ls.acceptors);
+  auto port = net::open_acceptors(contexts_, *s.http.listen, ls.acceptors);
   if (!port) {
     spdlog::error("http: cannot listen on {}: {}", s.http.listen->to_string(), port.error().message());
     close_all(ls);
@@ -231,24 +154,7 @@ boost::system::error_code http_server::start() {
 awaitable<void> http_server::async_stop(std::chrono::milliseconds grace) {
   state_->stopping.store(true);
   close_all(*listeners_);
-  state_->for_each_connection([](const auto& c) { c->begin_shutdown(); });
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  // Polling is fine here: it runs once, at shutdown.
-  while (state_->open.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    timer.expires_after(5ms);
-    co_await timer.async_wait(nothrow);
-  }
-  if (state_->open.load() > 0) {
-    spdlog::warn("http: closing {} connections still busy after the {} ms grace period",
-                 state_->open.load(), grace.count());
-    state_->for_each_connection([](const auto& c) { c->force_close(); });
-    auto hard = std::chrono::steady_clock::now() + 1s;
-    while (state_->open.load() > 0 && std::chrono::steady_clock::now() < hard) {
-      timer.expires_after(5ms);
-      co_await timer.async_wait(nothrow);
-    }
-  }
+  co_await state_->async_drain("http", grace);
 }
 
 void http_server::update_settings(std::shared_ptr<const config::settings> settings) {

@@ -3,6 +3,8 @@
 //   stopgate_loadgen --port 7600 --connections 50 --depth 64 --seconds 10            single checks, pipelined
 //   stopgate_loadgen --port 7600 --connections 4 --depth 2 --batch 1000 --seconds 10  batches of 1,000
 //   stopgate_loadgen --port 7600 --idle --seconds 5                                  one request at a time
+//   stopgate_loadgen --port 7600 --op send --purpose informational -c 50 -d 1         sends (check + relay)
+//   stopgate_loadgen --port 7600 --op send -c 50 -d 1 --rate 5000                    paced: 5,000 requests/s
 //
 // Prints requests/s, numbers/s and latency percentiles (per request, from write to the
 // response line). Numbers come from a pool of valid NANP numbers.
@@ -39,11 +41,14 @@ struct options {
   int batch = 0;  // 0: "to" is one number
   double seconds = 10;
   std::string sender, key, purpose = "marketing";
+  std::string op = "check";  // check | send
+  std::string body = "stopgate load test";
+  double rate = 0;  // requests/s over all connections; 0: as fast as the pipeline allows
   bool idle = false;
 };
 
 struct stats {
-  std::uint64_t requests = 0, numbers = 0, errors = 0;
+  std::uint64_t requests = 0, numbers = 0, errors = 0, sent = 0;
   std::vector<double> latency_us;
 };
 
@@ -64,7 +69,8 @@ std::vector<std::string> number_pool(std::size_t n) {
 }
 
 std::string make_request(const options& o, const std::vector<std::string>& pool, std::uint64_t id, std::size_t& cursor) {
-  std::string r = "{\"op\":\"check\",\"id\":" + std::to_string(id);
+  std::string r = "{\"op\":\"" + o.op + "\",\"id\":" + std::to_string(id);
+  if (o.op == "send") r += ",\"body\":\"" + o.body + "\"";
   if (!o.sender.empty()) r += ",\"sender\":\"" + o.sender + "\"";
   r += ",\"purpose\":\"" + o.purpose + "\",\"to\":";
   if (o.batch <= 0) {
@@ -105,12 +111,24 @@ asio::awaitable<void> run_connection(const options& o, const std::vector<std::st
   const int depth = o.idle ? 1 : std::max(1, o.depth);
   std::string out;
   bool stopping = false;
+  // --rate: this connection's share, one request every `gap` (open loop up to `depth`).
+  const auto gap = o.rate > 0 ? std::chrono::duration_cast<clk::duration>(
+                                    std::chrono::duration<double>(double(o.connections) / o.rate))
+                              : clk::duration::zero();
+  auto next_due = clk::now() + gap * index / std::max(1, o.connections);
+  asio::steady_timer pace(ex);
   while (true) {
-    // Fill the pipeline.
+    if (gap > clk::duration::zero() && !stopping && int(sent.size()) < depth && sent.empty() &&
+        clk::now() < next_due) {
+      pace.expires_at(next_due);
+      co_await pace.async_wait(asio::use_awaitable);
+    }
+    // Fill the pipeline (paced: only the requests that are due).
     out.clear();
-    while (!stopping && int(sent.size()) < depth) {
+    while (!stopping && int(sent.size()) < depth && (gap == clk::duration::zero() || clk::now() >= next_due)) {
       out += make_request(o, pool, next_id++, cursor);
       sent.push_back(clk::now());
+      next_due += gap;
     }
     if (!out.empty()) co_await asio::async_write(sock, asio::buffer(out), asio::use_awaitable);
     if (sent.empty()) break;
@@ -124,6 +142,7 @@ asio::awaitable<void> run_connection(const options& o, const std::vector<std::st
       ++st.requests;
       st.numbers += o.batch > 0 ? std::uint64_t(o.batch) : 1;
       if (line.find("\"ok\":true") == std::string::npos) ++st.errors;
+      if (line.find("\"status\":\"sent\"") != std::string::npos) ++st.sent;
       if (in.size() == 0 || std::find(asio::buffers_begin(in.data()), asio::buffers_end(in.data()), '\n') ==
                                 asio::buffers_end(in.data()))
         break;
@@ -142,7 +161,10 @@ int main(int argc, char** argv) {
       "batch,b", po::value(&o.batch)->default_value(0), "numbers per check request (0: one number as a string)")(
       "seconds,s", po::value(&o.seconds)->default_value(o.seconds), "duration")(
       "sender", po::value(&o.sender), "sender name")("purpose", po::value(&o.purpose)->default_value(o.purpose), "purpose")(
-      "key", po::value(&o.key), "API key")("idle", po::bool_switch(&o.idle), "one connection, one request at a time");
+      "key", po::value(&o.key), "API key")("idle", po::bool_switch(&o.idle), "one connection, one request at a time")(
+      "op", po::value(&o.op)->default_value(o.op), "check or send")(
+      "body", po::value(&o.body)->default_value(o.body), "message body for --op send (plain ASCII)")(
+      "rate", po::value(&o.rate)->default_value(0), "requests per second over all connections (0: unpaced)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -156,6 +178,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.idle) o.connections = 1;
+  if (o.op != "check" && o.op != "send") {
+    std::cerr << "--op: check or send\n";
+    return 2;
+  }
+  if (o.op == "send" && o.batch > 0) {
+    std::cerr << "--batch: only for --op check\n";
+    return 2;
+  }
   const auto pool = number_pool(1 << 16);
   asio::io_context io;
   std::vector<stats> st(std::size_t(o.connections));
@@ -180,6 +210,7 @@ int main(int argc, char** argv) {
     all.requests += s.requests;
     all.numbers += s.numbers;
     all.errors += s.errors;
+    all.sent += s.sent;
     all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(), s.latency_us.end());
   }
   std::sort(all.latency_us.begin(), all.latency_us.end());
@@ -190,5 +221,6 @@ int main(int argc, char** argv) {
   std::printf("requests %llu (%llu not ok), %.1f s: %.0f requests/s, %.0f numbers/s; latency p50 %.0f us, p99 %.0f us\n",
               static_cast<unsigned long long>(all.requests), static_cast<unsigned long long>(all.errors), secs,
               double(all.requests) / secs, double(all.numbers) / secs, pct(0.50), pct(0.99));
+  if (o.op == "send") std::printf("sent %llu\n", static_cast<unsigned long long>(all.sent));
   return failed == 0 && all.errors == 0 ? 0 : 1;
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Relay benchmark (issue: the carrier relay). One run, one machine, same load tool:
+#   1. baseline: Kannel 1.4.5 from Debian (bearerbox + smsbox) relaying HTTP sendsms requests
+#      to Kannel's own fake SMSC client (`fakesmsc`, package kannel-extras); no checks;
+#   2. stopgate: POST /v1/ops {"op":"send"} with every check and durable evidence on, relayed
+#      through the twilio adapter to tools/fake_carrier;
+#   3. stopgate again, paced by wrk at half of the rate measured in 2, for the p99 there.
+# Both are driven by `wrk` (1 thread, HTTP/1.1 keep-alive) at the same concurrency.
+# Prints a markdown table for docs/BENCHMARKS.md.
+#
+#   bench/send_relay.sh [SECONDS] [CONNECTIONS]        (default 10 s, 50 connections)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-50}
+root=$PWD
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo=sudo
+missing=()
+for p in kannel kannel-extras wrk curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+tools/deps
+: tools/build build >/dev/null
+b=$root/build
+work=$(mktemp -d "${BENCH_DATA:-/tmp}/send-relay-XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+base=$((20000 + RANDOM % 20000))   # ports base+1 .. base+9 on 127.0.0.1
+wait_port() { for _ in $(seq 200); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
+# wrk output -> "requests/s p50_ms p99_ms"
+wrk_summary() {
+  awk '/Requests\/sec/{r=$2} /^ +50%/{p50=$2} /^ +99%/{p99=$2} END{print r, p50, p99}' "$1" |
+    awk 'function ms(v){ if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+         {printf "%.0f %.2f %.2f\n", $1, ms($2), ms($3)}'
+}
+
+# ---- 1. Kannel baseline ----------------------------------------------------------------------
+k=$work/kannel; mkdir -p "$k"
+admin=$((base + 1)); box=$((base + 2)); smsc=$((base + 3)); sendsms=$((base + 4))
+sed -e "s/@ADMIN@/$admin/" -e "s/@BOX@/$box/" -e "s/@SMSC@/$smsc/" -e "s/@SENDSMS@/$sendsms/" \
+  bench/kannel/kannel.conf.in > "$k/kannel.conf"
+(cd "$k" && exec bearerbox -v 2 kannel.conf > bearerbox.out 2>&1) & pids+=($!)
+# bearerbox opens the fake SMSC port only once its start-up is done.
+for _ in $(seq 200); do grep -q 'Start-up done' "$k/bearerbox.out" "$k/bearerbox.log" 2>/dev/null && break; sleep 0.05; done
+(cd "$k" && exec /usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r "$smsc" -i 1 -m 0 '1 2 text x' > fakesmsc.out 2>&1) & pids+=($!)
+(cd "$k" && exec smsbox -v 2 kannel.conf > smsbox.out 2>&1) & pids+=($!)
+wait_port "$sendsms"
+ksend="http://127.0.0.1:$sendsms/cgi-bin/sendsms?username=bench&password=bench&from=14155552671&to=12125552671&text=hello+world"
+curl -s -o /dev/null -w '%{http_code}' "$ksend" | grep -q '^202$' || { echo "kannel sendsms is not answering 202" >&2; exit 1; }
+sleep 1
+before=$(grep -c 'Got message' "$k/fakesmsc.out" || true)
+wrk -t1 -c "$conns" -d "${secs}s" --latency "$ksend" > "$k/wrk.out" 2>&1
+sleep 3  # let bearerbox drain its queue to the fake SMSC
+after=$(grep -c 'Got message' "$k/fakesmsc.out" || true)
+read -r k_rate k_p50 k_p99 < <(wrk_summary "$k/wrk.out")
+k_delivered=$((after - before))
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+pids=()
+echo "kannel: $k_rate sendsms/s (p50 $k_p50 ms, p99 $k_p99 ms), fakesmsc received $k_delivered in the run" >&2
