@@ -9,8 +9,8 @@
 #include "gateway/rfc3339.hpp"
 #include "gateway/worker.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <random>
 
@@ -23,7 +23,8 @@ namespace json = boost::json;
 constexpr std::string_view route_prefix = "/v1/inbound/";
 
 std::string random_hex(std::string_view prefix) {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32)};
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   (std::uint64_t(std::random_device{}()) << 32)};
   static constexpr char hex[] = "0123456789abcdef";
   std::string s(prefix);
   std::uint64_t v = rng();
@@ -65,7 +66,8 @@ asio::awaitable<http::response> service::handle(const http::request& req) {
   auto s = settings_();
   const auto name = http::carrier_from_path(req.path, route_prefix);
   const config::carrier_settings* carrier = name.empty() ? nullptr : s->carrier(name);
-  if (!carrier) co_return http::response::json_error(404, "not_found", "no carrier of that name is configured");
+  if (!carrier)
+    co_return http::response::json_error(404, "not_found", "no carrier of that name is configured");
 
   // Authenticity before anything else: a refused webhook changes nothing.
   const auto wreq = http::to_webhook_request(req);
@@ -73,9 +75,10 @@ asio::awaitable<http::response> service::handle(const http::request& req) {
                                                      std::chrono::seconds(s->http.replay_window_s));
   if (!v) {
     counters_.signature_failure(carrier->name);
-    spdlog::warn("inbound webhook from {} for carrier {} refused: {}", req.peer.to_string(), carrier->name,
-                 v.error.message());
-    co_return http::response::json_error(403, "forbidden", "webhook signature: " + v.error.message());
+    spdlog::warn("inbound webhook from {} for carrier {} refused: {}", req.peer.to_string(),
+                 carrier->name, v.error.message());
+    co_return http::response::json_error(403, "forbidden",
+                                         "webhook signature: " + v.error.message());
   }
 
   // Bandwidth may batch several events (one per owned recipient of a group message).
@@ -83,12 +86,16 @@ asio::awaitable<http::response> service::handle(const http::request& req) {
   boost::system::error_code perr;
   if (carrier->type == config::carrier_type::bandwidth) {
     auto r = carriers::bandwidth::parse_inbound_events(wreq.content_type, req.body);
-    if (r) messages = std::move(*r);
-    else perr = r.error();
+    if (r)
+      messages = std::move(*r);
+    else
+      perr = r.error();
   } else {
     auto r = carriers::parse_inbound(carrier->type, wreq.content_type, req.body, req.query);
-    if (r) messages.push_back(std::move(*r));
-    else perr = r.error();
+    if (r)
+      messages.push_back(std::move(*r));
+    else
+      perr = r.error();
   }
   if (perr == carriers::wire_errc::ignored_event) {
     counters_.inbound(carrier->name, "ignored");
@@ -107,7 +114,8 @@ asio::awaitable<http::response> service::handle(const http::request& req) {
   co_return acknowledge(carrier->type);
 }
 
-asio::awaitable<service::applied> service::apply(const config::settings_ptr& s, const config::carrier_settings& carrier,
+asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
+                                                 const config::carrier_settings& carrier,
                                                  const carriers::inbound_message& m) {
   auto* w = worker::current();
   if (!w || !w->redis || !w->contacts)
@@ -152,9 +160,13 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s, 
   if (!m.carrier_intent.empty()) rec["carrier_intent"] = m.carrier_intent;
   if (!from) rec["from_invalid"] = from.error().message();
   auto ev = co_await log_.async_append(evidence::record_type::inbound, std::move(rec));
-  if (!ev) co_return co_await failed("evidence log: " + ev.error().message());
+  if (!ev) {
+    std::string why = "evidence log: " + ev.error().message();
+    co_return co_await failed(std::move(why));
+  }
 
-  const bool opt_out = kw.cls == dnc::keyword_class::opt_out || kw.cls == dnc::keyword_class::opt_out_all;
+  const bool opt_out =
+      kw.cls == dnc::keyword_class::opt_out || kw.cls == dnc::keyword_class::opt_out_all;
   reply_item reply;
   std::string marker;
   auto make_reply = [&](std::string_view kind, const std::string& body) {
@@ -166,13 +178,15 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s, 
     reply.to = from->e164();
     reply.body = body;
     reply.inbound_evidence_id = ev->id;
-    reply.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    reply.created_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     reply.deadline_ms = reply.created_ms + opts_.reply_budget.count();
   };
 
   if (opt_out && from) {
     // A STOP to a number no sender owns still stops everything: never lose an opt-out.
-    const std::string scope = kw.cls == dnc::keyword_class::opt_out_all || !sender ? "*" : sender->name;
+    const std::string scope =
+        kw.cls == dnc::keyword_class::opt_out_all || !sender ? "*" : sender->name;
     const std::string source = "sms:" + carrier.name;
     json::object orec{{"to", from->e164()},
                       {"sender", scope},
@@ -184,9 +198,15 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s, 
                       {"match", std::string(dnc::to_string(kw.kind))},
                       {"inbound_evidence_id", ev->id}};
     auto oev = co_await log_.async_append(evidence::record_type::optout, std::move(orec));
-    if (!oev) co_return co_await failed("evidence log: " + oev.error().message());
+    if (!oev) {
+      std::string why = "evidence log: " + oev.error().message();
+      co_return co_await failed(std::move(why));
+    }
     auto r = co_await contacts.async_record_optout(*from, scope, at, source, oev->id);
-    if (!r) co_return co_await failed("contact store: " + r.error().message());
+    if (!r) {
+      std::string why = "contact store: " + r.error().message();
+      co_return co_await failed(std::move(why));
+    }
     spdlog::info("opt-out of {} from {} via {} ({} match)", scope, from->masked(), carrier.name,
                  dnc::to_string(kw.kind));
     if (sender && !sender->optout_reply.empty()) {
@@ -205,7 +225,10 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s, 
                       {"carrier_message_id", m.carrier_message_id},
                       {"inbound_evidence_id", ev->id}};
     auto cev = co_await log_.async_append(evidence::record_type::optin, std::move(crec));
-    if (!cev) co_return co_await failed("evidence log: " + cev.error().message());
+    if (!cev) {
+      std::string why = "evidence log: " + cev.error().message();
+      co_return co_await failed(std::move(why));
+    }
     dnc::consent_record c;
     c.fact.sender = sender->name;
     c.fact.kind = dnc::consent_kind::express;
@@ -214,7 +237,10 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s, 
     c.source.method = "keyword";
     c.source.proof = "evidence:" + ev->id;
     auto r = co_await contacts.async_record_optin(*from, c);
-    if (!r) co_return co_await failed("contact store: " + r.error().message());
+    if (!r) {
+      std::string why = "contact store: " + r.error().message();
+      co_return co_await failed(std::move(why));
+    }
     // Confirm only when nothing still blocks the number (a STOPALL is not lifted by START).
     const dnc::fetch_item item{*from, {}, std::nullopt};
     auto facts = co_await contacts.async_fetch(std::span<const dnc::fetch_item>(&item, 1), at);
@@ -235,16 +261,24 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s, 
     q.marker = marker;
   }
   auto fin = co_await store_.async_finish(redis, key, q);
-  if (!fin) co_return co_await failed("Redis: " + fin.error().message());
+  if (!fin) {
+    std::string why = "Redis: " + fin.error().message();
+    co_return co_await failed(std::move(why));
+  }
   switch (*fin) {
-    case enqueue_state::queued: wake_local(); break;
-    case enqueue_state::suppressed: counters_.reply(reply.kind, "suppressed"); break;
+    case enqueue_state::queued:
+      wake_local();
+      break;
+    case enqueue_state::suppressed:
+      counters_.reply(reply.kind, "suppressed");
+      break;
     case enqueue_state::full:
       counters_.reply(reply.kind, "dropped");
-      spdlog::error("reply queue full ({} items): {} reply to {} dropped", store_.options().max_queue, reply.kind,
-                    from->masked());
+      spdlog::error("reply queue full ({} items): {} reply to {} dropped",
+                    store_.options().max_queue, reply.kind, from->masked());
       break;
-    default: break;
+    default:
+      break;
   }
 
   if (kw.cls == dnc::keyword_class::other && sender && !sender->forward_url.empty()) {
