@@ -23,7 +23,8 @@ dnc::keyword_classifier prepare(const config::keyword_settings& k, std::string_v
 
 dnc::keyword_options keyword_options_for(const config::keyword_settings& k) {
   dnc::keyword_options o;
-  o.mode = k.mode == config::keyword_mode::strict ? dnc::keyword_mode::strict : dnc::keyword_mode::fcc2024;
+  o.mode = k.mode == config::keyword_mode::strict ? dnc::keyword_mode::strict
+                                                  : dnc::keyword_mode::fcc2024;
   o.phrase_max_words = k.phrase_max_words;
   o.opt_out_all = k.opt_out_all;
   o.opt_out = k.opt_out;
@@ -36,13 +37,15 @@ dnc::keyword_options keyword_options_for(const config::keyword_settings& k) {
 std::shared_ptr<const classifier_set> classifier_set::make(config::settings_ptr s) {
   auto set = std::shared_ptr<classifier_set>(new classifier_set());
   set->senders_.reserve(s->senders.size());
-  for (const auto& snd : s->senders) set->senders_.push_back(prepare(snd.keywords, "sender " + snd.name));
+  for (const auto& snd : s->senders)
+    set->senders_.push_back(prepare(snd.keywords, "sender " + snd.name));
   set->global_.push_back(prepare(s->keywords, "[keywords]"));
   set->settings_ = std::move(s);
   return set;
 }
 
-const dnc::keyword_classifier& classifier_set::for_sender(const config::sender_settings* sender) const {
+const dnc::keyword_classifier& classifier_set::for_sender(
+    const config::sender_settings* sender) const {
   if (sender && !settings_->senders.empty()) {
     const auto i = std::size_t(sender - settings_->senders.data());
     if (i < senders_.size()) return senders_[i];

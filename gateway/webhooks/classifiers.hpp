@@ -29,7 +29,7 @@ class classifier_set {
   const config::settings* settings() const noexcept { return settings_.get(); }
 
  private:
-  config::settings_ptr settings_;  // kept alive so its address identifies it
+  config::settings_ptr settings_;                 // kept alive so its address identifies it
   std::vector<dnc::keyword_classifier> senders_;  // parallel to settings_->senders
   std::vector<dnc::keyword_classifier> global_;   // exactly one
 };

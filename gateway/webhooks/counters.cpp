@@ -40,30 +40,41 @@ std::vector<http::metric_family> counters::families() const {
   using http::metric_type;
   std::vector<metric_family> out;
   metric_family in{"stopgate_inbound_webhooks_total",
-                   "Inbound-message webhooks answered, by carrier and outcome (keyword class or why not applied).",
-                   metric_type::counter, {}};
-  metric_family sig{"stopgate_inbound_signature_failures_total",
-                    "Inbound webhooks refused with 403 (bad, missing or stale signature), by carrier.",
-                    metric_type::counter, {}};
-  metric_family rep{"stopgate_inbound_replies_total",
-                    "Replies to inbound messages (opt-out confirmations, HELP, START) by kind and result.",
-                    metric_type::counter, {}};
+                   "Inbound-message webhooks answered, by carrier and outcome (keyword class or "
+                   "why not applied).",
+                   metric_type::counter,
+                   {}};
+  metric_family sig{
+      "stopgate_inbound_signature_failures_total",
+      "Inbound webhooks refused with 403 (bad, missing or stale signature), by carrier.",
+      metric_type::counter,
+      {}};
+  metric_family rep{
+      "stopgate_inbound_replies_total",
+      "Replies to inbound messages (opt-out confirmations, HELP, START) by kind and result.",
+      metric_type::counter,
+      {}};
   {
     std::lock_guard lock(mu_);
-    for (auto& [k, v] : inbound_) in.samples.push_back({"", {{"carrier", k.first}, {"class", k.second}}, double(v)});
+    for (auto& [k, v] : inbound_)
+      in.samples.push_back({"", {{"carrier", k.first}, {"class", k.second}}, double(v)});
     for (auto& [k, v] : signature_) sig.samples.push_back({"", {{"carrier", k}}, double(v)});
-    for (auto& [k, v] : replies_) rep.samples.push_back({"", {{"kind", k.first}, {"result", k.second}}, double(v)});
+    for (auto& [k, v] : replies_)
+      rep.samples.push_back({"", {{"kind", k.first}, {"result", k.second}}, double(v)});
   }
   out.push_back(std::move(in));
   out.push_back(std::move(sig));
   out.push_back(std::move(rep));
-  out.push_back(metric_family{"stopgate_inbound_forwards_total", "Forwards of `other` messages to a sender's forward_url.",
+  out.push_back(metric_family{"stopgate_inbound_forwards_total",
+                              "Forwards of `other` messages to a sender's forward_url.",
                               metric_type::counter,
                               {{"", {{"result", "ok"}}, double(forwards_ok_.load())},
                                {"", {{"result", "failed"}}, double(forwards_failed_.load())}}});
-  out.push_back(metric_family{"stopgate_inbound_reply_queue_depth",
-                              "Replies waiting in the shared Redis reply queue (sampled by the drainers).",
-                              metric_type::gauge, {{"", {}, double(depth_.load())}}});
+  out.push_back(
+      metric_family{"stopgate_inbound_reply_queue_depth",
+                    "Replies waiting in the shared Redis reply queue (sampled by the drainers).",
+                    metric_type::gauge,
+                    {{"", {}, double(depth_.load())}}});
   return out;
 }
 

@@ -26,7 +26,9 @@ class counters {
   /// suppressed, dropped).
   void reply(std::string_view kind, std::string_view result);
   /// A forward of an `other` message: ok or failed.
-  void forward(bool ok) { (ok ? forwards_ok_ : forwards_failed_).fetch_add(1, std::memory_order_relaxed); }
+  void forward(bool ok) {
+    (ok ? forwards_ok_ : forwards_failed_).fetch_add(1, std::memory_order_relaxed);
+  }
   void set_queue_depth(std::int64_t d) { depth_.store(d, std::memory_order_relaxed); }
 
   std::uint64_t inbound_count(std::string_view carrier, std::string_view outcome) const;

@@ -6,11 +6,11 @@
 #include "gateway/webhooks/worker_state.hpp"
 #include "gateway/worker.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -79,9 +79,15 @@ asio::awaitable<void> service::send_one(per_worker& w, claimed_reply c) {
     }
     const std::int64_t now = now_ms();
     switch (v) {
-      case send_verdict::sent: result = "sent"; break;
-      case send_verdict::failed: result = "failed"; break;
-      case send_verdict::unknown: result = "unknown"; break;
+      case send_verdict::sent:
+        result = "sent";
+        break;
+      case send_verdict::failed:
+        result = "failed";
+        break;
+      case send_verdict::unknown:
+        result = "unknown";
+        break;
       case send_verdict::retry: {
         // Backoff grows with the time already spent, within the 5-minute budget.
         const auto wait = std::clamp<std::int64_t>(now - item->created_ms, opts_.retry_min.count(),
@@ -104,7 +110,8 @@ asio::awaitable<void> service::send_one(per_worker& w, claimed_reply c) {
     ec = co_await store_.async_retry(redis, c.id, due);
   }
   if (ec)
-    spdlog::warn("reply {}: could not update the queue ({}); it is dropped when its lease ends", c.id, ec.message());
+    spdlog::warn("reply {}: could not update the queue ({}); it is dropped when its lease ends",
+                 c.id, ec.message());
   if (item && (result == "failed" || result == "unknown" || result == "expired"))
     spdlog::warn("{} reply {} to sender {}: {}", kind, c.id, item->sender, result);
   --w.in_flight;

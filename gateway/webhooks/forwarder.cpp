@@ -5,12 +5,12 @@
 #include "gateway/webhooks/worker_state.hpp"
 #include "gateway/worker.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 namespace stopgate::gateway::webhooks {
 
@@ -25,7 +25,8 @@ void service::forward(const config::sender_settings& sender, std::string payload
   auto& w = *workers_[wk->index];
   asio::co_spawn(
       *w.io,
-      [this, &w, url = sender.forward_url, name = sender.name, payload = std::move(payload)]() -> asio::awaitable<void> {
+      [this, &w, url = sender.forward_url, name = sender.name,
+       payload = std::move(payload)]() -> asio::awaitable<void> {
         if (!w.http) {
           carriers::http::client_options o;
           o.verify_tls = opts_.forward_verify_tls;
@@ -34,7 +35,8 @@ void service::forward(const config::sender_settings& sender, std::string payload
         }
         asio::steady_timer t(*w.io);
         auto backoff = opts_.forward_backoff;
-        for (unsigned attempt = 1; attempt <= opts_.forward_attempts && !stopping_.load(); ++attempt) {
+        for (unsigned attempt = 1; attempt <= opts_.forward_attempts && !stopping_.load();
+             ++attempt) {
           carriers::http::request r;
           r.method = "POST";
           r.url = url;
@@ -47,7 +49,9 @@ void service::forward(const config::sender_settings& sender, std::string payload
             co_return;
           }
           // A 4xx other than 408/429 will not get better by asking again.
-          if (out && out->status >= 400 && out->status < 500 && out->status != 408 && out->status != 429) break;
+          if (out && out->status >= 400 && out->status < 500 && out->status != 408 &&
+              out->status != 429)
+            break;
           if (attempt == opts_.forward_attempts) break;
           t.expires_after(backoff);
           co_await t.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -14,8 +14,8 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using boost::system::result;
 
-constexpr std::string_view queue_key = "{sg:in}:q";        // zset: item id -> due (unix ms)
-constexpr std::string_view items_key = "{sg:in}:items";    // hash: item id -> payload JSON
+constexpr std::string_view queue_key = "{sg:in}:q";          // zset: item id -> due (unix ms)
+constexpr std::string_view items_key = "{sg:in}:items";      // hash: item id -> payload JSON
 constexpr std::string_view sending_key = "{sg:in}:sending";  // set: ids handed to a drainer
 
 // KEYS: message key. ARGV: token, ttl ms. 0 claimed, 1 in progress, 2 done.
@@ -107,11 +107,26 @@ struct script {
   }
 };
 
-const script& claim_script() { static const script s(claim_lua); return s; }
-const script& release_script() { static const script s(release_lua); return s; }
-const script& finish_script() { static const script s(finish_lua); return s; }
-const script& claim_due_script() { static const script s(claim_due_lua); return s; }
-const script& report_script() { static const script s(report_lua); return s; }
+const script& claim_script() {
+  static const script s(claim_lua);
+  return s;
+}
+const script& release_script() {
+  static const script s(release_lua);
+  return s;
+}
+const script& finish_script() {
+  static const script s(finish_lua);
+  return s;
+}
+const script& claim_due_script() {
+  static const script s(claim_due_lua);
+  return s;
+}
+const script& report_script() {
+  static const script s(report_lua);
+  return s;
+}
 
 std::string hex_sha256(std::string_view a, std::string_view b, std::string_view c) {
   std::string in;
@@ -140,7 +155,8 @@ std::string decimal(std::int64_t v) {
 
 // EVALSHA, then EVAL when Redis forgot the script (restart, SCRIPT FLUSH). Error replies
 // become contact_errc::redis_error.
-asio::awaitable<result<redis::reply>> eval(redis::client& c, const script& s, std::span<const std::string_view> keys,
+asio::awaitable<result<redis::reply>> eval(redis::client& c, const script& s,
+                                           std::span<const std::string_view> keys,
                                            std::span<const std::string_view> args) {
   const std::string nkeys = decimal(std::int64_t(keys.size()));
   std::vector<std::string_view> cmd;
@@ -163,7 +179,8 @@ asio::awaitable<result<redis::reply>> eval(redis::client& c, const script& s, st
 
 }  // namespace
 
-std::string message_key(std::string_view carrier, std::string_view to, std::string_view carrier_message_id) {
+std::string message_key(std::string_view carrier, std::string_view to,
+                        std::string_view carrier_message_id) {
   return "{sg:in}:id:" + hex_sha256(carrier, to, carrier_message_id);
 }
 
@@ -171,7 +188,8 @@ std::string marker_key(std::string_view number, std::string_view sender) {
   return "{sg:in}:m:" + hex_sha256("confirmation", number, sender);
 }
 
-asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c, std::string_view key,
+asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c,
+                                                                std::string_view key,
                                                                 std::string_view token) const {
   const std::string ttl = decimal(opts_.claim_ttl.count());
   const std::string_view keys[] = {key};
@@ -180,7 +198,9 @@ asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c
   if (!r) co_return r.error();
   if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 2)
     co_return make_error_code(dnc::contact_errc::bad_data);
-  co_return r->integer == 0 ? claim_state::claimed : r->integer == 1 ? claim_state::in_progress : claim_state::done;
+  co_return r->integer == 0 ? claim_state::claimed
+  : r->integer == 1         ? claim_state::in_progress
+                            : claim_state::done;
 }
 
 asio::awaitable<error_code> inbound_store::async_release(redis::client& c, std::string_view key,
@@ -191,7 +211,8 @@ asio::awaitable<error_code> inbound_store::async_release(redis::client& c, std::
   co_return r ? error_code{} : r.error();
 }
 
-asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client& c, std::string_view key,
+asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client& c,
+                                                                   std::string_view key,
                                                                    const reply_to_queue& q) const {
   const std::string done_ttl = decimal(opts_.done_ttl.count()), due = decimal(q.due_ms),
                     marker_ttl = decimal(q.marker.empty() ? 0 : opts_.marker_ttl.count()),
@@ -207,10 +228,10 @@ asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client
   co_return static_cast<enqueue_state>(r->integer);
 }
 
-asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_due(redis::client& c,
-                                                                                   std::int64_t now_ms,
-                                                                                   std::size_t limit) const {
-  const std::string now = decimal(now_ms), lim = decimal(std::int64_t(limit)), lease = decimal(opts_.lease.count());
+asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_due(
+    redis::client& c, std::int64_t now_ms, std::size_t limit) const {
+  const std::string now = decimal(now_ms), lim = decimal(std::int64_t(limit)),
+                    lease = decimal(opts_.lease.count());
   const std::string_view keys[] = {queue_key, items_key, sending_key};
   const std::string_view args[] = {now, lim, lease};
   auto r = co_await eval(c, claim_due_script(), keys, args);
@@ -220,11 +241,13 @@ asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_d
   std::vector<claimed_reply> out;
   out.reserve(r->elements.size() / 3);
   for (std::size_t i = 0; i < r->elements.size(); i += 3)
-    out.push_back({std::move(r->elements[i].str), std::move(r->elements[i + 1].str), r->elements[i + 2].integer == 1});
+    out.push_back({std::move(r->elements[i].str), std::move(r->elements[i + 1].str),
+                   r->elements[i + 2].integer == 1});
   co_return out;
 }
 
-asio::awaitable<error_code> inbound_store::async_complete(redis::client& c, std::string_view id) const {
+asio::awaitable<error_code> inbound_store::async_complete(redis::client& c,
+                                                          std::string_view id) const {
   const std::string_view keys[] = {queue_key, items_key, sending_key};
   const std::string_view args[] = {id, "done", "0"};
   auto r = co_await eval(c, report_script(), keys, args);
@@ -243,7 +266,8 @@ asio::awaitable<error_code> inbound_store::async_retry(redis::client& c, std::st
 asio::awaitable<result<std::int64_t>> inbound_store::async_depth(redis::client& c) const {
   auto r = co_await c.async_exec({"ZCARD", queue_key});
   if (!r) co_return r.error();
-  if (r->kind != redis::reply::type::integer) co_return make_error_code(dnc::contact_errc::bad_data);
+  if (r->kind != redis::reply::type::integer)
+    co_return make_error_code(dnc::contact_errc::bad_data);
   co_return r->integer;
 }
 

@@ -7,10 +7,16 @@ namespace stopgate::gateway::webhooks {
 namespace json = boost::json;
 
 std::string encode_reply(const reply_item& r) {
-  json::object o{{"id", r.id},         {"kind", r.kind}, {"carrier", r.carrier},
-                 {"sender", r.sender}, {"from", r.from}, {"to", r.to},
-                 {"body", r.body},     {"ev", r.inbound_evidence_id},
-                 {"created_ms", r.created_ms}, {"deadline_ms", r.deadline_ms}};
+  json::object o{{"id", r.id},
+                 {"kind", r.kind},
+                 {"carrier", r.carrier},
+                 {"sender", r.sender},
+                 {"from", r.from},
+                 {"to", r.to},
+                 {"body", r.body},
+                 {"ev", r.inbound_evidence_id},
+                 {"created_ms", r.created_ms},
+                 {"deadline_ms", r.deadline_ms}};
   return json::serialize(o);
 }
 
@@ -32,8 +38,9 @@ std::optional<reply_item> decode_reply(std::string_view text) {
     out = x->get_int64();
     return true;
   };
-  if (!str("id", r.id) || !str("kind", r.kind) || !str("carrier", r.carrier) || !str("sender", r.sender) ||
-      !str("from", r.from) || !str("to", r.to) || !str("body", r.body) || !str("ev", r.inbound_evidence_id) ||
+  if (!str("id", r.id) || !str("kind", r.kind) || !str("carrier", r.carrier) ||
+      !str("sender", r.sender) || !str("from", r.from) || !str("to", r.to) ||
+      !str("body", r.body) || !str("ev", r.inbound_evidence_id) ||
       !num("created_ms", r.created_ms) || !num("deadline_ms", r.deadline_ms))
     return std::nullopt;
   return r;

@@ -2,11 +2,11 @@
 
 #include "gateway/webhooks/worker_state.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
-#include <spdlog/spdlog.h>
 
 #include <future>
 
@@ -14,15 +14,21 @@ namespace stopgate::gateway::webhooks {
 
 namespace asio = boost::asio;
 
-service::service(evidence::log& log, settings_provider settings, reply_sender send, service_options opts)
-    : log_(log), settings_(std::move(settings)), send_(std::move(send)), opts_(std::move(opts)), store_(opts_.store) {
+service::service(evidence::log& log, settings_provider settings, reply_sender send,
+                 service_options opts)
+    : log_(log),
+      settings_(std::move(settings)),
+      send_(std::move(send)),
+      opts_(std::move(opts)),
+      store_(opts_.store) {
   if (!opts_.clock) opts_.clock = [] { return std::chrono::system_clock::now(); };
 }
 
 service::~service() = default;
 
 std::int64_t service::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(opts_.clock().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(opts_.clock().time_since_epoch())
+      .count();
 }
 
 boost::system::error_code service::register_routes(http::http_server& server) {

@@ -66,7 +66,8 @@ class service {
   /// `settings` returns the configuration in force (called per request and per drain).
   /// `send` delivers a reply (the carrier relay in the gateway). The log must outlive the
   /// service.
-  service(evidence::log& log, settings_provider settings, reply_sender send, service_options opts = {});
+  service(evidence::log& log, settings_provider settings, reply_sender send,
+          service_options opts = {});
   ~service();
   service(const service&) = delete;
   service& operator=(const service&) = delete;
@@ -94,7 +95,8 @@ class service {
   struct applied;
 
   // inbound_route.cpp
-  boost::asio::awaitable<applied> apply(const config::settings_ptr& s, const config::carrier_settings& carrier,
+  boost::asio::awaitable<applied> apply(const config::settings_ptr& s,
+                                        const config::carrier_settings& carrier,
                                         const carriers::inbound_message& m);
   // drainer.cpp
   boost::asio::awaitable<void> drain_loop(per_worker& w);

@@ -7,9 +7,9 @@
 #include "tests/support/temp_dir.hpp"
 #include "tools/fake_carrier/webhooks.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include <csignal>
 #include <fstream>
@@ -26,14 +26,23 @@ const std::string consumer = "+12125552671";
 
 std::string gateway_config(const temp_dir& d, const redis_server& r, int api_port, int http_port,
                            const std::string& instance) {
-  return "[server]\ndata_dir = \"" + d.path().string() + "/" + instance + "\"\ninstance = \"" + instance +
+  return "[server]\ndata_dir = \"" + d.path().string() + "/" + instance + "\"\ninstance = \"" +
+         instance +
          "\"\nthreads = 2\nshutdown_grace_ms = 2000\n"
-         "[api]\nlisten = \"127.0.0.1:" + std::to_string(api_port) + "\"\n"
-         "[http]\nlisten = \"127.0.0.1:" + std::to_string(http_port) + "\"\npublic_url = \"https://gw.example.com\"\n"
-         "[redis]\nurl = \"" + r.tcp_url() + "\"\ntimeout_ms = 300\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
+         "[api]\nlisten = \"127.0.0.1:" +
+         std::to_string(api_port) +
+         "\"\n"
+         "[http]\nlisten = \"127.0.0.1:" +
+         std::to_string(http_port) +
+         "\"\npublic_url = \"https://gw.example.com\"\n"
+         "[redis]\nurl = \"" +
+         r.tcp_url() +
+         "\"\ntimeout_ms = 300\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
          "[evidence]\nhmac_key = \"file:evidence.key\"\n"
          "[carriers.sandbox]\ntype = \"sandbox\"\nwebhook_secret = \"sandbox-secret\"\n"
-         "[senders.acme]\nnumbers = [\"" + acme_number + "\"]\nroute = [\"sandbox\"]\n"
+         "[senders.acme]\nnumbers = [\"" +
+         acme_number +
+         "\"]\nroute = [\"sandbox\"]\n"
          "[lists.internal]\nkind = \"internal\"\n";
 }
 
@@ -44,7 +53,8 @@ struct gateway_proc {
   std::filesystem::path config;
   std::unique_ptr<process> proc;
 
-  gateway_proc(const temp_dir& d, const redis_server& r, std::string name) : instance(std::move(name)) {
+  gateway_proc(const temp_dir& d, const redis_server& r, std::string name)
+      : instance(std::move(name)) {
     config = d.write(instance + ".toml", gateway_config(d, r, api_port, http_port, instance));
     start(d);
   }
@@ -67,7 +77,8 @@ config::carrier_settings sandbox_carrier() {
 
 // Posts a signed sandbox STOP; the HTTP status (0 when the gateway does not answer).
 int post_inbound(int port, const std::string& id, const std::string& body) {
-  auto w = fake_carrier::inbound_webhook(sandbox_carrier(), "https://gw.example.com", {id, consumer, acme_number, body},
+  auto w = fake_carrier::inbound_webhook(sandbox_carrier(), "https://gw.example.com",
+                                         {id, consumer, acme_number, body},
                                          std::chrono::system_clock::now());
   asio::io_context io;
   asio::ip::tcp::socket s(io);
@@ -145,7 +156,8 @@ TEST(WebhookDaemon, StopThroughGatewayABlocksACheckThroughGatewayBAndIsConfirmed
   auto msg = json::parse(lines[0]).as_object();
   EXPECT_EQ(std::string(msg.at("to").as_string()), consumer);
   EXPECT_EQ(std::string(msg.at("from").as_string()), acme_number);
-  EXPECT_EQ(std::string(msg.at("body").as_string()), "You are unsubscribed from acme. No more messages will be sent. Reply HELP for help.");
+  EXPECT_EQ(std::string(msg.at("body").as_string()),
+            "You are unsubscribed from acme. No more messages will be sent. Reply HELP for help.");
 
   // A second STOP within 24 h: recorded, not confirmed again. The queue is empty once the
   // first reply was sent, and the 200 comes after the (suppressed) enqueue.
@@ -196,7 +208,9 @@ TEST(WebhookDaemon, KillNineRightAfterThe200LosesNothing) {
     std::ifstream in(e.path());
     all.append(std::istreambuf_iterator<char>(in), {});
   }
-  EXPECT_NE(all.find(std::string("\"id\":\"") + std::string(o.at("evidence_id").as_string()) + "\""), std::string::npos);
+  EXPECT_NE(
+      all.find(std::string("\"id\":\"") + std::string(o.at("evidence_id").as_string()) + "\""),
+      std::string::npos);
   EXPECT_NE(all.find("\"type\":\"inbound\""), std::string::npos);
   // Never two confirmations (at most once across the crash).
   EXPECT_LE(outbox_lines(d, "gwA").size(), 1u);

@@ -17,9 +17,12 @@ const std::string beta_number = "+14155552001";
 const std::string acme_optout_reply =
     "You are unsubscribed from acme. No more messages will be sent. Reply HELP for help.";
 
-std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); }
+std::string str(const json::value& v) {
+  return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+}
 
-bool has_optout(const dnc::contact_record& r, std::string_view sender, std::string_view source = "") {
+bool has_optout(const dnc::contact_record& r, std::string_view sender,
+                std::string_view source = "") {
   for (auto& o : r.optouts)
     if (o.sender == sender && (source.empty() || o.source == source)) return true;
   return false;
@@ -31,13 +34,20 @@ config::carrier_settings with_wrong_secret(config::carrier_settings c) {
   std::visit(
       [](auto& k) {
         using T = std::decay_t<decltype(k)>;
-        if constexpr (std::is_same_v<T, config::twilio_credentials>) k.auth_token = secret::from_inline("wrong");
-        if constexpr (std::is_same_v<T, config::bandwidth_credentials>) k.webhook_password = secret::from_inline("wrong");
-        if constexpr (std::is_same_v<T, config::vonage_credentials>) k.signature_secret = secret::from_inline("wrong");
-        if constexpr (std::is_same_v<T, config::plivo_credentials>) k.auth_token = secret::from_inline("wrong");
-        if constexpr (std::is_same_v<T, config::sinch_credentials>) k.webhook_secret = secret::from_inline("wrong");
-        if constexpr (std::is_same_v<T, config::http_credentials>) k.webhook_secret = secret::from_inline("wrong");
-        if constexpr (std::is_same_v<T, config::sandbox_credentials>) k.webhook_secret = secret::from_inline("wrong");
+        if constexpr (std::is_same_v<T, config::twilio_credentials>)
+          k.auth_token = secret::from_inline("wrong");
+        if constexpr (std::is_same_v<T, config::bandwidth_credentials>)
+          k.webhook_password = secret::from_inline("wrong");
+        if constexpr (std::is_same_v<T, config::vonage_credentials>)
+          k.signature_secret = secret::from_inline("wrong");
+        if constexpr (std::is_same_v<T, config::plivo_credentials>)
+          k.auth_token = secret::from_inline("wrong");
+        if constexpr (std::is_same_v<T, config::sinch_credentials>)
+          k.webhook_secret = secret::from_inline("wrong");
+        if constexpr (std::is_same_v<T, config::http_credentials>)
+          k.webhook_secret = secret::from_inline("wrong");
+        if constexpr (std::is_same_v<T, config::sandbox_credentials>)
+          k.webhook_secret = secret::from_inline("wrong");
       },
       c.credentials);
   return c;
@@ -58,7 +68,8 @@ TEST_P(WebhookCarrier, SignedStopOptsOutRecordsEvidenceAndQueuesOneConfirmation)
   webhook_bed bed(*redis);
   const std::string carrier = GetParam();
   const std::string consumer = "+14155552671";
-  auto [status, body] = bed.post(bed.inbound(carrier, "m-" + carrier + "-1", consumer, acme_number, "Stop"));
+  auto [status, body] =
+      bed.post(bed.inbound(carrier, "m-" + carrier + "-1", consumer, acme_number, "Stop"));
   ASSERT_EQ(status, 200) << body;
 
   auto rec = bed.lookup(consumer);
@@ -102,15 +113,16 @@ TEST_P(WebhookCarrier, BadOrMissingSignatureIs403AndChangesNothing) {
   fake_carrier::signing keys;
   keys.telnyx_seed = std::string(32, 'x');  // not the configured key's seed
   auto wrong = with_wrong_secret(bed.carrier(carrier));
-  auto bad = fake_carrier::inbound_webhook(wrong, "https://gw.example.com", {"m-bad", consumer, acme_number, "STOP"},
-                                           bed.now(), keys);
+  auto bad = fake_carrier::inbound_webhook(
+      wrong, "https://gw.example.com", {"m-bad", consumer, acme_number, "STOP"}, bed.now(), keys);
   EXPECT_EQ(bed.post(bad).first, 403);
 
   // The right signature over another body (or with the signature headers gone).
   auto good = bed.inbound(carrier, "m-bad", consumer, acme_number, "STOP");
   auto unsigned_req = good;
   std::erase_if(unsigned_req.headers, [](auto& h) { return h.first != "Content-Type"; });
-  if (carrier == "vonage") unsigned_req.body = "msisdn=14155552672&to=14155552000&messageId=m-bad&text=STOP";
+  if (carrier == "vonage")
+    unsigned_req.body = "msisdn=14155552672&to=14155552000&messageId=m-bad&text=STOP";
   EXPECT_EQ(bed.post(unsigned_req).first, 403);
 
   EXPECT_TRUE(bed.lookup(consumer).optouts.empty());
@@ -124,8 +136,8 @@ TEST_P(WebhookCarrier, BadOrMissingSignatureIs403AndChangesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCarriers, WebhookCarrier,
-                         ::testing::Values("twilio", "telnyx", "bandwidth", "vonage", "plivo", "sinch", "generic",
-                                           "sandbox"),
+                         ::testing::Values("twilio", "telnyx", "bandwidth", "vonage", "plivo",
+                                           "sinch", "generic", "sandbox"),
                          [](const auto& info) { return info.param; });
 
 class WebhookInbound : public ::testing::Test {
@@ -152,16 +164,18 @@ TEST_F(WebhookInbound, UnknownCarrierIs404MalformedIs400IgnoredEventIs200) {
   bad.path = "/v1/inbound/sandbox";
   bad.content_type = "application/json";
   bad.body = R"({"from":"+14155552671","body":"STOP"})";
-  const auto ts = std::chrono::duration_cast<std::chrono::seconds>(bed.now().time_since_epoch()).count();
-  bad.headers = {{"X-Stopgate-Timestamp", std::to_string(ts)},
-                 {"X-Stopgate-Signature", carriers::signature::sandbox_sign("sandbox-secret", ts, bad.body)}};
+  const auto ts =
+      std::chrono::duration_cast<std::chrono::seconds>(bed.now().time_since_epoch()).count();
+  bad.headers = {
+      {"X-Stopgate-Timestamp", std::to_string(ts)},
+      {"X-Stopgate-Signature", carriers::signature::sandbox_sign("sandbox-secret", ts, bad.body)}};
   EXPECT_EQ(bed.post(bad).first, 400);
   EXPECT_EQ(bed.svc().stats().inbound_count("sandbox", "malformed"), 1u);
 
   // A Telnyx status event posted to the inbound URL: acknowledged, nothing applied.
   auto st = fake_carrier::status_webhook(bed.carrier("telnyx"), "https://gw.example.com",
-                                         {"m2", "delivered", "", "+14155552671", acme_number}, bed.now(),
-                                         {.telnyx_seed = telnyx_seed});
+                                         {"m2", "delivered", "", "+14155552671", acme_number},
+                                         bed.now(), {.telnyx_seed = telnyx_seed});
   st.path = "/v1/inbound/telnyx";
   EXPECT_EQ(bed.post(st).first, 200);
   EXPECT_EQ(bed.svc().stats().inbound_count("telnyx", "ignored"), 1u);
@@ -196,8 +210,13 @@ TEST_F(WebhookInbound, SecondStopWithin24HoursGetsNoSecondConfirmation) {
   webhook_bed bed(*redis);
   EXPECT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", acme_number, "STOP")).first, 200);
   ASSERT_EQ(bed.wait_sent(1).size(), 1u);
-  EXPECT_EQ(bed.post(bed.inbound("twilio", "SM2", "+14155552671", acme_number, "unsubscribe")).first, 200);
-  EXPECT_EQ(bed.post(bed.inbound("telnyx", "tx3", "+14155552671", acme_number, "please stop texting me")).first, 200);
+  EXPECT_EQ(
+      bed.post(bed.inbound("twilio", "SM2", "+14155552671", acme_number, "unsubscribe")).first,
+      200);
+  EXPECT_EQ(
+      bed.post(bed.inbound("telnyx", "tx3", "+14155552671", acme_number, "please stop texting me"))
+          .first,
+      200);
   // Both were recorded (evidence, opt-out refreshed), neither confirmed.
   EXPECT_EQ(bed.records_of("inbound").size(), 3u);
   EXPECT_EQ(bed.records_of("optout").size(), 3u);
@@ -227,14 +246,16 @@ TEST_F(WebhookInbound, ConfirmationAgainAfterTheMarkerExpires) {
 
 TEST_F(WebhookInbound, StopAllOptsOutOfEverySenderAndUnknownNumberStopsEverything) {
   webhook_bed bed(*redis);
-  EXPECT_EQ(bed.post(bed.inbound("plivo", "p1", "+14155552671", acme_number, "STOP ALL")).first, 200);
+  EXPECT_EQ(bed.post(bed.inbound("plivo", "p1", "+14155552671", acme_number, "STOP ALL")).first,
+            200);
   auto r1 = bed.lookup("+14155552671");
   EXPECT_TRUE(has_optout(r1, "*", "sms:plivo"));
   ASSERT_EQ(bed.wait_sent(1).size(), 1u);
   EXPECT_EQ(bed.sent()[0].body, acme_optout_reply);
 
   // No sender owns +14155552999: the STOP applies to every sender; no template, no reply.
-  EXPECT_EQ(bed.post(bed.inbound("plivo", "p2", "+14155552672", "+14155552999", "stop")).first, 200);
+  EXPECT_EQ(bed.post(bed.inbound("plivo", "p2", "+14155552672", "+14155552999", "stop")).first,
+            200);
   auto r2 = bed.lookup("+14155552672");
   EXPECT_TRUE(has_optout(r2, "*"));
   auto inbound = bed.records_of("inbound");
@@ -280,7 +301,8 @@ TEST_F(WebhookInbound, StartLiftsTheSendersOptOutWithAKeywordConsent) {
 
 TEST_F(WebhookInbound, StartDoesNotLiftAStopAllAndIsNotConfirmed) {
   webhook_bed bed(*redis);
-  EXPECT_EQ(bed.post(bed.inbound("twilio", "a1", "+14155552671", acme_number, "STOPALL")).first, 200);
+  EXPECT_EQ(bed.post(bed.inbound("twilio", "a1", "+14155552671", acme_number, "STOPALL")).first,
+            200);
   ASSERT_EQ(bed.wait_sent(1).size(), 1u);
   bed.advance(std::chrono::seconds(10));
   EXPECT_EQ(bed.post(bed.inbound("twilio", "a2", "+14155552671", acme_number, "START")).first, 200);
@@ -314,7 +336,8 @@ TEST_F(WebhookInbound, ConcurrentDeliveriesOfOneMessageApplyOnce) {
   webhook_bed bed(*redis);
   auto w = bed.inbound("bandwidth", "bw-c", "+14155552671", acme_number, "STOP");
   std::vector<std::future<int>> f;
-  for (int i = 0; i < 8; ++i) f.push_back(std::async(std::launch::async, [&] { return bed.post(w).first; }));
+  for (int i = 0; i < 8; ++i)
+    f.push_back(std::async(std::launch::async, [&] { return bed.post(w).first; }));
   int ok = 0;
   for (auto& x : f) {
     const int s = x.get();
@@ -330,7 +353,10 @@ TEST_F(WebhookInbound, ConcurrentDeliveriesOfOneMessageApplyOnce) {
 
 TEST_F(WebhookInbound, PhraseMatchIsAnOptOutMarkedAsPhrase) {
   webhook_bed bed(*redis);
-  EXPECT_EQ(bed.post(bed.inbound("sandbox", "s1", "+14155552671", acme_number, "please stop texting me")).first, 200);
+  EXPECT_EQ(
+      bed.post(bed.inbound("sandbox", "s1", "+14155552671", acme_number, "please stop texting me"))
+          .first,
+      200);
   EXPECT_TRUE(has_optout(bed.lookup("+14155552671"), "acme"));
   auto inbound = bed.records_of("inbound");
   ASSERT_EQ(inbound.size(), 1u);
@@ -355,9 +381,15 @@ TEST_F(WebhookInbound, MetricsCountInboundSignaturesAndReplies) {
       for (auto& l : s.labels) text += l.name + "=" + l.value + ",";
       text += "} " + std::to_string(std::int64_t(s.value)) + "\n";
     }
-  EXPECT_NE(text.find("stopgate_inbound_webhooks_total{carrier=twilio,class=opt_out,} 1"), std::string::npos) << text;
-  EXPECT_NE(text.find("stopgate_inbound_signature_failures_total{carrier=twilio,} 1"), std::string::npos) << text;
-  EXPECT_NE(text.find("stopgate_inbound_replies_total{kind=optout,result=sent,} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("stopgate_inbound_webhooks_total{carrier=twilio,class=opt_out,} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("stopgate_inbound_signature_failures_total{carrier=twilio,} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("stopgate_inbound_replies_total{kind=optout,result=sent,} 1"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("stopgate_inbound_reply_queue_depth{} 0"), std::string::npos) << text;
 }
 

@@ -17,7 +17,8 @@ class store_bench {
   auto run(F f) {
     auto fut = asio::co_spawn(io_, f(), asio::use_future);
     io_.restart();
-    while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io_.run_one_for(std::chrono::milliseconds(10));
+    while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      io_.run_one_for(std::chrono::milliseconds(10));
     return fut.get();
   }
   explicit store_bench(redis_server& r) {
@@ -58,7 +59,9 @@ TEST_F(WebhookStore, ClaimIsExclusiveReleasableAndDoneIsFinal) {
   const auto key = webhooks::message_key("twilio", "+14155552000", "SM1");
   EXPECT_NE(key, webhooks::message_key("twilio", "+14155552001", "SM1"));
   auto claim = [&](std::string token) {
-    return b.run([&]() -> asio::awaitable<claim_state> { co_return *co_await st.async_claim(b.c(), key, token); });
+    return b.run([&]() -> asio::awaitable<claim_state> {
+      co_return *co_await st.async_claim(b.c(), key, token);
+    });
   };
   EXPECT_EQ(claim("t1"), claim_state::claimed);
   EXPECT_EQ(claim("t2"), claim_state::in_progress);
@@ -73,12 +76,16 @@ TEST_F(WebhookStore, ClaimIsExclusiveReleasableAndDoneIsFinal) {
   });
   EXPECT_EQ(claim("t4"), claim_state::claimed);
   const webhooks::reply_to_queue nothing;
-  auto fin = b.run([&]() -> asio::awaitable<enqueue_state> { co_return *co_await st.async_finish(b.c(), key, nothing); });
+  auto fin = b.run([&]() -> asio::awaitable<enqueue_state> {
+    co_return *co_await st.async_finish(b.c(), key, nothing);
+  });
   EXPECT_EQ(fin, enqueue_state::none);
   EXPECT_EQ(claim("t5"), claim_state::done);
   // A late finish by a delivery whose claim lapsed changes nothing.
   webhooks::reply_to_queue q{"r1", 0, "{}", ""};
-  fin = b.run([&]() -> asio::awaitable<enqueue_state> { co_return *co_await st.async_finish(b.c(), key, q); });
+  fin = b.run([&]() -> asio::awaitable<enqueue_state> {
+    co_return *co_await st.async_finish(b.c(), key, q);
+  });
   EXPECT_EQ(fin, enqueue_state::already);
   EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");
 }
@@ -91,7 +98,9 @@ TEST_F(WebhookStore, MarkerSuppressesASecondConfirmationAndTheQueueIsBounded) {
   const auto marker = webhooks::marker_key("+14155552671", "acme");
   auto finish = [&](std::string key, std::string id, std::string m) {
     webhooks::reply_to_queue q{id, 1000, "{\"x\":1}", m};
-    return b.run([&]() -> asio::awaitable<enqueue_state> { co_return *co_await st.async_finish(b.c(), key, q); });
+    return b.run([&]() -> asio::awaitable<enqueue_state> {
+      co_return *co_await st.async_finish(b.c(), key, q);
+    });
   };
   EXPECT_EQ(finish("{sg:in}:id:a", "r1", marker), enqueue_state::queued);
   EXPECT_EQ(finish("{sg:in}:id:b", "r2", marker), enqueue_state::suppressed);
@@ -156,7 +165,8 @@ class WebhookReplies : public WebhookStore {
 TEST_F(WebhookReplies, RetryableFailureIsRetriedWithBackoffWithinTheBudget) {
   webhook_bed bed(*redis);
   bed.set_verdict(send_verdict::retry);
-  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first, 200);
+  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first,
+            200);
   ASSERT_EQ(bed.wait_sent(1).size(), 1u);
   wait_reported();
   bed.advance(std::chrono::seconds(3));  // past the first backoff (2 s)
@@ -176,7 +186,8 @@ TEST_F(WebhookReplies, RetryableFailureIsRetriedWithBackoffWithinTheBudget) {
 TEST_F(WebhookReplies, GivesUpWhenTheFiveMinutesArePast) {
   webhook_bed bed(*redis);
   bed.set_verdict(send_verdict::retry);
-  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first, 200);
+  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first,
+            200);
   ASSERT_EQ(bed.wait_sent(1).size(), 1u);
   wait_reported();
   bed.advance(std::chrono::minutes(6));
@@ -190,7 +201,8 @@ TEST_F(WebhookReplies, GivesUpWhenTheFiveMinutesArePast) {
 TEST_F(WebhookReplies, AnUnknownOutcomeIsNeverSentAgain) {
   webhook_bed bed(*redis);
   bed.set_verdict(send_verdict::unknown);
-  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first, 200);
+  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first,
+            200);
   ASSERT_EQ(bed.wait_sent(1).size(), 1u);
   for (int i = 0; i < 500 && bed.svc().stats().reply_count("optout", "unknown") == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -204,14 +216,17 @@ TEST_F(WebhookReplies, APendingReplySurvivesAGatewayRestart) {
   {
     webhook_bed first(*redis);
     first.set_verdict(send_verdict::retry);  // the carrier is down: the reply stays queued
-    ASSERT_EQ(first.post(first.inbound("telnyx", "tx1", "+14155552671", "+14155552000", "STOP")).first, 200);
+    ASSERT_EQ(
+        first.post(first.inbound("telnyx", "tx1", "+14155552671", "+14155552000", "STOP")).first,
+        200);
     ASSERT_EQ(first.wait_sent(1).size(), 1u);
     wait_reported();
     t = first.now();
   }  // the gateway goes away
   EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "1");
   webhook_bed second(*redis);
-  second.advance(std::chrono::duration_cast<std::chrono::microseconds>(t - second.now()) + std::chrono::seconds(3));
+  second.advance(std::chrono::duration_cast<std::chrono::microseconds>(t - second.now()) +
+                 std::chrono::seconds(3));
   auto sent = second.wait_sent(1);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].kind, "optout");

@@ -14,9 +14,9 @@
 #include "tests/support/temp_dir.hpp"
 #include "tools/fake_carrier/webhooks.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <fstream>
@@ -34,28 +34,41 @@ inline const std::string contact_secret = "webhook-test-contact-secret";
 
 inline std::string webhook_config(const temp_dir& d, const std::string& extra = "") {
   const auto pub = carriers::signature::ed25519_public_from_seed(telnyx_seed);
-  const std::string pub64 = carriers::signature::base64_encode(std::string_view(reinterpret_cast<const char*>(pub->data()), 32));
-  return "[server]\ndata_dir = \"" + d.path().string() + "\"\n"
+  const std::string pub64 = carriers::signature::base64_encode(
+      std::string_view(reinterpret_cast<const char*>(pub->data()), 32));
+  return "[server]\ndata_dir = \"" + d.path().string() +
+         "\"\n"
          "[http]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://gw.example.com\"\n"
          "[evidence]\nhmac_key = \"webhook-test-hmac-key-0123456789abcdef\"\n"
-         "[carriers.twilio]\ntype = \"twilio\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"twilio-token\"\n"
-         "[carriers.telnyx]\ntype = \"telnyx\"\napi_key = \"telnyx-key\"\npublic_key = \"" + pub64 + "\"\n"
-         "[carriers.bandwidth]\ntype = \"bandwidth\"\naccount_id = \"9900000\"\napplication_id = \"app-1\"\n"
-         "username = \"api\"\npassword = \"api-pass\"\nwebhook_username = \"bw-hook\"\nwebhook_password = \"bw-hook-pass\"\n"
-         "[carriers.vonage]\ntype = \"vonage\"\napi_key = \"vkey\"\napi_secret = \"vsecret\"\nsignature_secret = \"vonage-sig-secret\"\n"
-         "[carriers.plivo]\ntype = \"plivo\"\nauth_id = \"MAXXXXXXXXXXXXXXXXXX\"\nauth_token = \"plivo-token\"\n"
-         "[carriers.sinch]\ntype = \"sinch\"\nservice_plan_id = \"plan1\"\napi_token = \"sinch-token\"\nwebhook_secret = \"sinch-secret\"\n"
-         "[carriers.generic]\ntype = \"http\"\nurl = \"http://127.0.0.1:9/send\"\nwebhook_secret = \"generic-secret\"\n"
+         "[carriers.twilio]\ntype = \"twilio\"\naccount_sid = "
+         "\"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"twilio-token\"\n"
+         "[carriers.telnyx]\ntype = \"telnyx\"\napi_key = \"telnyx-key\"\npublic_key = \"" +
+         pub64 +
+         "\"\n"
+         "[carriers.bandwidth]\ntype = \"bandwidth\"\naccount_id = \"9900000\"\napplication_id = "
+         "\"app-1\"\n"
+         "username = \"api\"\npassword = \"api-pass\"\nwebhook_username = "
+         "\"bw-hook\"\nwebhook_password = \"bw-hook-pass\"\n"
+         "[carriers.vonage]\ntype = \"vonage\"\napi_key = \"vkey\"\napi_secret = "
+         "\"vsecret\"\nsignature_secret = \"vonage-sig-secret\"\n"
+         "[carriers.plivo]\ntype = \"plivo\"\nauth_id = \"MAXXXXXXXXXXXXXXXXXX\"\nauth_token = "
+         "\"plivo-token\"\n"
+         "[carriers.sinch]\ntype = \"sinch\"\nservice_plan_id = \"plan1\"\napi_token = "
+         "\"sinch-token\"\nwebhook_secret = \"sinch-secret\"\n"
+         "[carriers.generic]\ntype = \"http\"\nurl = \"http://127.0.0.1:9/send\"\nwebhook_secret = "
+         "\"generic-secret\"\n"
          "[carriers.sandbox]\ntype = \"sandbox\"\nwebhook_secret = \"sandbox-secret\"\n"
          "[senders.acme]\nnumbers = [\"+14155552000\"]\nroute = [\"sandbox\"]\n"
          "[senders.beta]\nnumbers = [\"+14155552001\"]\nroute = [\"sandbox\"]\n"
-         "optout_reply = \"Beta: unsubscribed.\"\n" + extra;
+         "optout_reply = \"Beta: unsubscribed.\"\n" +
+         extra;
 }
 
 class webhook_bed {
  public:
   explicit webhook_bed(redis_server& r, const std::string& extra_config = "",
-                       webhooks::service_options opts = {}) : redis_(r) {
+                       webhooks::service_options opts = {})
+      : redis_(r) {
     auto loaded = config::load_string(webhook_config(dir_, extra_config), "test");
     if (!loaded) throw std::runtime_error("config: " + loaded.error().to_string());
     settings_ = *loaded;
@@ -82,7 +95,8 @@ class webhook_bed {
     }
     for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
     for (auto& w : workers_) {
-      auto f = asio::co_spawn(w->io, w->redis->async_wait_connected(std::chrono::seconds(5)), asio::use_future);
+      auto f = asio::co_spawn(w->io, w->redis->async_wait_connected(std::chrono::seconds(5)),
+                              asio::use_future);
       if (f.get()) throw std::runtime_error("redis did not connect");
     }
 
@@ -90,7 +104,8 @@ class webhook_bed {
     opts.poll_interval = std::chrono::milliseconds(20);
     svc_ = std::make_unique<webhooks::service>(
         *log_, [this] { return settings_; },
-        [this](const config::settings&, const webhooks::reply_item& it) -> asio::awaitable<webhooks::send_verdict> {
+        [this](const config::settings&,
+               const webhooks::reply_item& it) -> asio::awaitable<webhooks::send_verdict> {
           std::lock_guard lock(mu_);
           sent_.push_back(it);
           co_return verdict_.load();
@@ -98,7 +113,8 @@ class webhook_bed {
         opts);
     std::vector<asio::io_context*> contexts;
     for (auto& w : workers_) contexts.push_back(&w->io);
-    server_ = std::make_unique<gateway::http::http_server>(contexts, settings_, nullptr, gateway::http::providers{});
+    server_ = std::make_unique<gateway::http::http_server>(contexts, settings_, nullptr,
+                                                           gateway::http::providers{});
     if (svc_->register_routes(*server_)) throw std::runtime_error("routes");
     if (server_->start()) throw std::runtime_error("http start");
     svc_->start(contexts);
@@ -106,7 +122,8 @@ class webhook_bed {
 
   ~webhook_bed() {
     svc_->stop();
-    auto f = asio::co_spawn(workers_[0]->io, server_->async_stop(std::chrono::milliseconds(500)), asio::use_future);
+    auto f = asio::co_spawn(workers_[0]->io, server_->async_stop(std::chrono::milliseconds(500)),
+                            asio::use_future);
     f.wait_for(std::chrono::seconds(3));
     for (auto& w : workers_) {
       auto d = asio::post(w->io, asio::use_future([c = w->redis.get()] { c->stop(); }));
@@ -129,7 +146,9 @@ class webhook_bed {
   }
   void advance(std::chrono::microseconds d) { now_us_ += d.count(); }
 
-  const config::carrier_settings& carrier(const std::string& name) const { return *settings_->carrier(name); }
+  const config::carrier_settings& carrier(const std::string& name) const {
+    return *settings_->carrier(name);
+  }
   const config::settings& settings() const { return *settings_; }
   webhooks::service& svc() { return *svc_; }
   const temp_dir& dir() const { return dir_; }
@@ -152,32 +171,39 @@ class webhook_bed {
     }
     if (out.size() < 12) return {0, out};
     auto body_at = out.find("\r\n\r\n");
-    return {std::stoi(out.substr(9, 3)), body_at == std::string::npos ? "" : out.substr(body_at + 4)};
+    return {std::stoi(out.substr(9, 3)),
+            body_at == std::string::npos ? "" : out.substr(body_at + 4)};
   }
 
-  fake_carrier::webhook inbound(const std::string& carrier, const std::string& id, const std::string& from,
-                                const std::string& to, const std::string& body) {
+  fake_carrier::webhook inbound(const std::string& carrier, const std::string& id,
+                                const std::string& from, const std::string& to,
+                                const std::string& body) {
     fake_carrier::signing keys;
     keys.telnyx_seed = telnyx_seed;
-    return fake_carrier::inbound_webhook(carrier_ref(carrier), "https://gw.example.com", {id, from, to, body}, now(), keys);
+    return fake_carrier::inbound_webhook(carrier_ref(carrier), "https://gw.example.com",
+                                         {id, from, to, body}, now(), keys);
   }
 
   /// Runs `f(worker 0's contact store)` on worker 0 and waits.
   template <class F>
   auto on_worker(F f) {
-    return asio::co_spawn(workers_[0]->io, f(*workers_[0]->contacts, *workers_[0]->redis), asio::use_future).get();
+    return asio::co_spawn(workers_[0]->io, f(*workers_[0]->contacts, *workers_[0]->redis),
+                          asio::use_future)
+        .get();
   }
 
   dnc::contact_record lookup(const std::string& number) {
     auto n = *dnc::parse_phone(number);
-    return on_worker([n](dnc::contact_store& c, redis::client&) -> asio::awaitable<dnc::contact_record> {
-      auto r = co_await c.async_lookup(n);
-      co_return r ? *r : dnc::contact_record{};
-    });
+    return on_worker(
+        [n](dnc::contact_store& c, redis::client&) -> asio::awaitable<dnc::contact_record> {
+          auto r = co_await c.async_lookup(n);
+          co_return r ? *r : dnc::contact_record{};
+        });
   }
 
   /// Waits (bounded, no timing assertion) until `n` replies were handed to the sender.
-  std::vector<webhooks::reply_item> wait_sent(std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  std::vector<webhooks::reply_item> wait_sent(
+      std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
     auto until = std::chrono::steady_clock::now() + limit;
     for (;;) {
       {
@@ -216,7 +242,9 @@ class webhook_bed {
   }
 
  private:
-  const config::carrier_settings& carrier_ref(const std::string& name) const { return *settings_->carrier(name); }
+  const config::carrier_settings& carrier_ref(const std::string& name) const {
+    return *settings_->carrier(name);
+  }
 
   redis_server& redis_;
   temp_dir dir_;

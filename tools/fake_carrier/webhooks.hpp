@@ -60,12 +60,14 @@ struct signing {
 /// where `base_url` is what the gateway rebuilds as the signed URL (http.public_url, or
 /// "http://" + http.listen). Signed at `now`. A carrier without a configured secret (sandbox,
 /// http) is sent unsigned. Pure; thread-safe.
-webhook inbound_webhook(const config::carrier_settings& c, std::string_view base_url, const inbound_spec& m,
-                        std::chrono::system_clock::time_point now, const signing& keys = {});
+webhook inbound_webhook(const config::carrier_settings& c, std::string_view base_url,
+                        const inbound_spec& m, std::chrono::system_clock::time_point now,
+                        const signing& keys = {});
 
 /// The delivery-status webhook for carrier `c` to `base_url` + "/v1/status/" + c.name.
-webhook status_webhook(const config::carrier_settings& c, std::string_view base_url, const status_spec& st,
-                       std::chrono::system_clock::time_point now, const signing& keys = {});
+webhook status_webhook(const config::carrier_settings& c, std::string_view base_url,
+                       const status_spec& st, std::chrono::system_clock::time_point now,
+                       const signing& keys = {});
 
 /// The raw HTTP/1.1 request text of `w` for `host` (Content-Length set, Connection: close).
 std::string to_http(const webhook& w, std::string_view host = "127.0.0.1");
