@@ -1,0 +1,55 @@
+// Internal to the fake carrier: one answer function per carrier API (tools/fake_carrier/
+// dialect_<name>.cpp) and the helpers they share. Pure and thread-safe.
+#pragma once
+
+#include "tools/fake_carrier/protocol.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace stopgate::fake_carrier::dialect {
+
+reply twilio(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+reply telnyx(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+reply bandwidth(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+reply vonage(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+reply plivo(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+reply sinch(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+reply generic(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+
+/// "Basic base64(user:password)" from the Authorization header, decoded.
+std::optional<std::pair<std::string, std::string>> basic_credentials(
+    const carriers::header_list& headers);
+/// Authorization is exactly "Bearer <token>" (token non-empty).
+bool bearer_is(const carriers::header_list& headers, std::string_view token);
+/// The Content-Type's media type, lower case, without parameters ("" when absent).
+std::string media_type(const carriers::header_list& headers);
+/// The path segment between `prefix` and `suffix`, percent-decoded; nullopt when `path` is
+/// not prefix + one segment + suffix.
+std::optional<std::string> middle_segment(std::string_view path, std::string_view prefix,
+                                          std::string_view suffix);
+
+/// '+' and 8 to 15 digits, the first not 0.
+bool plausible_e164(std::string_view s) noexcept;
+/// The same without the '+' (Vonage, Plivo).
+bool plausible_msisdn(std::string_view s) noexcept;
+
+/// A JSON reply.
+reply json_reply(int status, const boost::json::value& body, outcome result);
+/// f.status when set, else `usual`.
+int status_of(const fault& f, int usual) noexcept;
+/// Adds Retry-After: f.retry_after when it is not empty.
+void add_retry_after(reply& r, const fault& f);
+
+/// Lower-case hex of `v`, exactly `width` digits (width <= 16).
+std::string hex(std::uint64_t v, std::size_t width);
+/// A version-4-shaped UUID from a fresh id.
+std::string uuid(id_source& ids);
+/// RFC 3339 UTC with milliseconds ("2026-11-29T05:40:00.123Z").
+std::string rfc3339_ms(std::chrono::system_clock::time_point t);
+
+}  // namespace stopgate::fake_carrier::dialect
