@@ -8,6 +8,8 @@
 #include "gateway/ops.hpp"
 #include "gateway/send/send_op.hpp"
 #include "gateway/send/status_route.hpp"
+#include "gateway/webhooks/relay_sender.hpp"
+#include "gateway/webhooks/service.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -221,6 +223,7 @@ bool app::start(std::string& why) {
       redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
     families.push_back(std::move(redis_up));
     append_carrier_families(families, carrier_states_->counters());
+    for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
     return families;
   };
   http_ = std::make_unique<http::http_server>(contexts, rt2->settings, ops_, std::move(provide));
@@ -228,6 +231,13 @@ bool app::start(std::string& why) {
     why = "HTTP: /v1/status/: " + ec.message();
     return false;
   }
+  webhooks_ = std::make_unique<webhooks::service>(*evidence_, [this] { return current()->settings; },
+                                                  webhooks::relay_sender());
+  if (auto ec = webhooks_->register_routes(*http_); ec) {
+    why = "HTTP webhook routes: " + ec.message();
+    return false;
+  }
+  webhooks_->start(contexts);
   if (auto ec = http_->start(); ec) {
     why = "HTTP: " + ec.message();
     return false;
@@ -360,6 +370,7 @@ void app::shutdown() {
     if (http_done.valid() && http_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: HTTP server did not stop within the grace period");
   }
+  if (webhooks_) webhooks_->stop();
   if (mirror_ && !workers_.empty()) {
     auto done = asio::post(workers_[0]->io, asio::use_future([m = mirror_.get()] { m->stop(); }));
     done.wait_for(std::chrono::seconds(2));
@@ -381,6 +392,7 @@ void app::shutdown() {
   api_.reset();
   ops_.reset();
   mirror_.reset();
+  webhooks_.reset();  // after the workers stopped, before their io_contexts go
   workers_.clear();
   if (evidence_) {
     evidence_->close();  // flushes and writes a final checkpoint

@@ -35,6 +35,9 @@ namespace http {
 class http_server;
 }
 class ops;
+namespace webhooks {
+class service;
+}
 
 /// What every request reads; replaced whole on SIGHUP.
 struct runtime_config {
@@ -80,6 +83,7 @@ class app {
   std::shared_ptr<ops> ops_;
   std::unique_ptr<api::api_server> api_;
   std::unique_ptr<http::http_server> http_;
+  std::unique_ptr<webhooks::service> webhooks_;  // POST /v1/inbound/{carrier}, reply drainers
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,0 +1,274 @@
+#include "gateway/webhooks/inbound_store.hpp"
+
+#include "dnc/contact_error.hpp"
+
+#include <openssl/sha.h>
+
+#include <array>
+#include <charconv>
+
+namespace stopgate::gateway::webhooks {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using boost::system::result;
+
+constexpr std::string_view queue_key = "{sg:in}:q";          // zset: item id -> due (unix ms)
+constexpr std::string_view items_key = "{sg:in}:items";      // hash: item id -> payload JSON
+constexpr std::string_view sending_key = "{sg:in}:sending";  // set: ids handed to a drainer
+
+// KEYS: message key. ARGV: token, ttl ms. 0 claimed, 1 in progress, 2 done.
+constexpr std::string_view claim_lua = R"lua(
+local cur = redis.call('GET', KEYS[1])
+if cur == 'done' then return 2 end
+if cur then return 1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 0
+)lua";
+
+// KEYS: message key. ARGV: token.
+constexpr std::string_view release_lua = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+)lua";
+
+// KEYS: message key, queue, items, marker. ARGV: done ttl ms, item id, due ms, payload,
+// marker ttl ms (0: no marker), max queue. Returns an enqueue_state.
+constexpr std::string_view finish_lua = R"lua(
+if redis.call('GET', KEYS[1]) == 'done' then return 4 end
+local res = 0
+if ARGV[4] ~= '' then
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
+    res = 3
+  else
+    local ok = true
+    if tonumber(ARGV[5]) > 0 then
+      ok = redis.call('SET', KEYS[4], ARGV[2], 'NX', 'PX', ARGV[5])
+    end
+    if ok then
+      redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
+      redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+      res = 1
+    else
+      res = 2
+    end
+  end
+end
+redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1])
+return res
+)lua";
+
+// KEYS: queue, items, sending. ARGV: now ms, limit, lease ms.
+// Returns id, payload, was_sending (0/1) triples.
+constexpr std::string_view claim_due_lua = R"lua(
+local now = tonumber(ARGV[1])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, id in ipairs(ids) do
+  local v = redis.call('HGET', KEYS[2], id)
+  if not v then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('SREM', KEYS[3], id)
+  else
+    local was = redis.call('SADD', KEYS[3], id) == 0 and 1 or 0
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), id)
+    out[#out + 1] = id
+    out[#out + 1] = v
+    out[#out + 1] = was
+  end
+end
+return out
+)lua";
+
+// KEYS: queue, items, sending. ARGV: id, mode ('done' / 'retry'), due ms.
+constexpr std::string_view report_lua = R"lua(
+redis.call('SREM', KEYS[3], ARGV[1])
+if ARGV[2] == 'retry' then
+  if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+return 0
+)lua";
+
+struct script {
+  std::string_view text;
+  std::string sha;
+  explicit script(std::string_view t) : text(t) {
+    unsigned char d[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(t.data()), t.size(), d);
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned char b : d) {
+      sha += hex[b >> 4];
+      sha += hex[b & 15];
+    }
+  }
+};
+
+const script& claim_script() {
+  static const script s(claim_lua);
+  return s;
+}
+const script& release_script() {
+  static const script s(release_lua);
+  return s;
+}
+const script& finish_script() {
+  static const script s(finish_lua);
+  return s;
+}
+const script& claim_due_script() {
+  static const script s(claim_due_lua);
+  return s;
+}
+const script& report_script() {
+  static const script s(report_lua);
+  return s;
+}
+
+std::string hex_sha256(std::string_view a, std::string_view b, std::string_view c) {
+  std::string in;
+  in.reserve(a.size() + b.size() + c.size() + 3);
+  for (auto part : {a, b, c}) {
+    in.append(part);
+    in.push_back('\0');
+  }
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(in.data()), in.size(), d);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (unsigned char x : d) {
+    out += hex[x >> 4];
+    out += hex[x & 15];
+  }
+  return out;
+}
+
+std::string decimal(std::int64_t v) {
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
+}
+
+// EVALSHA, then EVAL when Redis forgot the script (restart, SCRIPT FLUSH). Error replies
+// become contact_errc::redis_error.
+asio::awaitable<result<redis::reply>> eval(redis::client& c, const script& s,
+                                           std::span<const std::string_view> keys,
+                                           std::span<const std::string_view> args) {
+  const std::string nkeys = decimal(std::int64_t(keys.size()));
+  std::vector<std::string_view> cmd;
+  cmd.reserve(3 + keys.size() + args.size());
+  cmd.push_back("EVALSHA");
+  cmd.push_back(s.sha);
+  cmd.push_back(nkeys);
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  auto r = co_await c.async_exec(std::span<const std::string_view>(cmd));
+  if (r && r->is_error() && r->str.starts_with("NOSCRIPT")) {
+    cmd[0] = "EVAL";
+    cmd[1] = s.text;
+    r = co_await c.async_exec(std::span<const std::string_view>(cmd));
+  }
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(dnc::contact_errc::redis_error);
+  co_return std::move(*r);
+}
+
+}  // namespace
+
+std::string message_key(std::string_view carrier, std::string_view to,
+                        std::string_view carrier_message_id) {
+  return "{sg:in}:id:" + hex_sha256(carrier, to, carrier_message_id);
+}
+
+std::string marker_key(std::string_view number, std::string_view sender) {
+  return "{sg:in}:m:" + hex_sha256("confirmation", number, sender);
+}
+
+asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c,
+                                                                std::string_view key,
+                                                                std::string_view token) const {
+  const std::string ttl = decimal(opts_.claim_ttl.count());
+  const std::string_view keys[] = {key};
+  const std::string_view args[] = {token, ttl};
+  auto r = co_await eval(c, claim_script(), keys, args);
+  if (!r) co_return r.error();
+  if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 2)
+    co_return make_error_code(dnc::contact_errc::bad_data);
+  co_return r->integer == 0 ? claim_state::claimed
+  : r->integer == 1         ? claim_state::in_progress
+                            : claim_state::done;
+}
+
+asio::awaitable<error_code> inbound_store::async_release(redis::client& c, std::string_view key,
+                                                         std::string_view token) const {
+  const std::string_view keys[] = {key};
+  const std::string_view args[] = {token};
+  auto r = co_await eval(c, release_script(), keys, args);
+  co_return r ? error_code{} : r.error();
+}
+
+asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client& c,
+                                                                   std::string_view key,
+                                                                   const reply_to_queue& q) const {
+  const std::string done_ttl = decimal(opts_.done_ttl.count()), due = decimal(q.due_ms),
+                    marker_ttl = decimal(q.marker.empty() ? 0 : opts_.marker_ttl.count()),
+                    max = decimal(std::int64_t(opts_.max_queue));
+  // Without a marker the fourth key is only a placeholder in the same slot (never written).
+  const std::string_view marker = q.marker.empty() ? std::string_view("{sg:in}:m:none") : q.marker;
+  const std::string_view keys[] = {key, queue_key, items_key, marker};
+  const std::string_view args[] = {done_ttl, q.id, due, q.payload, marker_ttl, max};
+  auto r = co_await eval(c, finish_script(), keys, args);
+  if (!r) co_return r.error();
+  if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 4)
+    co_return make_error_code(dnc::contact_errc::bad_data);
+  co_return static_cast<enqueue_state>(r->integer);
+}
+
+asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_due(
+    redis::client& c, std::int64_t now_ms, std::size_t limit) const {
+  const std::string now = decimal(now_ms), lim = decimal(std::int64_t(limit)),
+                    lease = decimal(opts_.lease.count());
+  const std::string_view keys[] = {queue_key, items_key, sending_key};
+  const std::string_view args[] = {now, lim, lease};
+  auto r = co_await eval(c, claim_due_script(), keys, args);
+  if (!r) co_return r.error();
+  if (r->kind != redis::reply::type::array || r->elements.size() % 3 != 0)
+    co_return make_error_code(dnc::contact_errc::bad_data);
+  std::vector<claimed_reply> out;
+  out.reserve(r->elements.size() / 3);
+  for (std::size_t i = 0; i < r->elements.size(); i += 3)
+    out.push_back({std::move(r->elements[i].str), std::move(r->elements[i + 1].str),
+                   r->elements[i + 2].integer == 1});
+  co_return out;
+}
+
+asio::awaitable<error_code> inbound_store::async_complete(redis::client& c,
+                                                          std::string_view id) const {
+  const std::string_view keys[] = {queue_key, items_key, sending_key};
+  const std::string_view args[] = {id, "done", "0"};
+  auto r = co_await eval(c, report_script(), keys, args);
+  co_return r ? error_code{} : r.error();
+}
+
+asio::awaitable<error_code> inbound_store::async_retry(redis::client& c, std::string_view id,
+                                                       std::int64_t due_ms) const {
+  const std::string due = decimal(due_ms);
+  const std::string_view keys[] = {queue_key, items_key, sending_key};
+  const std::string_view args[] = {id, "retry", due};
+  auto r = co_await eval(c, report_script(), keys, args);
+  co_return r ? error_code{} : r.error();
+}
+
+asio::awaitable<result<std::int64_t>> inbound_store::async_depth(redis::client& c) const {
+  auto r = co_await c.async_exec({"ZCARD", queue_key});
+  if (!r) co_return r.error();
+  if (r->kind != redis::reply::type::integer)
+    co_return make_error_code(dnc::contact_errc::bad_data);
+  co_return r->integer;
+}
+
+}  // namespace stopgate::gateway::webhooks

@@ -1,0 +1,111 @@
+// The Redis side of inbound webhooks: the per-message idempotency claim, and the durable
+// reply queue that carries opt-out confirmations, HELP and START replies to the drainers.
+// docs/WEBHOOKS.md has the key schema and the scripts' contracts.
+//
+// Every key shares the hash tag {sg:in}, so each script runs on one Redis Cluster slot and
+// the last step of a webhook (reply enqueued, 24 h confirmation marker set, message marked
+// done) is one atomic script.
+#pragma once
+
+#include "dnc/redis/client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stopgate::gateway::webhooks {
+
+/// The idempotency key of one inbound message: carrier config name, our number and the
+/// carrier's message id, hashed (ids may be long) into "{sg:in}:id:<64 hex>".
+std::string message_key(std::string_view carrier, std::string_view to,
+                        std::string_view carrier_message_id);
+
+/// The 24 h "confirmation sent" marker of (consumer number, sender): "{sg:in}:m:<64 hex>".
+/// The hex is SHA-256 of the pair: it keeps numbers out of key listings, it is not a secret.
+std::string marker_key(std::string_view number, std::string_view sender);
+
+enum class claim_state {
+  claimed,      // ours now: apply the message, then finish() or release()
+  in_progress,  // another delivery of the same message is being applied right now
+  done,         // already applied: acknowledge, change nothing
+};
+
+/// What finish() did with the reply.
+enum class enqueue_state : std::uint8_t {
+  none,        // no reply asked for
+  queued,      // the reply is in the queue
+  suppressed,  // an opt-out confirmation already went to this number+sender within 24 h
+  full,        // the queue is at its bound: the reply was dropped (the effects stand)
+  already,     // the message was finished meanwhile by another delivery (nothing queued)
+};
+
+/// A reply to queue with finish(): the item id, its due time and the JSON payload.
+struct reply_to_queue {
+  std::string id;
+  std::int64_t due_ms = 0;
+  std::string payload;  // "" = no reply
+  std::string marker;   // marker_key(); "" = no 24 h marker (HELP, START)
+};
+
+/// One queue item handed to a drainer.
+struct claimed_reply {
+  std::string id;
+  std::string payload;
+  /// The item was already being sent by a drainer that never reported (it crashed or lost
+  /// Redis): the outcome of that attempt is unknown.
+  bool was_sending = false;
+};
+
+struct inbound_store_options {
+  std::chrono::milliseconds claim_ttl{30000};        // a claim lapses if its holder dies
+  std::chrono::milliseconds done_ttl{48 * 3600000};  // carriers retry for up to ~24 h
+  std::chrono::milliseconds marker_ttl{24 * 3600000};
+  std::chrono::milliseconds lease{600000};  // an item being sent is hidden this long
+  std::size_t max_queue = 100000;
+};
+
+/// Stateless apart from the options: every call takes the caller's client. Use a client on
+/// its own executor (the client's rule). Transport errors are redis::errc; an error reply is
+/// redis_error (below).
+class inbound_store {
+ public:
+  explicit inbound_store(inbound_store_options o = {}) : opts_(o) {}
+
+  /// Claims `key` for `token` atomically (SET-if-absent with claim_ttl).
+  boost::asio::awaitable<boost::system::result<claim_state>> async_claim(
+      redis::client& c, std::string_view key, std::string_view token) const;
+  /// Drops our claim (only if it is still ours), so a retry of the message can apply it.
+  boost::asio::awaitable<boost::system::error_code> async_release(redis::client& c,
+                                                                  std::string_view key,
+                                                                  std::string_view token) const;
+  /// Atomically: enqueue the reply (unless suppressed by its marker, or the queue is full),
+  /// set the marker, and mark the message done for done_ttl.
+  boost::asio::awaitable<boost::system::result<enqueue_state>> async_finish(
+      redis::client& c, std::string_view key, const reply_to_queue& r) const;
+
+  /// Claims up to `limit` items due at `now_ms`: each is marked as being sent and hidden for
+  /// the lease. Atomic, so two drainers never claim the same item.
+  boost::asio::awaitable<boost::system::result<std::vector<claimed_reply>>> async_claim_due(
+      redis::client& c, std::int64_t now_ms, std::size_t limit) const;
+  /// Removes an item (sent, or given up).
+  boost::asio::awaitable<boost::system::error_code> async_complete(redis::client& c,
+                                                                   std::string_view id) const;
+  /// Puts an item back, due at `due_ms` (a failure that proves the carrier did not take it).
+  boost::asio::awaitable<boost::system::error_code> async_retry(redis::client& c,
+                                                                std::string_view id,
+                                                                std::int64_t due_ms) const;
+  /// Items in the queue (due or not, including those being sent).
+  boost::asio::awaitable<boost::system::result<std::int64_t>> async_depth(redis::client& c) const;
+
+  const inbound_store_options& options() const noexcept { return opts_; }
+
+ private:
+  inbound_store_options opts_;
+};
+
+}  // namespace stopgate::gateway::webhooks

@@ -1,0 +1,238 @@
+// The reply queue: the Redis scripts on their own (claims, the 24 h marker, leases), and the
+// drainers' retry / give-up / at-most-once behaviour with an injected clock.
+#include "tests/gateway/webhook_test_support.hpp"
+
+namespace stopgate::test {
+namespace {
+
+using webhooks::claim_state;
+using webhooks::enqueue_state;
+using webhooks::inbound_store;
+using webhooks::send_verdict;
+
+// Runs one awaitable on a private io_context with its own Redis client.
+class store_bench {
+ public:
+  template <class F>
+  auto run(F f) {
+    auto fut = asio::co_spawn(io_, f(), asio::use_future);
+    io_.restart();
+    while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      io_.run_one_for(std::chrono::milliseconds(10));
+    return fut.get();
+  }
+  explicit store_bench(redis_server& r) {
+    redis::client_options o;
+    o.ep = *redis::parse_url(r.tcp_url());
+    client_ = std::make_unique<redis::client>(io_.get_executor(), o);
+    client_->start();
+    run([this]() -> asio::awaitable<int> {
+      co_await client_->async_wait_connected(std::chrono::seconds(5));
+      co_return 0;
+    });
+  }
+  ~store_bench() {
+    client_->stop();
+    io_.run_for(std::chrono::milliseconds(50));
+  }
+  redis::client& c() { return *client_; }
+
+ private:
+  asio::io_context io_;
+  std::unique_ptr<redis::client> client_;
+};
+
+class WebhookStore : public ::testing::Test {
+ protected:
+  static inline redis_server* redis = nullptr;
+  static void SetUpTestSuite() { redis = new redis_server(); }
+  static void TearDownTestSuite() {
+    delete redis;
+    redis = nullptr;
+  }
+  void SetUp() override { redis->cli("FLUSHALL"); }
+};
+
+TEST_F(WebhookStore, ClaimIsExclusiveReleasableAndDoneIsFinal) {
+  store_bench b(*redis);
+  inbound_store st;
+  const auto key = webhooks::message_key("twilio", "+14155552000", "SM1");
+  EXPECT_NE(key, webhooks::message_key("twilio", "+14155552001", "SM1"));
+  auto claim = [&](std::string token) {
+    return b.run([&]() -> asio::awaitable<claim_state> {
+      co_return *co_await st.async_claim(b.c(), key, token);
+    });
+  };
+  EXPECT_EQ(claim("t1"), claim_state::claimed);
+  EXPECT_EQ(claim("t2"), claim_state::in_progress);
+  b.run([&]() -> asio::awaitable<int> {
+    co_await st.async_release(b.c(), key, "t2");  // not the holder: no effect
+    co_return 0;
+  });
+  EXPECT_EQ(claim("t3"), claim_state::in_progress);
+  b.run([&]() -> asio::awaitable<int> {
+    co_await st.async_release(b.c(), key, "t1");
+    co_return 0;
+  });
+  EXPECT_EQ(claim("t4"), claim_state::claimed);
+  const webhooks::reply_to_queue nothing;
+  auto fin = b.run([&]() -> asio::awaitable<enqueue_state> {
+    co_return *co_await st.async_finish(b.c(), key, nothing);
+  });
+  EXPECT_EQ(fin, enqueue_state::none);
+  EXPECT_EQ(claim("t5"), claim_state::done);
+  // A late finish by a delivery whose claim lapsed changes nothing.
+  webhooks::reply_to_queue q{"r1", 0, "{}", ""};
+  fin = b.run([&]() -> asio::awaitable<enqueue_state> {
+    co_return *co_await st.async_finish(b.c(), key, q);
+  });
+  EXPECT_EQ(fin, enqueue_state::already);
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");
+}
+
+TEST_F(WebhookStore, MarkerSuppressesASecondConfirmationAndTheQueueIsBounded) {
+  store_bench b(*redis);
+  webhooks::inbound_store_options o;
+  o.max_queue = 2;
+  inbound_store st(o);
+  const auto marker = webhooks::marker_key("+14155552671", "acme");
+  auto finish = [&](std::string key, std::string id, std::string m) {
+    webhooks::reply_to_queue q{id, 1000, "{\"x\":1}", m};
+    return b.run([&]() -> asio::awaitable<enqueue_state> {
+      co_return *co_await st.async_finish(b.c(), key, q);
+    });
+  };
+  EXPECT_EQ(finish("{sg:in}:id:a", "r1", marker), enqueue_state::queued);
+  EXPECT_EQ(finish("{sg:in}:id:b", "r2", marker), enqueue_state::suppressed);
+  EXPECT_EQ(finish("{sg:in}:id:c", "r3", ""), enqueue_state::queued);  // HELP: no marker
+  EXPECT_EQ(finish("{sg:in}:id:d", "r4", ""), enqueue_state::full);
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "2");
+  const int ttl = std::stoi(redis->cli("TTL " + marker));
+  EXPECT_GT(ttl, 86000);  // ~24 h
+  EXPECT_LE(ttl, 86400);
+}
+
+TEST_F(WebhookStore, DueItemsAreClaimedOnceAndALapsedLeaseIsReportedAsSending) {
+  store_bench b(*redis);
+  inbound_store st;
+  webhooks::reply_to_queue q{"r1", 1000, "{\"x\":1}", ""};
+  b.run([&]() -> asio::awaitable<int> {
+    co_await st.async_finish(b.c(), "{sg:in}:id:a", q);
+    co_return 0;
+  });
+  auto claim = [&](std::int64_t now) {
+    return b.run([&]() -> asio::awaitable<std::vector<webhooks::claimed_reply>> {
+      co_return *co_await st.async_claim_due(b.c(), now, 16);
+    });
+  };
+  EXPECT_TRUE(claim(999).empty());  // not due yet
+  auto first = claim(1000);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].id, "r1");
+  EXPECT_EQ(first[0].payload, "{\"x\":1}");
+  EXPECT_FALSE(first[0].was_sending);
+  EXPECT_TRUE(claim(1001).empty());  // hidden while leased
+  // The holder never reported (crashed): after the lease it comes back marked.
+  auto again = claim(1000 + st.options().lease.count());
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].was_sending);
+  // A retry report puts it back at its new due time, unmarked.
+  b.run([&]() -> asio::awaitable<int> {
+    co_await st.async_retry(b.c(), "r1", 5000);
+    co_return 0;
+  });
+  EXPECT_TRUE(claim(4999).empty());
+  auto third = claim(5000);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_FALSE(third[0].was_sending);
+  b.run([&]() -> asio::awaitable<int> {
+    co_await st.async_complete(b.c(), "r1");
+    co_return 0;
+  });
+  EXPECT_TRUE(claim(99999999).empty());
+  EXPECT_EQ(redis->cli("HLEN '{sg:in}:items'"), "0");
+}
+
+class WebhookReplies : public WebhookStore {
+ protected:
+  // Until no reply is being sent (its drainer reported back to the queue).
+  static void wait_reported() {
+    for (int i = 0; i < 500 && redis->cli("SCARD '{sg:in}:sending'") != "0"; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+};
+
+TEST_F(WebhookReplies, RetryableFailureIsRetriedWithBackoffWithinTheBudget) {
+  webhook_bed bed(*redis);
+  bed.set_verdict(send_verdict::retry);
+  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first,
+            200);
+  ASSERT_EQ(bed.wait_sent(1).size(), 1u);
+  wait_reported();
+  bed.advance(std::chrono::seconds(3));  // past the first backoff (2 s)
+  ASSERT_EQ(bed.wait_sent(2).size(), 2u);
+  wait_reported();
+  bed.set_verdict(send_verdict::sent);
+  bed.advance(std::chrono::seconds(4));
+  auto sent = bed.wait_sent(3);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].id, sent[2].id);  // the same reply each time
+  for (int i = 0; i < 500 && bed.svc().stats().reply_count("optout", "sent") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(bed.svc().stats().reply_count("optout", "sent"), 1u);
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");
+}
+
+TEST_F(WebhookReplies, GivesUpWhenTheFiveMinutesArePast) {
+  webhook_bed bed(*redis);
+  bed.set_verdict(send_verdict::retry);
+  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first,
+            200);
+  ASSERT_EQ(bed.wait_sent(1).size(), 1u);
+  wait_reported();
+  bed.advance(std::chrono::minutes(6));
+  for (int i = 0; i < 500 && bed.svc().stats().reply_count("optout", "expired") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(bed.svc().stats().reply_count("optout", "expired"), 1u);
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");
+  EXPECT_EQ(bed.sent().size(), 1u);
+}
+
+TEST_F(WebhookReplies, AnUnknownOutcomeIsNeverSentAgain) {
+  webhook_bed bed(*redis);
+  bed.set_verdict(send_verdict::unknown);
+  ASSERT_EQ(bed.post(bed.inbound("twilio", "SM1", "+14155552671", "+14155552000", "STOP")).first,
+            200);
+  ASSERT_EQ(bed.wait_sent(1).size(), 1u);
+  for (int i = 0; i < 500 && bed.svc().stats().reply_count("optout", "unknown") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(bed.svc().stats().reply_count("optout", "unknown"), 1u);
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");  // gone: nothing left to resend
+  EXPECT_EQ(bed.sent().size(), 1u);
+}
+
+TEST_F(WebhookReplies, APendingReplySurvivesAGatewayRestart) {
+  std::chrono::system_clock::time_point t;
+  {
+    webhook_bed first(*redis);
+    first.set_verdict(send_verdict::retry);  // the carrier is down: the reply stays queued
+    ASSERT_EQ(
+        first.post(first.inbound("telnyx", "tx1", "+14155552671", "+14155552000", "STOP")).first,
+        200);
+    ASSERT_EQ(first.wait_sent(1).size(), 1u);
+    wait_reported();
+    t = first.now();
+  }  // the gateway goes away
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "1");
+  webhook_bed second(*redis);
+  second.advance(std::chrono::duration_cast<std::chrono::microseconds>(t - second.now()) +
+                 std::chrono::seconds(3));
+  auto sent = second.wait_sent(1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].kind, "optout");
+  EXPECT_EQ(sent[0].carrier, "telnyx");
+  EXPECT_EQ(sent[0].to, "+14155552671");
+}
+
+}  // namespace
+}  // namespace stopgate::test
