@@ -58,14 +58,19 @@ std::optional<cache_key> cache_key::from_hash_key(std::string_view k) noexcept {
 contact_cache::contact_cache(contact_cache_options o) : opts_(o) {}
 
 const number_facts* contact_cache::find(const cache_key& k) const noexcept {
+  static const number_facts nothing;
   auto it = map_.find(k);
-  return it == map_.end() ? nullptr : &it->second;
+  if (it == map_.end()) return nullptr;
+  return it->second ? it->second.get() : &nothing;
 }
 
-std::size_t contact_cache::cost(const number_facts& f) noexcept {
-  // A node of the table (key, facts, next pointer, cached hash, malloc header) and its
-  // bucket, plus the facts' vectors and strings.
-  std::size_t n = sizeof(cache_key) + sizeof(number_facts) + 3 * sizeof(void*) + 16;
+std::size_t contact_cache::cost(const entry& e) noexcept {
+  // A node of the table (key, pointer, next pointer, malloc header) and its bucket, plus
+  // the facts object, its vectors and strings when there are any.
+  std::size_t n = sizeof(cache_key) + 3 * sizeof(void*) + 16;
+  if (!e) return n;
+  const number_facts& f = *e;
+  n += sizeof(number_facts) + 16;
   n += f.optouts.capacity() * sizeof(optout_fact) + f.consents.capacity() * sizeof(consent_fact);
   for (const optout_fact& o : f.optouts) n += str_cost(o.sender) + str_cost(o.source) + str_cost(o.evidence_id);
   for (const consent_fact& c : f.consents) n += str_cost(c.id) + str_cost(c.sender) + str_cost(c.evidence_id);
@@ -75,24 +80,36 @@ std::size_t contact_cache::cost(const number_facts& f) noexcept {
 void contact_cache::insert(const cache_key& k, const number_facts& f) {
   if (!positioned_ || opts_.max_bytes == 0 || !f.available) return;
   if (f.optouts.size() + f.consents.size() > opts_.max_facts_per_number) return;
-  erase(k);
-  number_facts copy;
-  copy.optouts = f.optouts;
-  copy.consents = f.consents;
-  const std::size_t c = cost(copy);
-  if (c > opts_.max_bytes) return;
-  if (bytes_ + c > opts_.max_bytes) {
-    // Full: drop an arbitrary eighth (the table's first nodes; O(1) each) rather than keep
-    // recency lists on the hot path.
-    const std::size_t target = opts_.max_bytes - opts_.max_bytes / 8;
-    while (!map_.empty() && bytes_ + c > target) {
-      auto it = map_.begin();
-      bytes_ -= cost(it->second);
-      map_.erase(it);
-    }
+  entry e;
+  if (!f.optouts.empty() || !f.consents.empty()) {
+    auto copy = std::make_unique<number_facts>();
+    copy->optouts = f.optouts;
+    copy->consents = f.consents;
+    e = std::move(copy);
   }
-  map_.emplace(k, std::move(copy));
+  const std::size_t c = cost(e);
+  if (c > opts_.max_bytes) return;
+  auto [it, added] = map_.try_emplace(k);
+  if (!added) {
+    // Re-read (a hit whose fetch bypassed the cache): replace in place.
+    bytes_ -= cost(it->second);
+    ++erasures_;
+  }
+  it->second = std::move(e);
   bytes_ += c;
+  if (bytes_ <= opts_.max_bytes) return;
+  // Full: drop an arbitrary eighth (the table's first nodes; O(1) each) rather than keep
+  // recency lists on the hot path. The entry just added is kept.
+  ++erasures_;
+  const std::size_t target = opts_.max_bytes - opts_.max_bytes / 8;
+  for (auto v = map_.begin(); v != map_.end() && bytes_ > target;) {
+    if (v == it) {
+      ++v;
+      continue;
+    }
+    bytes_ -= cost(v->second);
+    v = map_.erase(v);
+  }
 }
 
 void contact_cache::erase(const cache_key& k) noexcept {
@@ -100,9 +117,11 @@ void contact_cache::erase(const cache_key& k) noexcept {
   if (it == map_.end()) return;
   bytes_ -= cost(it->second);
   map_.erase(it);
+  ++erasures_;
 }
 
 void contact_cache::clear() noexcept {
+  if (!map_.empty()) ++erasures_;
   map_.clear();
   bytes_ = 0;
 }

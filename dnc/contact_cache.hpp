@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,7 +57,8 @@ class contact_cache {
  public:
   explicit contact_cache(contact_cache_options o = {});
 
-  /// The cached facts (opt-outs and consents; never counters), or null.
+  /// The cached facts (opt-outs and consents; never counters), or null. The pointer stays
+  /// valid while erasures() is unchanged (inserts never move entries).
   const number_facts* find(const cache_key& k) const noexcept;
   /// Caches facts read by a HGETALL sent after the last applied poll (the caller's duty).
   /// Facts that are unavailable or too many are not kept.
@@ -81,19 +83,24 @@ class contact_cache {
   /// and metrics.
   std::uint64_t drops() const noexcept { return drops_; }
   std::uint64_t invalidations() const noexcept { return invalidations_; }
+  /// Grows whenever an entry may have been removed (invalidation, eviction, drop).
+  std::uint64_t erasures() const noexcept { return erasures_; }
   const contact_cache_options& options() const noexcept { return opts_; }
 
  private:
-  static std::size_t cost(const number_facts& f) noexcept;
+  // Most numbers have no opt-out or consent: their entry holds no facts object at all, so
+  // a node is 48 bytes and more of the table stays in the CPU caches.
+  using entry = std::unique_ptr<const number_facts>;
+  static std::size_t cost(const entry& e) noexcept;
   void erase(const cache_key& k) noexcept;
 
   contact_cache_options opts_;
-  std::unordered_map<cache_key, number_facts, cache_key_hash> map_;
+  std::unordered_map<cache_key, entry, cache_key_hash> map_;
   std::size_t bytes_ = 0;
   bool positioned_ = false;
   std::int64_t last_seq_ = 0;
   std::string last_id_;
-  std::uint64_t drops_ = 0, invalidations_ = 0;
+  std::uint64_t drops_ = 0, invalidations_ = 0, erasures_ = 0;
 };
 
 }  // namespace stopgate::dnc

@@ -59,6 +59,7 @@ struct item_slot {
   std::uint32_t range_reply = no_reply;  // no_reply: no counter read
   cache_key key;
   bool keyed = false;
+  const number_facts* cached = nullptr;  // valid while the cache's erasures() is unchanged
 };
 
 }  // namespace
@@ -138,7 +139,8 @@ asio::awaitable<void> contact_store::flush() {
         s.keyed = key.has_value();
         if (key) s.key = *key;
       }
-      if (!(use_cache && s.keyed && cache->find(s.key))) {
+      if (use_cache && s.keyed) s.cached = cache->find(s.key);
+      if (!s.cached) {
         const std::string_view hgetall[] = {"HGETALL", k.hash()};
         pipe_.add(hgetall);
         s.hash_reply = n++;
@@ -159,6 +161,7 @@ asio::awaitable<void> contact_store::flush() {
     }
   }
 
+  const std::uint64_t erasures = cache ? cache->erasures() : 0;
   auto replies = co_await exec(pipe_);
   if (!replies || replies->size() != n) {
     // The next Redis to answer may not be the one whose stream the cache followed.
@@ -181,7 +184,8 @@ asio::awaitable<void> contact_store::flush() {
     for (std::size_t i = 0; i < batch[b]->items.size(); ++i, ++si) {
       const item_slot& s = slots[si];
       if (s.hash_reply != no_reply) continue;
-      const number_facts* c = cache->find(s.key);
+      // Nothing removed since the pipeline was built: the pointer taken then still holds.
+      const number_facts* c = cache->erasures() == erasures ? s.cached : cache->find(s.key);
       if (!c) {
         // Changed (or evicted) while in flight: this fetch is read again.
         again[b] = true;

@@ -185,6 +185,10 @@ TEST(ContactCache, UnavailableOrOversizedFactsAreNotKept) {
   c.insert(key(4), counted);
   ASSERT_NE(c.find(key(4)), nullptr);
   EXPECT_TRUE(c.find(key(4))->recent_contacts.empty());
+  // A number without facts is cached too (as "nothing").
+  c.insert(key(5), number_facts{});
+  ASSERT_NE(c.find(key(5)), nullptr);
+  EXPECT_TRUE(c.find(key(5))->optouts.empty() && c.find(key(5))->available);
 }
 
 }  // namespace
