@@ -191,7 +191,9 @@ class contact_store {
   std::string scratch_;     // reused counter-key buffer
   std::uint64_t round_trips_ = 0;
   std::unique_ptr<contact_cache> cache_;
-  std::vector<fetch_waiter*> queued_;  // fetches waiting for the next flush (their frames own them)
+  // Fetches waiting for the next flush. Shared with the awaiting coroutine: a fetch whose
+  // caller was cancelled is abandoned, not freed under a flush that still reads it.
+  std::vector<std::shared_ptr<fetch_waiter>> queued_;
   bool flush_posted_ = false;
 };
 

@@ -74,6 +74,7 @@ struct contact_store::fetch_waiter {
   asio::steady_timer wake;  // cancelled when `out` is set
   int attempts = 0;
   bool done = false;
+  bool abandoned = false;  // the caller was cancelled: `items` may no longer be read
 
   void finish() {
     done = true;
@@ -89,11 +90,16 @@ asio::awaitable<result<std::vector<number_facts>>> contact_store::async_fetch(
     if (!contact_keys::valid_name(it.campaign)) co_return make_error_code(contact_errc::bad_campaign);
     if (it.window->count() <= 0) co_return make_error_code(contact_errc::bad_window);
   }
-  fetch_waiter w(co_await asio::this_coro::executor, items, at);
-  queued_.push_back(&w);
-  post_flush(w.wake.get_executor());
-  while (!w.done) co_await w.wake.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_return std::move(w.out);
+  auto w = std::make_shared<fetch_waiter>(co_await asio::this_coro::executor, items, at);
+  queued_.push_back(w);
+  post_flush(w->wake.get_executor());
+  auto [ec] = co_await w->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!w->done) {
+    // Cancelled by the caller (e.g. an awaitable operator): the flush skips this fetch.
+    w->abandoned = true;
+    co_return ec ? ec : make_error_code(asio::error::operation_aborted);
+  }
+  co_return std::move(w->out);
 }
 
 void contact_store::post_flush(const asio::any_io_executor& ex) {
@@ -106,11 +112,13 @@ void contact_store::post_flush(const asio::any_io_executor& ex) {
 
 asio::awaitable<void> contact_store::flush() {
   flush_posted_ = false;
-  std::vector<fetch_waiter*> batch;
+  std::vector<std::shared_ptr<fetch_waiter>> batch;
   batch.swap(queued_);
+  std::erase_if(batch, [](const auto& w) { return w->abandoned; });
+  if (batch.empty()) co_return;
   contact_cache* const cache = cache_.get();
   std::size_t total = 0;
-  for (const fetch_waiter* w : batch) total += w->items.size();
+  for (const auto& w : batch) total += w->items.size();
   std::vector<item_slot> slots;
   slots.reserve(total);
 
@@ -127,7 +135,7 @@ asio::awaitable<void> contact_store::flush() {
   }
   char max_buf[24];
   const std::string_view max_s = to_decimal(std::int64_t(opts_.max_contacts), max_buf);
-  for (const fetch_waiter* w : batch) {
+  for (const auto& w : batch) {
     const bool use_cache = cache && cache->positioned() && w->attempts < cached_attempts;
     char at_buf[24];
     const std::string_view at_s = to_decimal(to_us(w->at), at_buf);
@@ -167,7 +175,7 @@ asio::awaitable<void> contact_store::flush() {
     // The next Redis to answer may not be the one whose stream the cache followed.
     if (cache) cache->reset();
     const error_code ec = replies ? make_error_code(contact_errc::bad_data) : replies.error();
-    for (fetch_waiter* w : batch) {
+    for (const auto& w : batch) {
       w->out = ec;
       w->finish();
     }
@@ -216,9 +224,10 @@ asio::awaitable<void> contact_store::flush() {
         f.available = false;
       }
     }
+    if (w.abandoned) continue;
     if (again[b]) {
       ++w.attempts;
-      queued_.push_back(&w);
+      queued_.push_back(batch[b]);
       continue;
     }
     w.out = std::move(outs[b]);

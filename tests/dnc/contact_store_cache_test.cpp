@@ -7,6 +7,7 @@
 #include "tests/support/redis_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -278,6 +279,27 @@ TEST(ContactStoreCache, OffMeansEveryFetchReadsEveryHash) {
     const auto before = hgetall_calls(r);
     for (int i = 0; i < 3; ++i) EXPECT_TRUE((co_await s.fetch(alice)).optouts.empty());
     EXPECT_EQ(hgetall_calls(r) - before, 3u);
+  });
+}
+
+TEST(ContactStoreCache, ACancelledFetchIsAbandonedSafely) {
+  // A caller may race a fetch against its own deadline (awaitable operators cancel the
+  // loser). The pipeline in flight still answers into the abandoned fetch; nothing dangles
+  // (ASan checks that) and the store keeps working.
+  using namespace asio::experimental::awaitable_operators;
+  redis_server r;
+  two_stores s(r);
+  const std::vector<fetch_item> items = {{alice, {}, {}}};
+  s.run([&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await s.writer.async_record_optout(alice, "acme", at(), "api", "gw2-1"));
+    r.pause();  // Redis accepts but does not answer: the fetch cannot complete
+    asio::steady_timer deadline(co_await asio::this_coro::executor);
+    deadline.expires_after(20ms);
+    auto first = co_await (s.reader.async_fetch(items, at()) || deadline.async_wait(asio::use_awaitable));
+    EXPECT_EQ(first.index(), 1u);  // the deadline won; the fetch was cancelled
+    r.resume();
+    auto f = co_await s.reader.async_fetch(items, at());
+    EXPECT_TRUE(f && (*f)[0].optouts.size() == 1u);
   });
 }
 
