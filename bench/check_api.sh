@@ -4,14 +4,24 @@
 # tools/stopgate_loadgen. Prints a markdown table for docs/BENCHMARKS.md.
 #
 #   bench/check_api.sh [SECONDS]      (default 10 s per gateway measurement)
+#
+# Builds only what it runs (stopgate, stopgate_loadgen) in build/. BENCH_BIN=DIR runs the
+# binaries of another build tree instead, without building (DIR/gateway/stopgate and
+# DIR/tools/stopgate_loadgen; e.g. a copy of main's binaries for a before/after pair).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 work=${BENCH_DATA:-/tmp/stopgate-bench}
 mkdir -p "$work"
-tools/deps
-tools/build build >/dev/null
-b=$PWD/build
+if [ -n "${BENCH_BIN:-}" ]; then
+  b=$(cd "$BENCH_BIN" && pwd)
+else
+  tools/deps
+  [ -f build/build.ninja ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build --target stopgate stopgate_loadgen -j"${STOPGATE_JOBS:-2}" >/dev/null
+  b=$PWD/build
+fi
+echo "binaries: $b; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 port=$((20000 + RANDOM % 20000))
 api=$((port + 1))
 http=$((port + 2))
@@ -74,6 +84,7 @@ echo "batch:  $batch"
 echo "single: $single"
 echo "idle:   $idle"
 echo "1000 connections: $(cat "$dir/many.txt"); gateway RSS ${rss_kb} kB"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 num() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p"; }
 batch_nps=$(echo "$batch" | sed -n 's/.* \([0-9]*\) numbers\/s.*/\1/p')

@@ -19,10 +19,18 @@ struct contact_script {
 
 namespace contact_scripts {
 
-// KEYS: hash, evidence list. ARGV: field, at, json, number, evidence id, max evidence ids.
+// Every script that changes a number's hash first announces it on the change stream (the
+// hash key, with the next value of the change counter), so that gateways caching number
+// facts (dnc/contact_cache.hpp) drop them on their next fetch. First, not last: if the
+// announcement fails, nothing was written (the write fails and is retried), so an effect
+// never exists unannounced. Counter commits are not announced: counters are never cached.
+
+// KEYS: hash, evidence list, change stream, change counter. ARGV: field, at, json, number,
+// evidence id, max evidence ids, change stream length.
 // Keeps the latest opt-out; returns 1 when stored, 0 when one at least as recent was there.
 // A value that cannot be read is overwritten: an opt-out is never dropped for it.
 inline constexpr std::string_view optout = R"lua(
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 's', redis.call('INCR', KEYS[4]), 'k', KEYS[1])
 local stored = 1
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
@@ -40,11 +48,13 @@ end
 return stored
 )lua";
 
-// KEYS: hash, details hash, evidence list. ARGV: opt-out field to lift ('' for none),
-// opt-in time, consent field, consent json, consent id, details json, number, evidence id,
-// max evidence ids. Returns 0 no opt-out, 1 lifted, 2 kept (not older than the opt-in; an
-// unreadable one is kept too: never lift what cannot be compared).
+// KEYS: hash, details hash, evidence list, change stream, change counter. ARGV: opt-out
+// field to lift ('' for none), opt-in time, consent field, consent json, consent id, details
+// json, number, evidence id, max evidence ids, change stream length. Returns 0 no opt-out,
+// 1 lifted, 2 kept (not older than the opt-in; an unreadable one is kept too: never lift
+// what cannot be compared).
 inline constexpr std::string_view consent = R"lua(
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 's', redis.call('INCR', KEYS[5]), 'k', KEYS[1])
 local outcome = 0
 if ARGV[1] ~= '' then
   local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -82,15 +92,17 @@ if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) en
 return 1
 )lua";
 
-// KEYS: hash, details hash, evidence list, campaign index, then one counter key per
-// campaign read just before (ARGV[2..]). ARGV[1]: forget time. Returns -1 when the index
-// gained a campaign meanwhile (the caller re-reads and retries), else {erased, kept}.
+// KEYS: hash, details hash, evidence list, campaign index, change stream, change counter,
+// then one counter key per campaign read just before (ARGV[3..]). ARGV[1]: forget time,
+// ARGV[2]: change stream length. Returns -1 when the index gained a campaign meanwhile (the
+// caller re-reads and retries), else {erased, kept}.
 inline constexpr std::string_view forget = R"lua(
 local known = {}
-for i = 2, #ARGV do known[ARGV[i]] = true end
+for i = 3, #ARGV do known[ARGV[i]] = true end
 for _, c in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
   if not known[c] then return -1 end
 end
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[2], '*', 's', redis.call('INCR', KEYS[6]), 'k', KEYS[1])
 local erased, kept = {}, {}
 local h = redis.call('HGETALL', KEYS[1])
 for i = 1, #h, 2 do
@@ -107,8 +119,8 @@ for i = 1, #h, 2 do
   end
 end
 if redis.call('DEL', KEYS[2]) == 1 then erased[#erased + 1] = 'consent_details' end
-for i = 5, #KEYS do
-  if redis.call('DEL', KEYS[i]) == 1 then erased[#erased + 1] = 'counters:' .. ARGV[i - 3] end
+for i = 7, #KEYS do
+  if redis.call('DEL', KEYS[i]) == 1 then erased[#erased + 1] = 'counters:' .. ARGV[i - 4] end
 end
 redis.call('DEL', KEYS[4])
 if redis.call('DEL', KEYS[3]) == 1 then erased[#erased + 1] = 'evidence_index' end
@@ -118,6 +130,22 @@ else
   redis.call('DEL', KEYS[1])
 end
 return {erased, kept}
+)lua";
+
+// KEYS: change stream, change counter. ARGV: the last stream id read ('' when starting),
+// most entries to return. Returns {counter, id of the newest entry ('' when none), entries
+// after the last id, oldest first, at most ARGV[2]} read atomically, so the caller can tell
+// whether it saw every change since its last poll (contact_cache::apply_poll).
+inline constexpr std::string_view poll = R"lua(
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local top_id = ''
+if #top > 0 then top_id = top[1][1] end
+local entries = {}
+if ARGV[1] ~= '' then
+  entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+end
+return {seq, top_id, entries}
 )lua";
 
 }  // namespace contact_scripts

@@ -1,5 +1,5 @@
-// The contact store's hot path (fetch, commits) and its writes. Lookup and forget are in
-// contact_store_admin.cpp.
+// The contact store's writes and commits. The fetch (coalescing, cache) is in
+// contact_store_fetch.cpp; lookup and forget are in contact_store_admin.cpp.
 #include "dnc/contact_store.hpp"
 
 #include "dnc/contact_codec.hpp"
@@ -42,25 +42,6 @@ bool is_noscript(const redis::reply& r) {
   return r.is_error() && r.str.starts_with("NOSCRIPT");
 }
 
-// Fills optouts and consents from a HGETALL reply; false on anything the store did not write.
-bool parse_hash(const redis::reply& h, number_facts& f) {
-  if (h.kind != redis::reply::type::array || h.elements.size() % 2 != 0) return false;
-  for (std::size_t i = 0; i < h.elements.size(); i += 2) {
-    const std::string_view field = h.elements[i].str;
-    const std::string_view value = h.elements[i + 1].str;
-    if (field.starts_with("o:")) {
-      optout_fact& o = f.optouts.emplace_back();
-      o.sender.assign(field.substr(2));
-      if (!contact_codec::decode_optout(value, o)) return false;
-    } else if (field.starts_with("c:")) {
-      consent_fact& c = f.consents.emplace_back();
-      c.id.assign(field.substr(2));
-      if (!contact_codec::decode_consent(value, c)) return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 contact_script::contact_script(std::string_view t) : text(t) {
@@ -76,6 +57,7 @@ contact_script::contact_script(std::string_view t) : text(t) {
 contact_store::contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
                              contact_store_options opts)
     : redis_(c), keys_(p), opts_(opts) {
+  if (opts_.cache.max_bytes > 0) cache_ = std::make_unique<contact_cache>(opts_.cache);
   std::random_device rd;
   std::seed_seq seed{rd(), rd(), rd(), rd()};
   rng_.seed(seed);
@@ -119,59 +101,6 @@ asio::awaitable<result<redis::reply>> contact_store::eval(const contact_script& 
   co_return std::move(*r);
 }
 
-asio::awaitable<result<std::vector<number_facts>>> contact_store::async_fetch(
-    std::span<const fetch_item> items, sys_time at) {
-  if (items.empty()) co_return std::vector<number_facts>{};
-  for (const fetch_item& it : items) {
-    if (it.campaign.empty() || !it.window) continue;
-    if (!contact_keys::valid_name(it.campaign)) co_return make_error_code(contact_errc::bad_campaign);
-    if (it.window->count() <= 0) co_return make_error_code(contact_errc::bad_window);
-  }
-  char at_buf[24], max_buf[24];
-  const std::string_view at_s = to_decimal(to_us(at), at_buf);
-  const std::string_view max_s = to_decimal(std::int64_t(opts_.max_contacts), max_buf);
-  pipe_.clear();
-  for (const fetch_item& it : items) {
-    const contact_keys::number_keys k(keys_, it.number);
-    const std::string_view hgetall[] = {"HGETALL", k.hash()};
-    pipe_.add(hgetall);
-    if (it.campaign.empty() || !it.window) continue;
-    scratch_.assign(k.hash());
-    scratch_ += ":cap:";
-    scratch_ += it.campaign;
-    // Newest first with a limit, so a flood of commits cannot hide the latest ones.
-    char lo_buf[25];
-    lo_buf[0] = '(';
-    char* lo_end = std::to_chars(lo_buf + 1, lo_buf + sizeof lo_buf, to_us(at) - it.window->count()).ptr;
-    const std::string_view range[] = {"ZREVRANGEBYSCORE", scratch_, at_s,
-                                      std::string_view(lo_buf, std::size_t(lo_end - lo_buf)),
-                                      "LIMIT", "0", max_s};
-    pipe_.add(range);
-  }
-  auto replies = co_await exec(pipe_);
-  if (!replies) co_return replies.error();
-
-  std::vector<number_facts> out(items.size());
-  std::size_t r = 0;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    number_facts& f = out[i];
-    const bool capped = !items[i].campaign.empty() && items[i].window.has_value();
-    if (r + (capped ? 2 : 1) > replies->size()) co_return make_error_code(contact_errc::bad_data);
-    bool ok = parse_hash((*replies)[r++], f);
-    if (capped) {
-      ok = ok && contact_codec::parse_contact_members((*replies)[r], f.recent_contacts);
-      ++r;
-      std::reverse(f.recent_contacts.begin(), f.recent_contacts.end());
-    }
-    // What cannot be read cannot be relied on: fail closed for this number only.
-    if (!ok) {
-      f = number_facts{};
-      f.available = false;
-    }
-  }
-  co_return out;
-}
-
 asio::awaitable<result<bool>> contact_store::async_record_optout(phone_number n,
                                                                  std::string_view sender,
                                                                  sys_time at,
@@ -182,11 +111,12 @@ asio::awaitable<result<bool>> contact_store::async_record_optout(phone_number n,
   const std::string ev = k.evidence(), field = contact_keys::optout_field(sender),
                     value = contact_codec::encode_optout(at, source, evidence_id),
                     number = n.e164();
-  char at_buf[24], max_buf[24];
-  const std::string_view keys[] = {k.hash(), ev};
+  char at_buf[24], max_buf[24], len_buf[24];
+  const std::string_view keys[] = {k.hash(), ev, change_stream_key, change_counter_key};
   const std::string_view args[] = {field, to_decimal(to_us(at), at_buf), value, number,
                                    evidence_id,
-                                   to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf)};
+                                   to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf),
+                                   to_decimal(std::int64_t(opts_.change_stream_length), len_buf)};
   auto r = co_await eval(optout_script(), keys, args);
   if (!r) co_return failed(r.error());
   if (r->kind != redis::reply::type::integer) co_return failed(contact_errc::bad_data);
@@ -219,13 +149,14 @@ asio::awaitable<result<optin_result>> contact_store::async_record_optin_impl(
                     field = contact_keys::consent_field(fact.id),
                     value = contact_codec::encode_consent(fact),
                     details = contact_codec::encode_details(c.source), number = n.e164();
-  char at_buf[24], max_buf[24];
-  const std::string_view keys[] = {k.hash(), details_key, ev};
+  char at_buf[24], max_buf[24], len_buf[24];
+  const std::string_view keys[] = {k.hash(), details_key, ev, change_stream_key, change_counter_key};
   const std::string_view args[] = {lift_field,  to_decimal(to_us(fact.captured_at), at_buf),
                                    field,       value,
                                    fact.id,     details,
                                    number,      fact.evidence_id,
-                                   to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf)};
+                                   to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf),
+                                   to_decimal(std::int64_t(opts_.change_stream_length), len_buf)};
   auto r = co_await eval(consent_script(), keys, args);
   if (!r) co_return r.error();
   if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 2)

@@ -7,6 +7,7 @@
 //   auto facts = co_await store.async_fetch(items, now);   // result<vector<number_facts>>
 #pragma once
 
+#include "dnc/contact_cache.hpp"
 #include "dnc/contact_error.hpp"
 #include "dnc/contact_facts.hpp"
 #include "dnc/contact_keys.hpp"
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <random>
 #include <span>
@@ -98,11 +100,20 @@ struct forget_report {
 struct contact_store_options {
   std::size_t max_evidence_ids = 100;  // evidence ids kept per number, newest first
   std::size_t max_contacts = 256;      // counter entries kept (and read) per number and campaign
+  /// Entries kept in the change stream (XADD MAXLEN ~, so a little more). A cache that
+  /// falls further behind than this drops everything; every writer should use the same.
+  std::size_t change_stream_length = 100'000;
+  /// The local cache of opt-outs and consents (cache.max_bytes = 0: off, every fetch reads
+  /// every hash).
+  contact_cache_options cache;
 };
 
 /// Not thread-safe: use it from the executor of its client (the same rule as the client).
-/// Several coroutines may use one store concurrently. No caching: every fetch reads Redis,
-/// so a write through any gateway is seen by the next fetch of every other.
+/// Several coroutines may use one store concurrently. Fetches that start in the same turn of
+/// the executor share one pipeline. Opt-outs and consents may be answered from the local
+/// cache, which that pipeline first validates against the change stream, so a write
+/// acknowledged through any gateway is seen by the next fetch of every other (counters are
+/// always read).
 /// Errors: redis::errc transport failures (the caller fails closed), contact_errc otherwise.
 /// Completions never run inline inside hiredis (they come through the client).
 class contact_store {
@@ -110,11 +121,14 @@ class contact_store {
   contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
                 contact_store_options opts = {});
 
-  /// The facts of every item, in order, read with ONE pipeline: HGETALL of each number's
-  /// hash plus ZREVRANGEBYSCORE of its counter when the item has a campaign and a window.
-  /// A number whose data cannot be read (an error reply, a value the store did not write)
-  /// gets available = false (fail closed for that number only). `items` and their campaign
-  /// strings must stay valid until completion.
+  /// The facts of every item, in order, read with ONE pipeline shared with every other fetch
+  /// started in the same executor turn: the change-stream poll (cache on), HGETALL of each
+  /// number's hash not in the cache, plus ZREVRANGEBYSCORE of its counter when the item has
+  /// a campaign and a window. A number whose data cannot be read (an error reply, a value
+  /// the store did not write) gets available = false (fail closed for that number only).
+  /// `items` and their campaign strings must stay valid until completion. Completes through
+  /// the executor, never inline. (Rarely a second pipeline: a cached number changed while
+  /// its check was in flight.)
   boost::asio::awaitable<boost::system::result<std::vector<number_facts>>> async_fetch(
       std::span<const fetch_item> items, sys_time at);
 
@@ -153,8 +167,13 @@ class contact_store {
 
   /// Client calls issued (each a single round trip): for tests and metrics.
   std::uint64_t round_trips() const noexcept { return round_trips_; }
+  /// The local cache (null when off): for tests and metrics.
+  const contact_cache* cache() const noexcept { return cache_.get(); }
 
  private:
+  struct fetch_waiter;  // one async_fetch call waiting for its pipeline (contact_store_fetch.cpp)
+  boost::asio::awaitable<void> flush();
+  void post_flush(const boost::asio::any_io_executor& ex);
   boost::asio::awaitable<boost::system::result<redis::reply>> eval(
       const contact_script& s, std::span<const std::string_view> keys, std::span<const std::string_view> args);
   boost::asio::awaitable<boost::system::result<std::vector<redis::reply>>> exec(
@@ -171,6 +190,11 @@ class contact_store {
   redis::pipeline pipe_;    // reused: read by the client before its first suspension
   std::string scratch_;     // reused counter-key buffer
   std::uint64_t round_trips_ = 0;
+  std::unique_ptr<contact_cache> cache_;
+  // Fetches waiting for the next flush. Shared with the awaiting coroutine: a fetch whose
+  // caller was cancelled is abandoned, not freed under a flush that still reads it.
+  std::vector<std::shared_ptr<fetch_waiter>> queued_;
+  bool flush_posted_ = false;
 };
 
 }  // namespace stopgate::dnc

@@ -117,8 +117,9 @@ asio::awaitable<result<contact_record>> contact_store::async_lookup(phone_number
 asio::awaitable<result<forget_report>> contact_store::async_forget(phone_number n, sys_time at) {
   const contact_keys::number_keys k(keys_, n);
   const std::string details = k.details(), ev = k.evidence(), caps = k.caps();
-  char at_buf[24];
+  char at_buf[24], len_buf[24];
   const std::string_view at_s = to_decimal(to_us(at), at_buf);
+  const std::string_view len_s = to_decimal(std::int64_t(opts_.change_stream_length), len_buf);
   for (int attempt = 0; attempt < forget_attempts; ++attempt) {
     // Counter keys are named by campaign: read the index so the script can declare them.
     ++round_trips_;
@@ -130,9 +131,10 @@ asio::awaitable<result<forget_report>> contact_store::async_forget(phone_number 
     counter_keys.reserve(campaigns.size());
     for (const std::string& c : campaigns) counter_keys.push_back(k.counter(c));
 
-    std::vector<std::string_view> keys = {k.hash(), details, ev, caps};
+    std::vector<std::string_view> keys = {k.hash(), details, ev, caps, change_stream_key,
+                                          change_counter_key};
     keys.insert(keys.end(), counter_keys.begin(), counter_keys.end());
-    std::vector<std::string_view> args = {at_s};
+    std::vector<std::string_view> args = {at_s, len_s};
     args.insert(args.end(), campaigns.begin(), campaigns.end());
     auto r = co_await eval(forget_script(), keys, args);
     if (!r) co_return r.error();

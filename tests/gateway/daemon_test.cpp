@@ -190,6 +190,35 @@ TEST(Daemon, OptoutThroughOneGatewayIsSeenByAnotherAtOnce) {
   EXPECT_EQ(after["result"].at("decision"), "deny") << json::serialize(after);
 }
 
+std::uint64_t hgetall_calls(const redis_server& r) {
+  const std::string stats = r.cli("INFO commandstats");
+  const auto at = stats.find("cmdstat_hgetall:calls=");
+  return at == std::string::npos ? 0 : std::stoull(stats.substr(at + 22));
+}
+
+TEST(Daemon, ACachedNumberWrittenThroughAnotherGatewayIsSeenAtOnce) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc a(d, r, "gwA");
+  gateway_proc b(d, r, "gwB");
+  auto ca = a.client();
+  auto cb = b.client();
+  ASSERT_TRUE(ca.connected() && cb.connected());
+  const std::string to = "+13125552671";
+  auto cons = ca.call(json::parse(R"({"op":"consent","to":")" + to + R"(","sender":"acme")" + express_consent + "}").as_object());
+  ASSERT_EQ(cons["ok"], true) << json::serialize(cons);
+  EXPECT_EQ(check(cb, to, "acme", noon)["result"].at("decision"), "allow");
+  // Gateway B now answers this number's opt-outs and consents from its cache.
+  const auto before = hgetall_calls(r);
+  EXPECT_EQ(check(cb, to, "acme", noon)["result"].at("decision"), "allow");
+  EXPECT_EQ(hgetall_calls(r), before);
+  auto o = ca.call(json::parse(R"({"op":"optout","to":")" + to + R"(","sender":"acme"})").as_object());
+  ASSERT_EQ(o["ok"], true) << json::serialize(o);
+  auto after = check(cb, to, "acme", noon);
+  EXPECT_EQ(after["result"].at("decision"), "deny") << json::serialize(after);
+  EXPECT_EQ(reasons(after).at(0), "optout");
+}
+
 TEST(Daemon, FailsClosedWhileRedisIsDownAndRecovers) {
   redis_server r(/*appendonly=*/true);  // the consent must survive the Redis restart
   temp_dir d;
