@@ -131,6 +131,7 @@ void read_redis(table_reader t, redis_settings& out) {
   t.read("managed_binary", out.managed_binary);
   t.read_int("timeout_ms", out.timeout_ms, 1, 60'000);
   t.read_int("connect_timeout_ms", out.connect_timeout_ms, 1, 60'000);
+  t.read_int("contact_cache_mb", out.contact_cache_mb, 0, 4096);
   t.read_int("reconnect_min_ms", out.reconnect_min_ms, 1, 60'000);
   t.read_int("reconnect_max_ms", out.reconnect_max_ms, 1, 600'000);
   t.finish();

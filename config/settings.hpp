@@ -79,6 +79,9 @@ struct redis_settings {
   std::uint32_t connect_timeout_ms = 1000;
   std::uint32_t reconnect_min_ms = 100;
   std::uint32_t reconnect_max_ms = 5000;
+  /// Per worker thread: the local cache of opt-outs and consents validated against the
+  /// change stream on every fetch (docs/CONTACTS.md); 0 = off, every fetch reads the hashes.
+  std::uint32_t contact_cache_mb = 16;
   bool managed() const noexcept { return url == "managed"; }
 };
 

@@ -271,7 +271,11 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
   auto p = dnc::contact_keys::pseudonymizer::create(secret);
   if (!p) return false;
   for (auto& w : workers_) {
-    auto make = [wp = w.get(), p = *p] { wp->contacts = std::make_unique<dnc::contact_store>(*wp->redis, p); };
+    dnc::contact_store_options copts;
+    copts.cache.max_bytes = std::size_t(current()->settings->redis.contact_cache_mb) << 20;
+    auto make = [wp = w.get(), p = *p, copts] {
+      wp->contacts = std::make_unique<dnc::contact_store>(*wp->redis, p, copts);
+    };
     // Once the workers run, their store is set on their own thread (it is read there).
     if (threads_running)
       asio::post(w->io, std::move(make));

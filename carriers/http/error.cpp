@@ -58,6 +58,7 @@ client_errc errc_from_curl(int curl_code, bool cap_hit) noexcept {
     case CURLE_USE_SSL_FAILED: return client_errc::tls_failed;
     case CURLE_SEND_ERROR: return client_errc::send_failed;
     case CURLE_RECV_ERROR:
+    case CURLE_SEND_FAIL_REWIND:  // a reused connection died after the body went out (no resend)
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_WEIRD_SERVER_REPLY:

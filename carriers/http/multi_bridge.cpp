@@ -61,6 +61,26 @@ int on_prereq(void* userp, char*, char*, int, int) {
   return CURL_PREREQFUNC_OK;
 }
 
+// The request body, handed to curl piece by piece.
+size_t on_read(char* buf, size_t size, size_t n, void* userp) {
+  auto& t = *static_cast<transfer*>(userp);
+  const std::size_t len = std::min(size * n, t.body.size() - t.body_read);
+  std::memcpy(buf, t.body.data() + t.body_read, len);
+  t.body_read += len;
+  return len;
+}
+
+// curl rewinds the body only to send the request again. It does that, unasked, when a
+// reused keep-alive connection closes without a byte of answer — also when the server had
+// read the whole request (a carrier that accepted the message and then dropped the
+// connection). A message must never be handed over twice, so once curl has taken any of the
+// body the rewind is refused: the transfer fails (request_sent) instead of resending.
+int on_seek(void* userp, curl_off_t offset, int origin) {
+  auto& t = *static_cast<transfer*>(userp);
+  if (origin != SEEK_SET || offset != 0 || t.body_read > 0) return CURL_SEEKFUNC_CANTSEEK;
+  return CURL_SEEKFUNC_OK;
+}
+
 bool has_header(const header_list& h, std::string_view name) {
   return std::any_of(h.begin(), h.end(), [name](const auto& kv) {
     return kv.first.size() == name.size() &&
@@ -165,8 +185,12 @@ void multi_bridge::configure(transfer& t, request& r) {
   } else if (r.method == "HEAD") {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else {
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(t.body.size()));
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, &on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, &t);
+    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &on_seek);
+    curl_easy_setopt(e, CURLOPT_SEEKDATA, &t);
     if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
 

@@ -36,7 +36,8 @@ struct transfer {
   boost::asio::steady_timer wake;  // the coroutine waits on it; cancelled when done
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
-  std::string body;    // CURLOPT_POSTFIELDS points here (not copied by curl)
+  std::string body;    // the request body, handed to curl by on_read (not copied by curl)
+  std::size_t body_read = 0;  // bytes of body curl has taken so far
   std::string method;  // for logs
   std::string origin;  // "host:port", for logs
   response resp;
