@@ -49,7 +49,7 @@ TEST(FakeCarrierProtocol, TwilioSuccessBodyIsAMessageResource) {
   fixture f;
   reply r = f.ask(carrier_type::twilio,
                   "/2010-04-01/Accounts/" + f.creds.twilio.account_sid + "/Messages.json",
-                  {{"Authorization", "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMGZhNGU6ZmFrZS10d2lsaW8tYXV0aC10b2tlbg=="},
+                  {{"Authorization", "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwZmE0ZTpmYWtlLXR3aWxpby1hdXRoLXRva2Vu"},
                    {"Content-Type", "application/x-www-form-urlencoded"}},
                   "To=%2B14155552671&From=%2B14155552000&Body=Hi");
   ASSERT_EQ(r.status, 201) << r.body;

@@ -14,7 +14,11 @@
 #include "tools/fake_carrier/webhooks.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
