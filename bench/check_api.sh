@@ -57,6 +57,7 @@ max_connections = 2000
 listen = "127.0.0.1:$http"
 [redis]
 url = "tcp://127.0.0.1:$port"
+contact_cache_mb = ${CONTACT_CACHE_MB:-16}
 [evidence]
 hmac_key = "file:evidence.key"
 [carriers.sandbox]

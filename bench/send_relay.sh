@@ -32,7 +32,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 base=$((20000 + RANDOM % 20000))   # ports base+1 .. base+9 on 127.0.0.1
@@ -85,6 +85,7 @@ log_level = "warn"
 listen = "127.0.0.1:$api"
 [http]
 listen = "127.0.0.1:$http"
+public_url = "http://127.0.0.1:$http"
 [redis]
 url = "tcp://127.0.0.1:$rport"
 [evidence]

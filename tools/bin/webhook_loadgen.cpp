@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -112,7 +113,9 @@ asio::awaitable<void> run_connection(const options& o, const config::carrier_set
       }
       next_due += gap;
     }
-    const std::uint64_t n = std::uint64_t(index) * 100'000'000ULL + i;
+    // Every request of a run comes from a different consumer (runs start at a point derived
+    // from the run id, so consecutive runs mostly use fresh numbers too).
+    const std::uint64_t n = std::hash<std::string>{}(o.run_id) + i * std::uint64_t(o.connections) + std::uint64_t(index);
     fake::inbound_spec m{o.run_id + "-" + std::to_string(index) + "-" + std::to_string(i),
                          consumer(n % 8'000'000), o.to, o.body};
     auto w = fake::inbound_webhook(c, o.base_url, m, std::chrono::system_clock::now());
