@@ -23,6 +23,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <optional>
 
 namespace stopgate::test {
 
@@ -192,13 +193,21 @@ class webhook_bed {
         .get();
   }
 
+  /// The store's record of `number`. A lookup that fails (worker 0's Redis connection still
+  /// reconnecting after a restart) is repeated, bounded; the last failure yields an empty record.
   dnc::contact_record lookup(const std::string& number) {
     auto n = *dnc::parse_phone(number);
-    return on_worker(
-        [n](dnc::contact_store& c, redis::client&) -> asio::awaitable<dnc::contact_record> {
-          auto r = co_await c.async_lookup(n);
-          co_return r ? *r : dnc::contact_record{};
-        });
+    std::optional<dnc::contact_record> rec;
+    for (int i = 0; i < 250 && !rec; ++i) {
+      rec = on_worker([n](dnc::contact_store& c,
+                          redis::client&) -> asio::awaitable<std::optional<dnc::contact_record>> {
+        auto r = co_await c.async_lookup(n);
+        if (!r) co_return std::nullopt;
+        co_return *r;
+      });
+      if (!rec) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // reconnect backoff
+    }
+    return rec.value_or(dnc::contact_record{});
   }
 
   /// Waits (bounded, no timing assertion) until `n` replies were handed to the sender.
