@@ -15,17 +15,6 @@
 namespace stopgate::carriers::signature {
 namespace {
 
-vonage_sig_method to_sig_method(config::vonage_signature_method m) {
-  switch (m) {
-    case config::vonage_signature_method::md5hash: return vonage_sig_method::md5hash;
-    case config::vonage_signature_method::md5: return vonage_sig_method::md5;
-    case config::vonage_signature_method::sha1: return vonage_sig_method::sha1;
-    case config::vonage_signature_method::sha256: return vonage_sig_method::sha256;
-    case config::vonage_signature_method::sha512: return vonage_sig_method::sha512;
-  }
-  return vonage_sig_method::sha256;
-}
-
 bool has_bearer(const webhook_request& req) {
   auto h = find_header(req, "authorization");
   return h.st == header_lookup::state::one && h.value.size() > 7 && iequals(h.value.substr(0, 7), "Bearer ");
@@ -39,6 +28,17 @@ verify_result hmac_stopgate(const config::secret& s, const webhook_request& req,
 }
 
 }  // namespace
+
+vonage_sig_method to_vonage_sig_method(config::vonage_signature_method m) {
+  switch (m) {
+    case config::vonage_signature_method::md5hash: return vonage_sig_method::md5hash;
+    case config::vonage_signature_method::md5: return vonage_sig_method::md5;
+    case config::vonage_signature_method::sha1: return vonage_sig_method::sha1;
+    case config::vonage_signature_method::sha256: return vonage_sig_method::sha256;
+    case config::vonage_signature_method::sha512: return vonage_sig_method::sha512;
+  }
+  return vonage_sig_method::sha256;
+}
 
 verify_result verify_webhook(const config::carrier_settings& c, const webhook_request& req,
                              std::chrono::system_clock::time_point now, bool loopback_peer,
@@ -66,8 +66,9 @@ verify_result verify_webhook(const config::carrier_settings& c, const webhook_re
       auto& k = c.creds<config::vonage_credentials>();
       if (k.signature_secret.empty()) return fail(verify_errc::bad_key);
       if (has_bearer(req)) return verify_vonage_jwt(req, k.signature_secret.reveal(), now, window);
-      return verify_vonage_sms(req, vonage_sms_secrets{k.signature_secret.reveal(), to_sig_method(k.signature_method)},
-                               now, window);
+      const vonage_sms_secrets secrets{k.signature_secret.reveal(),
+                                       to_vonage_sig_method(k.signature_method)};
+      return verify_vonage_sms(req, secrets, now, window);
     }
     case carrier_type::plivo: {
       auto& k = c.creds<config::plivo_credentials>();

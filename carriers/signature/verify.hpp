@@ -2,6 +2,7 @@
 // carrier's settings and never name a scheme. docs/SIGNATURES.md has each scheme.
 #pragma once
 
+#include "carriers/signature/vonage.hpp"
 #include "carriers/signature/webhook_request.hpp"
 #include "config/settings.hpp"
 
@@ -16,6 +17,9 @@ namespace stopgate::carriers::signature {
 /// webhook secret). A carrier with no webhook secret configured fails with bad_key, except
 /// the sandbox, whose unsigned webhooks pass from loopback peers only (`loopback_peer`).
 /// Pure; thread-safe.
+/// The signed-request digest named by the config's `signature_method`. Pure.
+vonage_sig_method to_vonage_sig_method(config::vonage_signature_method m);
+
 verify_result verify_webhook(const config::carrier_settings& c, const webhook_request& req,
                              std::chrono::system_clock::time_point now, bool loopback_peer,
                              std::chrono::seconds window = default_replay_window);

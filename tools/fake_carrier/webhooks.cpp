@@ -6,6 +6,7 @@
 #include "carriers/signature/sinch.hpp"
 #include "carriers/signature/telnyx.hpp"
 #include "carriers/signature/twilio.hpp"
+#include "carriers/signature/verify.hpp"
 #include "carriers/signature/vonage.hpp"
 #include "carriers/wire/encode.hpp"
 
@@ -36,22 +37,6 @@ std::string form(const params& p) {
   std::string out;
   for (auto& [k, v] : p) carriers::wire::append_form_field(out, k, v);
   return out;
-}
-
-sig::vonage_sig_method vonage_method(config::vonage_signature_method m) {
-  switch (m) {
-    case config::vonage_signature_method::md5hash:
-      return sig::vonage_sig_method::md5hash;
-    case config::vonage_signature_method::md5:
-      return sig::vonage_sig_method::md5;
-    case config::vonage_signature_method::sha1:
-      return sig::vonage_sig_method::sha1;
-    case config::vonage_signature_method::sha256:
-      return sig::vonage_sig_method::sha256;
-    case config::vonage_signature_method::sha512:
-      return sig::vonage_sig_method::sha512;
-  }
-  return sig::vonage_sig_method::sha256;
 }
 
 // Signs a built request in place with the carrier's scheme. `p` are the form params (form
@@ -89,7 +74,7 @@ void sign(webhook& w, const config::carrier_settings& c, const std::string& url,
       p.emplace_back("timestamp", std::to_string(ts));
       p.emplace_back("nonce", std::string(nonce));
       p.emplace_back("sig", sig::vonage_sign(p, k.signature_secret.reveal(),
-                                             vonage_method(k.signature_method)));
+                                             sig::to_vonage_sig_method(k.signature_method)));
       w.body = form(p);
       break;
     }
