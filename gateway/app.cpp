@@ -208,24 +208,7 @@ bool app::start(std::string& why) {
   }
   http::providers provide;
   provide.ready = [this] { return readiness(); };
-  provide.metrics = [this] {
-    auto families = ops_->metric_families();
-    auto api_stats = api_->stats();
-    families.push_back(http::metric_family{"stopgate_api_connections", "Open socket API connections.",
-                                           http::metric_type::gauge, {{"", {}, double(api_stats.connections_open)}}});
-    http::metric_family req{"stopgate_api_requests_total", "Socket API requests by op.", http::metric_type::counter, {}};
-    for (std::size_t i = 0; i < api_stats.requests.size(); ++i)
-      req.samples.push_back({"", {{"op", std::string(api::to_string(api::op_kind(i)))}}, double(api_stats.requests[i])});
-    families.push_back(std::move(req));
-    http::metric_family redis_up{"stopgate_redis_up", "1 when the worker's Redis connection is up.",
-                                 http::metric_type::gauge, {}};
-    for (auto& w : workers_)
-      redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
-    families.push_back(std::move(redis_up));
-    append_carrier_families(families, carrier_states_->counters());
-    for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
-    return families;
-  };
+  provide.metrics = [this] { return metric_families(); };
   http_ = std::make_unique<http::http_server>(contexts, rt2->settings, ops_, std::move(provide));
   if (auto ec = send::add_status_route(*http_, *evidence_, ops_->sending().status()); ec) {
     why = "HTTP: /v1/status/: " + ec.message();
@@ -238,6 +221,7 @@ bool app::start(std::string& why) {
     return false;
   }
   webhooks_->start(contexts);
+  all_parts_started_.store(true, std::memory_order_release);
   if (auto ec = http_->start(); ec) {
     why = "HTTP: " + ec.message();
     return false;
@@ -355,6 +339,33 @@ int app::run() {
   }
   shutdown();
   return 0;
+}
+
+std::vector<http::metric_family> app::metric_families() const {
+  auto families = ops_->metric_families();
+  if (!all_parts_started_.load(std::memory_order_acquire)) return families;
+  auto api_stats = api_->stats();
+  families.push_back(http::metric_family{"stopgate_api_connections", "Open socket API connections.",
+                                         http::metric_type::gauge, {{"", {}, double(api_stats.connections_open)}}});
+  http::metric_family req{"stopgate_api_requests_total", "Socket API requests by op.", http::metric_type::counter, {}};
+  for (std::size_t i = 0; i < api_stats.requests.size(); ++i)
+    req.samples.push_back({"", {{"op", std::string(api::to_string(api::op_kind(i)))}}, double(api_stats.requests[i])});
+  families.push_back(std::move(req));
+  http::metric_family redis_up{"stopgate_redis_up", "1 when the worker's Redis connection is up.",
+                               http::metric_type::gauge, {}};
+  for (auto& w : workers_)
+    redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
+  families.push_back(std::move(redis_up));
+  append_carrier_families(families, carrier_states_->counters());
+  for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
+  return families;
+}
+
+std::vector<http::metric_family> app::all_metric_families() const {
+  auto families = metric_families();
+  if (!all_parts_started_.load(std::memory_order_acquire)) return families;
+  for (auto& f : http_->metric_families()) families.push_back(std::move(f));
+  return families;
 }
 
 void app::shutdown() {

@@ -61,6 +61,13 @@ class app {
 
   std::shared_ptr<const runtime_config> current() const { return runtime_.load(); }
 
+  /// Every /metrics family (ops, socket API, Redis links, carriers, webhooks, and the HTTP
+  /// server's own are added by the server). Until start-up has created every part, only the
+  /// ops' families. Thread-safe while the app runs.
+  std::vector<http::metric_family> metric_families() const;
+  /// What GET /metrics serves: metric_families() plus the HTTP server's own (for `stats`).
+  std::vector<http::metric_family> all_metric_families() const;
+
  private:
   bool start(std::string& why);
   void shutdown();
@@ -89,6 +96,7 @@ class app {
   std::condition_variable cv_;
   bool stop_requested_ = false;
   std::atomic<bool> contacts_ready_{false};
+  std::atomic<bool> all_parts_started_{false};  // api_, http_, webhooks_ exist (release/acquire)
   std::thread retention_;
   std::thread contacts_init_;
 };

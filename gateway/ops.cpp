@@ -3,6 +3,7 @@
 #include "dnc/nanp_tables.hpp"
 #include "dnc/policy.hpp"
 #include "gateway/app.hpp"
+#include "gateway/http/metrics_json.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/send_op.hpp"
 #include "gateway/worker.hpp"
@@ -732,6 +733,8 @@ op_result ops::stats() const {
                                 {"queue_depth", c.queue_depth}}},
       {"lists", std::move(lists)},
       {"list_refreshes", mirror_.refreshes()},
+      // Everything GET /metrics serves, by family (socket API, HTTP, carriers, webhooks...).
+      {"metrics", http::metrics_to_json(app_.all_metric_families())},
   };
 }
 

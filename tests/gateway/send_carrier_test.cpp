@@ -189,6 +189,34 @@ TEST(SendCarrier, ServerErrorsFailOverToTheNextCarrierOfTheRoute) {
   EXPECT_EQ(gw.fake->requests(carrier_type::http).size(), 1u);
 }
 
+// The `stats` op carries the same counters as /metrics, the relay's per-carrier ones included.
+TEST(SendCarrier, StatsReportsEachCarriersCallsLikeMetrics) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  gw.fake->add_fault(fault{.kind = fault_kind::server_error, .carrier = carrier_type::twilio});
+  ASSERT_EQ(gw.send(c, R"(,"to":"+12125552671","body":"hello")")["carrier"], "backup");
+  auto st = c.call(json::object{{"op", "stats"}});
+  ASSERT_EQ(st["ok"], true) << json::serialize(st);
+  auto calls = [&](std::string_view carrier, std::string_view result) {
+    const auto& fam = st.at("metrics").at("stopgate_carrier_calls_total").as_object();
+    for (const auto& s : fam.at("samples").as_array()) {
+      const auto& l = s.at("labels").as_object();
+      if (l.at("carrier").as_string() == carrier && l.at("result").as_string() == result) return s.at("value").to_number<double>();
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(calls("twilio", "retryable"), 2.0) << json::serialize(st["metrics"]);
+  EXPECT_EQ(calls("twilio", "accepted"), 0.0);
+  EXPECT_EQ(calls("backup", "accepted"), 1.0);
+  // The socket API's and the HTTP server's families are there too.
+  EXPECT_TRUE(st.at("metrics").as_object().contains("stopgate_api_requests_total"));
+  EXPECT_TRUE(st.at("metrics").as_object().contains("stopgate_http_requests_total"))
+      << json::serialize(st["metrics"]);
+}
+
 TEST(SendCarrier, ACarrierOptOutAnswerIsRecordedAndBlocksTheNextSend) {
   redis_server r;
   temp_dir d;
