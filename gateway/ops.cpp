@@ -1,5 +1,6 @@
 #include "gateway/ops.hpp"
 
+#include "dnc/contact_keys.hpp"
 #include "dnc/nanp_tables.hpp"
 #include "dnc/policy.hpp"
 #include "gateway/app.hpp"
@@ -15,6 +16,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -192,6 +194,29 @@ json::array reasons_json(const std::vector<std::string>& reasons) {
 
 }  // namespace
 
+op_counters::op_counters() {
+  // Each histogram is its own allocation, so two workers never write one cache line.
+  for (auto& h : check_latency_) h = std::make_unique<http::histogram>(http::histogram::latency_seconds_buckets());
+}
+
+void op_counters::observe_check_latency(double seconds, std::uint64_t times) noexcept {
+  const worker* w = worker::current();
+  http::histogram& h = *check_latency_[w ? w->index % latency_shards : 0];
+  for (std::uint64_t i = 0; i < times; ++i) h.observe(seconds);
+}
+
+http::histogram_snapshot op_counters::check_latency() const {
+  http::histogram_snapshot merged = check_latency_[0]->snapshot();
+  for (std::size_t k = 1; k < latency_shards; ++k) {
+    const http::histogram_snapshot s = check_latency_[k]->snapshot();
+    for (std::size_t i = 0; i < merged.cumulative.size() && i < s.cumulative.size(); ++i)
+      merged.cumulative[i] += s.cumulative[i];
+    merged.sum += s.sum;
+    merged.count += s.count;
+  }
+  return merged;
+}
+
 void op_counters::count_reason(std::string_view code) noexcept {
   const auto base = code.substr(0, code.find(':'));
   for (std::size_t i = 0; i < reason_names.size(); ++i)
@@ -235,7 +260,7 @@ std::vector<http::metric_family> ops::metric_families() const {
           counters_.evidence_failures);
   metric_family lat{"stopgate_check_duration_seconds", "Time from a check request to its answer.",
                     metric_type::histogram, {}};
-  http::append_histogram_samples(lat, counters_.check_latency.snapshot());
+  http::append_histogram_samples(lat, counters_.check_latency());
   out.push_back(std::move(lat));
   auto ec = log_.counters();
   out.push_back(metric_family{"stopgate_evidence_records_total", "Evidence records written.", metric_type::counter,
@@ -283,107 +308,318 @@ asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::ob
   co_return fail(api_errc::unknown_op, "unknown op '" + std::string(op) + "'");
 }
 
+namespace {
+
+// One check request's fields, parsed. Views point into the request object (valid for the
+// whole call); the numbers' fetch items are appended to a vector the caller owns, so that
+// the checks of one batch share one fetch.
+struct check_plan {
+  // Inline room for one number: a single check allocates none of these.
+  template <class T>
+  using one_or_more = boost::container::small_vector<T, 1>;
+  one_or_more<std::string_view> raw;
+  bool batch = false;
+  std::string sender_name;
+  dnc::channel ch = dnc::channel::sms;
+  config::purpose purpose = config::purpose::marketing;
+  dnc::voice_tech tech = dnc::voice_tech::atds;
+  std::string_view campaign;
+  dnc::sys_time at{};
+  bool commit = false;
+  one_or_more<std::optional<dnc::phone_number>> numbers;
+  std::vector<std::pair<std::size_t, std::string>> invalid;  // (index in raw, why)
+  one_or_more<std::size_t> item_of;  // index in raw of each fetch item
+  std::size_t first_item = 0;        // this plan's items in the shared vector
+  bool fetchable = true;             // false: the store would refuse the items (bad campaign)
+};
+
+// Parses the fields and every number; bad ones are answered without touching the store.
+// An error result is the request's answer; then nothing was added to `items`.
+op_result parse_check(const json::object& req, const config::settings& s, const dnc::policy_engine& engine,
+                      dnc::sys_time now, check_plan& p, std::vector<dnc::fetch_item>& items) {
+  fields f(req);
+  // Numbers: one string, or an array of up to api.max_batch strings.
+  if (auto* v = req.if_contains("to"); v && v->is_string()) {
+    p.raw.emplace_back(v->get_string());
+  } else if (v && v->is_array()) {
+    p.batch = true;
+    const auto& a = v->get_array();
+    if (a.size() > s.api.max_batch)
+      return fail(api_errc::batch_too_large,
+                  "to: " + std::to_string(a.size()) + " numbers; at most " + std::to_string(s.api.max_batch));
+    p.raw.reserve(a.size());
+    for (auto& e : a) {
+      if (!e.is_string()) return fail(api_errc::bad_request, "to: every element must be a string");
+      p.raw.emplace_back(e.get_string());
+    }
+  } else {
+    return fail(api_errc::bad_request, v ? "to: must be a string or an array of strings" : "to: required");
+  }
+  resolve_sender(s, f, false, p.sender_name);
+  p.ch = f.choice("channel", {"sms", "voice"}) == 0 ? dnc::channel::sms : dnc::channel::voice;
+  p.purpose = f.choice("purpose", {"marketing", "informational"}) == 0 ? config::purpose::marketing
+                                                                        : config::purpose::informational;
+  const int tech_i = f.choice("tech", {"atds", "manual", "prerecorded"});
+  p.tech = tech_i == 0 ? dnc::voice_tech::atds : tech_i == 1 ? dnc::voice_tech::manual : dnc::voice_tech::prerecorded;
+  if (auto* c = f.str("campaign", false)) p.campaign = *c;
+  p.at = f.time("at", false).value_or(now);
+  p.commit = f.boolean("commit", false);
+  if (!f.ok()) return f.failure();
+
+  p.numbers.resize(p.raw.size());
+  p.first_item = items.size();
+  for (std::size_t i = 0; i < p.raw.size(); ++i) {
+    auto n = dnc::parse_phone(p.raw[i]);
+    if (!n) {
+      p.invalid.emplace_back(i, n.error().message());
+      continue;
+    }
+    p.numbers[i] = *n;
+    dnc::fetch_item it;
+    it.number = *n;
+    it.campaign = p.campaign;
+    if (auto* cap = engine.cap_for(*n, p.purpose); cap && !p.campaign.empty()) {
+      it.window = std::chrono::hours(cap->window_hours);
+      // The store refuses a whole fetch for one such item; in a shared fetch that must not
+      // fail the other requests, so this request's numbers fail closed on their own.
+      if (!dnc::contact_keys::valid_name(p.campaign) || it.window->count() <= 0) p.fetchable = false;
+    }
+    p.item_of.push_back(i);
+    items.push_back(it);
+  }
+  return json::object{};
+}
+
+std::string_view invalid_message(const check_plan& p, std::size_t i) {
+  for (auto& [k, m] : p.invalid)
+    if (k == i) return m;
+  return {};
+}
+
+// Counts of one check request or batch, added to the shared counters once.
+struct check_tally {
+  std::uint64_t checks = 0, allow = 0, deny = 0, defer = 0, store_failures = 0;
+  std::array<std::uint64_t, op_counters::reason_names.size() + 1> reasons{};
+
+  void reason(std::string_view code) noexcept {
+    const auto base = code.substr(0, code.find(':'));
+    for (std::size_t i = 0; i < op_counters::reason_names.size(); ++i)
+      if (op_counters::reason_names[i] == base) {
+        ++reasons[i];
+        return;
+      }
+    ++reasons.back();
+  }
+};
+
+void add_tally(op_counters& c, const check_tally& t) noexcept {
+  auto add = [](std::atomic<std::uint64_t>& a, std::uint64_t n) {
+    if (n) a.fetch_add(n, std::memory_order_relaxed);
+  };
+  add(c.checks, t.checks);
+  add(c.allow, t.allow);
+  add(c.deny, t.deny);
+  add(c.defer, t.defer);
+  add(c.store_failures, t.store_failures);
+  for (std::size_t i = 0; i < t.reasons.size(); ++i) add(c.reasons[i], t.reasons[i]);
+}
+
+using decisions_t = boost::container::small_vector<dnc::policy_decision, 1>;
+
+decisions_t decide(const check_plan& p, std::span<const dnc::number_facts> facts,
+                                         const dnc::policy_engine& engine, const dnc::lists_snapshot& lists) {
+  decisions_t decisions(p.raw.size());
+  for (std::size_t k = 0; k < p.item_of.size(); ++k) {
+    const std::size_t i = p.item_of[k];
+    dnc::check_request r;
+    r.to = *p.numbers[i];
+    r.sender = p.sender_name;
+    r.ch = p.ch;
+    r.purpose = p.purpose;
+    r.tech = p.tech;
+    r.campaign = p.campaign;
+    r.at = p.at;
+    decisions[i] = engine.evaluate(r, facts[k], lists);
+  }
+  return decisions;
+}
+
+// The response fields, allocated from `sp` (the request's arena).
+json::object answer(const check_plan& p, const decisions_t& decisions,
+                    const std::vector<std::string>& evidence_ids, json::storage_ptr sp, check_tally& t) {
+  json::array results(sp);
+  results.reserve(p.raw.size());
+  for (std::size_t i = 0; i < p.raw.size(); ++i) {
+    json::object& r = results.emplace_back(json::object(sp)).get_object();
+    ++t.checks;
+    if (!p.numbers[i]) {
+      r["to"] = p.raw[i];
+      r["decision"] = "deny";
+      r["reasons"] = json::array({"invalid_number"}, sp);
+      r["message"] = invalid_message(p, i);
+      ++t.deny;
+      t.reason("invalid_number");
+    } else {
+      const auto& d = decisions[i];
+      r["to"] = p.numbers[i]->e164();
+      r["decision"] = dnc::to_string(d.outcome);
+      json::array reasons(sp);
+      reasons.reserve(d.reasons.size());
+      for (auto& reason : d.reasons) reasons.emplace_back(reason);
+      r["reasons"] = std::move(reasons);
+      if (d.retry_at) r["retry_at"] = format_rfc3339(*d.retry_at);
+      ++(d.outcome == dnc::decision::allow ? t.allow : d.outcome == dnc::decision::deny ? t.deny : t.defer);
+      for (auto& reason : d.reasons) t.reason(reason);
+    }
+    if (p.commit) r["evidence_id"] = evidence_ids[i];
+  }
+  json::object out(sp);
+  if (p.batch)
+    out["results"] = std::move(results);
+  else
+    out["result"] = std::move(results[0]);
+  return out;
+}
+
+bool absent(const json::object& req, std::string_view key) {
+  const json::value* v = req.if_contains(key);
+  return !v || v->is_null();
+}
+
+}  // namespace
+
+bool ops::batchable(std::string_view op, const json::object& req) const {
+  // Uncommitted checks evaluated now: a commit waits for the evidence log and is answered on
+  // its own; an explicit `at` reads its own counter window.
+  if (op != "check" || !absent(req, "at")) return false;
+  const json::value* c = req.if_contains("commit");
+  return !c || c->is_null() || (c->is_bool() && !c->get_bool());
+}
+
+asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entries) {
+  const auto started = std::chrono::steady_clock::now();
+  auto rt = app_.current();
+  const auto& engine = *rt->engine;
+  // Every request of the batch is evaluated at the same instant (none names its own `at`).
+  const dnc::sys_time now = now_us();
+  std::vector<check_plan> plans(entries.size());
+  std::vector<dnc::fetch_item> items;
+  items.reserve(entries.size());
+  std::size_t fetchable = 0;
+  for (std::size_t e = 0; e < entries.size(); ++e) {
+    api::batch_entry& x = entries[e];
+    if (!batchable(x.op, *x.req)) {
+      // Not ours to batch (the transport only sends batchable ops): handle it alone.
+      x.result.emplace(co_await async_handle(x.op, *x.req, x.ctx));
+      continue;
+    }
+    op_result parsed = parse_check(*x.req, *x.ctx.settings, engine, now, plans[e], items);
+    if (!parsed) {
+      // (parse_check adds items only once every field is valid.)
+      x.result.emplace(std::move(parsed));
+      continue;
+    }
+    if (plans[e].fetchable) fetchable += plans[e].item_of.size();
+  }
+
+  // One fetch for every number of every request; a failure makes them all fail closed.
+  check_tally t;
+  std::vector<dnc::number_facts> facts(items.size());
+  for (auto& f : facts) f.available = false;
+  if (fetchable > 0) {
+    // Refused items (see parse_check) stay out of the shared fetch.
+    std::vector<dnc::fetch_item> shared;
+    std::vector<std::size_t> at_index;
+    const bool all = fetchable == items.size();
+    if (!all) {
+      shared.reserve(fetchable);
+      for (std::size_t e = 0; e < entries.size(); ++e) {
+        if (entries[e].result || !plans[e].fetchable) continue;
+        for (std::size_t k = 0; k < plans[e].item_of.size(); ++k) {
+          shared.push_back(items[plans[e].first_item + k]);
+          at_index.push_back(plans[e].first_item + k);
+        }
+      }
+    }
+    auto* st = store();
+    boost::system::result<std::vector<dnc::number_facts>> fetched(
+        boost::system::in_place_error, make_error_code(redis::errc::not_connected));
+    if (st) fetched = co_await st->async_fetch(all ? std::span<const dnc::fetch_item>(items) : shared, now);
+    const std::size_t want = all ? items.size() : shared.size();
+    if (fetched && fetched->size() == want) {
+      if (all) {
+        facts = std::move(*fetched);
+      } else {
+        for (std::size_t j = 0; j < want; ++j) facts[at_index[j]] = std::move((*fetched)[j]);
+      }
+    }
+  }
+  auto snapshot = mirror_.current();
+  const std::vector<std::string> no_ids;
+  std::uint64_t answered = 0;
+  for (std::size_t e = 0; e < entries.size(); ++e) {
+    if (entries[e].result) continue;
+    ++answered;
+    const check_plan& p = plans[e];
+    const std::span<const dnc::number_facts> mine(facts.data() + p.first_item, p.item_of.size());
+    bool failed = false;
+    for (const auto& f : mine) failed = failed || !f.available;
+    if (failed) ++t.store_failures;
+    auto decisions = decide(p, mine, engine, *snapshot);
+    entries[e].result.emplace(answer(p, decisions, no_ids, entries[e].ctx.storage, t));
+  }
+  add_tally(counters_, t);
+  counters_.observe_check_latency(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), answered);
+}
+
 asio::awaitable<op_result> ops::check(const json::object& req, const api::request_context& ctx) {
   const auto started = std::chrono::steady_clock::now();
   auto rt = app_.current();
   const auto& s = *rt->settings;
-  fields f(req);
-  // Numbers: one string, or an array of up to api.max_batch strings.
-  std::vector<std::string> raw;
-  bool batch = false;
-  if (auto* v = req.if_contains("to"); v && v->is_string()) {
-    raw.emplace_back(v->get_string());
-  } else if (v && v->is_array()) {
-    batch = true;
-    const auto& a = v->get_array();
-    if (a.size() > s.api.max_batch)
-      co_return fail(api_errc::batch_too_large, "to: " + std::to_string(a.size()) +
-                                                    " numbers; at most " + std::to_string(s.api.max_batch));
-    raw.reserve(a.size());
-    for (auto& e : a) {
-      if (!e.is_string()) co_return fail(api_errc::bad_request, "to: every element must be a string");
-      raw.emplace_back(e.get_string());
-    }
-  } else {
-    co_return fail(api_errc::bad_request, v ? "to: must be a string or an array of strings" : "to: required");
-  }
-  std::string sender_name;
-  resolve_sender(s, f, false, sender_name);
-  const auto ch = f.choice("channel", {"sms", "voice"}) == 0 ? dnc::channel::sms : dnc::channel::voice;
-  const auto purpose = f.choice("purpose", {"marketing", "informational"}) == 0 ? config::purpose::marketing
-                                                                                   : config::purpose::informational;
-  const int tech_i = f.choice("tech", {"atds", "manual", "prerecorded"});
-  const auto tech = tech_i == 0 ? dnc::voice_tech::atds : tech_i == 1 ? dnc::voice_tech::manual : dnc::voice_tech::prerecorded;
-  std::string campaign;
-  if (auto* c = f.str("campaign", false)) campaign = std::string(*c);
-  const auto at = f.time("at", false).value_or(now_us());
-  const bool commit = f.boolean("commit", false);
-  if (!f.ok()) co_return f.failure();
-
   const auto& engine = *rt->engine;
-  // Parse every number; invalid ones are answered without touching the store.
-  std::vector<std::optional<dnc::phone_number>> numbers(raw.size());
-  std::vector<std::string> invalid(raw.size());
+  check_plan p;
   std::vector<dnc::fetch_item> items;
-  std::vector<std::size_t> item_of;
-  items.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    auto n = dnc::parse_phone(raw[i]);
-    if (!n) {
-      invalid[i] = n.error().message();
-      continue;
-    }
-    numbers[i] = *n;
-    dnc::fetch_item it;
-    it.number = *n;
-    it.campaign = campaign;
-    if (auto* cap = engine.cap_for(*n, purpose); cap && !campaign.empty())
-      it.window = std::chrono::hours(cap->window_hours);
-    item_of.push_back(i);
-    items.push_back(it);
-  }
+  if (op_result parsed = parse_check(req, s, engine, now_us(), p, items); !parsed) co_return parsed;
 
   // One pipeline for the whole batch; a failure makes every number fail closed.
+  check_tally t;
   std::vector<dnc::number_facts> facts;
   if (!items.empty()) {
     auto* st = store();
     // (No co_await inside ?: — GCC 12 miscompiles that.)
     boost::system::result<std::vector<dnc::number_facts>> fetched(
         boost::system::in_place_error, make_error_code(redis::errc::not_connected));
-    if (st) fetched = co_await st->async_fetch(items, at);
+    if (st && p.fetchable) fetched = co_await st->async_fetch(items, p.at);
     if (fetched && fetched->size() == items.size()) {
       facts = std::move(*fetched);
     } else {
-      ++counters_.store_failures;
+      ++t.store_failures;
       facts.assign(items.size(), dnc::number_facts{});
       for (auto& x : facts) x.available = false;
     }
   }
 
   auto snapshot = mirror_.current();
-  std::vector<dnc::policy_decision> decisions(raw.size());
-  for (std::size_t k = 0; k < items.size(); ++k) {
-    const std::size_t i = item_of[k];
-    dnc::check_request r;
-    r.to = *numbers[i];
-    r.sender = sender_name;
-    r.ch = ch;
-    r.purpose = purpose;
-    r.tech = tech;
-    r.campaign = campaign;
-    r.at = at;
-    decisions[i] = engine.evaluate(r, facts[k], *snapshot);
-  }
+  const auto decisions = decide(p, facts, engine, *snapshot);
+  const auto& raw = p.raw;
+  const auto& numbers = p.numbers;
+  const auto& sender_name = p.sender_name;
+  const auto ch = p.ch;
+  const auto purpose = p.purpose;
+  const auto tech = p.tech;
+  const std::string_view campaign = p.campaign;
+  const auto at = p.at;
 
   // Commit: the decision records are durable before the answer; allowed contacts count.
   std::vector<std::string> evidence_ids;
-  if (commit) {
+  if (p.commit) {
     std::vector<json::object> records;
     records.reserve(raw.size());
     std::vector<dnc::commit_item> commits;
     for (std::size_t i = 0; i < raw.size(); ++i) {
       json::object rec;
-      rec["to"] = numbers[i] ? numbers[i]->e164() : raw[i];
+      rec["to"] = numbers[i] ? numbers[i]->e164() : std::string(raw[i]);
       rec["sender"] = sender_name;
       rec["channel"] = ch == dnc::channel::sms ? "sms" : "voice";
       rec["purpose"] = purpose == config::purpose::marketing ? "marketing" : "informational";
@@ -422,6 +658,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
     evidence_ids = co_await append_all(log_, evidence::record_type::decision, std::move(records));
     for (auto& id : evidence_ids)
       if (id.empty()) {
+        add_tally(counters_, t);
         ++counters_.evidence_failures;
         co_return fail(api_errc::internal, "the evidence log could not record the decision; nothing was committed");
       }
@@ -430,44 +667,17 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
       error_code ec = make_error_code(redis::errc::not_connected);
       if (st) ec = co_await st->async_commit_many(commits);
       if (ec) {
-        ++counters_.store_failures;
+        ++t.store_failures;
+        add_tally(counters_, t);
         co_return fail(api_errc::store_unavailable, "the contact could not be counted: " + ec.message());
       }
     }
     counters_.committed += raw.size();
   }
 
-  json::array results;
-  results.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    json::object r;
-    ++counters_.checks;
-    if (!numbers[i]) {
-      r["to"] = raw[i];
-      r["decision"] = "deny";
-      r["reasons"] = json::array{"invalid_number"};
-      r["message"] = invalid[i];
-      ++counters_.deny;
-      counters_.count_reason("invalid_number");
-    } else {
-      const auto& d = decisions[i];
-      r["to"] = numbers[i]->e164();
-      r["decision"] = std::string(dnc::to_string(d.outcome));
-      r["reasons"] = reasons_json(d.reasons);
-      if (d.retry_at) r["retry_at"] = format_rfc3339(*d.retry_at);
-      (d.outcome == dnc::decision::allow ? counters_.allow
-                                         : d.outcome == dnc::decision::deny ? counters_.deny : counters_.defer)++;
-      for (auto& reason : d.reasons) counters_.count_reason(reason);
-    }
-    if (commit) r["evidence_id"] = evidence_ids[i];
-    results.push_back(std::move(r));
-  }
-  json::object out;
-  if (batch)
-    out["results"] = std::move(results);
-  else
-    out["result"] = std::move(results[0]);
-  counters_.check_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  json::object out = answer(p, decisions, evidence_ids, ctx.storage, t);
+  add_tally(counters_, t);
+  counters_.observe_check_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   co_return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "dnc/list_mirror.hpp"
+#include "gateway/api/batch.hpp"
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/prometheus.hpp"
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 namespace stopgate::gateway {
 
@@ -32,12 +34,22 @@ struct op_counters {
       "state_dnc", "canada_dncl", "registry_dnc", "dnc_data_stale", "restricted_day",
       "quiet_hours", "frequency_cap", "store_unavailable"};
   std::array<std::atomic<std::uint64_t>, reason_names.size() + 1> reasons{};  // last: other
-  /// Seconds from a check request's start to its answer.
-  http::histogram check_latency{http::histogram::latency_seconds_buckets()};
   void count_reason(std::string_view code) noexcept;
+
+  op_counters();
+  /// Seconds from a check request's start to its answer, observed into the calling worker's
+  /// own histogram (no cache line shared between workers).
+  void observe_check_latency(double seconds, std::uint64_t times = 1) noexcept;
+  /// Every worker's check latency histogram, merged. Thread-safe.
+  http::histogram_snapshot check_latency() const;
+
+ private:
+  // One per worker index (modulo the size; threads that are not workers use the first).
+  static constexpr std::size_t latency_shards = 16;
+  std::array<std::unique_ptr<http::histogram>, latency_shards> check_latency_;
 };
 
-class ops final : public api::dispatcher {
+class ops final : public api::dispatcher, public api::batch_handler {
  public:
   ops(app& a, evidence::log& log, dnc::list_mirror& mirror);
   ~ops() override;
@@ -46,6 +58,9 @@ class ops final : public api::dispatcher {
                                                       const boost::json::object& req,
                                                       const api::request_context& ctx) override;
   std::optional<api::op_spec> find_op(std::string_view op) const override;
+  /// Uncommitted checks: those of one socket read share one contact fetch.
+  bool batchable(std::string_view op, const boost::json::object& req) const override;
+  boost::asio::awaitable<void> async_handle_batch(std::span<api::batch_entry> entries) override;
 
   const op_counters& counters() const noexcept { return counters_; }
   send::send_handler& sending() noexcept { return *send_; }

@@ -16,6 +16,8 @@
 #include <boost/json/serializer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/detail/scheduler.hpp>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -33,7 +35,8 @@ namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint8_t all_roles = 0x0F;
-constexpr std::size_t max_free_slots = 32;
+// Enough for a 64-deep pipeline (twice over); each slot holds a 2 KiB arena.
+constexpr std::size_t max_free_slots = 128;
 
 /// Logs an exception escaping a spawned coroutine (a bug: everything expected is handled).
 struct log_escape {
@@ -62,6 +65,14 @@ auto& lowest_layer(Stream& s) {
   }
 }
 
+/// The executor a connection runs on: the socket's own when its io_context was created for
+/// one thread (concurrency hint 1: that thread already serialises everything), else a strand.
+asio::any_io_executor connection_executor(const asio::any_io_executor& socket_ex) {
+  auto& ctx = asio::query(socket_ex, asio::execution::context);
+  if (asio::use_service<asio::detail::scheduler>(ctx).concurrency_hint() == 1) return socket_ex;
+  return asio::make_strand(socket_ex);
+}
+
 /// Storage for one request: its JSON object and its raw id, reused across requests.
 struct request_slot {
   request_slot() : arena(arena_bytes) { resource.emplace(arena.data(), arena.size()); }
@@ -71,6 +82,8 @@ struct request_slot {
     // next block size, so a reused slot ended in bad_alloc after a few dozen large requests.
     resource.emplace(arena.data(), arena.size());
     id.clear();
+    op = {};
+    object = nullptr;
   }
   boost::json::storage_ptr storage() noexcept { return boost::json::storage_ptr(&*resource); }
 
@@ -79,6 +92,8 @@ struct request_slot {
   std::optional<boost::json::monotonic_resource> resource;
   std::optional<boost::json::value> value;
   std::string id;
+  std::string_view op;                        // into value (batched requests)
+  const boost::json::object* object = nullptr;  // into value (batched requests)
 };
 using slot_ptr = std::unique_ptr<request_slot>;
 
@@ -90,13 +105,13 @@ class connection final : public connection_base,
              bool loopback)
       : state_(std::move(state)),
         stream_(std::move(stream)),
-        strand_(asio::make_strand(lowest_layer(stream_).get_executor())),
+        exec_(connection_executor(lowest_layer(stream_).get_executor())),
         block_(state_->counters.block(context_index)),
         loopback_(loopback),
         snapshot_(state_->snapshot()),
         framer_(snapshot_->settings->api.max_line_bytes),
-        space_timer_(strand_),
-        watchdog_timer_(strand_) {
+        space_timer_(exec_),
+        watchdog_timer_(exec_) {
     reset_identity();
   }
 
@@ -106,12 +121,12 @@ class connection final : public connection_base,
     block_.add(block_.connections_open, 1);
     block_.add(block_.connections_total);
     last_progress_ = clock::now();
-    asio::co_spawn(strand_, run(self), log_escape{});
-    asio::co_spawn(strand_, watchdog(self), log_escape{});
+    asio::co_spawn(exec_, run(self), log_escape{});
+    asio::co_spawn(exec_, watchdog(self), log_escape{});
   }
 
   void begin_shutdown() override {
-    asio::post(strand_, [self = this->shared_from_this()] {
+    asio::post(exec_, [self = this->shared_from_this()] {
       self->shutdown_requested_ = true;
       boost::system::error_code ec;
       // Wakes a pending read with end-of-file; writes in progress continue.
@@ -122,7 +137,7 @@ class connection final : public connection_base,
   }
 
   void force_close() override {
-    asio::post(strand_, [self = this->shared_from_this()] { self->close(); });
+    asio::post(exec_, [self = this->shared_from_this()] { self->close(); });
   }
 
  private:
@@ -152,9 +167,16 @@ class connection final : public connection_base,
     bool eof = false;
     for (;;) {
       for (;;) {
-        // Backpressure: stop taking lines while the in-flight bound is reached.
-        while (!stop_reading() && outstanding_ >= max_in_flight()) co_await wait_for_space();
-        if (stop_reading()) co_return;
+        // Backpressure: stop taking lines while the in-flight bound is reached. The lines
+        // taken so far are handed over first: their responses are what frees the space.
+        if (!stop_reading() && outstanding_ >= max_in_flight()) {
+          flush_batch();
+          while (!stop_reading() && outstanding_ >= max_in_flight()) co_await wait_for_space();
+        }
+        if (stop_reading()) {
+          flush_batch();
+          co_return;
+        }
         frame_event ev = framer_.next();
         if (ev.what == frame_event::kind::need_more) break;
         handle_event(ev);
@@ -162,8 +184,11 @@ class connection final : public connection_base,
       if (eof) {
         frame_event ev = framer_.finish();
         if (ev.what != frame_event::kind::need_more) handle_event(ev);
+        flush_batch();
         co_return;
       }
+      // Every complete line of this read is taken: its batchable requests go together.
+      flush_batch();
       auto buf = framer_.prepare();
       auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), buf.size()), nothrow);
       if (n > 0) {
@@ -230,10 +255,38 @@ class connection final : public connection_base,
       return release_slot(std::move(slot));
     }
     slot->id.assign(req.id);
+    if (state_->batch && state_->batch->batchable(req.op, *req.object)) {
+      slot->op = req.op;
+      slot->object = req.object;
+      batch_.push_back(std::move(slot));
+      return;
+    }
     ++dispatched_;
     block_.add(block_.in_flight, 1);
-    asio::co_spawn(strand_, run_request(this->shared_from_this(), std::move(slot), req.op, req.object),
+    asio::co_spawn(exec_, run_request(this->shared_from_this(), std::move(slot), req.op, req.object),
                    log_escape{});
+  }
+
+  /// Hands the batchable requests taken since the last call to one coroutine.
+  void flush_batch() {
+    if (batch_.empty()) return;
+    std::vector<slot_ptr> slots;
+    slots.swap(batch_);
+    if (!spare_batches_.empty()) {
+      batch_.swap(spare_batches_.back());
+      spare_batches_.pop_back();
+    }
+    // Who is asking is fixed now: a later line of this read may be an auth or see a reload.
+    std::vector<batch_entry> entries;
+    entries.reserve(slots.size());
+    for (const slot_ptr& s : slots) {
+      entries.push_back(batch_entry{s->op, s->object,
+                                    request_context{key_name_, roles_, loopback_, snapshot_->settings.get(), s->storage()},
+                                    std::nullopt});
+    }
+    dispatched_ += slots.size();
+    block_.add(block_.in_flight, std::int64_t(slots.size()));
+    asio::co_spawn(exec_, run_batch(this->shared_from_this(), std::move(slots), std::move(entries)), log_escape{});
   }
 
   // ---- auth ---------------------------------------------------------------------------------
@@ -252,6 +305,7 @@ class connection final : public connection_base,
   }
 
   void authenticate(const request_line& req) {
+    flush_batch();  // the requests taken so far were accepted under the current identity
     if (snapshot_->keys.empty()) {
       // Nothing to check; answering ok lets clients send auth unconditionally.
       boost::json::object fields;
@@ -285,6 +339,7 @@ class connection final : public connection_base,
   /// Picks up a reloaded configuration (limits, keys) for the next request.
   void refresh_snapshot() {
     if (state_->generation() == snapshot_->generation) return;
+    flush_batch();  // taken under the old snapshot's identity and limits
     auto fresh = state_->snapshot();
     // In-flight requests point into the old snapshot (key name, settings): keep it alive.
     if (outstanding_ > 0) retired_.push_back(std::move(snapshot_));
@@ -346,6 +401,36 @@ class connection final : public connection_base,
     release_slot(std::move(slot));
   }
 
+  awaitable<void> run_batch([[maybe_unused]] std::shared_ptr<connection> self, std::vector<slot_ptr> slots,
+                            std::vector<batch_entry> entries) {
+    try {
+      co_await state_->batch->async_handle_batch(entries);
+    } catch (const std::exception& e) {
+      spdlog::error("api: a batch of {} requests failed: {}", entries.size(), e.what());
+    } catch (...) {
+      spdlog::error("api: a batch of {} requests failed with a non-standard exception", entries.size());
+    }
+    dispatched_ -= slots.size();
+    block_.add(block_.in_flight, -std::int64_t(slots.size()));
+    if (!closed_) {
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const std::optional<op_result>& result = entries[i].result;
+        if (!result) {
+          respond_error(slots[i]->id, api_errc::internal, "internal error");
+        } else if (result->has_value()) {
+          respond_ok(slots[i]->id, **result);
+        } else {
+          respond_error(slots[i]->id, result->error().code, result->error().message);
+        }
+      }
+    }
+    entries.clear();  // results may live in the slots' arenas: destroy them first
+    for (slot_ptr& s : slots) release_slot(std::move(s));
+    // Keep the emptied vector for the next read's batch.
+    slots.clear();
+    if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(slots));
+  }
+
   // ---- writing ------------------------------------------------------------------------------
 
   void respond_ok(std::string_view id, const boost::json::object& fields) {
@@ -368,7 +453,7 @@ class connection final : public connection_base,
     ++pending_count_;
     if (writing_ || closed_) return;
     writing_ = true;
-    asio::co_spawn(strand_, write_loop(this->shared_from_this()), log_escape{});
+    asio::co_spawn(exec_, write_loop(this->shared_from_this()), log_escape{});
   }
 
   awaitable<void> write_loop([[maybe_unused]] std::shared_ptr<connection> self) {
@@ -442,7 +527,7 @@ class connection final : public connection_base,
 
   std::shared_ptr<server_state> state_;
   Stream stream_;
-  asio::strand<asio::any_io_executor> strand_;
+  asio::any_io_executor exec_;  // a strand, or the socket's executor (one thread per context)
   counter_block& block_;
   const bool loopback_;
 
@@ -457,6 +542,8 @@ class connection final : public connection_base,
   request_decoder decoder_;
   boost::json::serializer serializer_;
   std::vector<slot_ptr> free_slots_;
+  std::vector<slot_ptr> batch_;                       // batchable requests of the current read
+  std::vector<std::vector<slot_ptr>> spare_batches_;  // emptied batch vectors, reused
 
   std::string pending_;  // responses waiting for the next write
   std::string active_;   // the write in flight

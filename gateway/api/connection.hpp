@@ -1,9 +1,10 @@
 // One socket API connection: framing, auth, pipelined requests, coalesced writes, limits.
 //
-// Each connection runs on a strand of the io_context its socket belongs to: a reader
-// coroutine (frames lines, answers ping/auth/errors inline, spawns one coroutine per
-// dispatched request), a writer coroutine started when responses are waiting, and a watchdog
-// for the idle and write timeouts. See docs/SOCKET_API.md for the behaviour.
+// Each connection runs on its socket's executor (a strand only when that io_context may be
+// run by several threads): a reader coroutine (frames lines, answers ping/auth/errors inline,
+// hands the batchable requests of each read to one coroutine and spawns one for each other
+// request), a writer coroutine started when responses are waiting, and a watchdog for the
+// idle and write timeouts. See docs/SOCKET_API.md for the behaviour.
 #pragma once
 
 #include "gateway/api/server_state.hpp"
@@ -19,7 +20,7 @@ namespace stopgate::gateway::api {
 
 /// Starts serving an accepted socket. The connection registers itself in `state`, counts
 /// itself in counter block `context_index`, and lives until it closes. Thread-safe; returns
-/// at once (all work is posted to the connection's strand).
+/// at once (all work runs on the connection's executor).
 void start_connection(const std::shared_ptr<server_state>& state,
                       boost::asio::ip::tcp::socket socket, std::size_t context_index,
                       bool loopback);

@@ -161,3 +161,96 @@ TEST(ApiServer, BackpressureBoundsInFlightHandlersAndDropsNothing) {
   EXPECT_EQ(h.dispatch->max_active_gates.load(), 4);
   EXPECT_EQ(h.dispatch->calls.load(), total);
 }
+
+TEST(ApiServer, ManyPipelinedRequestsOfOneReadAreHandledTogetherAndEachAnsweredOnce) {
+  api_harness h(loopback_settings());
+  tcp_client c(h.server->tcp_port());
+  // 200 batchable requests mixed with inline answers (ping, errors) and a spawned request, in
+  // one write: every line gets exactly one response.
+  constexpr int total = 200;
+  std::string lines;
+  for (int i = 0; i < total; ++i) {
+    lines += R"({"op":"bcheck","id":"b)" + std::to_string(i) + R"(","n":)" + std::to_string(i) + "}\n";
+    if (i % 50 == 0) lines += R"({"op":"ping","id":"p)" + std::to_string(i) + "\"}\n";
+  }
+  lines += R"({"op":"echo","id":"e"})" "\n" R"({"op":"nope","id":"u"})" "\n" "not json\n";
+  c.send(lines);
+  std::set<int> seen;
+  int pongs = 0, echo = 0, unknown = 0, bad = 0;
+  for (int i = 0; i < total + 4 + 3; ++i) {
+    auto r = c.read_json();
+    ASSERT_TRUE(r.contains("id"));
+    if (r.contains("pong")) {
+      ++pongs;
+    } else if (r.contains("echo")) {
+      ++echo;
+    } else if (code_of(r) == "unknown_op") {
+      ++unknown;
+    } else if (code_of(r) == "bad_json") {
+      ++bad;
+    } else {
+      ASSERT_TRUE(r.at("ok").as_bool()) << json::serialize(r);
+      int n = int(r.at("n").as_int64());
+      EXPECT_EQ(r.at("id").as_string(), "b" + std::to_string(n));
+      EXPECT_TRUE(seen.insert(n).second) << "answered twice: " << n;
+    }
+  }
+  EXPECT_EQ(seen.size(), std::size_t(total));
+  EXPECT_EQ(pongs, 4);
+  EXPECT_EQ(echo, 1);
+  EXPECT_EQ(unknown, 1);
+  EXPECT_EQ(bad, 1);
+  // Lines of one read went to the handler together, not one call per request.
+  EXPECT_GT(h.dispatch->max_batch.load(), 1);
+  EXPECT_LT(h.dispatch->batch_calls.load(), total);
+  EXPECT_EQ(h.server->stats().in_flight, 0);
+  // Nothing more is pending on the connection.
+  EXPECT_TRUE(c.call(R"({"op":"ping","id":"last"})").at("pong").as_bool());
+}
+
+TEST(ApiServer, BackpressureHoldsWithBatchedHandlingAndDropsNothing) {
+  auto s = loopback_settings();
+  s->api.max_in_flight = 4;
+  api_harness h(s);
+  tcp_client c(h.server->tcp_port());
+  constexpr int total = 3000;  // ~90 KB: more than one read
+  std::string lines;
+  for (int i = 0; i < total; ++i) lines += R"({"op":"bgate","id":)" + std::to_string(i) + R"(,"n":)" + std::to_string(i) + "}\n";
+  std::thread writer([&] { c.send(lines); });
+  ASSERT_TRUE(eventually([&] { return h.dispatch->active_gates.load() == 4; }));
+  // The lines taken before the bound was reached were handed over; no further line is taken.
+  EXPECT_LT(h.server->stats().bytes_in, lines.size());
+  EXPECT_EQ(h.dispatch->calls.load(), 4);
+  EXPECT_EQ(h.server->stats().in_flight, 4);
+  h.dispatch->open_gate();
+  std::set<std::int64_t> ids;
+  for (int i = 0; i < total; ++i) {
+    auto r = c.read_json();
+    ASSERT_TRUE(r.contains("id"));
+    EXPECT_EQ(r.at("n"), r.at("id"));
+    ids.insert(r.at("id").as_int64());
+  }
+  writer.join();
+  EXPECT_EQ(ids.size(), std::size_t(total));
+  EXPECT_EQ(h.dispatch->max_active_gates.load(), 4);
+  EXPECT_LE(h.dispatch->max_batch.load(), 4);
+  EXPECT_EQ(h.dispatch->calls.load(), total);
+}
+
+TEST(ApiServer, ABatchWhoseHandlerThrowsIsAnsweredInternalForEveryRequest) {
+  api_harness h(loopback_settings());
+  tcp_client c(h.server->tcp_port());
+  c.send(R"({"op":"bcheck","id":1,"n":1})" "\n" R"({"op":"bthrow","id":2,"n":2})" "\n" R"({"op":"bcheck","id":3,"n":3})" "\n");
+  std::set<std::int64_t> ids;
+  int internal = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.read_json();
+    ASSERT_TRUE(r.contains("id")) << json::serialize(r);
+    ids.insert(r.at("id").as_int64());
+    if (code_of(r) == "internal") ++internal;
+  }
+  EXPECT_EQ(ids, (std::set<std::int64_t>{1, 2, 3}));
+  // Whether the three came in one read or several, the throwing one is answered internal.
+  EXPECT_GE(internal, 1);
+  EXPECT_TRUE(c.call(R"({"op":"ping"})").at("pong").as_bool());
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/settings.hpp"
+#include "gateway/api/batch.hpp"
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/api/server.hpp"
 
@@ -13,6 +14,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,8 +25,10 @@ namespace asio = boost::asio;
 
 /// Ops: echo (returns the request and the key name), fail (invalid_number), throw,
 /// hold (completes in groups of `hold_group`, each group in reverse order), gate (blocks
-/// until open_gate()); stats needs admin. All run on one io_context.
-class fake_dispatcher : public gateway::api::dispatcher {
+/// until open_gate()); stats needs admin. Batchable ops (through async_handle_batch): bcheck
+/// (returns its `n`), bgate (the whole batch waits for open_gate()), bthrow (the batch
+/// throws). All run on one io_context.
+class fake_dispatcher : public gateway::api::dispatcher, public gateway::api::batch_handler {
  public:
   explicit fake_dispatcher(asio::io_context& io) : gate_(io), io_(io) {
     gate_.expires_at(asio::steady_timer::time_point::max());
@@ -34,6 +38,8 @@ class fake_dispatcher : public gateway::api::dispatcher {
   std::atomic<int> active_gates{0};
   std::atomic<int> max_active_gates{0};
   std::size_t hold_group = 50;
+  std::atomic<int> batch_calls{0};
+  std::atomic<int> max_batch{0};
 
   asio::awaitable<gateway::api::op_result> async_handle(std::string_view op,
                                                         const boost::json::object& req,
@@ -68,8 +74,36 @@ class fake_dispatcher : public gateway::api::dispatcher {
     co_return boost::json::object{{"op", op}};
   }
 
+  bool batchable(std::string_view op, const boost::json::object&) const override {
+    return op == "bcheck" || op == "bgate" || op == "bthrow";
+  }
+
+  asio::awaitable<void> async_handle_batch(std::span<gateway::api::batch_entry> entries) override {
+    ++batch_calls;
+    const int n = int(entries.size());
+    calls += n;
+    int prev = max_batch.load();
+    while (n > prev && !max_batch.compare_exchange_weak(prev, n)) {
+    }
+    bool gated = false;
+    for (auto& e : entries) {
+      if (e.op == "bthrow") throw std::runtime_error("boom");
+      gated = gated || e.op == "bgate";
+    }
+    if (gated) {
+      int now = active_gates += n;
+      int before = max_active_gates.load();
+      while (now > before && !max_active_gates.compare_exchange_weak(before, now)) {
+      }
+      while (!gate_open_) co_await gate_.async_wait(asio::as_tuple(asio::use_awaitable));
+      active_gates -= n;
+    }
+    for (auto& e : entries) e.result.emplace(boost::json::object{{"n", e.req->at("n")}});
+  }
+
   std::optional<gateway::api::op_spec> find_op(std::string_view op) const override {
-    if (op == "echo" || op == "fail" || op == "throw" || op == "hold" || op == "gate") {
+    if (op == "echo" || op == "fail" || op == "throw" || op == "hold" || op == "gate" || op == "bcheck" ||
+        op == "bgate" || op == "bthrow") {
       return gateway::api::op_spec{config::role::check};
     }
     if (op == "send") return std::nullopt;  // not implemented yet, as in the gateway today

@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <set>
 #include <thread>
 
 namespace stopgate::test {
@@ -359,6 +360,73 @@ TEST(Daemon, ManyLargeBatchesOnOneConnection) {
     ASSERT_EQ(resp["ok"], true) << "request " << k << ": " << json::serialize(resp);
     ASSERT_EQ(resp["results"].as_array().size(), 300u);
   }
+}
+
+TEST(Daemon, PipelinedChecksOfOneReadEachGetTheirOwnDecision) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto o = c.call(json::parse(R"({"op":"optout","to":"+12125552671","sender":"*"})").as_object());
+  ASSERT_EQ(o["ok"], true) << json::serialize(o);
+  // Uncommitted checks without `at`, written at once: the gateway handles the lines of a read
+  // together (one contact fetch); each still gets its own answer.
+  constexpr int total = 300;
+  std::string lines;
+  for (int i = 0; i < total; ++i) {
+    const std::string id = "\"id\":" + std::to_string(i);
+    switch (i % 5) {
+      case 0: lines += R"({"op":"check","sender":"acme","to":"+12125552671",)" + id + "}"; break;
+      case 1: lines += R"({"op":"check","sender":"acme","to":"+1312555)" + std::to_string(2000 + i) + "\"," + id + "}"; break;
+      case 2: lines += R"({"op":"check","sender":"acme","to":"+1212555",)" + id + "}"; break;
+      case 3: lines += R"({"op":"check","sender":"acme","channel":"fax","to":"+12125552671",)" + id + "}"; break;
+      default: lines += R"({"op":"check","sender":"acme","to":["+13125552671","+12125552671"],)" + id + "}"; break;
+    }
+    if (i + 1 < total) lines += "\n";
+  }
+  c.send_line(lines);
+  auto has = [](const json::value& result, std::string_view code) {
+    for (auto& x : result.at("reasons").as_array())
+      if (x.as_string() == code) return true;
+    return false;
+  };
+  std::set<std::int64_t> seen;
+  for (int k = 0; k < total; ++k) {
+    const std::string line = c.read_line();
+    ASSERT_FALSE(line.empty()) << "response " << k << " missing";
+    auto resp = json::parse(line).as_object();
+    const auto i = resp.at("id").as_int64();
+    EXPECT_TRUE(seen.insert(i).second) << "answered twice: " << i;
+    switch (i % 5) {
+      case 0:
+        ASSERT_EQ(resp["ok"], true) << line;
+        EXPECT_EQ(resp["result"].at("decision"), "deny") << line;
+        EXPECT_TRUE(has(resp["result"], "optout")) << line;
+        break;
+      case 1:
+        ASSERT_EQ(resp["ok"], true) << line;
+        EXPECT_EQ(resp["result"].at("decision"), "deny") << line;
+        EXPECT_TRUE(has(resp["result"], "no_consent")) << line;
+        EXPECT_FALSE(has(resp["result"], "optout")) << line;
+        break;
+      case 2:
+        ASSERT_EQ(resp["ok"], true) << line;
+        EXPECT_EQ(resp["result"].at("reasons").as_array()[0], "invalid_number") << line;
+        break;
+      case 3:
+        EXPECT_EQ(resp["error"].at("code"), "bad_request") << line;
+        break;
+      default: {
+        ASSERT_EQ(resp["ok"], true) << line;
+        auto& results = resp["results"].as_array();
+        ASSERT_EQ(results.size(), 2u) << line;
+        EXPECT_FALSE(has(results[0], "optout")) << line;
+        EXPECT_TRUE(has(results[1], "optout")) << line;
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), std::size_t(total));
 }
 
 TEST(Daemon, CheckConfigReportsEveryProblemWithKeyPaths) {
