@@ -5,14 +5,24 @@
 #   2. stopgate: POST /v1/ops {"op":"send"} with every check and durable evidence on, relayed
 #      through the twilio adapter to tools/fake_carrier;
 #   3. stopgate again, paced by wrk at half of the rate measured in 2, for the p99 there.
-# Both are driven by `wrk` (1 thread, HTTP/1.1 keep-alive) at the same concurrency.
+# Kannel is driven by `wrk` (1 thread, HTTP/1.1 keep-alive, one request in flight per
+# connection), stopgate by tools/bin/stopgate_loadgen (socket API), with the same number of
+# requests in flight: CONNECTIONS x DEPTH (stopgate pipelines DEPTH requests on each of its
+# CONNECTIONS connections; Kannel's sendsms does not pipeline, so wrk opens
+# CONNECTIONS x DEPTH connections).
 # Prints a markdown table for docs/BENCHMARKS.md.
 #
-#   bench/send_relay.sh [SECONDS] [CONNECTIONS]        (default 10 s, 50 connections)
+#   bench/send_relay.sh [SECONDS] [CONNECTIONS] [DEPTH]   (default 10 s, 50 connections, depth 1)
+#
+# Environment: BUILD_DIR (default build) holds the binaries; NO_BUILD=1 uses them as they are
+# (e.g. a copy of an earlier build, for before/after runs back to back); KEEP=1 keeps the
+# work directory; BENCH_DATA is where it is made (default /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-50}
+depth=${3:-1}
+in_flight=$((conns * depth))
 root=$PWD
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo=sudo
@@ -25,8 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 tools/deps
-tools/build build >/dev/null
-b=$root/build
+b=$(cd "$root" && realpath -m "${BUILD_DIR:-build}")
+if [ -z "${NO_BUILD:-}" ]; then
+  [ -f "$b/build.ninja" ] || cmake -S . -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$b" --target stopgate stopgate_loadgen fake_carrier -j"${STOPGATE_JOBS:-2}" >/dev/null
+fi
 work=$(mktemp -d "${BENCH_DATA:-/tmp}/send-relay-XXXXXX")
 pids=()
 cleanup() {
@@ -59,7 +72,7 @@ ksend="http://127.0.0.1:$sendsms/cgi-bin/sendsms?username=bench&password=bench&f
 curl -s -o /dev/null -w '%{http_code}' "$ksend" | grep -q '^202$' || { echo "kannel sendsms is not answering 202" >&2; exit 1; }
 sleep 1
 before=$(grep -c 'Got message' "$k/fakesmsc.out" || true)
-wrk -t1 -c "$conns" -d "${secs}s" --latency "$ksend" > "$k/wrk.out" 2>&1
+wrk -t1 -c "$in_flight" -d "${secs}s" --latency "$ksend" > "$k/wrk.out" 2>&1
 sleep 3  # let bearerbox drain its queue to the fake SMSC
 after=$(grep -c 'Got message' "$k/fakesmsc.out" || true)
 read -r k_rate k_p50 k_p99 < <(wrk_summary "$k/wrk.out")
@@ -110,11 +123,11 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/readyz" >/dev/null && b
 # without needing a consent per number; evidence (send + carrier_result) is durable before
 # each answer.
 lg() { "$b/tools/stopgate_loadgen" --port "$api" --op send --purpose informational "$@"; }
-lg -c "$conns" -d 1 --seconds 2 > /dev/null || true   # warm-up: connections, curl pool
-lg -c "$conns" -d 1 --seconds "$secs" > "$s/max.out"
+lg -c "$conns" -d "$depth" --seconds 2 > /dev/null || true   # warm-up: connections, curl pool
+lg -c "$conns" -d "$depth" --seconds "$secs" > "$s/max.out"
 read -r s_rate s_p50 s_p99 < <(awk '/requests\/s/{for(i=1;i<=NF;i++){if($(i+1)=="requests/s,")r=$i; if($i=="p50")p=$(i+1); if($i=="p99")q=$(i+1)}} END{printf "%.0f %.2f %.2f\n", r, p/1000, q/1000}' "$s/max.out")
 half=$((s_rate / 2))
-lg -c "$conns" -d 1 --seconds "$secs" --rate "$half" > "$s/half.out"
+lg -c "$conns" -d "$depth" --seconds "$secs" --rate "$half" > "$s/half.out"
 read -r h_rate h_p50 h_p99 < <(awk '/requests\/s/{for(i=1;i<=NF;i++){if($(i+1)=="requests/s,")r=$i; if($i=="p50")p=$(i+1); if($i=="p99")q=$(i+1)}} END{printf "%.0f %.2f %.2f\n", r, p/1000, q/1000}' "$s/half.out")
 received=$(curl -s "http://127.0.0.1:$fport/_fake/stats")
 ev_records=$(cat "$s"/gw/evidence/*.jsonl 2>/dev/null | wc -l)
@@ -126,6 +139,6 @@ cat <<TABLE
 
 | measure | stopgate (checks + durable evidence, twilio adapter -> fake carrier) | Kannel 1.4.5 sendsms -> fakesmsc (no checks) | ratio |
 |---|---|---|---|
-| max rate, $conns connections | $s_rate sends/s (p50 $s_p50 ms, p99 $s_p99 ms) | $k_rate sendsms/s (p50 $k_p50 ms, p99 $k_p99 ms) | $ratio |
+| max rate, $in_flight in flight ($conns connections x depth $depth) | $s_rate sends/s (p50 $s_p50 ms, p99 $s_p99 ms) | $k_rate sendsms/s (p50 $k_p50 ms, p99 $k_p99 ms) | $ratio |
 | at half of stopgate's max ($half/s offered) | $h_rate sends/s, p50 $h_p50 ms, **p99 $h_p99 ms** | - | |
 TABLE

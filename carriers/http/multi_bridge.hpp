@@ -100,6 +100,7 @@ class multi_bridge : public std::enable_shared_from_this<multi_bridge> {
   client_options opts_;
   CURLM* multi_ = nullptr;
   boost::asio::steady_timer timer_;
+  bool tick_posted_ = false;  // an "at once" tick is queued on ex_
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_watch>> sockets_;
   std::vector<std::shared_ptr<transfer>> active_;
   std::vector<CURL*> idle_easy_;  // reset handles kept for reuse (bounded)

@@ -48,11 +48,11 @@ asio::awaitable<boost::system::result<claim>> idempotency::async_claim(std::stri
   const auto ttl = std::to_string(opts_.key_ttl.count());
   const auto waited_until = std::chrono::steady_clock::now() + opts_.wait_max;
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
+  for (bool first_try = true;; first_try = false) {
     auto r = co_await c_.async_exec(redis::command_args("SET", k, pending, "NX", "EX", ttl));
     if (!r) co_return r.error();
     if (r->kind == redis::reply::type::status)
-      co_return claim{claim::kind::claimed, {}, std::string(message_id)};
+      co_return claim{claim::kind::claimed, {}, std::string(message_id), first_try};
     if (!r->is_nil()) co_return make_error_code(redis::errc::protocol);
     auto g = co_await c_.async_exec(redis::command_args("GET", k));
     if (!g) co_return g.error();

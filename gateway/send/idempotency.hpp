@@ -43,6 +43,9 @@ struct claim {
   kind what = kind::claimed;
   boost::json::object response;
   std::string message_id;  // the first request's (done, stale, in_progress)
+  /// claimed by the very first SET, without waiting for another request (facts read
+  /// alongside the claim are then as fresh as the claim itself).
+  bool first_try = true;
 };
 
 /// A key is 1-128 bytes of printable ASCII without spaces.

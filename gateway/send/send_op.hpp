@@ -2,14 +2,15 @@
 // would, then relay an SMS through the sender's carrier route, with evidence before and after
 // the carrier call and an optional idempotency key held in Redis.
 //
-//   parse -> claim idempotency key -> fetch contact facts -> policy engine
+//   parse -> claim idempotency key + fetch contact facts (together) -> policy engine
 //     deny/defer: `decision` record -> "blocked" / "deferred"
-//     allow: `send` record (durable) -> message store -> count the contact -> relay
-//            -> `carrier_result` record (durable) -> message store -> [opt-out] -> "sent" /
-//            "failed"
+//     allow: `send` record (durable) + message store + count the contact (together) -> relay
+//            -> `carrier_result` record (durable) + message store (together) -> [opt-out]
+//            -> "sent" / "failed"
 //   -> store the answer under the key
 #pragma once
 
+#include "dnc/contact_facts.hpp"
 #include "dnc/list_mirror.hpp"
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
@@ -63,7 +64,8 @@ class send_handler {
 
  private:
   struct request;
-  boost::asio::awaitable<api::op_result> run(const request& r);
+  // Everything after the facts are known: policy, evidence, message store, relay.
+  boost::asio::awaitable<api::op_result> run(const request& r, const dnc::number_facts& facts);
 
   app& app_;
   evidence::log& log_;
