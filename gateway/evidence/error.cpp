@@ -25,6 +25,7 @@ class category_impl final : public boost::system::error_category {
       case errc::bad_key: return "evidence key is missing or malformed";
       case errc::not_found: return "no evidence segments found";
       case errc::too_large: return "evidence record exceeds max_record_bytes";
+      case errc::bad_batch: return "evidence batch is empty, too long or refers forward";
     }
     return "unknown evidence error";
   }

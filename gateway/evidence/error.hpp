@@ -23,6 +23,7 @@ enum class errc {
   bad_key,            // a key could not be read or decoded
   not_found,          // the directory holds no segments
   too_large,          // the record's line would exceed options::max_record_bytes
+  bad_batch,          // async_append_batch: empty, over max_batch_records, or a bad id_of
 };
 
 const boost::system::error_category& category() noexcept;

@@ -89,25 +89,46 @@ log_counters log::counters() const {
 
 boost::system::result<appended> log::append_sync(record_type type, boost::json::object fields) {
   sync_waiter w;
-  submit(type, std::move(fields), &w);
+  submit(&w, prepare_slot(w.one, type, std::move(fields), false));
   return w.wait();
 }
 
-void log::submit(record_type type, boost::json::object fields, waiter* w, bool internal) {
-  w->type = type;
-  boost::system::error_code reject;
+boost::system::error_code log::prepare_slot(slot& s, record_type type,
+                                            boost::json::object fields, bool internal) const {
+  s.type = type;
   if (!internal && (type == record_type::checkpoint || type == record_type::recovered ||
-                    type == record_type::retention)) {
-    reject = make_error_code(errc::reserved_field);
-  } else if (cipher_) {
-    // Sealing needs the record id (the AES-GCM additional data), known only to the writer.
+                    type == record_type::retention))
+    return make_error_code(errc::reserved_field);
+  if (cipher_ || !s.id_field.empty()) {
+    // Sealing needs the record id (the AES-GCM additional data), and a reference needs the
+    // id of another record: both are known only to the writer.
     for (const auto& kv : fields)
-      if (is_reserved_field(kv.key())) reject = make_error_code(errc::reserved_field);
-    w->raw = std::move(fields);
-  } else {
-    // Serialise on the appender's thread: the writer only splices in seq/id/ts/prev/type.
-    reject = prepare_fields(fields, w->fields);
+      if (is_reserved_field(kv.key())) return make_error_code(errc::reserved_field);
+    if (is_reserved_field(s.id_field)) return make_error_code(errc::reserved_field);
+    s.raw = std::move(fields);
+    s.raw_pending = true;
+    return {};
   }
+  // Serialise on the appender's thread: the writer only splices in seq/id/ts/prev/type.
+  return prepare_fields(fields, s.fields);
+}
+
+void log::submit_batch(std::span<batch_record> records, waiter* w) {
+  boost::system::error_code reject;
+  if (records.empty() || records.size() > max_batch_records)
+    reject = make_error_code(errc::bad_batch);
+  w->count = std::min(records.size(), max_batch_records);
+  for (std::size_t i = 0; i < records.size() && !reject; ++i) {
+    slot& s = w->slots[i];
+    s.id_field = records[i].id_field;
+    s.id_of = records[i].id_of;
+    if (!s.id_field.empty() && s.id_of >= i) reject = make_error_code(errc::bad_batch);
+    if (!reject) reject = prepare_slot(s, records[i].type, std::move(records[i].fields), false);
+  }
+  submit(w, reject);
+}
+
+void log::submit(waiter* w, boost::system::error_code reject) {
   if (!reject) {
     std::unique_lock lk(mu_);
     if (closed_) {
@@ -140,17 +161,37 @@ std::size_t log::format_id(char* out, std::uint64_t seq) const {
 }
 
 boost::system::error_code log::add_record(waiter& w) {
-  w.id_size = format_id(w.id.data(), seq_ + 1);
-  const std::string_view id(w.id.data(), w.id_size);
-  if (!cipher_) return add_line(w.type, w.fields, id, &w);
-  // The record id is the AES-GCM additional data, so sealing waits until seq is known.
-  boost::system::error_code ec = encrypt_fields(w.raw, *cipher_, id);
-  if (!ec) ec = prepare_fields(w.raw, scratch_);
-  if (ec) {
-    w.ec = ec;  // nothing written, no seq consumed
-    return {};
+  // First every record's id, final fields and size, so that a record-level error of any of
+  // them leaves the whole append unwritten (and consumes no seq).
+  char no_ts[ts_size];
+  std::memset(no_ts, '0', ts_size);
+  for (std::size_t k = 0; k < w.count; ++k) {
+    slot& s = w.slots[k];
+    s.id_size = format_id(s.id.data(), seq_ + 1 + k);
+    const std::string_view id(s.id.data(), s.id_size);
+    boost::system::error_code ec;
+    if (s.raw_pending) {
+      if (!s.id_field.empty()) {
+        const slot& target = w.slots[s.id_of];
+        s.raw[s.id_field] = std::string_view(target.id.data(), target.id_size);
+      }
+      // The record id is the AES-GCM additional data, so sealing waits until seq is known.
+      if (cipher_) ec = encrypt_fields(s.raw, *cipher_, id);
+      if (!ec) ec = prepare_fields(s.raw, s.fields);
+    }
+    const record_head head{id, prev_, seq_ + 1 + k, {no_ts, ts_size}, s.type};
+    if (!ec && canonical_size(s.fields, head) + hash_suffix_size + 1 > opts_.max_record_bytes)
+      ec = make_error_code(errc::too_large);
+    if (ec) {
+      w.ec = ec;  // nothing written, no seq consumed
+      return {};
+    }
   }
-  return add_line(w.type, scratch_, id, &w);
+  for (std::size_t k = 0; k < w.count; ++k) {
+    slot& s = w.slots[k];
+    if (auto io = add_line(s.type, s.fields, {s.id.data(), s.id_size}, &s)) return io;
+  }
+  return {};
 }
 
 boost::system::error_code log::add_internal(record_type type, const boost::json::object& fields) {
@@ -160,17 +201,14 @@ boost::system::error_code log::add_internal(record_type type, const boost::json:
 }
 
 boost::system::error_code log::add_line(record_type type, const prepared_fields& f,
-                                        std::string_view id, waiter* w) {
+                                        std::string_view id, slot* s) {
   const time_point ts = now();
   char ts_text[ts_size];
   write_ts(ts, ts_text);
   const record_head head{id, prev_, seq_ + 1, {ts_text, ts_size}, type};
   const std::size_t canonical = canonical_size(f, head);
-  if (canonical + hash_suffix_size + 1 > opts_.max_record_bytes) {
-    // Nothing written and no seq consumed: only this appender hears about it.
-    if (w != nullptr) w->ec = make_error_code(errc::too_large);
-    return {};
-  }
+  // add_record checked the caller's records; the log's own are small.
+  if (canonical + hash_suffix_size + 1 > opts_.max_record_bytes) return {};
   // The line is the canonical bytes with `,"hash":"…"` before the closing brace, and '\n'.
   const std::size_t line_size = canonical + hash_suffix_size;
   if (fd_ < 0 || utc_yyyymmdd(ts) != segment_day_ ||
@@ -194,9 +232,9 @@ boost::system::error_code log::add_line(record_type type, const prepared_fields&
   } else {
     ++since_checkpoint_;
   }
-  if (w != nullptr) {
-    w->seq = seq_;
-    std::memcpy(w->hash.data(), prev_.data(), w->hash.size());
+  if (s != nullptr) {
+    s->seq = seq_;
+    std::memcpy(s->hash.data(), prev_.data(), s->hash.size());
   }
   return {};
 }
@@ -210,21 +248,44 @@ boost::system::error_code log::add_checkpoint() {
   return add_internal(record_type::checkpoint, f);
 }
 
-boost::system::error_code log::flush() {
+boost::system::error_code log::write_out() {
   if (wbuf_.empty()) return {};
   if (auto ec = write_all(fd_, wbuf_)) return ec;
+  unsynced_bytes_ += wbuf_.size();
+  wbuf_.clear();
+  return {};
+}
+
+boost::system::error_code log::sync_out() {
+  if (unsynced_bytes_ == 0) return {};
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = hooks_.fdatasync ? hooks_.fdatasync(fd_) : ::fdatasync(fd_);
   if (rc != 0) return last_errno();
   last_fsync_ns_.store((std::chrono::steady_clock::now() - t0).count(),
                        std::memory_order_relaxed);
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
-  bytes_.fetch_add(wbuf_.size(), std::memory_order_relaxed);
+  bytes_.fetch_add(unsynced_bytes_, std::memory_order_relaxed);
   records_.fetch_add(unflushed_records_, std::memory_order_relaxed);
   unflushed_records_ = 0;
+  unsynced_bytes_ = 0;
   durable_seq_.store(seq_, std::memory_order_release);
-  wbuf_.clear();
   return {};
+}
+
+boost::system::error_code log::flush() {
+  if (auto ec = write_out()) return ec;
+  return sync_out();
+}
+
+void log::notify_written(waiter* const* ws, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    waiter* w = ws[i];
+    if (!w->written || w->ec) continue;
+    std::vector<appended> ids;
+    ids.reserve(w->count);
+    for (std::size_t k = 0; k < w->count; ++k) ids.push_back(w->slots[k].result());
+    boost::asio::post(w->ex, [f = std::move(w->written), ids = std::move(ids)] { f(ids); });
+  }
 }
 
 boost::system::error_code log::roll(time_point ts) {
@@ -307,7 +368,10 @@ void log::write_batch(std::vector<waiter*>& batch, std::size_t first, std::size_
   }
   if (!io && since_checkpoint_ > 0 && now() - last_checkpoint_ >= opts_.checkpoint_interval)
     io = add_checkpoint();
-  if (!io) io = flush();
+  if (!io) io = write_out();
+  // The records are in the kernel now: observers may start on the ids during the fdatasync.
+  if (!io) notify_written(batch.data() + first, last - first);
+  if (!io) io = sync_out();
   if (io) {
     fail_all(batch, first, last, io);
     return;
@@ -336,6 +400,7 @@ void log::fail_all(std::vector<waiter*>& batch, std::size_t first, std::size_t l
   complete_all(queued.data(), queued.size());
   wbuf_.clear();
   unflushed_records_ = 0;
+  unsynced_bytes_ = 0;
 }
 
 void log::complete_all(waiter* const* ws, std::size_t n) {

@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,27 @@ struct appended {
   std::uint64_t seq = 0;
   std::string hash;  // 64 hex digits
 };
+
+/// One record of async_append_batch. `fields` is moved from. When `id_field` is not empty,
+/// the writer sets that field to the id of the batch's record number `id_of` (an earlier one):
+/// ids are known only once the records are in chain order.
+struct batch_record {
+  record_type type = record_type::status;
+  boost::json::object fields;
+  std::string_view id_field;  // "" = none; must outlive the call
+  std::size_t id_of = 0;      // index of an earlier record of the same batch
+};
+
+/// Optional observer of async_append_batch: called with the batch's ids (one per record, in
+/// order) once its records are written to the segment file, i.e. in the kernel (they survive
+/// a crash of the process, not yet of the machine), before their fdatasync. Runs on the
+/// appender's executor (posted, never inline), before the batch completes; not called when
+/// the batch fails before it was written. Lets a caller start work that needs the ids while
+/// the fdatasync runs.
+using batch_written_fn = std::function<void(std::span<const appended>)>;
+
+/// Most records one async_append_batch may carry.
+inline constexpr std::size_t max_batch_records = 8;
 
 /// Injection points for tests and benchmarks. Defaults: the system clock, ::fdatasync.
 struct log_hooks {
@@ -95,6 +117,19 @@ class log {
   boost::asio::awaitable<boost::system::result<appended>> async_append(
       record_type type, boost::json::object fields);
 
+  /// Appends up to max_batch_records records as one unit: they get consecutive seqs in the
+  /// given order, go into the same write and fdatasync (no checkpoint between them), and the
+  /// call resumes (like async_append: on the caller's executor, never inline) once all are
+  /// durable, with one `appended` per record in order. All or error: a record-level error of
+  /// any record (errc::reserved_field, unsupported_value, too_large, or errc::bad_batch for
+  /// an empty or oversized batch or a bad id_of) fails the whole batch before anything is
+  /// written; closed, failed and I/O errors are those of async_append (after an I/O error
+  /// some of the records may be on disk, as a single record may be after a failed fdatasync).
+  /// Thread-safe. `records` must stay valid until the call completes (co_await it at once).
+  /// `written` (optional): see batch_written_fn.
+  boost::asio::awaitable<boost::system::result<std::vector<appended>>> async_append_batch(
+      std::span<batch_record> records, batch_written_fn written = {});
+
   /// Blocking variant for tools and tests. Thread-safe. Must not be called from the writer.
   boost::system::result<appended> append_sync(record_type type, boost::json::object fields);
 
@@ -113,31 +148,44 @@ class log {
   const options& settings() const { return opts_; }
 
  private:
-  // One append in flight. The appender fills type and fields (serialised on its own thread);
-  // the writer fills id, seq, hash or ec, and completes it once the covering fdatasync
-  // returned. Chained through `next` so one post per executor completes a whole batch.
+  // One record of an append in flight. The appender fills type and fields (serialised on its
+  // own thread) or raw (sealed and/or given its id_field, then prepared by the writer); the
+  // writer fills id, seq and hash.
+  struct slot {
+    appended result() const {
+      return {std::string(id.data(), id_size), seq, std::string(hash.data(), hash.size())};
+    }
+    record_type type = record_type::status;
+    prepared_fields fields;   // canonical own fields
+    boost::json::object raw;  // when prepared by the writer (raw_pending)
+    bool raw_pending = false;
+    std::string_view id_field;  // batch references (see batch_record)
+    std::size_t id_of = 0;
+    std::uint64_t seq = 0;
+    std::array<char, 88> id{};  // INSTANCE (<= 64) '-' SEQ (<= 20 digits)
+    std::size_t id_size = 0;
+    std::array<char, 64> hash{};
+  };
+  // One append (one record, or one batch) in flight: the unit of the queue. The writer sets
+  // ec or fills the slots, and completes it once the covering fdatasync returned. Chained
+  // through `next` so one post per executor completes a whole group commit.
   struct waiter {
     virtual ~waiter() = default;
     // Delivers the outcome: async waiters on their executor (and free themselves), sync
     // waiters wake their blocked thread.
     virtual void resume() = 0;
-    appended result() const {
-      return {std::string(id.data(), id_size), seq, std::string(hash.data(), hash.size())};
-    }
 
-    record_type type = record_type::status;
-    prepared_fields fields;     // canonical own fields (without encryption)
-    boost::json::object raw;    // with encryption: sealed and prepared by the writer
+    slot* slots = nullptr;
+    std::size_t count = 0;
+    batch_written_fn written;  // async batches only
     boost::system::error_code ec;
-    std::uint64_t seq = 0;
-    std::array<char, 88> id{};  // INSTANCE (<= 64) '-' SEQ (<= 20 digits)
-    std::size_t id_size = 0;
-    std::array<char, 64> hash{};
     waiter* next = nullptr;
     boost::asio::any_io_executor ex;  // tracked work; empty for append_sync
   };
   template <class Handler>
   struct async_waiter;
+  template <class Handler>
+  struct async_batch_waiter;
   struct sync_waiter;
   struct completion_group {
     boost::asio::any_io_executor ex;
@@ -147,22 +195,33 @@ class log {
 
   log(options opts, log_hooks hooks);
   boost::system::error_code recover(open_report& report);
-  void submit(record_type type, boost::json::object fields, waiter* w, bool internal = false);
+  // Checks and serialises one caller record into `s` (on the appender's thread).
+  boost::system::error_code prepare_slot(slot& s, record_type type, boost::json::object fields,
+                                         bool internal) const;
+  // Queues `w` (its slots prepared), or completes it with `reject`.
+  void submit(waiter* w, boost::system::error_code reject = {});
+  void submit_batch(std::span<batch_record> records, waiter* w);
   void run_writer();
   void write_batch(std::vector<waiter*>& batch, std::size_t first, std::size_t last);
-  // Adds a caller's record to wbuf_ (rolling the segment first if needed). A record-level
-  // error goes to w.ec and consumes no seq; the returned error is an I/O error that fails
-  // the log.
+  // Adds a caller's records to wbuf_ (rolling the segment first if needed). A record-level
+  // error of any of them goes to w.ec before any is added, and consumes no seq; the returned
+  // error is an I/O error that fails the log.
   boost::system::error_code add_record(waiter& w);
   // Adds one of the log's own records (checkpoint, recovered).
   boost::system::error_code add_internal(record_type type, const boost::json::object& fields);
-  // Splices seq/ts/prev/id into `f`, hashes the line into wbuf_; `w` (may be null) gets
-  // seq and hash, or a record-level error.
+  // Splices seq/ts/prev/id into `f`, hashes the line into wbuf_; `s` (may be null) gets
+  // seq and hash. A line over max_record_bytes is not added (add_record checked the caller's
+  // records before adding any).
   boost::system::error_code add_line(record_type type, const prepared_fields& f,
-                                     std::string_view id, waiter* w);
+                                     std::string_view id, slot* s);
   std::size_t format_id(char* out, std::uint64_t seq) const;
   boost::system::error_code add_checkpoint();
+  // write_out: wbuf_ into the file; sync_out: fdatasync of what was written; flush: both.
+  boost::system::error_code write_out();
+  boost::system::error_code sync_out();
   boost::system::error_code flush();
+  // Writer thread: posts the ids of written batches to their `written` observers.
+  void notify_written(waiter* const* ws, std::size_t n);
   boost::system::error_code roll(time_point ts);
   void fail_all(std::vector<waiter*>& batch, std::size_t first, std::size_t last,
                 boost::system::error_code ec);
@@ -202,6 +261,7 @@ class log {
   std::uint64_t segment_number_ = 0;
   std::uint64_t since_checkpoint_ = 0;
   std::uint64_t unflushed_records_ = 0;
+  std::uint64_t unsynced_bytes_ = 0;  // written, not yet fdatasync'ed
   time_point last_checkpoint_{};
   sha256 sha_;
   std::string buf_key_id_;
@@ -215,6 +275,8 @@ class log {
 template <class Handler>
 struct log::async_waiter final : log::waiter {
   explicit async_waiter(Handler h) : handler(std::move(h)) {
+    slots = &one;
+    count = 1;
     ex = boost::asio::prefer(boost::asio::get_associated_executor(handler),
                              boost::asio::execution::outstanding_work.tracked);
   }
@@ -222,14 +284,41 @@ struct log::async_waiter final : log::waiter {
     // Runs on `ex`. Free the waiter before the upcall: the coroutine may append again.
     Handler h = std::move(handler);
     const boost::system::error_code e = ec;
-    appended a = e ? appended{} : result();
+    appended a = e ? appended{} : one.result();
     delete this;
     std::move(h)(e, std::move(a));
   }
+  slot one;
+  Handler handler;
+};
+
+template <class Handler>
+struct log::async_batch_waiter final : log::waiter {
+  explicit async_batch_waiter(Handler h) : handler(std::move(h)) {
+    slots = all.data();
+    ex = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                             boost::asio::execution::outstanding_work.tracked);
+  }
+  void resume() override {
+    Handler h = std::move(handler);
+    const boost::system::error_code e = ec;
+    std::vector<appended> a;
+    if (!e) {
+      a.reserve(count);
+      for (std::size_t i = 0; i < count; ++i) a.push_back(all[i].result());
+    }
+    delete this;
+    std::move(h)(e, std::move(a));
+  }
+  std::array<slot, max_batch_records> all;
   Handler handler;
 };
 
 struct log::sync_waiter final : log::waiter {
+  sync_waiter() {
+    slots = &one;
+    count = 1;
+  }
   void resume() override {
     std::lock_guard lk(m);
     done = true;
@@ -239,8 +328,9 @@ struct log::sync_waiter final : log::waiter {
     std::unique_lock lk(m);
     cv.wait(lk, [&] { return done; });
     if (ec) return ec;
-    return result();
+    return one.result();
   }
+  slot one;
   std::mutex m;
   std::condition_variable cv;
   bool done = false;
@@ -252,9 +342,26 @@ inline boost::asio::awaitable<boost::system::result<appended>> log::async_append
   auto [ec, a] = co_await boost::asio::async_initiate<decltype(token),
                                                       void(boost::system::error_code, appended)>(
       [this, type](auto handler, boost::json::object f) {
-        submit(type, std::move(f), new async_waiter<decltype(handler)>(std::move(handler)));
+        auto* w = new async_waiter<decltype(handler)>(std::move(handler));
+        const auto reject = prepare_slot(w->one, type, std::move(f), false);
+        submit(w, reject);
       },
       token, std::move(fields));
+  if (ec) co_return ec;
+  co_return std::move(a);
+}
+
+inline boost::asio::awaitable<boost::system::result<std::vector<appended>>>
+log::async_append_batch(std::span<batch_record> records, batch_written_fn written) {
+  auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+  auto [ec, a] = co_await boost::asio::async_initiate<
+      decltype(token), void(boost::system::error_code, std::vector<appended>)>(
+      [this, records](auto handler, batch_written_fn f) {
+        auto* w = new async_batch_waiter<decltype(handler)>(std::move(handler));
+        w->written = std::move(f);
+        submit_batch(records, w);
+      },
+      token, std::move(written));
   if (ec) co_return ec;
   co_return std::move(a);
 }

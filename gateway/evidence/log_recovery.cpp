@@ -182,7 +182,7 @@ boost::system::result<retention_report> log::apply_retention() {
     f["last_ts"] = last_head->ts;
     // The deletion is on record (durably) before the file goes.
     sync_waiter w;
-    submit(record_type::retention, std::move(f), &w, true);
+    submit(&w, prepare_slot(w.one, record_type::retention, std::move(f), true));
     if (auto r = w.wait(); !r) return r.error();
     std::error_code fec;
     std::filesystem::remove(seg.path, fec);

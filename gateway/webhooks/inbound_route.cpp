@@ -10,9 +10,16 @@
 #include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
+#include <array>
+#include <optional>
 #include <random>
+#include <span>
 
 namespace stopgate::gateway::webhooks {
 namespace {
@@ -53,6 +60,14 @@ std::string masked(std::string_view number) {
   auto n = dnc::parse_phone(number);
   return n ? n->masked() : std::string("(unparsable)");
 }
+
+// The contact-store write of an opt-out, run while its evidence batch is fdatasync'ed.
+struct overlapped_store {
+  asio::steady_timer done;  // cancelled when `result` is set
+  bool started = false;
+  std::string evidence_id;  // the optout record's id (viewed by the write)
+  std::optional<boost::system::result<bool>> result;
+};
 
 }  // namespace
 
@@ -159,14 +174,78 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
                    {"received_at", format_rfc3339(at)}};
   if (!m.carrier_intent.empty()) rec["carrier_intent"] = m.carrier_intent;
   if (!from) rec["from_invalid"] = from.error().message();
-  auto ev = co_await log_.async_append(evidence::record_type::inbound, std::move(rec));
-  if (!ev) {
-    std::string why = "evidence log: " + ev.error().message();
-    co_return co_await failed(std::move(why));
-  }
 
   const bool opt_out =
-      kw.cls == dnc::keyword_class::opt_out || kw.cls == dnc::keyword_class::opt_out_all;
+      from && (kw.cls == dnc::keyword_class::opt_out || kw.cls == dnc::keyword_class::opt_out_all);
+  const bool opt_in = from && sender && kw.cls == dnc::keyword_class::opt_in;
+  // A STOP to a number no sender owns still stops everything: never lose an opt-out.
+  const std::string scope =
+      kw.cls == dnc::keyword_class::opt_out_all || !sender ? "*" : sender->name;
+  const std::string source = "sms:" + carrier.name;
+
+  // The inbound record and the record of its effect are one batch: one group commit, and the
+  // effect's inbound_evidence_id filled in by the log (ids are known only in chain order).
+  std::array<evidence::batch_record, 2> batch;
+  std::size_t records = 1;
+  batch[0] = {evidence::record_type::inbound, std::move(rec), {}, 0};
+  if (opt_out) {
+    batch[records++] = {evidence::record_type::optout,
+                        json::object{{"to", from->e164()},
+                                     {"sender", scope},
+                                     {"channel", "sms"},
+                                     {"source", source},
+                                     {"at", format_rfc3339(at)},
+                                     {"carrier_message_id", m.carrier_message_id},
+                                     {"written_to", m.to},
+                                     {"match", std::string(dnc::to_string(kw.kind))}},
+                        "inbound_evidence_id", 0};
+  } else if (opt_in) {
+    // A keyword reply is prior express consent, not express written consent: it carries no
+    // signed disclosure (rules.md 1.2), so marketing that needs PEWC stays blocked by policy.
+    batch[records++] = {evidence::record_type::optin,
+                        json::object{{"to", from->e164()},
+                                     {"sender", sender->name},
+                                     {"kind", "express"},
+                                     {"captured_at", format_rfc3339(at)},
+                                     {"method", "keyword"},
+                                     {"keyword", kw.matched},
+                                     {"carrier_message_id", m.carrier_message_id}},
+                        "inbound_evidence_id", 0};
+  }
+  // The opt-out goes to the contact store while the batch is fdatasync'ed: its records are in
+  // the kernel (written) before the store write starts, and durable before the 200. If either
+  // fails the answer is 503 and the carrier's retry applies both again (the store keeps the
+  // latest opt-out, so it then names the retry's evidence).
+  // (The executor is fetched first: GCC 12 mishandles co_await inside this initializer.)
+  const auto ex = co_await asio::this_coro::executor;
+  overlapped_store store{asio::steady_timer(ex, asio::steady_timer::time_point::max()), false,
+                         {}, std::nullopt};
+  evidence::batch_written_fn on_written;
+  if (opt_out)
+    on_written = [&](std::span<const evidence::appended> ids) {
+      store.evidence_id = ids[1].id;
+      store.started = true;
+      asio::co_spawn(store.done.get_executor(),
+                     contacts.async_record_optout(*from, scope, at, source, store.evidence_id),
+                     [&store](std::exception_ptr e, boost::system::result<bool> r) {
+                       store.result = e ? boost::system::result<bool>(
+                                              boost::system::in_place_error,
+                                              make_error_code(boost::system::errc::io_error))
+                                        : std::move(r);
+                       store.done.cancel();
+                     });
+    };
+  auto evs =
+      co_await log_.async_append_batch(std::span(batch.data(), records), std::move(on_written));
+  // Never leave while the store write still refers to this frame.
+  if (store.started && !store.result)
+    co_await store.done.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!evs) {
+    std::string why = "evidence log: " + evs.error().message();
+    co_return co_await failed(std::move(why));
+  }
+  const evidence::appended& ev = (*evs)[0];
+
   reply_item reply;
   std::string marker;
   auto make_reply = [&](std::string_view kind, const std::string& body) {
@@ -177,32 +256,17 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
     reply.from = m.to;
     reply.to = from->e164();
     reply.body = body;
-    reply.inbound_evidence_id = ev->id;
+    reply.inbound_evidence_id = ev.id;
     reply.created_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     reply.deadline_ms = reply.created_ms + opts_.reply_budget.count();
   };
 
-  if (opt_out && from) {
-    // A STOP to a number no sender owns still stops everything: never lose an opt-out.
-    const std::string scope =
-        kw.cls == dnc::keyword_class::opt_out_all || !sender ? "*" : sender->name;
-    const std::string source = "sms:" + carrier.name;
-    json::object orec{{"to", from->e164()},
-                      {"sender", scope},
-                      {"channel", "sms"},
-                      {"source", source},
-                      {"at", format_rfc3339(at)},
-                      {"carrier_message_id", m.carrier_message_id},
-                      {"written_to", m.to},
-                      {"match", std::string(dnc::to_string(kw.kind))},
-                      {"inbound_evidence_id", ev->id}};
-    auto oev = co_await log_.async_append(evidence::record_type::optout, std::move(orec));
-    if (!oev) {
-      std::string why = "evidence log: " + oev.error().message();
-      co_return co_await failed(std::move(why));
-    }
-    auto r = co_await contacts.async_record_optout(*from, scope, at, source, oev->id);
+  if (opt_out) {
+    // (Written is always observed before a successful batch completes; this is a safety net.)
+    if (!store.result)
+      store.result = co_await contacts.async_record_optout(*from, scope, at, source, (*evs)[1].id);
+    const auto& r = *store.result;
     if (!r) {
       std::string why = "contact store: " + r.error().message();
       co_return co_await failed(std::move(why));
@@ -213,29 +277,14 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
       make_reply("optout", sender->optout_reply);
       marker = marker_key(from->e164(), sender->name);
     }
-  } else if (kw.cls == dnc::keyword_class::opt_in && from && sender) {
-    // A keyword reply is prior express consent, not express written consent: it carries no
-    // signed disclosure (rules.md 1.2), so marketing that needs PEWC stays blocked by policy.
-    json::object crec{{"to", from->e164()},
-                      {"sender", sender->name},
-                      {"kind", "express"},
-                      {"captured_at", format_rfc3339(at)},
-                      {"method", "keyword"},
-                      {"keyword", kw.matched},
-                      {"carrier_message_id", m.carrier_message_id},
-                      {"inbound_evidence_id", ev->id}};
-    auto cev = co_await log_.async_append(evidence::record_type::optin, std::move(crec));
-    if (!cev) {
-      std::string why = "evidence log: " + cev.error().message();
-      co_return co_await failed(std::move(why));
-    }
+  } else if (opt_in) {
     dnc::consent_record c;
     c.fact.sender = sender->name;
     c.fact.kind = dnc::consent_kind::express;
     c.fact.captured_at = at;
-    c.fact.evidence_id = cev->id;
+    c.fact.evidence_id = (*evs)[1].id;
     c.source.method = "keyword";
-    c.source.proof = "evidence:" + ev->id;
+    c.source.proof = "evidence:" + ev.id;
     auto r = co_await contacts.async_record_optin(*from, c);
     if (!r) {
       std::string why = "contact store: " + r.error().message();
@@ -289,7 +338,7 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
                    {"sender", sender->name},
                    {"body", m.body},
                    {"received_at", format_rfc3339(at)},
-                   {"evidence_id", ev->id}};
+                   {"evidence_id", ev.id}};
     forward(*sender, json::serialize(f));
   }
   co_return applied{cls, true, {}};

@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include <cerrno>
+
 namespace stopgate::test {
 namespace {
 
@@ -330,6 +332,37 @@ TEST_F(WebhookInbound, RedisDownIs503ThenTheRetryApplies) {
   ASSERT_EQ(retry_status, 200);
   EXPECT_TRUE(has_optout(bed.lookup("+14155552671"), "acme"));
   EXPECT_EQ(bed.wait_sent(1).size(), 1u);
+}
+
+// The opt-out's store write runs during the evidence batch's fdatasync. When that fdatasync
+// fails the answer is 503 (whatever reached Redis), the claim is given back, and the carrier's
+// retry (here through another gateway sharing the Redis) applies the message: the store then
+// names that gateway's durable optout record, and one confirmation goes out.
+TEST_F(WebhookInbound, EvidenceFailureIs503AndTheRetryThroughAnotherGatewayConverges) {
+  const std::string consumer = "+14155552671";
+  {
+    evidence::log_hooks failing;
+    failing.fdatasync = [](int) {
+      errno = EIO;
+      return -1;
+    };
+    webhook_bed a(*redis, "", {}, failing, "gwA");
+    auto [status, body] = a.post(a.inbound("telnyx", "tx-eio", consumer, acme_number, "STOP"));
+    EXPECT_EQ(status, 503) << body;
+    EXPECT_EQ(a.svc().stats().inbound_count("telnyx", "unavailable"), 1u);
+    EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");  // nothing queued, not marked done
+  }
+  webhook_bed b(*redis, "", {}, {}, "gwB");
+  auto [status, body] = b.post(b.inbound("telnyx", "tx-eio", consumer, acme_number, "STOP"));
+  ASSERT_EQ(status, 200) << body;
+  auto optout = b.records_of("optout");
+  ASSERT_EQ(optout.size(), 1u);
+  auto rec = b.lookup(consumer);
+  ASSERT_TRUE(has_optout(rec, "acme"));
+  EXPECT_EQ(rec.optouts.at(0).evidence_id, std::string(optout[0].at("id").as_string()));
+  EXPECT_EQ(b.wait_sent(1).size(), 1u);
+  EXPECT_EQ(b.post(b.inbound("telnyx", "tx-eio", consumer, acme_number, "STOP")).first, 200);
+  EXPECT_EQ(b.records_of("optout").size(), 1u);
 }
 
 TEST_F(WebhookInbound, ConcurrentDeliveriesOfOneMessageApplyOnce) {

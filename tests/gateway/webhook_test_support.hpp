@@ -67,18 +67,20 @@ inline std::string webhook_config(const temp_dir& d, const std::string& extra = 
 
 class webhook_bed {
  public:
+  /// `hooks` and `instance`: for tests that fail the evidence log or run two gateways.
   explicit webhook_bed(redis_server& r, const std::string& extra_config = "",
-                       webhooks::service_options opts = {})
+                       webhooks::service_options opts = {}, evidence::log_hooks hooks = {},
+                       const std::string& instance = "gwT")
       : redis_(r) {
     auto loaded = config::load_string(webhook_config(dir_, extra_config), "test");
     if (!loaded) throw std::runtime_error("config: " + loaded.error().to_string());
     settings_ = *loaded;
     evidence::options eo;
     eo.dir = dir_.path() / "evidence";
-    eo.instance = "gwT";
+    eo.instance = instance;
     eo.hmac_key = "webhook-test-hmac-key-0123456789abcdef";
     eo.checkpoint_every = 1000;
-    log_ = std::move(*evidence::log::open(eo));
+    log_ = std::move(*evidence::log::open(eo, std::move(hooks)));
 
     redis::client_options ro;
     ro.ep = *redis::parse_url(r.tcp_url());
