@@ -217,14 +217,11 @@ http::histogram_snapshot op_counters::check_latency() const {
   return merged;
 }
 
-void op_counters::count_reason(std::string_view code) noexcept {
+std::size_t op_counters::reason_index(std::string_view code) noexcept {
   const auto base = code.substr(0, code.find(':'));
   for (std::size_t i = 0; i < reason_names.size(); ++i)
-    if (reason_names[i] == base) {
-      reasons[i].fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-  reasons.back().fetch_add(1, std::memory_order_relaxed);
+    if (reason_names[i] == base) return i;
+  return reason_names.size();
 }
 
 ops::ops(app& a, evidence::log& log, dnc::list_mirror& mirror)
@@ -401,15 +398,7 @@ struct check_tally {
   std::uint64_t checks = 0, allow = 0, deny = 0, defer = 0, store_failures = 0;
   std::array<std::uint64_t, op_counters::reason_names.size() + 1> reasons{};
 
-  void reason(std::string_view code) noexcept {
-    const auto base = code.substr(0, code.find(':'));
-    for (std::size_t i = 0; i < op_counters::reason_names.size(); ++i)
-      if (op_counters::reason_names[i] == base) {
-        ++reasons[i];
-        return;
-      }
-    ++reasons.back();
-  }
+  void reason(std::string_view code) noexcept { ++reasons[op_counters::reason_index(code)]; }
 };
 
 void add_tally(op_counters& c, const check_tally& t) noexcept {

@@ -34,7 +34,8 @@ struct op_counters {
       "state_dnc", "canada_dncl", "registry_dnc", "dnc_data_stale", "restricted_day",
       "quiet_hours", "frequency_cap", "store_unavailable"};
   std::array<std::atomic<std::uint64_t>, reason_names.size() + 1> reasons{};  // last: other
-  void count_reason(std::string_view code) noexcept;
+  /// The slot in `reasons` of a reason code (the last one for a code not listed). Pure.
+  static std::size_t reason_index(std::string_view code) noexcept;
 
   op_counters();
   /// Seconds from a check request's start to its answer, observed into the calling worker's
