@@ -10,6 +10,9 @@
 # Redis runs with appendonly yes / appendfsync everysec (the managed Redis's setting).
 #
 #   bench/webhooks.sh [SECONDS] [CONNECTIONS]         (default 10 s, 50 connections)
+#
+# BENCH_BIN=DIR runs DIR/gateway/stopgate and DIR/tools/webhook_loadgen instead of building
+# build/ (e.g. a copy of an earlier build's binaries, for a before/after pair).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -19,9 +22,14 @@ sudo=""
 if ! command -v wrk >/dev/null; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null
 fi
-tools/deps
-tools/build build >/dev/null
-b=$PWD/build
+if [ -n "${BENCH_BIN:-}" ]; then
+  b=$(cd "$BENCH_BIN" && pwd)
+else
+  tools/deps
+  tools/build build >/dev/null
+  b=$PWD/build
+fi
+echo "binaries: $b; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 work=$(mktemp -d "${BENCH_DATA:-/tmp}/webhooks-XXXXXX")
 pids=()
 cleanup() {

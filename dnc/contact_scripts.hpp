@@ -48,6 +48,25 @@ end
 return stored
 )lua";
 
+// The opt-out script, then `step` (a chunk reading its own KEYS and ARGV, numbered from 1), as
+// one script: KEYS are the opt-out's 4 then the step's, ARGV the opt-out's 7 then the step's.
+// Returns the step's reply. The step runs only after the opt-out completed (an error in the
+// opt-out ends the script first). Lua locals named KEYS and ARGV shadow the globals.
+inline std::string optout_then(std::string_view step) {
+  std::string s = "local function optout(KEYS, ARGV)\n";
+  s.append(optout);
+  s += "end\nlocal function step(KEYS, ARGV)\n";
+  s.append(step);
+  s += R"lua(end
+optout({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]})
+local k, a = {}, {}
+for i = 5, #KEYS do k[#k + 1] = KEYS[i] end
+for i = 8, #ARGV do a[#a + 1] = ARGV[i] end
+return step(k, a)
+)lua";
+  return s;
+}
+
 // KEYS: hash, details hash, evidence list, change stream, change counter. ARGV: opt-out
 // field to lift ('' for none), opt-in time, consent field, consent json, consent id, details
 // json, number, evidence id, max evidence ids, change stream length. Returns 0 no opt-out,

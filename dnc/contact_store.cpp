@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace stopgate::dnc {
@@ -101,27 +102,66 @@ asio::awaitable<result<redis::reply>> contact_store::eval(const contact_script& 
   co_return std::move(*r);
 }
 
+namespace {
+
+// The opt-out script's keys and args (views into this struct's own strings).
+struct optout_call {
+  std::string hash, ev, field, value, number;
+  char at_buf[24], max_buf[24], len_buf[24];
+  std::array<std::string_view, 4> keys;
+  std::array<std::string_view, 7> args;
+
+  optout_call(const contact_keys::pseudonymizer& p, const contact_store_options& o, phone_number n,
+              std::string_view sender, sys_time at, std::string_view source,
+              std::string_view evidence_id) {
+    const contact_keys::number_keys k(p, n);
+    hash = std::string(k.hash());
+    ev = k.evidence();
+    field = contact_keys::optout_field(sender);
+    value = contact_codec::encode_optout(at, source, evidence_id);
+    number = n.e164();
+    keys = {hash, ev, change_stream_key, change_counter_key};
+    args = {field,       to_decimal(to_us(at), at_buf),
+            value,       number,
+            evidence_id, to_decimal(std::int64_t(o.max_evidence_ids), max_buf),
+            to_decimal(std::int64_t(o.change_stream_length), len_buf)};
+  }
+  optout_call(const optout_call&) = delete;
+};
+
+}  // namespace
+
 asio::awaitable<result<bool>> contact_store::async_record_optout(phone_number n,
                                                                  std::string_view sender,
                                                                  sys_time at,
                                                                  std::string_view source,
                                                                  std::string_view evidence_id) {
   if (!contact_keys::valid_name(sender)) co_return failed(contact_errc::bad_sender);
-  const contact_keys::number_keys k(keys_, n);
-  const std::string ev = k.evidence(), field = contact_keys::optout_field(sender),
-                    value = contact_codec::encode_optout(at, source, evidence_id),
-                    number = n.e164();
-  char at_buf[24], max_buf[24], len_buf[24];
-  const std::string_view keys[] = {k.hash(), ev, change_stream_key, change_counter_key};
-  const std::string_view args[] = {field, to_decimal(to_us(at), at_buf), value, number,
-                                   evidence_id,
-                                   to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf),
-                                   to_decimal(std::int64_t(opts_.change_stream_length), len_buf)};
-  auto r = co_await eval(optout_script(), keys, args);
+  const optout_call c(keys_, opts_, n, sender, at, source, evidence_id);
+  auto r = co_await eval(optout_script(), c.keys, c.args);
   if (!r) co_return failed(r.error());
   if (r->kind != redis::reply::type::integer) co_return failed(contact_errc::bad_data);
   co_return r->integer == 1;
 }
+
+asio::awaitable<result<redis::reply>> contact_store::async_record_optout_then(
+    phone_number n, std::string_view sender, sys_time at, std::string_view source,
+    std::string_view evidence_id, const optout_followup& followup,
+    std::span<const std::string_view> keys, std::span<const std::string_view> args) {
+  if (!contact_keys::valid_name(sender)) co_return make_error_code(contact_errc::bad_sender);
+  const optout_call c(keys_, opts_, n, sender, at, source, evidence_id);
+  std::vector<std::string_view> all_keys(c.keys.begin(), c.keys.end()),
+      all_args(c.args.begin(), c.args.end());
+  all_keys.insert(all_keys.end(), keys.begin(), keys.end());
+  all_args.insert(all_args.end(), args.begin(), args.end());
+  co_return co_await eval(followup.script(), all_keys, all_args);
+}
+
+optout_followup::optout_followup(std::string_view step_lua)
+    : text_(contact_scripts::optout_then(step_lua)),
+      script_(std::make_unique<contact_script>(text_)) {}
+
+optout_followup::~optout_followup() = default;
 
 asio::awaitable<result<std::string>> contact_store::async_record_consent(phone_number n,
                                                                          consent_record c) {

@@ -30,6 +30,22 @@ namespace stopgate::dnc {
 
 struct contact_script;  // a Lua script with its SHA-1 (internal, dnc/contact_scripts.hpp)
 
+/// The opt-out script composed with a caller's Lua step, for async_record_optout_then. The step
+/// is a chunk that reads its own KEYS and ARGV (numbered from 1) and returns its reply. Build
+/// one per step text, once (e.g. a function-local static), and keep it: it owns the text.
+class optout_followup {
+ public:
+  explicit optout_followup(std::string_view step_lua);
+  ~optout_followup();
+  optout_followup(const optout_followup&) = delete;
+  optout_followup& operator=(const optout_followup&) = delete;
+  const contact_script& script() const noexcept { return *script_; }
+
+ private:
+  std::string text_;
+  std::unique_ptr<contact_script> script_;
+};
+
 /// Where a consent came from (SPEC section 3, `consent.source`).
 struct consent_source {
   std::string method;  // web_form | keyword | verbal | paper
@@ -138,6 +154,16 @@ class contact_store {
   boost::asio::awaitable<boost::system::result<bool>> async_record_optout(
       phone_number n, std::string_view sender, sys_time at, std::string_view source,
       std::string_view evidence_id);
+
+  /// An opt-out followed, in the same Lua script, by another step: the opt-out and the step
+  /// are applied together or the step not at all (the opt-out runs first; if it fails, the
+  /// step never runs). `followup` is a script made with `optout_followup_script`; `keys` and
+  /// `args` are the step's own (they may name keys outside the number's slot). Returns the
+  /// step's reply; errors as async_record_optout. Same lifetime rule for the views.
+  boost::asio::awaitable<boost::system::result<redis::reply>> async_record_optout_then(
+      phone_number n, std::string_view sender, sys_time at, std::string_view source,
+      std::string_view evidence_id, const optout_followup& followup,
+      std::span<const std::string_view> keys, std::span<const std::string_view> args);
 
   /// Stores a consent; returns its new id ("cn_" + 16 hex). Takes the record by value: the
   /// coroutine owns it.

@@ -4,12 +4,12 @@
 #include "gateway/api/line_framer.hpp"
 #include "gateway/api/request_decoder.hpp"
 #include "gateway/api/response_writer.hpp"
+#include "gateway/net/executor.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -65,14 +65,6 @@ auto& lowest_layer(Stream& s) {
   }
 }
 
-/// The executor a connection runs on: the socket's own when its io_context was created for
-/// one thread (concurrency hint 1: that thread already serialises everything), else a strand.
-asio::any_io_executor connection_executor(const asio::any_io_executor& socket_ex) {
-  auto& ctx = asio::query(socket_ex, asio::execution::context);
-  if (asio::use_service<asio::detail::scheduler>(ctx).concurrency_hint() == 1) return socket_ex;
-  return asio::make_strand(socket_ex);
-}
-
 /// Storage for one request: its JSON object and its raw id, reused across requests.
 struct request_slot {
   request_slot() : arena(arena_bytes) { resource.emplace(arena.data(), arena.size()); }
@@ -105,7 +97,7 @@ class connection final : public connection_base,
              bool loopback)
       : state_(std::move(state)),
         stream_(std::move(stream)),
-        exec_(connection_executor(lowest_layer(stream_).get_executor())),
+        exec_(net::connection_executor(lowest_layer(stream_).get_executor())),
         block_(state_->counters.block(context_index)),
         loopback_(loopback),
         snapshot_(state_->snapshot()),

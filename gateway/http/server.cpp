@@ -2,6 +2,7 @@
 
 #include "gateway/http/connection.hpp"
 #include "gateway/http/server_state.hpp"
+#include "gateway/net/executor.hpp"
 #include "gateway/net/listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -56,8 +56,9 @@ auto make_tls_context(const config::settings& s) {
 awaitable<void> accept_loop(std::shared_ptr<server_state> st, std::shared_ptr<http_listeners> ls,
                             std::shared_ptr<tcp::acceptor> acc, asio::io_context& io, std::size_t index) {
   for (;;) {
-    // Each connection gets its own strand: its coroutine and everything it posts are serialised.
-    auto [ec, sock] = co_await acc->async_accept(asio::make_strand(io), nothrow);
+    // Each connection's coroutine and everything it posts are serialised: by the context's one
+    // thread, or by a strand of its own.
+    auto [ec, sock] = co_await acc->async_accept(net::connection_executor(io.get_executor()), nothrow);
     if (st->stopping.load() || !acc->is_open()) co_return;
     if (ec) {
       spdlog::warn("http: accept failed: {}", ec.message());

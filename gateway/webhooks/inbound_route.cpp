@@ -10,10 +10,6 @@
 #include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include <array>
@@ -60,14 +56,6 @@ std::string masked(std::string_view number) {
   auto n = dnc::parse_phone(number);
   return n ? n->masked() : std::string("(unparsable)");
 }
-
-// The contact-store write of an opt-out, run while its evidence batch is fdatasync'ed.
-struct overlapped_store {
-  asio::steady_timer done;  // cancelled when `result` is set
-  bool started = false;
-  std::string evidence_id;  // the optout record's id (viewed by the write)
-  std::optional<boost::system::result<bool>> result;
-};
 
 }  // namespace
 
@@ -212,34 +200,9 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
                                      {"carrier_message_id", m.carrier_message_id}},
                         "inbound_evidence_id", 0};
   }
-  // The opt-out goes to the contact store while the batch is fdatasync'ed: its records are in
-  // the kernel (written) before the store write starts, and durable before the 200. If either
-  // fails the answer is 503 and the carrier's retry applies both again (the store keeps the
-  // latest opt-out, so it then names the retry's evidence).
-  // (The executor is fetched first: GCC 12 mishandles co_await inside this initializer.)
-  const auto ex = co_await asio::this_coro::executor;
-  overlapped_store store{asio::steady_timer(ex, asio::steady_timer::time_point::max()), false,
-                         {}, std::nullopt};
-  evidence::batch_written_fn on_written;
-  if (opt_out)
-    on_written = [&](std::span<const evidence::appended> ids) {
-      store.evidence_id = ids[1].id;
-      store.started = true;
-      asio::co_spawn(store.done.get_executor(),
-                     contacts.async_record_optout(*from, scope, at, source, store.evidence_id),
-                     [&store](std::exception_ptr e, boost::system::result<bool> r) {
-                       store.result = e ? boost::system::result<bool>(
-                                              boost::system::in_place_error,
-                                              make_error_code(boost::system::errc::io_error))
-                                        : std::move(r);
-                       store.done.cancel();
-                     });
-    };
-  auto evs =
-      co_await log_.async_append_batch(std::span(batch.data(), records), std::move(on_written));
-  // Never leave while the store write still refers to this frame.
-  if (store.started && !store.result)
-    co_await store.done.async_wait(asio::as_tuple(asio::use_awaitable));
+  // The records are durable before anything changes in Redis: an opt-out in the store always
+  // names evidence on disk. The opt-out itself is then written together with the finish.
+  auto evs = co_await log_.async_append_batch(std::span(batch.data(), records));
   if (!evs) {
     std::string why = "evidence log: " + evs.error().message();
     co_return co_await failed(std::move(why));
@@ -263,16 +226,6 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
   };
 
   if (opt_out) {
-    // (Written is always observed before a successful batch completes; this is a safety net.)
-    if (!store.result)
-      store.result = co_await contacts.async_record_optout(*from, scope, at, source, (*evs)[1].id);
-    const auto& r = *store.result;
-    if (!r) {
-      std::string why = "contact store: " + r.error().message();
-      co_return co_await failed(std::move(why));
-    }
-    spdlog::info("opt-out of {} from {} via {} ({} match)", scope, from->masked(), carrier.name,
-                 dnc::to_string(kw.kind));
     if (sender && !sender->optout_reply.empty()) {
       make_reply("optout", sender->optout_reply);
       marker = marker_key(from->e164(), sender->name);
@@ -309,11 +262,18 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
     q.payload = encode_reply(reply);
     q.marker = marker;
   }
-  auto fin = co_await store_.async_finish(redis, key, q);
+  // An opt-out, its reply and `done` in one script: the carrier's retry finds either nothing
+  // applied (and applies it all) or all of it.
+  auto fin = opt_out ? co_await store_.async_finish_optout(contacts, *from, scope, at, source,
+                                                           (*evs)[1].id, key, q)
+                     : co_await store_.async_finish(redis, key, q);
   if (!fin) {
-    std::string why = "Redis: " + fin.error().message();
+    std::string why = (opt_out ? "contact store: " : "Redis: ") + fin.error().message();
     co_return co_await failed(std::move(why));
   }
+  if (opt_out)
+    spdlog::info("opt-out of {} from {} via {} ({} match)", scope, from->masked(), carrier.name,
+                 dnc::to_string(kw.kind));
   switch (*fin) {
     case enqueue_state::queued:
       wake_local();

@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include <array>
+#include <atomic>
 #include <charconv>
 
 namespace stopgate::gateway::webhooks {
@@ -177,6 +178,22 @@ asio::awaitable<result<redis::reply>> eval(redis::client& c, const script& s,
   co_return std::move(*r);
 }
 
+// Set once a server refused SET ... NX ... GET (Redis < 7.0): claims use the script from then on.
+std::atomic<bool> native_claim_refused{false};
+
+// The old value SET ... GET returned: none (we set it), "done", or another delivery's token.
+result<claim_state> claim_from_old_value(const redis::reply& r) {
+  if (r.kind == redis::reply::type::nil) return claim_state::claimed;
+  if (r.kind != redis::reply::type::string) return make_error_code(dnc::contact_errc::bad_data);
+  return r.str == "done" ? claim_state::done : claim_state::in_progress;
+}
+
+result<enqueue_state> to_enqueue_state(const redis::reply& r) {
+  if (r.kind != redis::reply::type::integer || r.integer < 0 || r.integer > 4)
+    return make_error_code(dnc::contact_errc::bad_data);
+  return static_cast<enqueue_state>(r.integer);
+}
+
 }  // namespace
 
 std::string message_key(std::string_view carrier, std::string_view to,
@@ -192,6 +209,15 @@ asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c
                                                                 std::string_view key,
                                                                 std::string_view token) const {
   const std::string ttl = decimal(opts_.claim_ttl.count());
+  // One native command (Redis >= 7.0 accepts NX with GET): the old value comes back, nil when
+  // the key was absent and is now ours. Older servers refuse the combination; the script does
+  // the same there.
+  if (opts_.native_claim && !native_claim_refused.load(std::memory_order_relaxed)) {
+    auto r = co_await c.async_exec({"SET", key, token, "NX", "PX", ttl, "GET"});
+    if (!r) co_return r.error();
+    if (!r->is_error()) co_return claim_from_old_value(*r);
+    native_claim_refused.store(true, std::memory_order_relaxed);
+  }
   const std::string_view keys[] = {key};
   const std::string_view args[] = {token, ttl};
   auto r = co_await eval(c, claim_script(), keys, args);
@@ -211,21 +237,45 @@ asio::awaitable<error_code> inbound_store::async_release(redis::client& c, std::
   co_return r ? error_code{} : r.error();
 }
 
+// The finish script's keys and args (views into this struct's own strings and the reply).
+struct inbound_store::finish_call {
+  std::string done_ttl, due, marker_ttl, max;
+  std::array<std::string_view, 4> keys;
+  std::array<std::string_view, 6> args;
+
+  finish_call(const inbound_store_options& o, std::string_view key, const reply_to_queue& q)
+      : done_ttl(decimal(o.done_ttl.count())),
+        due(decimal(q.due_ms)),
+        marker_ttl(decimal(q.marker.empty() ? 0 : o.marker_ttl.count())),
+        max(decimal(std::int64_t(o.max_queue))) {
+    // Without a marker the fourth key is only a placeholder in the same slot (never written).
+    const std::string_view marker =
+        q.marker.empty() ? std::string_view("{sg:in}:m:none") : std::string_view(q.marker);
+    keys = {key, queue_key, items_key, marker};
+    args = {done_ttl, q.id, due, q.payload, marker_ttl, max};
+  }
+  finish_call(const finish_call&) = delete;
+};
+
 asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client& c,
                                                                    std::string_view key,
                                                                    const reply_to_queue& q) const {
-  const std::string done_ttl = decimal(opts_.done_ttl.count()), due = decimal(q.due_ms),
-                    marker_ttl = decimal(q.marker.empty() ? 0 : opts_.marker_ttl.count()),
-                    max = decimal(std::int64_t(opts_.max_queue));
-  // Without a marker the fourth key is only a placeholder in the same slot (never written).
-  const std::string_view marker = q.marker.empty() ? std::string_view("{sg:in}:m:none") : q.marker;
-  const std::string_view keys[] = {key, queue_key, items_key, marker};
-  const std::string_view args[] = {done_ttl, q.id, due, q.payload, marker_ttl, max};
-  auto r = co_await eval(c, finish_script(), keys, args);
+  const finish_call f(opts_, key, q);
+  auto r = co_await eval(c, finish_script(), f.keys, f.args);
   if (!r) co_return r.error();
-  if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 4)
-    co_return make_error_code(dnc::contact_errc::bad_data);
-  co_return static_cast<enqueue_state>(r->integer);
+  co_return to_enqueue_state(*r);
+}
+
+asio::awaitable<result<enqueue_state>> inbound_store::async_finish_optout(
+    dnc::contact_store& contacts, dnc::phone_number from, std::string_view scope,
+    dnc::sys_time at, std::string_view source, std::string_view evidence_id,
+    std::string_view key, const reply_to_queue& q) const {
+  static const dnc::optout_followup then_finish(finish_lua);
+  const finish_call f(opts_, key, q);
+  auto r = co_await contacts.async_record_optout_then(from, scope, at, source, evidence_id,
+                                                      then_finish, f.keys, f.args);
+  if (!r) co_return r.error();
+  co_return to_enqueue_state(*r);
 }
 
 asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_due(

@@ -7,6 +7,7 @@
 // done) is one atomic script.
 #pragma once
 
+#include "dnc/contact_store.hpp"
 #include "dnc/redis/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -67,6 +68,9 @@ struct inbound_store_options {
   std::chrono::milliseconds marker_ttl{24 * 3600000};
   std::chrono::milliseconds lease{600000};  // an item being sent is hidden this long
   std::size_t max_queue = 100000;
+  /// Claim with one `SET ... NX PX ... GET` (Redis >= 7.0; a refusal switches to the script
+  /// for good). false: always the Lua script (tests of that path).
+  bool native_claim = true;
 };
 
 /// Stateless apart from the options: every call takes the caller's client. Use a client on
@@ -76,7 +80,8 @@ class inbound_store {
  public:
   explicit inbound_store(inbound_store_options o = {}) : opts_(o) {}
 
-  /// Claims `key` for `token` atomically (SET-if-absent with claim_ttl).
+  /// Claims `key` for `token` atomically (SET-if-absent with claim_ttl): one native command, or
+  /// a Lua script on servers older than 7.0.
   boost::asio::awaitable<boost::system::result<claim_state>> async_claim(
       redis::client& c, std::string_view key, std::string_view token) const;
   /// Drops our claim (only if it is still ours), so a retry of the message can apply it.
@@ -87,6 +92,14 @@ class inbound_store {
   /// set the marker, and mark the message done for done_ttl.
   boost::asio::awaitable<boost::system::result<enqueue_state>> async_finish(
       redis::client& c, std::string_view key, const reply_to_queue& r) const;
+
+  /// The same as async_finish, run in one Lua script right after recording the opt-out
+  /// (dnc::contact_store::async_record_optout_then): the opt-out, the reply, the marker and
+  /// `done` are applied together, or the finishing part not at all.
+  boost::asio::awaitable<boost::system::result<enqueue_state>> async_finish_optout(
+      dnc::contact_store& contacts, dnc::phone_number from, std::string_view scope,
+      dnc::sys_time at, std::string_view source, std::string_view evidence_id,
+      std::string_view key, const reply_to_queue& r) const;
 
   /// Claims up to `limit` items due at `now_ms`: each is marked as being sent and hidden for
   /// the lease. Atomic, so two drainers never claim the same item.
@@ -105,6 +118,7 @@ class inbound_store {
   const inbound_store_options& options() const noexcept { return opts_; }
 
  private:
+  struct finish_call;
   inbound_store_options opts_;
 };
 

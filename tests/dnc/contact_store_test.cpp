@@ -159,6 +159,38 @@ TEST(ContactStore, AnOptoutKeepsTheLatestTime) {
   EXPECT_EQ(f.optouts[0].at, at(20s));
 }
 
+// The step after an opt-out sees its own KEYS and ARGV and runs only once the opt-out is in.
+TEST(ContactStore, AnOptoutFollowedByAStepIsOneScript) {
+  redis_server r;
+  static const optout_followup step(R"lua(
+redis.call('SET', KEYS[1], ARGV[1] .. '/' .. #KEYS .. '/' .. #ARGV)
+return 7
+)lua");
+  auto then = [&](phone_number n, std::string_view ev) {
+    const std::string_view keys[] = {"after"};
+    const std::string_view args[] = {ev};
+    return run(r, [&](contact_store& s) {
+      return s.async_record_optout_then(n, "acme", at(), "sms:STOP", ev, step, keys, args);
+    });
+  };
+  auto res = then(alice, "gw1-9");
+  ASSERT_TRUE(res) << res.error().message();
+  EXPECT_EQ(res->kind, redis::reply::type::integer);
+  EXPECT_EQ(res->integer, 7);
+  EXPECT_EQ(r.cli("GET after"), "gw1-9/1/1");
+  const optout_fact* o = find_optout(fetch_one(r, alice), "acme");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->evidence_id, "gw1-9");
+
+  // An opt-out that cannot be written (the number's key holds the wrong type) stops the
+  // script before the step: the step's effect is absent.
+  r.cli("DEL after");
+  r.cli("SET '" + pseudo().tag(bob) + "' not-a-hash");
+  res = then(bob, "gw1-10");
+  EXPECT_FALSE(res);
+  EXPECT_EQ(r.cli("EXISTS after"), "0");
+}
+
 TEST(ContactStore, ConsentsOfSeveralKindsAndSenders) {
   redis_server r;
   const std::string id1 =

@@ -334,10 +334,10 @@ TEST_F(WebhookInbound, RedisDownIs503ThenTheRetryApplies) {
   EXPECT_EQ(bed.wait_sent(1).size(), 1u);
 }
 
-// The opt-out's store write runs during the evidence batch's fdatasync. When that fdatasync
-// fails the answer is 503 (whatever reached Redis), the claim is given back, and the carrier's
-// retry (here through another gateway sharing the Redis) applies the message: the store then
-// names that gateway's durable optout record, and one confirmation goes out.
+// The opt-out reaches Redis only once its evidence batch is durable. When the batch's
+// fdatasync fails the answer is 503, nothing reached Redis, the claim is given back, and the
+// carrier's retry (here through another gateway sharing the Redis) applies the message: the
+// store names that gateway's durable optout record, and one confirmation goes out.
 TEST_F(WebhookInbound, EvidenceFailureIs503AndTheRetryThroughAnotherGatewayConverges) {
   const std::string consumer = "+14155552671";
   {
@@ -351,6 +351,7 @@ TEST_F(WebhookInbound, EvidenceFailureIs503AndTheRetryThroughAnotherGatewayConve
     EXPECT_EQ(status, 503) << body;
     EXPECT_EQ(a.svc().stats().inbound_count("telnyx", "unavailable"), 1u);
     EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");  // nothing queued, not marked done
+    EXPECT_FALSE(has_optout(a.lookup(consumer), "acme"));
   }
   webhook_bed b(*redis, "", {}, {}, "gwB");
   auto [status, body] = b.post(b.inbound("telnyx", "tx-eio", consumer, acme_number, "STOP"));

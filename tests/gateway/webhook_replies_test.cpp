@@ -53,9 +53,10 @@ class WebhookStore : public ::testing::Test {
   void SetUp() override { redis->cli("FLUSHALL"); }
 };
 
-TEST_F(WebhookStore, ClaimIsExclusiveReleasableAndDoneIsFinal) {
+// The claim's whole life: exclusive, releasable only by its holder, final once done.
+void claim_sequence(redis_server* redis, const webhooks::inbound_store_options& o) {
   store_bench b(*redis);
-  inbound_store st;
+  inbound_store st(o);
   const auto key = webhooks::message_key("twilio", "+14155552000", "SM1");
   EXPECT_NE(key, webhooks::message_key("twilio", "+14155552001", "SM1"));
   auto claim = [&](std::string token) {
@@ -88,6 +89,64 @@ TEST_F(WebhookStore, ClaimIsExclusiveReleasableAndDoneIsFinal) {
   });
   EXPECT_EQ(fin, enqueue_state::already);
   EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");
+}
+
+// Both claim paths: the native SET NX GET (Redis >= 7.0) and the Lua script (older servers).
+TEST_F(WebhookStore, ClaimIsExclusiveReleasableAndDoneIsFinal) {
+  for (const bool native : {true, false}) {
+    SCOPED_TRACE(native ? "SET NX GET" : "Lua script");
+    redis->cli("FLUSHALL");
+    webhooks::inbound_store_options o;
+    o.native_claim = native;
+    claim_sequence(redis, o);
+  }
+}
+
+// The opt-out, its confirmation and `done` land together; if the opt-out cannot be written,
+// none of the rest does, so the carrier's retry applies the whole message again.
+TEST_F(WebhookStore, AnOptoutIsFinishedInTheSameScriptOrNotAtAll) {
+  store_bench b(*redis);
+  inbound_store st;
+  auto p = *dnc::contact_keys::pseudonymizer::create(contact_secret);
+  dnc::contact_store contacts(b.c(), p);
+  const auto from = *dnc::parse_phone("+14155552671");
+  const dnc::sys_time at{std::chrono::microseconds(1'780'000'000'000'000)};
+  auto finish = [&](std::string key, std::string id) {
+    webhooks::reply_to_queue q{id, 1000, "{\"x\":1}", webhooks::marker_key(from.e164(), "acme")};
+    return b.run([&]() -> asio::awaitable<boost::system::result<enqueue_state>> {
+      auto c = co_await st.async_claim(b.c(), key, "t1");
+      EXPECT_TRUE(c && *c == claim_state::claimed);
+      co_return co_await st.async_finish_optout(contacts, from, "acme", at, "sms:sandbox",
+                                                "gw1-7", key, q);
+    });
+  };
+  auto fin = finish("{sg:in}:id:a", "r1");
+  ASSERT_TRUE(fin) << fin.error().message();
+  EXPECT_EQ(*fin, enqueue_state::queued);
+  EXPECT_EQ(redis->cli("GET '{sg:in}:id:a'"), "done");
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "1");
+  auto facts = b.run([&]() -> asio::awaitable<boost::system::result<std::vector<dnc::number_facts>>> {
+    const dnc::fetch_item item{from, {}, std::nullopt};
+    co_return co_await contacts.async_fetch(std::span<const dnc::fetch_item>(&item, 1), at);
+  });
+  ASSERT_TRUE(facts && facts->size() == 1);
+  ASSERT_EQ((*facts)[0].optouts.size(), 1u);
+  EXPECT_EQ((*facts)[0].optouts[0].evidence_id, "gw1-7");
+
+  // The number's key holds the wrong type: the opt-out fails, and so does everything after it.
+  const auto other = *dnc::parse_phone("+14155552672");
+  redis->cli("SET '" + p.tag(other) + "' not-a-hash");
+  fin = b.run([&]() -> asio::awaitable<boost::system::result<enqueue_state>> {
+    auto c = co_await st.async_claim(b.c(), "{sg:in}:id:b", "t2");
+    EXPECT_TRUE(c && *c == claim_state::claimed);
+    webhooks::reply_to_queue q{"r2", 1000, "{}", webhooks::marker_key(other.e164(), "acme")};
+    co_return co_await st.async_finish_optout(contacts, other, "acme", at, "sms:sandbox", "gw1-8",
+                                              "{sg:in}:id:b", q);
+  });
+  EXPECT_FALSE(fin);
+  EXPECT_EQ(redis->cli("GET '{sg:in}:id:b'"), "t2");  // still only claimed
+  EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "1");
+  EXPECT_EQ(redis->cli("EXISTS '" + webhooks::marker_key(other.e164(), "acme") + "'"), "0");
 }
 
 TEST_F(WebhookStore, MarkerSuppressesASecondConfirmationAndTheQueueIsBounded) {
