@@ -65,7 +65,10 @@ std::string limit_reached(const config::settings& s) {
   return "api.max_connections (" + std::to_string(s.api.max_connections) + ") reached";
 }
 
-awaitable<void> accept_tcp(std::shared_ptr<server_state> st, std::shared_ptr<listeners> ls,
+// Each loop holds its own acceptor but only a weak reference to the listeners: the server
+// owns them, so the last reference never goes with another context's pending handlers (which
+// would destroy acceptors of contexts already gone).
+awaitable<void> accept_tcp(std::shared_ptr<server_state> st, std::weak_ptr<listeners> weak,
                            std::shared_ptr<tcp::acceptor> acc, std::size_t index, bool tls) {
   for (;;) {
     auto [ec, sock] = co_await acc->async_accept(nothrow);
@@ -77,6 +80,8 @@ awaitable<void> accept_tcp(std::shared_ptr<server_state> st, std::shared_ptr<lis
       co_await pause.async_wait(nothrow);
       continue;
     }
+    const auto ls = weak.lock();
+    if (!ls) co_return;
     auto& block = st->counters.block(index);
     auto snap = st->snapshot();
     boost::system::error_code peer_ec;
@@ -104,12 +109,19 @@ awaitable<void> accept_tcp(std::shared_ptr<server_state> st, std::shared_ptr<lis
   }
 }
 
-awaitable<void> accept_unix(std::shared_ptr<server_state> st, std::shared_ptr<listeners> ls) {
-  auto acc = ls->unix_socket;
+awaitable<void> accept_unix(std::shared_ptr<server_state> st, std::weak_ptr<listeners> weak,
+                            std::shared_ptr<unix_proto::acceptor> acc) {
   for (;;) {
-    std::size_t target = ls->next_context.fetch_add(1) % ls->contexts.size();
+    std::size_t target = 0;
+    asio::any_io_executor target_ex;
+    if (auto ls = weak.lock()) {
+      target = ls->next_context.fetch_add(1) % ls->contexts.size();
+      target_ex = ls->contexts[target]->get_executor();
+    } else {
+      co_return;
+    }
     // The accepted socket belongs to the target context: connections spread over threads.
-    auto [ec, sock] = co_await acc->async_accept(ls->contexts[target]->get_executor(), nothrow);
+    auto [ec, sock] = co_await acc->async_accept(target_ex, nothrow);
     if (st->stopping.load() || !acc->is_open()) co_return;
     if (ec) {
       spdlog::warn("api: unix accept failed: {}", ec.message());
@@ -117,6 +129,8 @@ awaitable<void> accept_unix(std::shared_ptr<server_state> st, std::shared_ptr<li
       co_await pause.async_wait(nothrow);
       continue;
     }
+    const auto ls = weak.lock();
+    if (!ls) co_return;
     auto snap = st->snapshot();
     if (!st->reserve_connection(snap->settings->api.max_connections)) {
       auto& block = st->counters.block(target);
@@ -225,7 +239,7 @@ boost::system::error_code api_server::start() {
     asio::co_spawn(*contexts_[i], accept_tcp(state_, listeners_, ls.tls[i], i, true), log_task_error);
   }
   if (ls.unix_socket) {
-    asio::co_spawn(*contexts_.front(), accept_unix(state_, listeners_), log_task_error);
+    asio::co_spawn(*contexts_.front(), accept_unix(state_, listeners_, ls.unix_socket), log_task_error);
   }
   spdlog::info("api: listening{}{}{}", s.api.listen ? " tcp " + s.api.listen->host + ":" + std::to_string(tcp_port_) : "",
                s.api.tls_listen ? " tls " + s.api.tls_listen->host + ":" + std::to_string(tls_port_) : "",

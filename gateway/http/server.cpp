@@ -53,7 +53,10 @@ auto make_tls_context(const config::settings& s) {
   return net::make_tls_server_context(s, s.http.tls_cert, s.http.tls_key, "http");
 }
 
-awaitable<void> accept_loop(std::shared_ptr<server_state> st, std::shared_ptr<http_listeners> ls,
+// The loop holds its own acceptor but only a weak reference to the listeners: the server owns
+// them, so the last reference never goes with another context's pending handlers (which would
+// destroy acceptors of contexts already gone).
+awaitable<void> accept_loop(std::shared_ptr<server_state> st, std::weak_ptr<http_listeners> weak,
                             std::shared_ptr<tcp::acceptor> acc, asio::io_context& io, std::size_t index) {
   for (;;) {
     // Each connection's coroutine and everything it posts are serialised: by the context's one
@@ -67,6 +70,8 @@ awaitable<void> accept_loop(std::shared_ptr<server_state> st, std::shared_ptr<ht
       co_await pause.async_wait(nothrow);
       continue;
     }
+    const auto ls = weak.lock();
+    if (!ls) co_return;
     auto& block = st->counters.block(index);
     auto limit = st->snapshot()->settings->http.max_connections;
     if (!st->reserve_connection(limit)) {
