@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
+#include <new>
+
+#include <sys/mman.h>
 
 namespace stopgate::dnc {
 namespace {
@@ -55,6 +59,16 @@ bool parse_entry(const reply& e, std::int64_t& seq, std::optional<cache_key>& ke
 
 }  // namespace
 
+void* allocate_huge(std::size_t bytes) {
+  void* p = std::aligned_alloc(huge_page_allocator<char>::huge, bytes);
+  if (!p) throw std::bad_alloc();
+  // Advice only: without transparent huge pages the table works on small pages.
+  ::madvise(p, bytes, MADV_HUGEPAGE);
+  return p;
+}
+
+void deallocate_huge(void* p, std::size_t) noexcept { std::free(p); }
+
 std::optional<cache_key> cache_key::from_hash_key(std::string_view k) noexcept {
   if (k.size() != 36 || !k.starts_with("{c:") || k.back() != '}') return std::nullopt;
   cache_key out;
@@ -96,7 +110,7 @@ std::size_t contact_cache::cost(const entry& e) noexcept {
 }
 
 void contact_cache::grow() {
-  std::vector<slot> old(std::max<std::size_t>(64, slots_.size() * 2));
+  std::vector<slot, huge_page_allocator<slot>> old(std::max<std::size_t>(64, slots_.size() * 2));
   old.swap(slots_);
   const std::size_t mask = slots_.size() - 1;
   for (slot& s : old) {

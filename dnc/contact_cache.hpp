@@ -52,6 +52,30 @@ struct cache_key_hash {
   }
 };
 
+/// Implementation of huge_page_allocator: `bytes` is a multiple of 2 MiB (throws std::bad_alloc).
+void* allocate_huge(std::size_t bytes);
+void deallocate_huge(void* p, std::size_t bytes) noexcept;
+
+/// Allocates blocks of 2 MiB and more aligned to 2 MiB and asks the kernel to back them with
+/// huge pages (one TLB entry per 2 MiB of a large table); smaller ones as std::allocator.
+template <class T>
+struct huge_page_allocator {
+  using value_type = T;
+  huge_page_allocator() = default;
+  template <class U>
+  huge_page_allocator(const huge_page_allocator<U>&) noexcept {}
+  static constexpr std::size_t huge = std::size_t(2) << 20;
+  static std::size_t rounded(std::size_t n) noexcept { return (n * sizeof(T) + huge - 1) / huge * huge; }
+  T* allocate(std::size_t n) {
+    if (n * sizeof(T) < huge) return std::allocator<T>{}.allocate(n);
+    return static_cast<T*>(allocate_huge(rounded(n)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < huge) return std::allocator<T>{}.deallocate(p, n);
+    deallocate_huge(p, rounded(n));
+  }
+  friend bool operator==(const huge_page_allocator&, const huge_page_allocator&) = default;
+};
 /// Not thread-safe: owned by one contact store, used on its executor. The table is a flat
 /// open-addressing one (linear probing, at most three quarters full): a lookup reads one or
 /// two adjacent cache lines instead of chasing list nodes.
@@ -116,7 +140,7 @@ class contact_cache {
   bool erase(const cache_key& k) noexcept;
 
   contact_cache_options opts_;
-  std::vector<slot> slots_;  // a power of two long, or empty
+  std::vector<slot, huge_page_allocator<slot>> slots_;  // a power of two long, or empty
   std::size_t used_ = 0;
   std::size_t bytes_ = 0;
   bool positioned_ = false;

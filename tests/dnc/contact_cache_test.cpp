@@ -225,5 +225,21 @@ TEST(ContactCache, CollidingNumbersStayFindableAcrossInvalidationsAndGrowth) {
   EXPECT_EQ(c.find(key(7)), nullptr);  // never cached, in a crowded table
 }
 
+TEST(ContactCache, ALargeTableKeepsEveryNumber) {
+  // 100,000 numbers: the table grows past 2 MiB (the huge-page allocation) and keeps them all.
+  contact_cache c;
+  ASSERT_TRUE(c.apply_poll(poll(0, {})));
+  constexpr int n = 100'000;
+  for (int i = 0; i < n; ++i) c.insert(key(i * 7 + 3), i % 1000 ? number_facts{} : with_optout("big"));
+  ASSERT_EQ(c.size(), std::size_t(n));
+  EXPECT_LE(c.bytes(), c.options().max_bytes);
+  for (int i = 0; i < n; ++i) {
+    const number_facts* f = c.find(key(i * 7 + 3));
+    ASSERT_NE(f, nullptr) << i;
+    ASSERT_EQ(f->optouts.size(), i % 1000 ? 0u : 1u) << i;
+  }
+  EXPECT_EQ(c.find(key(1)), nullptr);
+}
+
 }  // namespace
 }  // namespace stopgate::dnc
