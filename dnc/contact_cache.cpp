@@ -1,25 +1,36 @@
 #include "dnc/contact_cache.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdlib>
+#include <new>
+
+#include <sys/mman.h>
 
 namespace stopgate::dnc {
 namespace {
 
 using redis::reply;
 
+// The value of each lowercase hex digit; -1 for every other byte.
+constexpr std::array<std::int8_t, 256> hex_values = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = 0; c < 10; ++c) t[std::size_t('0' + c)] = std::int8_t(c);
+  for (int c = 0; c < 6; ++c) t[std::size_t('a' + c)] = std::int8_t(10 + c);
+  return t;
+}();
+
 bool hex64(std::string_view s, std::uint64_t& out) noexcept {
   out = 0;
+  int bad = 0;
   for (char c : s) {
-    unsigned v;
-    if (c >= '0' && c <= '9')
-      v = unsigned(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v = unsigned(c - 'a' + 10);
-    else
-      return false;
-    out = out << 4 | v;
+    const int v = hex_values[static_cast<unsigned char>(c)];
+    bad |= v;  // negative once any digit is not hex
+    out = out << 4 | std::uint64_t(v & 15);
   }
-  return true;
+  return bad >= 0;
 }
 
 std::size_t str_cost(const std::string& s) noexcept {
@@ -48,6 +59,16 @@ bool parse_entry(const reply& e, std::int64_t& seq, std::optional<cache_key>& ke
 
 }  // namespace
 
+void* allocate_huge(std::size_t bytes) {
+  void* p = std::aligned_alloc(huge_page_allocator<char>::huge, bytes);
+  if (!p) throw std::bad_alloc();
+  // Advice only: without transparent huge pages the table works on small pages.
+  ::madvise(p, bytes, MADV_HUGEPAGE);
+  return p;
+}
+
+void deallocate_huge(void* p, std::size_t) noexcept { std::free(p); }
+
 std::optional<cache_key> cache_key::from_hash_key(std::string_view k) noexcept {
   if (k.size() != 36 || !k.starts_with("{c:") || k.back() != '}') return std::nullopt;
   cache_key out;
@@ -55,20 +76,31 @@ std::optional<cache_key> cache_key::from_hash_key(std::string_view k) noexcept {
   return out;
 }
 
+const number_facts contact_cache::no_facts;
+
 contact_cache::contact_cache(contact_cache_options o) : opts_(o) {}
 
+std::size_t contact_cache::position(const cache_key& k) const noexcept {
+  if (slots_.empty()) return 0;
+  const std::size_t mask = slots_.size() - 1;
+  // At most three quarters full: the probe meets a free slot.
+  for (std::size_t i = home(k);; i = (i + 1) & mask) {
+    const slot& s = slots_[i];
+    if (is_free(s)) return slots_.size();
+    if (s.key == k) return i;
+  }
+}
+
 const number_facts* contact_cache::find(const cache_key& k) const noexcept {
-  static const number_facts nothing;
-  auto it = map_.find(k);
-  if (it == map_.end()) return nullptr;
-  return it->second ? it->second.get() : &nothing;
+  const std::size_t i = position(k);
+  return i == slots_.size() ? nullptr : slots_[i].facts.get();
 }
 
 std::size_t contact_cache::cost(const entry& e) noexcept {
-  // A node of the table (key, pointer, next pointer, malloc header) and its bucket, plus
-  // the facts object, its vectors and strings when there are any.
-  std::size_t n = sizeof(cache_key) + 3 * sizeof(void*) + 16;
-  if (!e) return n;
+  // About two slots of the table (it is kept between 3/8 and 3/4 full), plus the facts
+  // object, its vectors and strings when there are any.
+  std::size_t n = 2 * sizeof(slot);
+  if (!e || e.get() == &no_facts) return n;
   const number_facts& f = *e;
   n += sizeof(number_facts) + 16;
   n += f.optouts.capacity() * sizeof(optout_fact) + f.consents.capacity() * sizeof(consent_fact);
@@ -77,57 +109,96 @@ std::size_t contact_cache::cost(const entry& e) noexcept {
   return n;
 }
 
+void contact_cache::grow() {
+  std::vector<slot, huge_page_allocator<slot>> old(std::max<std::size_t>(64, slots_.size() * 2));
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (slot& s : old) {
+    if (is_free(s)) continue;
+    std::size_t i = home(s.key);
+    while (!is_free(slots_[i])) i = (i + 1) & mask;
+    slots_[i] = std::move(s);
+  }
+}
+
 void contact_cache::insert(const cache_key& k, const number_facts& f) {
   if (!positioned_ || opts_.max_bytes == 0 || !f.available) return;
   if (f.optouts.size() + f.consents.size() > opts_.max_facts_per_number) return;
-  entry e;
+  entry e(&no_facts);
   if (!f.optouts.empty() || !f.consents.empty()) {
     auto copy = std::make_unique<number_facts>();
     copy->optouts = f.optouts;
     copy->consents = f.consents;
-    e = std::move(copy);
+    e.reset(copy.release());
   }
   const std::size_t c = cost(e);
   if (c > opts_.max_bytes) return;
-  auto [it, added] = map_.try_emplace(k);
-  if (!added) {
+  std::size_t i = position(k);
+  if (i != slots_.size()) {
     // Re-read (a hit whose fetch bypassed the cache): replace in place.
-    bytes_ -= cost(it->second);
+    bytes_ -= cost(slots_[i].facts);
     ++erasures_;
+  } else {
+    if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+    const std::size_t mask = slots_.size() - 1;
+    for (i = home(k); !is_free(slots_[i]); i = (i + 1) & mask) {
+    }
+    slots_[i].key = k;
+    ++used_;
   }
-  it->second = std::move(e);
+  slots_[i].facts = std::move(e);
   bytes_ += c;
   if (bytes_ <= opts_.max_bytes) return;
-  // Full: drop an arbitrary eighth (the table's first nodes; O(1) each) rather than keep
-  // recency lists on the hot path. The entry just added is kept.
+  // Full: drop an arbitrary eighth (the table's first slots) rather than keep recency lists
+  // on the hot path. The entry just added is kept. An erasure shifts a later entry into
+  // slot j, so j is looked at again; each pass either erases or moves on, so this ends.
   ++erasures_;
   const std::size_t target = opts_.max_bytes - opts_.max_bytes / 8;
-  for (auto v = map_.begin(); v != map_.end() && bytes_ > target;) {
-    if (v == it) {
-      ++v;
+  for (std::size_t j = 0; j < slots_.size() && bytes_ > target;) {
+    if (is_free(slots_[j]) || slots_[j].key == k) {
+      ++j;
       continue;
     }
-    bytes_ -= cost(v->second);
-    v = map_.erase(v);
+    erase_at(j);
   }
 }
 
-void contact_cache::erase(const cache_key& k) noexcept {
-  auto it = map_.find(k);
-  if (it == map_.end()) return;
-  bytes_ -= cost(it->second);
-  map_.erase(it);
+void contact_cache::erase_at(std::size_t i) noexcept {
+  bytes_ -= cost(slots_[i].facts);
+  slots_[i] = slot{};
+  --used_;
+  const std::size_t mask = slots_.size() - 1;
+  // Backward shift: an entry later in the run moves into the hole when the hole lies
+  // between its home slot and where it sits.
+  for (std::size_t j = (i + 1) & mask; !is_free(slots_[j]); j = (j + 1) & mask) {
+    const std::size_t h = home(slots_[j].key);
+    if (((j - h) & mask) >= ((j - i) & mask)) {
+      slots_[i] = std::move(slots_[j]);
+      slots_[j] = slot{};
+      i = j;
+    }
+  }
+}
+
+bool contact_cache::erase(const cache_key& k) noexcept {
+  const std::size_t i = position(k);
+  if (i == slots_.size()) return false;
+  erase_at(i);
   ++erasures_;
+  return true;
 }
 
 void contact_cache::clear() noexcept {
-  if (!map_.empty()) ++erasures_;
-  map_.clear();
+  if (used_ > 0) {
+    ++erasures_;
+    for (slot& s : slots_) s = slot{};
+  }
+  used_ = 0;
   bytes_ = 0;
 }
 
 void contact_cache::reset() noexcept {
-  if (!map_.empty()) ++drops_;
+  if (used_ > 0) ++drops_;
   clear();
   positioned_ = false;
   last_seq_ = 0;
@@ -158,13 +229,12 @@ bool contact_cache::apply_poll(const reply& r) {
     } else if (s >= next) {
       if (s != next) complete = false;
       ++next;
-      if (map_.contains(*k)) ++invalidations_;
-      erase(*k);
+      if (erase(*k)) ++invalidations_;
     }
   }
   complete = complete && next == seq + 1;
   if (!complete) {
-    if (!map_.empty()) ++drops_;
+    if (used_ > 0) ++drops_;
     clear();
   }
   positioned_ = true;

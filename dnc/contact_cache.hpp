@@ -19,7 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace stopgate::dnc {
 
@@ -52,7 +52,33 @@ struct cache_key_hash {
   }
 };
 
-/// Not thread-safe: owned by one contact store, used on its executor.
+/// Implementation of huge_page_allocator: `bytes` is a multiple of 2 MiB (throws std::bad_alloc).
+void* allocate_huge(std::size_t bytes);
+void deallocate_huge(void* p, std::size_t bytes) noexcept;
+
+/// Allocates blocks of 2 MiB and more aligned to 2 MiB and asks the kernel to back them with
+/// huge pages (one TLB entry per 2 MiB of a large table); smaller ones as std::allocator.
+template <class T>
+struct huge_page_allocator {
+  using value_type = T;
+  huge_page_allocator() = default;
+  template <class U>
+  huge_page_allocator(const huge_page_allocator<U>&) noexcept {}
+  static constexpr std::size_t huge = std::size_t(2) << 20;
+  static std::size_t rounded(std::size_t n) noexcept { return (n * sizeof(T) + huge - 1) / huge * huge; }
+  T* allocate(std::size_t n) {
+    if (n * sizeof(T) < huge) return std::allocator<T>{}.allocate(n);
+    return static_cast<T*>(allocate_huge(rounded(n)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < huge) return std::allocator<T>{}.deallocate(p, n);
+    deallocate_huge(p, rounded(n));
+  }
+  friend bool operator==(const huge_page_allocator&, const huge_page_allocator&) = default;
+};
+/// Not thread-safe: owned by one contact store, used on its executor. The table is a flat
+/// open-addressing one (linear probing, at most three quarters full): a lookup reads one or
+/// two adjacent cache lines instead of chasing list nodes.
 class contact_cache {
  public:
   explicit contact_cache(contact_cache_options o = {});
@@ -77,7 +103,7 @@ class contact_cache {
   /// answers next may not be the one whose stream we followed).
   void reset() noexcept;
 
-  std::size_t size() const noexcept { return map_.size(); }
+  std::size_t size() const noexcept { return used_; }
   std::size_t bytes() const noexcept { return bytes_; }
   /// Whole-cache drops (gaps, resets, bad replies) and entries dropped by name: for tests
   /// and metrics.
@@ -88,14 +114,34 @@ class contact_cache {
   const contact_cache_options& options() const noexcept { return opts_; }
 
  private:
-  // Most numbers have no opt-out or consent: their entry holds no facts object at all, so
-  // a node is 48 bytes and more of the table stays in the CPU caches.
-  using entry = std::unique_ptr<const number_facts>;
+  // Most numbers have no opt-out or consent: their slot points at one shared empty facts
+  // object instead of owning one, so a slot is 24 bytes and more of the table stays in the
+  // CPU caches. A free slot points at nothing.
+  static const number_facts no_facts;
+  struct facts_deleter {
+    void operator()(const number_facts* p) const noexcept {
+      if (p != &no_facts) delete p;
+    }
+  };
+  using entry = std::unique_ptr<const number_facts, facts_deleter>;
+  struct slot {
+    cache_key key;
+    entry facts;  // null: free
+  };
+  static bool is_free(const slot& s) noexcept { return !s.facts; }
   static std::size_t cost(const entry& e) noexcept;
-  void erase(const cache_key& k) noexcept;
+  std::size_t home(const cache_key& k) const noexcept { return cache_key_hash{}(k) & (slots_.size() - 1); }
+  /// The slot holding `k`, or slots_.size().
+  std::size_t position(const cache_key& k) const noexcept;
+  void grow();
+  /// Empties slot i and shifts the entries after it back (no tombstones).
+  void erase_at(std::size_t i) noexcept;
+  /// Removes `k`; false when it was not cached.
+  bool erase(const cache_key& k) noexcept;
 
   contact_cache_options opts_;
-  std::unordered_map<cache_key, entry, cache_key_hash> map_;
+  std::vector<slot, huge_page_allocator<slot>> slots_;  // a power of two long, or empty
+  std::size_t used_ = 0;
   std::size_t bytes_ = 0;
   bool positioned_ = false;
   std::int64_t last_seq_ = 0;

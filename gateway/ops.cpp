@@ -3,6 +3,7 @@
 #include "dnc/contact_keys.hpp"
 #include "dnc/nanp_tables.hpp"
 #include "dnc/policy.hpp"
+#include "gateway/api/response_writer.hpp"
 #include "gateway/app.hpp"
 #include "gateway/http/metrics_json.hpp"
 #include "gateway/rfc3339.hpp"
@@ -433,41 +434,63 @@ decisions_t decide(const check_plan& p, std::span<const dnc::number_facts> facts
   return decisions;
 }
 
-// The response fields, allocated from `sp` (the request's arena).
-json::object answer(const check_plan& p, const decisions_t& decisions,
-                    const std::vector<std::string>& evidence_ids, json::storage_ptr sp, check_tally& t) {
-  json::array results(sp);
-  results.reserve(p.raw.size());
+// Writes the answer's members as JSON text ("result":{...} or "results":[...], without the
+// surrounding braces): the same bytes Boost.JSON would serialise for these fields, written
+// straight into the response buffer. Counts each number into `t`.
+void append_answer(std::string& out, const check_plan& p, const decisions_t& decisions,
+                   const std::vector<std::string>& evidence_ids, check_tally& t) {
+  using api::append_json_string;
+  out += p.batch ? "\"results\":[" : "\"result\":";
   for (std::size_t i = 0; i < p.raw.size(); ++i) {
-    json::object& r = results.emplace_back(json::object(sp)).get_object();
+    if (i) out += ',';
     ++t.checks;
+    out += "{\"to\":";
     if (!p.numbers[i]) {
-      r["to"] = p.raw[i];
-      r["decision"] = "deny";
-      r["reasons"] = json::array({"invalid_number"}, sp);
-      r["message"] = invalid_message(p, i);
+      append_json_string(out, p.raw[i]);
+      out += ",\"decision\":\"deny\",\"reasons\":[\"invalid_number\"],\"message\":";
+      append_json_string(out, invalid_message(p, i));
       ++t.deny;
       t.reason("invalid_number");
     } else {
       const auto& d = decisions[i];
-      r["to"] = p.numbers[i]->e164();
-      r["decision"] = dnc::to_string(d.outcome);
-      json::array reasons(sp);
-      reasons.reserve(d.reasons.size());
-      for (auto& reason : d.reasons) reasons.emplace_back(reason);
-      r["reasons"] = std::move(reasons);
-      if (d.retry_at) r["retry_at"] = format_rfc3339(*d.retry_at);
+      // An E.164 number is '+' and digits: nothing to escape.
+      out += '"';
+      out += p.numbers[i]->e164();
+      out += "\",\"decision\":\"";
+      out += dnc::to_string(d.outcome);
+      out += "\",\"reasons\":[";
+      for (std::size_t k = 0; k < d.reasons.size(); ++k) {
+        if (k) out += ',';
+        append_json_string(out, d.reasons[k]);
+        t.reason(d.reasons[k]);
+      }
+      out += ']';
+      if (d.retry_at) {
+        out += ",\"retry_at\":";
+        append_json_string(out, format_rfc3339(*d.retry_at));
+      }
       ++(d.outcome == dnc::decision::allow ? t.allow : d.outcome == dnc::decision::deny ? t.deny : t.defer);
-      for (auto& reason : d.reasons) t.reason(reason);
     }
-    if (p.commit) r["evidence_id"] = evidence_ids[i];
+    if (p.commit) {
+      out += ",\"evidence_id\":";
+      append_json_string(out, evidence_ids[i]);
+    }
+    out += '}';
   }
-  json::object out(sp);
-  if (p.batch)
-    out["results"] = std::move(results);
-  else
-    out["result"] = std::move(results[0]);
-  return out;
+  if (p.batch) out += ']';
+}
+
+// The answer as an object allocated from `sp` (the request's arena), for the op_result path:
+// parsed back from the text above, so both paths answer the same bytes.
+op_result answer(const check_plan& p, const decisions_t& decisions, const std::vector<std::string>& evidence_ids,
+                 json::storage_ptr sp, check_tally& t) {
+  std::string text = "{";
+  append_answer(text, p, decisions, evidence_ids, t);
+  text += '}';
+  error_code ec;
+  json::value v = json::parse(text, ec, std::move(sp));
+  if (ec || !v.is_object()) return fail(api_errc::internal, "internal error");
+  return std::move(v.get_object());
 }
 
 bool absent(const json::object& req, std::string_view key) {
@@ -485,7 +508,7 @@ bool ops::batchable(std::string_view op, const json::object& req) const {
   return !c || c->is_null() || (c->is_bool() && !c->get_bool());
 }
 
-asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entries) {
+asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entries, std::string& text) {
   const auto started = std::chrono::steady_clock::now();
   auto rt = app_.current();
   const auto& engine = *rt->engine;
@@ -555,7 +578,9 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
     for (const auto& f : mine) failed = failed || !f.available;
     if (failed) ++t.store_failures;
     auto decisions = decide(p, mine, engine, *snapshot);
-    entries[e].result.emplace(answer(p, decisions, no_ids, entries[e].ctx.storage, t));
+    const std::size_t begin = text.size();
+    append_answer(text, p, decisions, no_ids, t);
+    entries[e].written = api::written_fields{begin, text.size()};
   }
   add_tally(counters_, t);
   counters_.observe_check_latency(
@@ -664,7 +689,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
     counters_.committed += raw.size();
   }
 
-  json::object out = answer(p, decisions, evidence_ids, ctx.storage, t);
+  op_result out = answer(p, decisions, evidence_ids, ctx.storage, t);
   add_tally(counters_, t);
   counters_.observe_check_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   co_return out;

@@ -61,7 +61,8 @@ class ops final : public api::dispatcher, public api::batch_handler {
   std::optional<api::op_spec> find_op(std::string_view op) const override;
   /// Uncommitted checks: those of one socket read share one contact fetch.
   bool batchable(std::string_view op, const boost::json::object& req) const override;
-  boost::asio::awaitable<void> async_handle_batch(std::span<api::batch_entry> entries) override;
+  /// Writes each answer as text into `text` (api::written_fields).
+  boost::asio::awaitable<void> async_handle_batch(std::span<api::batch_entry> entries, std::string& text) override;
 
   const op_counters& counters() const noexcept { return counters_; }
   send::send_handler& sending() noexcept { return *send_; }

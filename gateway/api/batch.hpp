@@ -16,16 +16,25 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace stopgate::gateway::api {
+
+/// A success answer the handler wrote itself as JSON text: the members that follow "ok":true
+/// (for example `"result":{...}`, without surrounding braces or a leading comma), at
+/// [begin, end) of the batch's text buffer. Saves building and serialising a JSON object.
+struct written_fields {
+  std::size_t begin = 0, end = 0;
+};
 
 /// One request of a batch.
 struct batch_entry {
   std::string_view op;
   const boost::json::object* req = nullptr;  // the whole request object
   request_context ctx;                       // as for async_handle
-  std::optional<op_result> result;           // set by the handler; left empty -> `internal`
+  std::optional<op_result> result;           // set by the handler, or
+  std::optional<written_fields> written;     // this; both left empty -> `internal`
 };
 
 class batch_handler {
@@ -37,10 +46,11 @@ class batch_handler {
   /// check; must be cheap.
   virtual bool batchable(std::string_view op, const boost::json::object& req) const = 0;
 
-  /// Handles the entries (only requests batchable() accepted) and sets each one's result.
-  /// The entries, their requests and contexts stay valid for the whole call. A thrown
-  /// exception is logged and every entry without a result is answered `internal`.
-  virtual boost::asio::awaitable<void> async_handle_batch(std::span<batch_entry> entries) = 0;
+  /// Handles the entries (only requests batchable() accepted) and sets each one's result, or
+  /// appends its answer's members to `text` (empty at the call) and sets `written` (a result,
+  /// when set, wins). The entries, their requests and contexts stay valid for the whole call.
+  /// A thrown exception is logged and every entry without an answer is answered `internal`.
+  virtual boost::asio::awaitable<void> async_handle_batch(std::span<batch_entry> entries, std::string& text) = 0;
 };
 
 }  // namespace stopgate::gateway::api

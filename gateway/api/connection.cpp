@@ -274,7 +274,7 @@ class connection final : public connection_base,
     for (const slot_ptr& s : slots) {
       entries.push_back(batch_entry{s->op, s->object,
                                     request_context{key_name_, roles_, loopback_, snapshot_->settings.get(), s->storage()},
-                                    std::nullopt});
+                                    std::nullopt, std::nullopt});
     }
     dispatched_ += slots.size();
     block_.add(block_.in_flight, std::int64_t(slots.size()));
@@ -395,8 +395,13 @@ class connection final : public connection_base,
 
   awaitable<void> run_batch([[maybe_unused]] std::shared_ptr<connection> self, std::vector<slot_ptr> slots,
                             std::vector<batch_entry> entries) {
+    std::string text;
+    if (!spare_texts_.empty()) {
+      text.swap(spare_texts_.back());
+      spare_texts_.pop_back();
+    }
     try {
-      co_await state_->batch->async_handle_batch(entries);
+      co_await state_->batch->async_handle_batch(entries, text);
     } catch (const std::exception& e) {
       spdlog::error("api: a batch of {} requests failed: {}", entries.size(), e.what());
     } catch (...) {
@@ -407,26 +412,38 @@ class connection final : public connection_base,
     if (!closed_) {
       for (std::size_t i = 0; i < entries.size(); ++i) {
         const std::optional<op_result>& result = entries[i].result;
-        if (!result) {
-          respond_error(slots[i]->id, api_errc::internal, "internal error");
-        } else if (result->has_value()) {
+        const std::optional<written_fields>& written = entries[i].written;
+        if (result && result->has_value()) {
           respond_ok(slots[i]->id, **result);
-        } else {
+        } else if (result) {
           respond_error(slots[i]->id, result->error().code, result->error().message);
+        } else if (written && written->begin <= written->end && written->end <= text.size()) {
+          respond_ok_text(slots[i]->id, std::string_view(text).substr(written->begin, written->end - written->begin));
+        } else {
+          respond_error(slots[i]->id, api_errc::internal, "internal error");
         }
       }
     }
     entries.clear();  // results may live in the slots' arenas: destroy them first
     for (slot_ptr& s : slots) release_slot(std::move(s));
-    // Keep the emptied vector for the next read's batch.
+    // Keep the emptied vector and text buffer for the next read's batch (unless one huge
+    // answer made the buffer large).
     slots.clear();
     if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(slots));
+    if (spare_texts_.size() < 2 && text.capacity() <= (1u << 20)) {
+      text.clear();
+      spare_texts_.push_back(std::move(text));
+    }
   }
 
   // ---- writing ------------------------------------------------------------------------------
 
   void respond_ok(std::string_view id, const boost::json::object& fields) {
     append_ok(pending_, id, fields, serializer_);
+    queued();
+  }
+  void respond_ok_text(std::string_view id, std::string_view members) {
+    append_ok_text(pending_, id, members);
     queued();
   }
   void respond_error(std::string_view id, api_errc code, std::string_view message) {
@@ -536,6 +553,7 @@ class connection final : public connection_base,
   std::vector<slot_ptr> free_slots_;
   std::vector<slot_ptr> batch_;                       // batchable requests of the current read
   std::vector<std::vector<slot_ptr>> spare_batches_;  // emptied batch vectors, reused
+  std::vector<std::string> spare_texts_;              // emptied batch answer buffers, reused
 
   std::string pending_;  // responses waiting for the next write
   std::string active_;   // the write in flight

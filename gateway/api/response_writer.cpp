@@ -13,24 +13,27 @@ void append_prefix(std::string& out, std::string_view id, bool ok) {
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  std::size_t run = 0;  // start of the bytes not yet appended, which need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out.append("\\\""); break;
       case '\\': out.append("\\\\"); break;
       case '\n': out.append("\\n"); break;
       case '\r': out.append("\\r"); break;
       case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
       default:
-        if (c < 0x20) {
-          out.append("\\u00");
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 15]);
-        } else {
-          out.push_back(ch);
-        }
+        out.append("\\u00");
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
@@ -53,6 +56,15 @@ void append_ok(std::string& out, std::string_view id, const boost::json::object&
   }
   out[start] = ',';
   out.push_back('\n');
+}
+
+void append_ok_text(std::string& out, std::string_view id, std::string_view members) {
+  append_prefix(out, id, true);
+  if (!members.empty()) {
+    out.push_back(',');
+    out.append(members);
+  }
+  out.append("}\n");
 }
 
 void append_error(std::string& out, std::string_view id, api_errc code, std::string_view message) {

@@ -17,10 +17,15 @@ namespace stopgate::gateway::api {
 void append_ok(std::string& out, std::string_view id, const boost::json::object& fields,
                boost::json::serializer& sr);
 
+/// Appends a success line whose fields are already JSON text: `members` as they follow
+/// "ok":true (`"k":v,...`, no braces, no leading comma; may be empty).
+void append_ok_text(std::string& out, std::string_view id, std::string_view members);
+
 /// Appends an error line with the code's wire name and `message`.
 void append_error(std::string& out, std::string_view id, api_errc code, std::string_view message);
 
-/// Appends `s` as a JSON string literal (quotes, escapes; bytes >= 0x80 pass through).
+/// Appends `s` as a JSON string literal, escaped exactly as Boost.JSON's serializer does
+/// (\" \\ \b \t \n \f \r, other bytes below 0x20 as \u00xx; bytes >= 0x80 pass through).
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace stopgate::gateway::api

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace stopgate::dnc {
 namespace {
@@ -189,6 +190,55 @@ TEST(ContactCache, UnavailableOrOversizedFactsAreNotKept) {
   c.insert(key(5), number_facts{});
   ASSERT_NE(c.find(key(5)), nullptr);
   EXPECT_TRUE(c.find(key(5))->optouts.empty() && c.find(key(5))->available);
+}
+
+TEST(ContactCache, CollidingNumbersStayFindableAcrossInvalidationsAndGrowth) {
+  // Keys whose hash shares its low bits land in one probe run; some runs wrap past the
+  // table's end. Dropping entries from the middle of such runs must keep the rest findable.
+  contact_cache c;
+  ASSERT_TRUE(c.apply_poll(poll(0, {})));
+  std::vector<int> ids;
+  for (int k = 0; k < 150; ++k) {
+    ids.push_back(k * 4096 + 1);     // the same slot while the table has at most 4,096
+    ids.push_back(k * 4096 + 4095);  // the last slot: the run wraps to the start
+  }
+  for (int id : ids) c.insert(key(id), id % 3 ? number_facts{} : with_optout("s" + std::to_string(id)));
+  ASSERT_EQ(c.size(), ids.size());
+  std::vector<std::pair<std::int64_t, int>> changes;
+  for (std::size_t i = 0; i < ids.size(); i += 3) changes.emplace_back(std::int64_t(changes.size()) + 1, ids[i]);
+  ASSERT_TRUE(c.apply_poll(poll(std::int64_t(changes.size()), changes)));
+  EXPECT_EQ(c.invalidations(), changes.size());
+  EXPECT_EQ(c.drops(), 0u);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const number_facts* f = c.find(key(ids[i]));
+    if (i % 3 == 0) {
+      EXPECT_EQ(f, nullptr) << ids[i];
+    } else {
+      ASSERT_NE(f, nullptr) << ids[i];
+      EXPECT_EQ(f->optouts.empty(), ids[i] % 3 != 0) << ids[i];
+      if (ids[i] % 3 == 0) {
+        EXPECT_EQ(f->optouts.at(0).sender, "s" + std::to_string(ids[i]));
+      }
+    }
+  }
+  EXPECT_EQ(c.size(), ids.size() - changes.size());
+  EXPECT_EQ(c.find(key(7)), nullptr);  // never cached, in a crowded table
+}
+
+TEST(ContactCache, ALargeTableKeepsEveryNumber) {
+  // 100,000 numbers: the table grows past 2 MiB (the huge-page allocation) and keeps them all.
+  contact_cache c;
+  ASSERT_TRUE(c.apply_poll(poll(0, {})));
+  constexpr int n = 100'000;
+  for (int i = 0; i < n; ++i) c.insert(key(i * 7 + 3), i % 1000 ? number_facts{} : with_optout("big"));
+  ASSERT_EQ(c.size(), std::size_t(n));
+  EXPECT_LE(c.bytes(), c.options().max_bytes);
+  for (int i = 0; i < n; ++i) {
+    const number_facts* f = c.find(key(i * 7 + 3));
+    ASSERT_NE(f, nullptr) << i;
+    ASSERT_EQ(f->optouts.size(), i % 1000 ? 0u : 1u) << i;
+  }
+  EXPECT_EQ(c.find(key(1)), nullptr);
 }
 
 }  // namespace

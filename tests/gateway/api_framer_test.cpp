@@ -5,6 +5,8 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -150,6 +152,25 @@ TEST(ApiResponse, SerialisesOkAndErrorLines) {
   for (std::size_t nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1) {
     EXPECT_NO_THROW((void)boost::json::parse(out.substr(start, nl - start)));
   }
+}
+
+TEST(ApiResponse, StringsAreEscapedByteForByteAsBoostJsonDoes) {
+  // Hand-written answers (append_ok_text) and serialised objects must not differ.
+  std::string every;
+  for (int c = 1; c < 256; ++c) every.push_back(char(c));
+  for (std::string s : {every, std::string("plain"), std::string(""), std::string("a\0b", 3),
+                        std::string("registry_dnc:acme \"x\"\\ \xc3\xa9\b\f\x7f")}) {
+    std::string out;
+    api::append_json_string(out, s);
+    EXPECT_EQ(out, boost::json::serialize(boost::json::string(s)));
+  }
+}
+
+TEST(ApiResponse, SerialisesOkLinesFromWrittenMembers) {
+  std::string out;
+  api::append_ok_text(out, "\"a\"", R"("result":{"to":"+14155552671"})");
+  api::append_ok_text(out, "7", "");
+  EXPECT_EQ(out, "{\"id\":\"a\",\"ok\":true,\"result\":{\"to\":\"+14155552671\"}}\n{\"id\":7,\"ok\":true}\n");
 }
 
 TEST(ApiResponse, LargeObjectsSerialiseWhole) {

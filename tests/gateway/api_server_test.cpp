@@ -170,7 +170,9 @@ TEST(ApiServer, ManyPipelinedRequestsOfOneReadAreHandledTogetherAndEachAnsweredO
   constexpr int total = 200;
   std::string lines;
   for (int i = 0; i < total; ++i) {
-    lines += R"({"op":"bcheck","id":"b)" + std::to_string(i) + R"(","n":)" + std::to_string(i) + "}\n";
+    // Odd ones are answered with text the handler wrote, even ones with a result object.
+    const char* op = i % 2 ? "bwrite" : "bcheck";
+    lines += R"({"op":")" + std::string(op) + R"(","id":"b)" + std::to_string(i) + R"(","n":)" + std::to_string(i) + "}\n";
     if (i % 50 == 0) lines += R"({"op":"ping","id":"p)" + std::to_string(i) + "\"}\n";
   }
   lines += R"({"op":"echo","id":"e"})" "\n" R"({"op":"nope","id":"u"})" "\n" "not json\n";
@@ -193,6 +195,7 @@ TEST(ApiServer, ManyPipelinedRequestsOfOneReadAreHandledTogetherAndEachAnsweredO
       int n = int(r.at("n").as_int64());
       EXPECT_EQ(r.at("id").as_string(), "b" + std::to_string(n));
       EXPECT_TRUE(seen.insert(n).second) << "answered twice: " << n;
+      EXPECT_EQ(r.contains("text"), n % 2 == 1) << json::serialize(r);
     }
   }
   EXPECT_EQ(seen.size(), std::size_t(total));
@@ -206,6 +209,14 @@ TEST(ApiServer, ManyPipelinedRequestsOfOneReadAreHandledTogetherAndEachAnsweredO
   EXPECT_EQ(h.server->stats().in_flight, 0);
   // Nothing more is pending on the connection.
   EXPECT_TRUE(c.call(R"({"op":"ping","id":"last"})").at("pong").as_bool());
+}
+
+TEST(ApiServer, AnAnswerTheBatchHandlerWroteAsTextGoesOutByteForByte) {
+  api_harness h(loopback_settings());
+  tcp_client c(h.server->tcp_port());
+  c.send(R"({"op":"bwrite","id":"w1","n":7})" "\n" R"({"op":"bwrite","id":2,"n":[0]})" "\n");
+  EXPECT_EQ(c.read_line().value_or(""), R"({"id":"w1","ok":true,"n":7,"text":true})");
+  EXPECT_EQ(c.read_line().value_or(""), R"({"id":2,"ok":true,"n":[0],"text":true})");
 }
 
 TEST(ApiServer, BackpressureHoldsWithBatchedHandlingAndDropsNothing) {

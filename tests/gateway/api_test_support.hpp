@@ -26,8 +26,8 @@ namespace asio = boost::asio;
 /// Ops: echo (returns the request and the key name), fail (invalid_number), throw,
 /// hold (completes in groups of `hold_group`, each group in reverse order), gate (blocks
 /// until open_gate()); stats needs admin. Batchable ops (through async_handle_batch): bcheck
-/// (returns its `n`), bgate (the whole batch waits for open_gate()), bthrow (the batch
-/// throws). All run on one io_context.
+/// (returns its `n`), bwrite (writes `"n":N,"text":true` as text), bgate (the whole batch
+/// waits for open_gate()), bthrow (the batch throws). All run on one io_context.
 class fake_dispatcher : public gateway::api::dispatcher, public gateway::api::batch_handler {
  public:
   explicit fake_dispatcher(asio::io_context& io) : gate_(io), io_(io) {
@@ -75,10 +75,10 @@ class fake_dispatcher : public gateway::api::dispatcher, public gateway::api::ba
   }
 
   bool batchable(std::string_view op, const boost::json::object&) const override {
-    return op == "bcheck" || op == "bgate" || op == "bthrow";
+    return op == "bcheck" || op == "bwrite" || op == "bgate" || op == "bthrow";
   }
 
-  asio::awaitable<void> async_handle_batch(std::span<gateway::api::batch_entry> entries) override {
+  asio::awaitable<void> async_handle_batch(std::span<gateway::api::batch_entry> entries, std::string& text) override {
     ++batch_calls;
     const int n = int(entries.size());
     calls += n;
@@ -98,12 +98,20 @@ class fake_dispatcher : public gateway::api::dispatcher, public gateway::api::ba
       while (!gate_open_) co_await gate_.async_wait(asio::as_tuple(asio::use_awaitable));
       active_gates -= n;
     }
-    for (auto& e : entries) e.result.emplace(boost::json::object{{"n", e.req->at("n")}});
+    for (auto& e : entries) {
+      if (e.op == "bwrite") {
+        const std::size_t begin = text.size();
+        text += "\"n\":" + boost::json::serialize(e.req->at("n")) + ",\"text\":true";
+        e.written = gateway::api::written_fields{begin, text.size()};
+      } else {
+        e.result.emplace(boost::json::object{{"n", e.req->at("n")}});
+      }
+    }
   }
 
   std::optional<gateway::api::op_spec> find_op(std::string_view op) const override {
     if (op == "echo" || op == "fail" || op == "throw" || op == "hold" || op == "gate" || op == "bcheck" ||
-        op == "bgate" || op == "bthrow") {
+        op == "bwrite" || op == "bgate" || op == "bthrow") {
       return gateway::api::op_spec{config::role::check};
     }
     if (op == "send") return std::nullopt;  // not implemented yet, as in the gateway today

@@ -172,6 +172,27 @@ TEST(Daemon, CheckConsentOptoutAndEvidenceEndToEnd) {
   EXPECT_GE(v->records, 4u);  // consent, optout, decision, checkpoint
 }
 
+TEST(Daemon, BatchedAndSingleCheckAnswersAreTheSameBytes) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  // The same numbers through the batched path (no `at`: the answer is written as text) and
+  // the single path (`at`: an object, serialised by Boost.JSON). Invalid numbers are answered
+  // without the store or the clock, so the two answers must match byte for byte, escapes
+  // included.
+  const std::string to = R"(["+1212555","12\u0001\"x\\y\b\f","+1 (212) 555-01"])";
+  c.send_line(R"({"op":"check","id":1,"sender":"acme","to":)" + to + "}");
+  const std::string batched = c.read_line();
+  c.send_line(R"({"op":"check","id":2,"sender":"acme","to":)" + to + noon + "}");
+  const std::string single = c.read_line();
+  ASSERT_TRUE(batched.starts_with(R"({"id":1,"ok":true,"results":[{"to":"+1212555","decision":"deny")")) << batched;
+  ASSERT_TRUE(single.starts_with(R"({"id":2,"ok":true,)")) << single;
+  EXPECT_EQ(batched.substr(7), single.substr(7));
+  EXPECT_NE(batched.find(R"("to":"12\u0001\"x\\y\b\f")"), std::string::npos) << batched;
+}
+
 TEST(Daemon, OptoutThroughOneGatewayIsSeenByAnotherAtOnce) {
   redis_server r;
   temp_dir d;

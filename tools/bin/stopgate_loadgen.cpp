@@ -6,27 +6,31 @@
 //   stopgate_loadgen --port 7600 --op send --purpose informational -c 50 -d 1         sends (check + relay)
 //   stopgate_loadgen --port 7600 --op send -c 50 -d 1 --rate 5000                    paced: 5,000 requests/s
 //
-// Prints requests/s, numbers/s and latency percentiles (per request, from write to the
-// response line). Numbers come from a pool of valid NANP numbers.
+// Prints requests/s, numbers/s and latency percentiles (per request, from the write that
+// carried it to the read that brought its response line, matched by id). A response that is
+// not ok, or whose id names no request in flight, counts as an error. Numbers come from a
+// pool of valid NANP numbers.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -68,24 +72,55 @@ std::vector<std::string> number_pool(std::size_t n) {
   return out;
 }
 
-std::string make_request(const options& o, const std::vector<std::string>& pool, std::uint64_t id, std::size_t& cursor) {
-  std::string r = "{\"op\":\"" + o.op + "\",\"id\":" + std::to_string(id);
-  if (o.op == "send") r += ",\"body\":\"" + o.body + "\"";
-  if (!o.sender.empty()) r += ",\"sender\":\"" + o.sender + "\"";
-  r += ",\"purpose\":\"" + o.purpose + "\",\"to\":";
-  if (o.batch <= 0) {
-    r += "\"" + pool[cursor++ % pool.size()] + "\"";
-  } else {
-    r += "[";
-    for (int i = 0; i < o.batch; ++i) {
-      if (i) r += ",";
-      r += "\"" + pool[cursor++ % pool.size()] + "\"";
-    }
-    r += "]";
+// The request text around the id and the number, built once per run.
+struct request_parts {
+  std::string head;  // {"op":"check","id":
+  std::string mid;   // ,...,"to":
+  explicit request_parts(const options& o) : head("{\"op\":\"" + o.op + "\",\"id\":") {
+    if (o.op == "send") mid += ",\"body\":\"" + o.body + "\"";
+    if (!o.sender.empty()) mid += ",\"sender\":\"" + o.sender + "\"";
+    mid += ",\"purpose\":\"" + o.purpose + "\",\"to\":";
   }
-  r += "}\n";
-  return r;
+};
+
+void append_request(std::string& out, const options& o, const request_parts& parts,
+                    const std::vector<std::string>& pool, std::uint64_t id, std::size_t& cursor) {
+  out += parts.head;
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, id).ptr);
+  out += parts.mid;
+  auto number = [&] {
+    out += '"';
+    out += pool[cursor++ % pool.size()];
+    out += '"';
+  };
+  if (o.batch <= 0) {
+    number();
+  } else {
+    out += '[';
+    for (int i = 0; i < o.batch; ++i) {
+      if (i) out += ',';
+      number();
+    }
+    out += ']';
+  }
+  out += "}\n";
 }
+
+// The id a response line echoes (it starts {"id":N), or nullopt.
+std::optional<std::uint64_t> response_id(std::string_view line) {
+  constexpr std::string_view head = "{\"id\":";
+  if (!line.starts_with(head)) return std::nullopt;
+  std::uint64_t id = 0;
+  auto [p, ec] = std::from_chars(line.data() + head.size(), line.data() + line.size(), id);
+  if (ec != std::errc() || p == line.data() + line.size() || *p != ',') return std::nullopt;
+  return id;
+}
+
+struct in_flight {
+  std::uint64_t id;
+  clk::time_point sent;
+};
 
 asio::awaitable<void> run_connection(const options& o, const std::vector<std::string>& pool, stats& st,
                                      clk::time_point end, int index) {
@@ -95,19 +130,36 @@ asio::awaitable<void> run_connection(const options& o, const std::vector<std::st
   auto eps = co_await res.async_resolve(o.host, std::to_string(o.port), asio::use_awaitable);
   co_await asio::async_connect(sock, eps, asio::use_awaitable);
   sock.set_option(asio::ip::tcp::no_delay(true));
-  asio::streambuf in;
-  std::string line;
+  // Responses are read into `in`; [begin, end_) is what is not yet consumed.
+  std::vector<char> in(1 << 16);
+  std::size_t begin = 0, filled = 0;
+  auto read_more = [&]() -> asio::awaitable<void> {
+    if (begin > 0) {
+      std::memmove(in.data(), in.data() + begin, filled - begin);
+      filled -= begin;
+      begin = 0;
+    }
+    if (filled == in.size()) in.resize(in.size() * 2);
+    filled += co_await sock.async_read_some(asio::buffer(in.data() + filled, in.size() - filled), asio::use_awaitable);
+  };
+  // The next complete line (without its newline), or nullopt.
+  auto next_line = [&]() -> std::optional<std::string_view> {
+    const char* nl = static_cast<const char*>(std::memchr(in.data() + begin, '\n', filled - begin));
+    if (!nl) return std::nullopt;
+    std::string_view line(in.data() + begin, std::size_t(nl - (in.data() + begin)));
+    begin += line.size() + 1;
+    return line;
+  };
   if (!o.key.empty()) {
     std::string auth = "{\"op\":\"auth\",\"id\":0,\"key\":\"" + o.key + "\"}\n";
     co_await asio::async_write(sock, asio::buffer(auth), asio::use_awaitable);
-    co_await asio::async_read_until(sock, in, '\n', asio::use_awaitable);
-    std::istream is(&in);
-    std::getline(is, line);
+    while (!next_line()) co_await read_more();
   }
+  const request_parts parts(o);
   std::size_t cursor = std::size_t(index) * 7919;
   std::uint64_t next_id = 1;
-  std::deque<clk::time_point> sent;  // the server may answer out of order; latency by FIFO is
-                                     // exact for depth 1 and a close estimate otherwise
+  // The server may answer out of order: each response is matched to its request by id.
+  std::deque<in_flight> sent;
   const int depth = o.idle ? 1 : std::max(1, o.depth);
   std::string out;
   bool stopping = false;
@@ -123,29 +175,32 @@ asio::awaitable<void> run_connection(const options& o, const std::vector<std::st
       pace.expires_at(next_due);
       co_await pace.async_wait(asio::use_awaitable);
     }
-    // Fill the pipeline (paced: only the requests that are due).
+    // Fill the pipeline (paced: only the requests that are due); they go out in one write.
     out.clear();
-    while (!stopping && int(sent.size()) < depth && (gap == clk::duration::zero() || clk::now() >= next_due)) {
-      out += make_request(o, pool, next_id++, cursor);
-      sent.push_back(clk::now());
+    const auto now = clk::now();
+    while (!stopping && int(sent.size()) < depth && (gap == clk::duration::zero() || now >= next_due)) {
+      append_request(out, o, parts, pool, next_id, cursor);
+      sent.push_back({next_id++, now});
       next_due += gap;
     }
     if (!out.empty()) co_await asio::async_write(sock, asio::buffer(out), asio::use_awaitable);
     if (sent.empty()) break;
-    co_await asio::async_read_until(sock, in, '\n', asio::use_awaitable);
-    std::istream is(&in);
-    // Consume every complete line already buffered.
-    while (std::getline(is, line)) {
-      const auto now = clk::now();
-      st.latency_us.push_back(std::chrono::duration<double, std::micro>(now - sent.front()).count());
-      sent.pop_front();
+    co_await read_more();
+    // Consume every complete line already read.
+    const auto received = clk::now();
+    while (auto line = next_line()) {
+      const auto id = response_id(*line);
+      auto it = sent.begin();
+      if (id && it->id != *id) it = std::find_if(sent.begin(), sent.end(), [&](const in_flight& f) { return f.id == *id; });
+      // An answer to no request in flight is an error; the oldest request is taken as answered.
+      const bool known = id && it != sent.end();
+      if (!known) it = sent.begin();
+      st.latency_us.push_back(std::chrono::duration<double, std::micro>(received - it->sent).count());
+      sent.erase(it);
       ++st.requests;
       st.numbers += o.batch > 0 ? std::uint64_t(o.batch) : 1;
-      if (line.find("\"ok\":true") == std::string::npos) ++st.errors;
-      if (line.find("\"status\":\"sent\"") != std::string::npos) ++st.sent;
-      if (in.size() == 0 || std::find(asio::buffers_begin(in.data()), asio::buffers_end(in.data()), '\n') ==
-                                asio::buffers_end(in.data()))
-        break;
+      if (!known || line->find("\"ok\":true") == std::string_view::npos) ++st.errors;
+      if (o.op == "send" && line->find("\"status\":\"sent\"") != std::string_view::npos) ++st.sent;
     }
     if (clk::now() >= end) stopping = true;
   }
