@@ -178,7 +178,8 @@ return 7
   EXPECT_EQ(res->kind, redis::reply::type::integer);
   EXPECT_EQ(res->integer, 7);
   EXPECT_EQ(r.cli("GET after"), "gw1-9/1/1");
-  const optout_fact* o = find_optout(fetch_one(r, alice), "acme");
+  const number_facts facts = fetch_one(r, alice);
+  const optout_fact* o = find_optout(facts, "acme");
   ASSERT_NE(o, nullptr);
   EXPECT_EQ(o->evidence_id, "gw1-9");
 
