@@ -178,7 +178,8 @@ asio::awaitable<result<redis::reply>> eval(redis::client& c, const script& s,
   co_return std::move(*r);
 }
 
-// Set once a server refused SET ... NX ... GET (Redis < 7.0): claims use the script from then on.
+// Set once a server refused SET ... NX ... GET as a syntax error (Redis < 7.0): claims use the
+// script from then on.
 std::atomic<bool> native_claim_refused{false};
 
 // The old value SET ... GET returned: none (we set it), "done", or another delivery's token.
@@ -216,6 +217,10 @@ asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c
     auto r = co_await c.async_exec({"SET", key, token, "NX", "PX", ttl, "GET"});
     if (!r) co_return r.error();
     if (!r->is_error()) co_return claim_from_old_value(*r);
+    // Only the refusal of the syntax switches; any other error (OOM, LOADING, ...) is this
+    // claim's failure.
+    if (!r->str.starts_with("ERR syntax"))
+      co_return make_error_code(dnc::contact_errc::redis_error);
     native_claim_refused.store(true, std::memory_order_relaxed);
   }
   const std::string_view keys[] = {key};
