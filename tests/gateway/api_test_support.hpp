@@ -168,6 +168,10 @@ class api_harness {
     for (auto& t : threads_) t.join();
     server.reset();
     dispatch.reset();
+    // Pending coroutine frames (accept loops, connections) hold the server's state, and with
+    // it the dispatcher, whose I/O objects live on the first context: the last of those frames
+    // must go with the first context, so the contexts go last to first.
+    while (!contexts_.empty()) contexts_.pop_back();
   }
 
   /// Runs server->async_stop on the first context; the future is ready when it completes.

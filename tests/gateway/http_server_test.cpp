@@ -122,6 +122,10 @@ class harness {
     for (auto& t : threads_) t.join();
     // Before the contexts (members below) go: the server holds I/O objects of theirs.
     server.reset();
+    // Pending coroutine frames (accept loops, connections) hold the server's state, and with
+    // it the dispatcher, whose I/O objects live on the first context: the last of those frames
+    // must go with the first context, so the contexts go last to first.
+    while (!contexts_.empty()) contexts_.pop_back();
   }
   std::future<void> stop(std::chrono::milliseconds grace) {
     stopped_ = true;
