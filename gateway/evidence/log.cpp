@@ -277,17 +277,6 @@ boost::system::error_code log::flush() {
   return sync_out();
 }
 
-void log::notify_written(waiter* const* ws, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    waiter* w = ws[i];
-    if (!w->written || w->ec) continue;
-    std::vector<appended> ids;
-    ids.reserve(w->count);
-    for (std::size_t k = 0; k < w->count; ++k) ids.push_back(w->slots[k].result());
-    boost::asio::post(w->ex, [f = std::move(w->written), ids = std::move(ids)] { f(ids); });
-  }
-}
-
 boost::system::error_code log::roll(time_point ts) {
   if (auto ec = flush()) return ec;
   if (fd_ >= 0) ::close(fd_);
@@ -369,8 +358,6 @@ void log::write_batch(std::vector<waiter*>& batch, std::size_t first, std::size_
   if (!io && since_checkpoint_ > 0 && now() - last_checkpoint_ >= opts_.checkpoint_interval)
     io = add_checkpoint();
   if (!io) io = write_out();
-  // The records are in the kernel now: observers may start on the ids during the fdatasync.
-  if (!io) notify_written(batch.data() + first, last - first);
   if (!io) io = sync_out();
   if (io) {
     fail_all(batch, first, last, io);

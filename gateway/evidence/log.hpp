@@ -56,14 +56,6 @@ struct batch_record {
   std::size_t id_of = 0;      // index of an earlier record of the same batch
 };
 
-/// Optional observer of async_append_batch: called with the batch's ids (one per record, in
-/// order) once its records are written to the segment file, i.e. in the kernel (they survive
-/// a crash of the process, not yet of the machine), before their fdatasync. Runs on the
-/// appender's executor (posted, never inline), before the batch completes; not called when
-/// the batch fails before it was written. Lets a caller start work that needs the ids while
-/// the fdatasync runs.
-using batch_written_fn = std::function<void(std::span<const appended>)>;
-
 /// Most records one async_append_batch may carry.
 inline constexpr std::size_t max_batch_records = 8;
 
@@ -126,9 +118,8 @@ class log {
   /// written; closed, failed and I/O errors are those of async_append (after an I/O error
   /// some of the records may be on disk, as a single record may be after a failed fdatasync).
   /// Thread-safe. `records` must stay valid until the call completes (co_await it at once).
-  /// `written` (optional): see batch_written_fn.
   boost::asio::awaitable<boost::system::result<std::vector<appended>>> async_append_batch(
-      std::span<batch_record> records, batch_written_fn written = {});
+      std::span<batch_record> records);
 
   /// Blocking variant for tools and tests. Thread-safe. Must not be called from the writer.
   boost::system::result<appended> append_sync(record_type type, boost::json::object fields);
@@ -177,7 +168,6 @@ class log {
 
     slot* slots = nullptr;
     std::size_t count = 0;
-    batch_written_fn written;  // async batches only
     boost::system::error_code ec;
     waiter* next = nullptr;
     boost::asio::any_io_executor ex;  // tracked work; empty for append_sync
@@ -220,8 +210,6 @@ class log {
   boost::system::error_code write_out();
   boost::system::error_code sync_out();
   boost::system::error_code flush();
-  // Writer thread: posts the ids of written batches to their `written` observers.
-  void notify_written(waiter* const* ws, std::size_t n);
   boost::system::error_code roll(time_point ts);
   void fail_all(std::vector<waiter*>& batch, std::size_t first, std::size_t last,
                 boost::system::error_code ec);
@@ -352,16 +340,14 @@ inline boost::asio::awaitable<boost::system::result<appended>> log::async_append
 }
 
 inline boost::asio::awaitable<boost::system::result<std::vector<appended>>>
-log::async_append_batch(std::span<batch_record> records, batch_written_fn written) {
+log::async_append_batch(std::span<batch_record> records) {
   auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
   auto [ec, a] = co_await boost::asio::async_initiate<
       decltype(token), void(boost::system::error_code, std::vector<appended>)>(
-      [this, records](auto handler, batch_written_fn f) {
-        auto* w = new async_batch_waiter<decltype(handler)>(std::move(handler));
-        w->written = std::move(f);
-        submit_batch(records, w);
+      [this, records](auto handler) {
+        submit_batch(records, new async_batch_waiter<decltype(handler)>(std::move(handler)));
       },
-      token, std::move(written));
+      token);
   if (ec) co_return ec;
   co_return std::move(a);
 }

@@ -20,8 +20,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 namespace stopgate::evidence {
@@ -183,66 +181,6 @@ TEST(EvidenceBatch, EncryptedBatchSealsBodiesUnderEachRecordsOwnId) {
   const auto oo = boost::json::parse(out[1]).as_object();
   EXPECT_EQ(in.at("body"), "STOP please 4242");
   EXPECT_EQ(oo.at("inbound_evidence_id"), in.at("id"));
-}
-
-// The `written` observer gets the ids while the fdatasync is still to come: the fdatasync here
-// waits (bounded) for the observer, which finds the records already in the file.
-TEST(EvidenceBatch, WrittenObserverGetsTheIdsBeforeTheFdatasync) {
-  stopgate::test::temp_dir tmp;
-  std::mutex m;
-  std::condition_variable cv;
-  bool observed = false, observed_before_sync = false;
-  log_hooks hooks;
-  hooks.fdatasync = [&](int fd) {
-    std::unique_lock lk(m);
-    cv.wait_for(lk, std::chrono::seconds(5), [&] { return observed; });
-    observed_before_sync = observed;
-    return ::fdatasync(fd);
-  };
-  auto l = log::open(test::small_options(tmp.path()), hooks).value();
-  boost::asio::io_context ctx;
-  std::vector<appended> seen;
-  std::string file_when_seen;
-  int calls = 0;
-  batch_result r = make_error_code(errc::closed);
-  auto b = inbound_and_optout();
-  boost::asio::co_spawn(
-      ctx,
-      [&]() -> boost::asio::awaitable<void> {
-        r = co_await l->async_append_batch(b, [&](std::span<const appended> ids) {
-          ++calls;
-          seen.assign(ids.begin(), ids.end());
-          file_when_seen = test::read_all(test::segments(tmp.path())[0].path);
-          EXPECT_LT(l->durable_seq(), ids.back().seq);  // not durable yet
-          std::lock_guard lk(m);
-          observed = true;
-          cv.notify_all();
-        });
-      },
-      boost::asio::detached);
-  ctx.run();
-  ASSERT_TRUE(r) << r.error().message();
-  EXPECT_EQ(calls, 1);
-  EXPECT_TRUE(observed_before_sync);
-  ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[0].id, (*r)[0].id);
-  EXPECT_EQ(seen[1].id, (*r)[1].id);
-  EXPECT_EQ(seen[1].hash, (*r)[1].hash);
-  EXPECT_NE(file_when_seen.find("\"id\":\"" + seen[1].id + "\""), std::string::npos);
-
-  // A batch refused before it was written is never observed.
-  auto bad = inbound_and_optout();
-  bad[0].fields["price"] = 0.5;
-  boost::asio::io_context ctx2;
-  boost::asio::co_spawn(
-      ctx2,
-      [&]() -> boost::asio::awaitable<void> {
-        r = co_await l->async_append_batch(bad, [&](std::span<const appended>) { ++calls; });
-      },
-      boost::asio::detached);
-  ctx2.run();
-  EXPECT_EQ(r.error(), errc::unsupported_value);
-  EXPECT_EQ(calls, 1);
 }
 
 // Batches and single appends from two threads at once: every batch stays contiguous.
