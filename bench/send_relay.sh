@@ -93,6 +93,7 @@ cat > "$s/gw.toml" <<TOML
 [server]
 data_dir = "$s/gw"
 threads = 2
+${BUSY_POLL_US:+busy_poll_us = $BUSY_POLL_US}
 log_level = "warn"
 [api]
 listen = "127.0.0.1:$api"

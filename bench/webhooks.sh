@@ -52,6 +52,7 @@ gateway() {  # NAME API HTTP
 data_dir = "$work/$1"
 instance = "$1"
 threads = 2
+${BUSY_POLL_US:+busy_poll_us = $BUSY_POLL_US}
 log_level = "warn"
 [api]
 listen = "127.0.0.1:$2"

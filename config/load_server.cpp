@@ -72,6 +72,7 @@ void read_server(table_reader t, server_settings& out) {
     if (!ok) t.problem("instance", "must match [A-Za-z0-9_-]{1,32}", t.get("instance"));
   }
   t.read_int("threads", out.threads, 0, 256);
+  t.read_int("busy_poll_us", out.busy_poll_us, 0, 10'000);
   t.read_int("shutdown_grace_ms", out.shutdown_grace_ms, 0, 600'000);
   t.read_enum<log_level>("log_level", out.level,
                          {{"trace", log_level::trace},

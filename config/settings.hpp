@@ -38,6 +38,7 @@ struct server_settings {
   std::filesystem::path data_dir = "./var";  // absolute after load (relative to the cwd)
   std::string instance = "gw1";              // [A-Za-z0-9_-]{1,32}; names evidence segments
   unsigned threads = 0;                      // 0 = one per core
+  std::uint32_t busy_poll_us = 100;          // longest adaptive spin before blocking; 0 = off
   std::uint32_t shutdown_grace_ms = 5000;
   log_level level = log_level::info;
   bool mask_numbers = true;

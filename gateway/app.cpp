@@ -173,6 +173,7 @@ bool app::start(std::string& why) {
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<worker>();
     w->index = i;
+    w->busy_poll = std::chrono::microseconds(s.server.busy_poll_us);
     w->redis = std::make_unique<redis::client>(w->io.get_executor(), redis_options_);
     asio::post(w->io, [c = w->redis.get()] { c->start(); });
     w->watch_redis();

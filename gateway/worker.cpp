@@ -1,5 +1,7 @@
 #include "gateway/worker.hpp"
 
+#include "gateway/net/busy_poll.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -31,9 +33,10 @@ void worker::watch_redis() {
 
 void worker::run() {
   tls_worker = this;
+  net::spin_window window(busy_poll);
   for (;;) {
     try {
-      io.run();
+      net::run_busy_polling(io, window);
       break;
     } catch (const std::exception& e) {
       // Handlers catch their own errors; anything reaching here is a bug: log and go on.

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 
@@ -30,6 +31,8 @@ struct worker {
   /// The Redis connection's state, sampled on the worker's thread every 100 ms for /readyz
   /// and /metrics (the client itself may only be asked on its own thread).
   std::atomic<bool> redis_up{false};
+  /// Longest adaptive busy-poll before the event loop blocks (server.busy_poll_us; 0 = off).
+  std::chrono::microseconds busy_poll{0};
 
   /// The worker whose thread is running the caller, or null off the worker threads.
   static worker* current() noexcept;

@@ -42,10 +42,12 @@ TEST(ConfigErrors, WrongTypes) {
 mask_numbers = "yes"
 threads = "4"
 instance = 7
+busy_poll_us = 20000
 )");
   EXPECT_THAT(r, HasSubstr("server.mask_numbers: must be true or false (got string)"));
   EXPECT_THAT(r, HasSubstr("server.threads: must be an integer in 0..256"));
   EXPECT_THAT(r, HasSubstr("server.instance: must be a string (got integer)"));
+  EXPECT_THAT(r, HasSubstr("server.busy_poll_us: must be an integer in 0..10000"));
 }
 
 TEST(ConfigErrors, OutOfRangeNamesTheRange) {

@@ -18,6 +18,7 @@ TEST(ConfigDefaults, EmbeddedDefaultsMatchSpecSection1) {
   EXPECT_EQ(s->origin, "embedded defaults");
   EXPECT_EQ(s->server.data_dir, "/srv/gw/var");
   EXPECT_EQ(s->server.instance, "gw1");
+  EXPECT_EQ(s->server.busy_poll_us, 100u);
   EXPECT_TRUE(s->redis.managed());
   EXPECT_EQ(s->redis.managed_dir, "/srv/gw/var/redis");
   ASSERT_TRUE(s->api.listen);
