@@ -5,6 +5,9 @@
 #include <charconv>
 #include <cstdlib>
 #include <new>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include <sys/mman.h>
 
@@ -55,6 +58,19 @@ bool parse_entry(const reply& e, std::int64_t& seq, std::optional<cache_key>& ke
     }
   }
   return have_seq;
+}
+
+// A stream entry id "MS-SEQ" as a pair that orders like Redis orders ids.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_stream_id(std::string_view id) {
+  const auto dash = id.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  std::pair<std::uint64_t, std::uint64_t> out;
+  const char* end = id.data() + id.size();
+  auto [p1, e1] = std::from_chars(id.data(), id.data() + dash, out.first);
+  auto [p2, e2] = std::from_chars(id.data() + dash + 1, end, out.second);
+  if (e1 != std::errc() || p1 != id.data() + dash || e2 != std::errc() || p2 != end)
+    return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -221,6 +237,12 @@ bool contact_cache::apply_poll(const reply& r) {
   // an earlier poll (two pipelines in flight read from the same position).
   bool complete = positioned_ && seq >= last_seq_;
   std::int64_t next = last_seq_ + 1;
+  // Every change up to last_seq_ was in the stream, at or below last_id_, when the last poll
+  // read them together. An entry above last_id_ with such a number therefore cannot come
+  // from the Redis this cache followed: that Redis lost its data and counted again (restart
+  // without persistence, FLUSHALL, failover), and the changes it renumbered were never
+  // applied here.
+  const auto seen_up_to = parse_stream_id(last_id_);
   for (std::size_t i = 0; complete && i < entries.size(); ++i) {
     std::int64_t s = 0;
     std::optional<cache_key> k;
@@ -230,6 +252,9 @@ bool contact_cache::apply_poll(const reply& r) {
       if (s != next) complete = false;
       ++next;
       if (erase(*k)) ++invalidations_;
+    } else {
+      const auto id = parse_stream_id(entries[i].elements[0].str);
+      if (!id || !seen_up_to || *id > *seen_up_to) complete = false;
     }
   }
   complete = complete && next == seq + 1;

@@ -26,16 +26,19 @@ reply str(std::string s) {
   return r;
 }
 
-// An entry of change number `seq` naming number i's hash.
-reply entry(std::int64_t seq, int i) {
+// An entry with stream id `id` of change number `seq` naming number i's hash.
+reply entry_at(std::string id, std::int64_t seq, int i) {
   reply fields;
   fields.kind = reply::type::array;
   fields.elements = {str("s"), str(std::to_string(seq)), str("k"), str(hash_key(i))};
   reply e;
   e.kind = reply::type::array;
-  e.elements = {str(std::to_string(1000 + seq) + "-0"), fields};
+  e.elements = {str(std::move(id)), fields};
   return e;
 }
+
+// Change `seq` as the Redis this cache follows numbers it: id (1000 + seq)-0.
+reply entry(std::int64_t seq, int i) { return entry_at(std::to_string(1000 + seq) + "-0", seq, i); }
 
 // {counter, newest id, entries}; `changes` are (seq, number) pairs.
 reply poll(std::int64_t counter, std::vector<std::pair<std::int64_t, int>> changes) {
@@ -117,6 +120,20 @@ TEST(ContactCache, ACounterThatWentBackwardsDropsEverything) {
   // A Redis that lost its data (restart without persistence, FLUSHALL, failover).
   contact_cache c = filled(4);
   ASSERT_TRUE(c.apply_poll(poll(2, {{1, 1}, {2, 2}})));
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(c.drops(), 1u);
+}
+
+TEST(ContactCache, OldChangeNumbersOnNewEntriesMeanRedisLostItsDataAndDropEverything) {
+  // Positioned at change 5 (id 1005-0). Redis lost everything and counted again: its new
+  // entries carry numbers 1..6 on ids after 1005-0. Change 1 names number 2, which this
+  // cache never dropped: skipping it as "already applied" would keep number 2 stale.
+  contact_cache c = filled(4);
+  reply r = poll(6, {});
+  for (int s = 1; s <= 6; ++s)
+    r.elements[2].elements.push_back(entry_at("2000-" + std::to_string(s), s, s == 1 ? 2 : 10 + s));
+  ASSERT_TRUE(c.apply_poll(r));
+  EXPECT_EQ(c.find(key(2)), nullptr);
   EXPECT_EQ(c.size(), 0u);
   EXPECT_EQ(c.drops(), 1u);
 }
