@@ -2,7 +2,9 @@
 # Relay benchmark (issue: the carrier relay). One run, one machine, same load tool:
 #   1. baseline: Kannel 1.4.5 from Debian (bearerbox + smsbox) relaying HTTP sendsms requests
 #      to Kannel's own fake SMSC client (`fakesmsc`, package kannel-extras); no checks;
-#   2. stopgate: POST /v1/ops {"op":"send"} with every check and durable evidence on, relayed
+#   1b. the relay leg alone, for scale: the curl tool's parallel mode (libcurl multi,
+#      keep-alive) POSTing the twilio request straight to tools/fake_carrier, no gateway;
+#   2. stopgate: the socket API's send op with every check and durable evidence on, relayed
 #      through the twilio adapter to tools/fake_carrier;
 #   3. stopgate again, paced by wrk at half of the rate measured in 2, for the p99 there.
 # Kannel is driven by `wrk` (1 thread, HTTP/1.1 keep-alive, one request in flight per
@@ -82,6 +84,30 @@ for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 pids=()
 echo "kannel: $k_rate sendsms/s (p50 $k_p50 ms, p99 $k_p99 ms), fakesmsc received $k_delivered in the run" >&2
 
+# ---- 1b. the relay leg alone: libcurl -> fake carrier, nothing else ----------------------------
+# The floor every relay through libcurl to this fake carrier sits under on this machine: the
+# curl tool's parallel mode (libcurl's multi interface, keep-alive, the same number of
+# transfers in flight) POSTing the twilio adapter's request straight to tools/fake_carrier.
+# No socket API, no checks, no Redis, no evidence.
+f=$work/floor; mkdir -p "$f"
+fport0=$((base + 9))
+"$b/tools/fake_carrier" --listen "127.0.0.1:$fport0" --threads 1 --max-records 0 > "$f/fake.out" 2>&1 & pids+=($!)
+wait_port "$fport0"
+floor_n=$((secs * 20000))
+floor_url="http://127.0.0.1:$fport0/2010-04-01/Accounts/AC0000000000000000000000000000fa4e/Messages.json"
+t0=$(date +%s.%N)
+curl -Z --parallel-max "$in_flight" -s -o /dev/null -w '%{http_code}\n' \
+  -u AC0000000000000000000000000000fa4e:fake-twilio-auth-token \
+  -d 'To=%2B12125552671&From=%2B14155552671&Body=hello+world' "$floor_url?n=[1-$floor_n]" > "$f/codes"
+t1=$(date +%s.%N)
+floor_ok=$(grep -c '^201$' "$f/codes" || true)
+[ "$floor_ok" -eq "$floor_n" ] || { echo "relay leg: only $floor_ok of $floor_n requests got 201" >&2; exit 1; }
+floor_rate=$(awk -v n="$floor_n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+pids=()
+echo "relay leg alone (curl --parallel -> fake carrier): $floor_rate requests/s" >&2
+
 # ---- 2. stopgate: loadgen -> socket API send -> twilio adapter -> fake carrier ----------------
 s=$work/stopgate; mkdir -p "$s"
 rport=$((base + 5)); fport=$((base + 6)); api=$((base + 7)); http=$((base + 8))
@@ -142,4 +168,5 @@ cat <<TABLE
 |---|---|---|---|
 | max rate, $in_flight in flight ($conns connections x depth $depth) | $s_rate sends/s (p50 $s_p50 ms, p99 $s_p99 ms) | $k_rate sendsms/s (p50 $k_p50 ms, p99 $k_p99 ms) | $ratio |
 | at half of stopgate's max ($half/s offered) | $h_rate sends/s, p50 $h_p50 ms, **p99 $h_p99 ms** | - | |
+| the relay leg alone: libcurl (curl --parallel, $in_flight in flight) -> fake carrier, no gateway | $floor_rate requests/s | $k_rate sendsms/s | $(awk -v a="$floor_rate" -v b="$k_rate" 'BEGIN{printf "%.2f", a/b}') |
 TABLE
