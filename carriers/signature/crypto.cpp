@@ -2,21 +2,28 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include <cstring>
 #include <memory>
 
 namespace stopgate::carriers::signature {
 namespace {
 
+// Fetched once per algorithm: EVP_sha256() and friends make every digest initialisation look
+// the algorithm up again in OpenSSL 3's provider store (locks included), and one-shot HMAC()
+// fetches the MAC and the digest on every call.
 const EVP_MD* md_of(digest_alg alg) noexcept {
+  static const EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  static const EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static const EVP_MD* const sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
   switch (alg) {
-    case digest_alg::md5: return EVP_md5();
-    case digest_alg::sha1: return EVP_sha1();
-    case digest_alg::sha256: return EVP_sha256();
-    case digest_alg::sha512: return EVP_sha512();
+    case digest_alg::md5: return md5;
+    case digest_alg::sha1: return sha1;
+    case digest_alg::sha256: return sha256;
+    case digest_alg::sha512: return sha512;
   }
-  return EVP_sha256();
+  return sha256;
 }
 
 const unsigned char* bytes(std::string_view s) noexcept {
@@ -33,6 +40,12 @@ struct md_ctx_free {
 };
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
 using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_free>;
+
+// One digest context per thread, reused by every hmac() call on it.
+EVP_MD_CTX* thread_md_ctx() noexcept {
+  thread_local const md_ctx_ptr ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
 
 constexpr char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -107,9 +120,35 @@ std::string digest(digest_alg alg, std::string_view msg) {
 }
 
 std::string hmac(digest_alg alg, std::string_view key, std::string_view msg) {
-  unsigned char out[EVP_MAX_MD_SIZE];
+  // RFC 2104: H((K0 ^ opad) || H((K0 ^ ipad) || msg)), K0 the key (hashed first when longer
+  // than the block) padded with zeros to the block size.
+  const EVP_MD* md = md_of(alg);
+  EVP_MD_CTX* ctx = thread_md_ctx();
+  if (md == nullptr || ctx == nullptr) return {};
+  const int block_size = EVP_MD_get_block_size(md);
+  if (block_size <= 0 || block_size > 128) return {};
+  const auto block = std::size_t(block_size);
+  unsigned char k0[128] = {};
   unsigned int len = 0;
-  if (!HMAC(md_of(alg), bytes(key), int(key.size()), bytes(msg), msg.size(), out, &len)) return {};
+  if (key.size() > block) {
+    if (EVP_Digest(bytes(key), key.size(), k0, &len, md, nullptr) != 1) return {};
+  } else {
+    std::memcpy(k0, bytes(key), key.size());
+  }
+  unsigned char pad[128];
+  unsigned char inner[EVP_MAX_MD_SIZE];
+  unsigned char out[EVP_MAX_MD_SIZE];
+  for (std::size_t i = 0; i < block; ++i) pad[i] = k0[i] ^ 0x36;
+  bool ok = EVP_DigestInit_ex2(ctx, md, nullptr) == 1 && EVP_DigestUpdate(ctx, pad, block) == 1 &&
+            EVP_DigestUpdate(ctx, bytes(msg), msg.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx, inner, &len) == 1;
+  const unsigned int inner_len = len;
+  for (std::size_t i = 0; i < block; ++i) pad[i] = k0[i] ^ 0x5c;
+  ok = ok && EVP_DigestInit_ex2(ctx, md, nullptr) == 1 && EVP_DigestUpdate(ctx, pad, block) == 1 &&
+       EVP_DigestUpdate(ctx, inner, inner_len) == 1 && EVP_DigestFinal_ex(ctx, out, &len) == 1;
+  OPENSSL_cleanse(k0, sizeof k0);
+  OPENSSL_cleanse(pad, sizeof pad);
+  if (!ok) return {};
   return std::string(reinterpret_cast<char*>(out), len);
 }
 

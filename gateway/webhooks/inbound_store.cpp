@@ -1,8 +1,7 @@
 #include "gateway/webhooks/inbound_store.hpp"
 
+#include "carriers/signature/crypto.hpp"
 #include "dnc/contact_error.hpp"
-
-#include <openssl/sha.h>
 
 #include <array>
 #include <atomic>
@@ -97,15 +96,10 @@ return 0
 struct script {
   std::string_view text;
   std::string sha;
-  explicit script(std::string_view t) : text(t) {
-    unsigned char d[SHA_DIGEST_LENGTH];
-    SHA1(reinterpret_cast<const unsigned char*>(t.data()), t.size(), d);
-    static constexpr char hex[] = "0123456789abcdef";
-    for (unsigned char b : d) {
-      sha += hex[b >> 4];
-      sha += hex[b & 15];
-    }
-  }
+  explicit script(std::string_view t)
+      : text(t),
+        sha(carriers::signature::hex_encode(
+            carriers::signature::digest(carriers::signature::digest_alg::sha1, t))) {}
 };
 
 const script& claim_script() {
@@ -136,16 +130,8 @@ std::string hex_sha256(std::string_view a, std::string_view b, std::string_view 
     in.append(part);
     in.push_back('\0');
   }
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(in.data()), in.size(), d);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned char x : d) {
-    out += hex[x >> 4];
-    out += hex[x & 15];
-  }
-  return out;
+  return carriers::signature::hex_encode(
+      carriers::signature::digest(carriers::signature::digest_alg::sha256, in));
 }
 
 std::string decimal(std::int64_t v) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace sig = stopgate::carriers::signature;
 
 namespace {
@@ -79,6 +81,22 @@ TEST(SignatureCrypto, HmacKnownAnswers) {
             "750c783e6ab0b503eaa86e310a5db738");
   EXPECT_EQ(sig::hex_encode(sig::digest(sig::digest_alg::sha256, "")),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // RFC 4231 test case 2 (HMAC-SHA512), and the keys longer than a block, which are hashed
+  // first: RFC 4231 test case 6 (131-byte key) and RFC 2202 test case 6 (80-byte key).
+  EXPECT_EQ(sig::hex_encode(sig::hmac(sig::digest_alg::sha512, "Jefe", "what do ya want for nothing?")),
+            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
+  const std::string long_msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+  EXPECT_EQ(sig::hex_encode(sig::hmac(sig::digest_alg::sha256, std::string(131, '\xaa'), long_msg)),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(sig::hex_encode(sig::hmac(sig::digest_alg::sha512, std::string(131, '\xaa'), long_msg)),
+            "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598");
+  EXPECT_EQ(sig::hex_encode(sig::hmac(sig::digest_alg::sha1, std::string(80, '\xaa'), long_msg)),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+  EXPECT_EQ(sig::hex_encode(sig::hmac(sig::digest_alg::md5, std::string(80, '\xaa'), long_msg)),
+            "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
+  // A key of exactly one block is used as it is.
+  EXPECT_EQ(sig::hex_encode(sig::hmac(sig::digest_alg::sha256, std::string(64, 'k'), "m")),
+            "3b7a8d453e76edb519238a515105a57508d0f169f480ebeee120a9e7803289fa");
   // An empty key is a valid (if useless) HMAC key and must not crash.
   EXPECT_EQ(sig::hmac(sig::digest_alg::sha256, "", "x").size(), 32u);
 }
