@@ -409,7 +409,10 @@ void app::shutdown() {
   ops_.reset();
   mirror_.reset();
   webhooks_.reset();  // after the workers stopped, before their io_contexts go
-  workers_.clear();
+  // Last to first: a frame still pending on a later worker's context may hold state (a
+  // server's, a store's) whose timers and sockets live on worker 0's context, so worker 0's
+  // context must be the last to go.
+  while (!workers_.empty()) workers_.pop_back();
   if (evidence_) {
     evidence_->close();  // flushes and writes a final checkpoint
     evidence_.reset();
