@@ -10,9 +10,11 @@
 // caught the event), and shrinks when the wait was longer (spinning would have been waste).
 // A worker whose waits are long (fsyncs, carriers, a busy Redis) soon stops spinning at all;
 // one answering a steady trickle of short round trips keeps spinning. Each spin step yields
-// the CPU, so a process runnable on the same core (Redis, a load generator) is not held off;
-// a yield that actually gave the CPU away hints that the machine has no idle core to spare,
-// and halves the window (repeated, it stops spinning; short waits earn it back).
+// the CPU, so a process runnable on the same core (Redis, a load generator) is not held off.
+// A yield that gave the CPU away and still found no work after it hints that the machine has
+// no idle core to spare, and halves the window (repeated, it stops spinning; short waits earn
+// it back). Giving way to the very task that then sent the work (the client, Redis) is not
+// counted: that is the hand-off spinning is for.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -34,9 +36,9 @@ class spin_window {
   /// The worker found nothing while spinning and blocked; `waited` is the time from the start
   /// of the spin until the event that woke it.
   void blocked_for(duration waited) noexcept;
-  /// Something else wanted this CPU while the worker spun (a yield gave it away): spinning
-  /// takes CPU time from work that needs it, so the window halves (once in a while is a
-  /// process woken next to an idle core; again and again stops spinning altogether).
+  /// Something else wanted this CPU while the worker spun (a yield gave it away, and no work
+  /// came of it): spinning takes CPU time from work that needs it, so the window halves (once
+  /// in a while is a process woken next to an idle core; again and again stops spinning).
   void contended() noexcept { shrink(); }
 
  private:
