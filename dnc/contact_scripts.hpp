@@ -11,12 +11,6 @@
 
 namespace stopgate::dnc {
 
-struct contact_script {
-  std::string_view text;
-  std::string sha;  // SHA-1 hex of text, for EVALSHA
-  explicit contact_script(std::string_view t);
-};
-
 namespace contact_scripts {
 
 // Every script that changes a number's hash first announces it on the change stream (the

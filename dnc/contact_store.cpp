@@ -5,8 +5,6 @@
 #include "dnc/contact_codec.hpp"
 #include "dnc/contact_scripts.hpp"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -23,37 +21,23 @@ using contact_codec::to_us;
 // The counter keys live a minute longer than their window: gateways' clocks may differ.
 constexpr std::int64_t ttl_margin_ms = 60'000;
 
-const contact_script& optout_script() {
-  static const contact_script s(contact_scripts::optout);
+const redis::script& optout_script() {
+  static const redis::script s(contact_scripts::optout);
   return s;
 }
-const contact_script& consent_script() {
-  static const contact_script s(contact_scripts::consent);
+const redis::script& consent_script() {
+  static const redis::script s(contact_scripts::consent);
   return s;
 }
-const contact_script& commit_script() {
-  static const contact_script s(contact_scripts::commit);
+const redis::script& commit_script() {
+  static const redis::script s(contact_scripts::commit);
   return s;
 }
 
 // result<bool> cannot be built from an error_code implicitly (error_code converts to bool).
 result<bool> failed(error_code ec) { return result<bool>(boost::system::in_place_error, ec); }
 
-bool is_noscript(const redis::reply& r) {
-  return r.is_error() && r.str.starts_with("NOSCRIPT");
-}
-
 }  // namespace
-
-contact_script::contact_script(std::string_view t) : text(t) {
-  unsigned char d[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(t.data()), t.size(), d);
-  static constexpr char hex[] = "0123456789abcdef";
-  for (unsigned char b : d) {
-    sha += hex[b >> 4];
-    sha += hex[b & 15];
-  }
-}
 
 contact_store::contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
                              contact_store_options opts)
@@ -77,26 +61,10 @@ asio::awaitable<result<std::vector<redis::reply>>> contact_store::exec(const red
   co_return co_await redis_.async_exec(p);
 }
 
-asio::awaitable<result<redis::reply>> contact_store::eval(const contact_script& s,
+asio::awaitable<result<redis::reply>> contact_store::eval(const redis::script& s,
                                                           std::span<const std::string_view> keys,
                                                           std::span<const std::string_view> args) {
-  char nkeys[24];
-  std::vector<std::string_view> cmd;
-  cmd.reserve(3 + keys.size() + args.size());
-  cmd.push_back("EVALSHA");
-  cmd.push_back(s.sha);
-  cmd.push_back(to_decimal(std::int64_t(keys.size()), nkeys));
-  cmd.insert(cmd.end(), keys.begin(), keys.end());
-  cmd.insert(cmd.end(), args.begin(), args.end());
-  ++round_trips_;
-  auto r = co_await redis_.async_exec(std::span<const std::string_view>(cmd));
-  if (r && is_noscript(*r)) {
-    // A restarted or flushed Redis forgot the script: EVAL sends it and caches it again.
-    cmd[0] = "EVAL";
-    cmd[1] = s.text;
-    ++round_trips_;
-    r = co_await redis_.async_exec(std::span<const std::string_view>(cmd));
-  }
+  auto r = co_await redis::async_eval(redis_, s, keys, args, &round_trips_);
   if (!r) co_return r.error();
   if (r->is_error()) co_return make_error_code(contact_errc::redis_error);
   co_return std::move(*r);
@@ -159,7 +127,7 @@ asio::awaitable<result<redis::reply>> contact_store::async_record_optout_then(
 
 optout_followup::optout_followup(std::string_view step_lua)
     : text_(contact_scripts::optout_then(step_lua)),
-      script_(std::make_unique<contact_script>(text_)) {}
+      script_(std::make_unique<redis::script>(text_)) {}
 
 optout_followup::~optout_followup() = default;
 
@@ -240,7 +208,7 @@ asio::awaitable<error_code> contact_store::async_commit_many(std::span<const com
     if (!contact_keys::valid_name(it.campaign)) co_return make_error_code(contact_errc::bad_campaign);
     if (it.window.count() <= 0) co_return make_error_code(contact_errc::bad_window);
   }
-  const contact_script& s = commit_script();
+  const redis::script& s = commit_script();
   pipe_.clear();
   for (const commit_item& it : items) add_commit(it, s.sha);
   auto replies = co_await exec(pipe_);
@@ -250,7 +218,7 @@ asio::awaitable<error_code> contact_store::async_commit_many(std::span<const com
   // (a refused EVALSHA ran nothing, so this counts nothing twice).
   std::vector<std::size_t> again;
   for (std::size_t i = 0; i < replies->size(); ++i) {
-    if (is_noscript((*replies)[i]))
+    if (redis::is_noscript((*replies)[i]))
       again.push_back(i);
     else if ((*replies)[i].is_error())
       co_return make_error_code(contact_errc::redis_error);

@@ -12,6 +12,7 @@
 #include "dnc/contact_facts.hpp"
 #include "dnc/contact_keys.hpp"
 #include "dnc/redis/client.hpp"
+#include "dnc/redis/script.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
@@ -28,7 +29,6 @@
 
 namespace stopgate::dnc {
 
-struct contact_script;  // a Lua script with its SHA-1 (internal, dnc/contact_scripts.hpp)
 
 /// The opt-out script composed with a caller's Lua step, for async_record_optout_then. The step
 /// is a chunk that reads its own KEYS and ARGV (numbered from 1) and returns its reply. Build
@@ -39,11 +39,11 @@ class optout_followup {
   ~optout_followup();
   optout_followup(const optout_followup&) = delete;
   optout_followup& operator=(const optout_followup&) = delete;
-  const contact_script& script() const noexcept { return *script_; }
+  const redis::script& script() const noexcept { return *script_; }
 
  private:
   std::string text_;
-  std::unique_ptr<contact_script> script_;
+  std::unique_ptr<redis::script> script_;
 };
 
 /// Where a consent came from (SPEC section 3, `consent.source`).
@@ -201,7 +201,7 @@ class contact_store {
   boost::asio::awaitable<void> flush();
   void post_flush(const boost::asio::any_io_executor& ex);
   boost::asio::awaitable<boost::system::result<redis::reply>> eval(
-      const contact_script& s, std::span<const std::string_view> keys, std::span<const std::string_view> args);
+      const redis::script& s, std::span<const std::string_view> keys, std::span<const std::string_view> args);
   boost::asio::awaitable<boost::system::result<std::vector<redis::reply>>> exec(
       const redis::pipeline& p);
   boost::asio::awaitable<boost::system::result<optin_result>> async_record_optin_impl(

@@ -25,8 +25,8 @@ constexpr std::string_view forget_why =
     "contact, so forgetting also withdraws consent. Evidence log records follow the log's "
     "own retention.";
 
-const contact_script& forget_script() {
-  static const contact_script s(contact_scripts::forget);
+const redis::script& forget_script() {
+  static const redis::script s(contact_scripts::forget);
   return s;
 }
 

@@ -2,6 +2,7 @@
 
 #include "carriers/signature/crypto.hpp"
 #include "dnc/contact_error.hpp"
+#include "dnc/redis/script.hpp"
 
 #include <array>
 #include <atomic>
@@ -93,33 +94,24 @@ end
 return 0
 )lua";
 
-struct script {
-  std::string_view text;
-  std::string sha;
-  explicit script(std::string_view t)
-      : text(t),
-        sha(carriers::signature::hex_encode(
-            carriers::signature::digest(carriers::signature::digest_alg::sha1, t))) {}
-};
-
-const script& claim_script() {
-  static const script s(claim_lua);
+const redis::script& claim_script() {
+  static const redis::script s(claim_lua);
   return s;
 }
-const script& release_script() {
-  static const script s(release_lua);
+const redis::script& release_script() {
+  static const redis::script s(release_lua);
   return s;
 }
-const script& finish_script() {
-  static const script s(finish_lua);
+const redis::script& finish_script() {
+  static const redis::script s(finish_lua);
   return s;
 }
-const script& claim_due_script() {
-  static const script s(claim_due_lua);
+const redis::script& claim_due_script() {
+  static const redis::script s(claim_due_lua);
   return s;
 }
-const script& report_script() {
-  static const script s(report_lua);
+const redis::script& report_script() {
+  static const redis::script s(report_lua);
   return s;
 }
 
@@ -140,25 +132,11 @@ std::string decimal(std::int64_t v) {
   return std::string(buf, end);
 }
 
-// EVALSHA, then EVAL when Redis forgot the script (restart, SCRIPT FLUSH). Error replies
-// become contact_errc::redis_error.
-asio::awaitable<result<redis::reply>> eval(redis::client& c, const script& s,
+// Error replies are this store's failure.
+asio::awaitable<result<redis::reply>> eval(redis::client& c, const redis::script& s,
                                            std::span<const std::string_view> keys,
                                            std::span<const std::string_view> args) {
-  const std::string nkeys = decimal(std::int64_t(keys.size()));
-  std::vector<std::string_view> cmd;
-  cmd.reserve(3 + keys.size() + args.size());
-  cmd.push_back("EVALSHA");
-  cmd.push_back(s.sha);
-  cmd.push_back(nkeys);
-  cmd.insert(cmd.end(), keys.begin(), keys.end());
-  cmd.insert(cmd.end(), args.begin(), args.end());
-  auto r = co_await c.async_exec(std::span<const std::string_view>(cmd));
-  if (r && r->is_error() && r->str.starts_with("NOSCRIPT")) {
-    cmd[0] = "EVAL";
-    cmd[1] = s.text;
-    r = co_await c.async_exec(std::span<const std::string_view>(cmd));
-  }
+  auto r = co_await redis::async_eval(c, s, keys, args);
   if (!r) co_return r.error();
   if (r->is_error()) co_return make_error_code(dnc::contact_errc::redis_error);
   co_return std::move(*r);

@@ -1,5 +1,6 @@
 // The Redis client and subscriber against a real redis-server (tests/support/redis_server).
 #include "dnc/redis/client.hpp"
+#include "dnc/redis/script.hpp"
 #include "tests/support/redis_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -106,6 +107,38 @@ TEST_F(RedisClient, ExecReturnsEachReplyType) {
     EXPECT_TRUE(err->is_error());
     EXPECT_EQ(err->str.rfind("ERR", 0), 0u) << err->str;
   });
+}
+
+TEST_F(RedisClient, ScriptsRunBySha1AndAreSentAgainWhenRedisForgotThem) {
+  static constexpr std::string_view text =
+      "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('INCR', KEYS[2])";
+  const script s(text);
+  EXPECT_EQ(s.sha, server_.cli("SCRIPT LOAD \"" + std::string(text) + "\""));
+  server_.cli("SCRIPT FLUSH");
+  client c(io_.get_executor(), options_for(server_.unix_url()));
+  c.start();
+  run(io_, [&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await c.async_wait_connected(2s));
+    const std::string_view keys[] = {"k", "n"}, args[] = {"v"};
+    std::uint64_t trips = 0;
+    // Unknown to this Redis: EVALSHA is refused, EVAL runs it (once) and caches it.
+    auto first = co_await async_eval(c, s, keys, args, &trips);
+    CO_ASSERT(first);
+    EXPECT_EQ(first->integer, 1);
+    EXPECT_EQ(trips, 2u);
+    auto second = co_await async_eval(c, s, keys, args, &trips);
+    CO_ASSERT(second);
+    EXPECT_EQ(second->integer, 2);
+    EXPECT_EQ(trips, 3u);
+    // A script error is a reply for the caller to name, and not NOSCRIPT.
+    const script bad("return redis.call('INCR', KEYS[1])");
+    const std::string_view bad_keys[] = {"k"};
+    auto err = co_await async_eval(c, bad, bad_keys, {});
+    CO_ASSERT(err);
+    EXPECT_TRUE(err->is_error());
+    EXPECT_FALSE(is_noscript(*err));
+  });
+  EXPECT_EQ(server_.cli("GET k"), "v");
 }
 
 TEST_F(RedisClient, BinaryValuesUpToABitmapRoundTrip) {
