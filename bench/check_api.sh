@@ -8,6 +8,8 @@
 # Builds only what it runs (stopgate, stopgate_loadgen) in build/. BENCH_BIN=DIR runs the
 # binaries of another build tree instead, without building (DIR/gateway/stopgate and
 # DIR/tools/stopgate_loadgen; e.g. a copy of main's binaries for a before/after pair).
+# BUSY_POLL_US sets the gateway's server.busy_poll_us (unset: its default); CONTACT_CACHE_MB
+# its redis.contact_cache_mb (default 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}

@@ -17,7 +17,8 @@
 #   bench/send_relay.sh [SECONDS] [CONNECTIONS] [DEPTH]   (default 10 s, 50 connections, depth 1)
 #
 # Environment: BUILD_DIR (default build) holds the binaries; NO_BUILD=1 uses them as they are
-# (e.g. a copy of an earlier build, for before/after runs back to back); KEEP=1 keeps the
+# (e.g. a copy of an earlier build, for before/after runs back to back); BUSY_POLL_US sets
+# the gateway's server.busy_poll_us (unset: its default); KEEP=1 keeps the
 # work directory; BENCH_DATA is where it is made (default /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,9 +45,13 @@ if [ -z "${NO_BUILD:-}" ]; then
 fi
 work=$(mktemp -d "${BENCH_DATA:-/tmp}/send-relay-XXXXXX")
 pids=()
-cleanup() {
+stop_all() {  # stops every process started so far
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  stop_all
   [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,9 +84,7 @@ sleep 3  # let bearerbox drain its queue to the fake SMSC
 after=$(grep -c 'Got message' "$k/fakesmsc.out" || true)
 read -r k_rate k_p50 k_p99 < <(wrk_summary "$k/wrk.out")
 k_delivered=$((after - before))
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-pids=()
+stop_all
 echo "kannel: $k_rate sendsms/s (p50 $k_p50 ms, p99 $k_p99 ms), fakesmsc received $k_delivered in the run" >&2
 
 # ---- 1b. the relay leg alone: libcurl -> fake carrier, nothing else ----------------------------
@@ -103,9 +106,7 @@ t1=$(date +%s.%N)
 floor_ok=$(grep -c '^201$' "$f/codes" || true)
 [ "$floor_ok" -eq "$floor_n" ] || { echo "relay leg: only $floor_ok of $floor_n requests got 201" >&2; exit 1; }
 floor_rate=$(awk -v n="$floor_n" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n/(b-a)}')
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-pids=()
+stop_all
 echo "relay leg alone (curl --parallel -> fake carrier): $floor_rate requests/s" >&2
 
 # ---- 2. stopgate: loadgen -> socket API send -> twilio adapter -> fake carrier ----------------

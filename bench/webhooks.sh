@@ -12,7 +12,8 @@
 #   bench/webhooks.sh [SECONDS] [CONNECTIONS]         (default 10 s, 50 connections)
 #
 # BENCH_BIN=DIR runs DIR/gateway/stopgate and DIR/tools/webhook_loadgen instead of building
-# build/ (e.g. a copy of an earlier build's binaries, for a before/after pair).
+# build/ (e.g. a copy of an earlier build's binaries, for a before/after pair). BUSY_POLL_US
+# sets the gateways' server.busy_poll_us (unset: their default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}

@@ -9,6 +9,8 @@ namespace stopgate::gateway::net {
 namespace {
 // Below this the window is not worth its syscalls: it goes to zero.
 constexpr int shrink_floor_divisor = 8;
+// A yield that took longer than this ran another task.
+constexpr std::chrono::microseconds yield_gave_way{20};
 }  // namespace
 
 spin_window::spin_window(std::chrono::microseconds longest) noexcept

@@ -48,9 +48,6 @@ class spin_window {
   duration current_;
 };
 
-/// A yield that took longer than this ran another task.
-inline constexpr std::chrono::microseconds yield_gave_way{20};
-
 /// Runs `io` like io.run(), but polls for up to `window.current()` before each blocking wait
 /// and adapts the window. Returns when `io` is stopped (or runs out of work); exceptions from
 /// handlers propagate like io.run()'s (call again to go on).
