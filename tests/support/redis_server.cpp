@@ -1,36 +1,91 @@
 #include "tests/support/redis_server.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <mutex>
+#include <random>
+#include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 namespace stopgate::test {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// The first port of the kernel's ephemeral range (32768 when it cannot be read).
+int ephemeral_low() {
+  int low = 32768, high = 60999;
+  if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768;
+    std::fclose(f);
+  }
+  return low;
+}
+
+bool bindable(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("free_port: bind failed");
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+// Takes the port's lock file for the rest of this process, if no other process holds it.
+bool lock_port(int port) {
+  static const std::string dir = [] {
+    const std::string d = "/tmp/stopgate-test-ports";
+    ::mkdir(d.c_str(), 01777);
+    ::chmod(d.c_str(), 01777);
+    return d;
+  }();
+  const std::string path = dir + "/" + std::to_string(port);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return false;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  return true;  // the descriptor stays open, and the lock held, until the process exits
+}
+
+}  // namespace
+
+int free_port() {
+  static std::mutex mutex;
+  static std::set<int> given;
+  static std::mt19937 random{std::random_device{}()};
+  const std::lock_guard lock(mutex);
+  const int low = 10000;
+  const int high = std::max(low + 1000, std::min(ephemeral_low(), 65536)) - 1;
+  const int span = high - low + 1;
+  const int start = std::uniform_int_distribution<int>(0, span - 1)(random);
+  for (int i = 0; i < span; ++i) {
+    const int port = low + (start + i) % span;
+    if (given.contains(port) || !bindable(port) || !lock_port(port)) continue;
+    given.insert(port);
+    return port;
+  }
+  throw std::runtime_error("free_port: no free loopback port");
 }
 
 redis_server::redis_server(bool appendonly) : appendonly_(appendonly) {

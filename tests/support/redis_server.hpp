@@ -43,7 +43,10 @@ class redis_server {
   pid_t pid_ = -1;
 };
 
-/// A loopback TCP port that was free a moment ago.
+/// A loopback TCP port that was free a moment ago and that no other caller gets while this
+/// process runs: it is never returned twice in one process, other test processes are kept off it
+/// by a lock file held until this process exits, and it lies below the kernel's ephemeral range,
+/// so no outgoing connection or bind to port 0 is given it in the meantime.
 int free_port();
 
 }  // namespace stopgate::test
