@@ -104,8 +104,8 @@ asio::awaitable<void> service::send_one(per_worker& w, claimed_reply c) {
   }
   boost::system::error_code ec;
   if (done) {
-    counters_.reply(kind, result);
     ec = co_await store_.async_complete(redis, c.id);
+    counters_.reply(kind, result);  // after the queue update, so /metrics never runs ahead of it
   } else {
     ec = co_await store_.async_retry(redis, c.id, due);
   }

@@ -405,16 +405,25 @@ TEST_F(WebhookInbound, MetricsCountInboundSignaturesAndReplies) {
   auto bad = bed.inbound("twilio", "SM2", "+14155552671", acme_number, "STOP");
   bad.body += "&x=1";
   EXPECT_EQ(bed.post(bad).first, 403);
-  // The drainer counts a send once its queue update is done.
-  for (int i = 0; i < 500 && bed.svc().stats().reply_count("optout", "sent") == 0; ++i)
+  const auto metrics_text = [&] {
+    std::string text;
+    for (auto& f : bed.svc().metric_families())
+      for (auto& s : f.samples) {
+        text += f.name + "{";
+        for (auto& l : s.labels) text += l.name + "=" + l.value + ",";
+        text += "} " + std::to_string(std::int64_t(s.value)) + "\n";
+      }
+    return text;
+  };
+  // The drainer counts a send once its queue update is done; worker 0 samples the queue depth
+  // on its next pass, so the gauge reaches 0 a moment later.
+  std::string text = metrics_text();
+  for (int i = 0; i < 500 && (bed.svc().stats().reply_count("optout", "sent") == 0 ||
+                              text.find("stopgate_inbound_reply_queue_depth{} 0") == std::string::npos);
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::string text;
-  for (auto& f : bed.svc().metric_families())
-    for (auto& s : f.samples) {
-      text += f.name + "{";
-      for (auto& l : s.labels) text += l.name + "=" + l.value + ",";
-      text += "} " + std::to_string(std::int64_t(s.value)) + "\n";
-    }
+    text = metrics_text();
+  }
   EXPECT_NE(text.find("stopgate_inbound_webhooks_total{carrier=twilio,class=opt_out,} 1"),
             std::string::npos)
       << text;

@@ -59,7 +59,7 @@ bool lock_port(int port) {
     return d;
   }();
   const std::string path = dir + "/" + std::to_string(port);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0666);  // flock needs no write access
   if (fd < 0) return false;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
