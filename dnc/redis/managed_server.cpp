@@ -49,8 +49,43 @@ class managed_category_impl final : public boost::system::error_category {
 
 enum class probe { none, loading, ready };
 
+// hiredis writes to the unix socket with write(): a server that exits between our connect and
+// our command would kill the calling process with SIGPIPE. While one of these is alive, the
+// calling thread has SIGPIPE blocked, and a SIGPIPE raised meanwhile is consumed, so callers
+// need not ignore SIGPIPE process-wide (the tests and library users do not).
+class sigpipe_guard {
+ public:
+  sigpipe_guard() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe, &old_);
+  }
+  ~sigpipe_guard() {
+    if (!was_pending_) {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      const timespec zero{0, 0};
+      while (sigtimedwait(&pipe, nullptr, &zero) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  sigpipe_guard(const sigpipe_guard&) = delete;
+  sigpipe_guard& operator=(const sigpipe_guard&) = delete;
+
+ private:
+  sigset_t old_{};
+  bool was_pending_ = false;
+};
+
 // One PING on the socket, bounded by `timeout`.
 probe ping(const std::string& socket, std::chrono::milliseconds timeout) {
+  const sigpipe_guard no_sigpipe;
   const timeval tv{timeout.count() / 1000, suseconds_t(timeout.count() % 1000 * 1000)};
   redisContext* c = redisConnectUnixWithTimeout(socket.c_str(), tv);
   if (c == nullptr) return probe::none;
@@ -240,6 +275,7 @@ void managed_server::stop() {
   const pid_t pid = std::exchange(pid_, -1);
   // SHUTDOWN lets Redis flush and fsync the append-only file before it exits.
   const timeval tv{2, 0};
+  const sigpipe_guard no_sigpipe;
   if (redisContext* c = redisConnectUnixWithTimeout(socket_.c_str(), tv)) {
     if (c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK) {
       if (auto* r = static_cast<redisReply*>(redisCommand(c, "SHUTDOWN"))) freeReplyObject(r);

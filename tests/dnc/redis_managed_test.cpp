@@ -5,14 +5,22 @@
 #include <hiredis/hiredis.h>
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace stopgate::redis {
 namespace {
@@ -110,6 +118,45 @@ TEST(RedisManaged, ServerThatCannotStartPointsAtItsLog) {
   EXPECT_EQ(s.error(), make_error_code(managed_errc::exited));
   EXPECT_NE(s.error().message().find("redis.log"), std::string::npos);
   EXPECT_TRUE(fs::exists(dir.path() / "redis" / "redis.log"));
+}
+
+// Something on DATA_DIR/redis.sock that hangs up at once (a server dying as we probe it): the
+// probe's write then fails with EPIPE, and the process must survive it without ignoring SIGPIPE.
+TEST(RedisManaged, AServerHangingUpOnTheProbeDoesNotKillTheCaller) {
+  ASSERT_EQ(std::signal(SIGPIPE, SIG_DFL), SIG_DFL);  // the test process's default: SIGPIPE kills
+  test::temp_dir dir;
+  const std::string path = (dir.path() / "redis.sock").string();
+  const int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(lfd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(lfd, 64), 0);
+  std::atomic<bool> done{false};
+  std::atomic<int> hung_up{0};
+  std::thread hanger([&] {
+    while (!done) {
+      pollfd p{lfd, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      const int c = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      ::close(c);  // hang up before the command arrives
+      ++hung_up;
+    }
+  });
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (dir.path() / "empty-bin").c_str(), 1);  // never start a real server
+  for (int i = 0; i < 50; ++i) {
+    auto s = managed_server::ensure(dir.path());
+    ASSERT_FALSE(s);  // nothing that answers PING: no server to attach to, none to start
+    EXPECT_EQ(s.error(), make_error_code(managed_errc::not_installed));
+  }
+  ::setenv("PATH", saved.c_str(), 1);
+  done = true;
+  hanger.join();
+  ::close(lfd);
+  EXPECT_GT(hung_up.load(), 0);
 }
 
 TEST(RedisManaged, TooLongSocketPathIsRefused) {
