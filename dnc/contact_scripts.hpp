@@ -22,6 +22,7 @@ namespace contact_scripts {
 // KEYS: hash, evidence list, change stream, change counter. ARGV: field, at, json, number,
 // evidence id, max evidence ids, change stream length.
 // Keeps the latest opt-out; returns 1 when stored, 0 when one at least as recent was there.
+// The evidence list is trimmed only when the push took it past its bound (one call less).
 // A value that cannot be read is overwritten: an opt-out is never dropped for it.
 inline constexpr std::string_view optout = R"lua(
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 's', redis.call('INCR', KEYS[4]), 'k', KEYS[1])
@@ -33,10 +34,12 @@ if cur then
     stored = 0
   end
 end
-if stored == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
-redis.call('HSET', KEYS[1], 'n', ARGV[4])
-if ARGV[5] ~= '' then
-  redis.call('LPUSH', KEYS[2], ARGV[5])
+if stored == 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3], 'n', ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'n', ARGV[4])
+end
+if ARGV[5] ~= '' and redis.call('LPUSH', KEYS[2], ARGV[5]) > tonumber(ARGV[6]) then
   redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
 end
 return stored
@@ -82,8 +85,7 @@ if ARGV[1] ~= '' then
 end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[4], 'n', ARGV[7])
 redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
-if ARGV[8] ~= '' then
-  redis.call('LPUSH', KEYS[3], ARGV[8])
+if ARGV[8] ~= '' and redis.call('LPUSH', KEYS[3], ARGV[8]) > tonumber(ARGV[9]) then
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[9]) - 1)
 end
 return outcome

@@ -231,6 +231,41 @@ TEST(ContactStore, ConsentsOfSeveralKindsAndSenders) {
   EXPECT_EQ(rec->evidence_ids.size(), 3u);
 }
 
+// A number keeps its newest evidence ids, at most max_evidence_ids of them, from opt-outs and
+// consents alike; an opt-out older than the stored one still names its evidence.
+TEST(ContactStore, EvidenceIdsKeepTheNewestUpToTheBound) {
+  redis_server r;
+  contact_store_options o;
+  o.max_evidence_ids = 3;
+  const auto record_optout = [&](sys_time when, std::string_view ev) {
+    auto res = run(
+        r, [&](contact_store& s) { return s.async_record_optout(alice, "acme", when, "sms:STOP", ev); },
+        o);
+    EXPECT_TRUE(res) << res.error().message();
+    return res && *res;
+  };
+  const auto evidence_ids = [&] {
+    auto rec = run(r, [&](contact_store& s) { return s.async_lookup(alice); }, o);
+    EXPECT_TRUE(rec) << rec.error().message();
+    return rec ? rec->evidence_ids : std::vector<std::string>{};
+  };
+  EXPECT_TRUE(record_optout(at(), "gw1-1"));
+  EXPECT_TRUE(record_optout(at(1h), "gw1-2"));
+  EXPECT_EQ(evidence_ids(), (std::vector<std::string>{"gw1-2", "gw1-1"}));
+  EXPECT_FALSE(record_optout(at(), "gw1-3"));  // older: not stored, still on record
+  EXPECT_EQ(evidence_ids(), (std::vector<std::string>{"gw1-3", "gw1-2", "gw1-1"}));
+  EXPECT_TRUE(record_optout(at(2h), "gw1-4"));
+  EXPECT_EQ(evidence_ids(), (std::vector<std::string>{"gw1-4", "gw1-3", "gw1-2"}));
+  auto c = consent("acme", consent_kind::express_written, at(3h));
+  c.fact.evidence_id = "gw1-5";
+  auto id = run(r, [&](contact_store& s) { return s.async_record_consent(alice, c); }, o);
+  ASSERT_TRUE(id) << id.error().message();
+  EXPECT_EQ(evidence_ids(), (std::vector<std::string>{"gw1-5", "gw1-4", "gw1-3"}));
+  const auto f = fetch_one(r, alice);
+  ASSERT_NE(find_optout(f, "acme"), nullptr);
+  EXPECT_EQ(find_optout(f, "acme")->at, at(2h));  // the newest opt-out is the one kept
+}
+
 TEST(ContactStore, OptinLiftsOnlyThatSendersOlderOptout) {
   redis_server r;
   optout(r, alice, "acme", at());
