@@ -62,11 +62,14 @@ struct options {
   double rate = 0;
   int check_port = 0;  // 0: off
   std::string sender;
+  std::string latency_log;  // "": none; else one line per request: start (us into the run), latency (us)
+  clk::time_point t0{};     // the run's start, for latency_log
 };
 
 struct stats {
   std::uint64_t requests = 0, not_2xx = 0;
   std::vector<double> latency_us;
+  std::vector<double> started_us;  // only with --latency-log
 };
 
 config::carrier_settings carrier_of(const options& o) {
@@ -130,6 +133,8 @@ asio::awaitable<void> run_connection(const options& o, const config::carrier_set
     bhttp::response<bhttp::string_body> resp;
     co_await bhttp::async_read(stream, buf, resp, asio::use_awaitable);
     st.latency_us.push_back(std::chrono::duration<double, std::micro>(clk::now() - started).count());
+    if (!o.latency_log.empty())
+      st.started_us.push_back(std::chrono::duration<double, std::micro>(started - o.t0).count());
     ++st.requests;
     if (resp.result_int() / 100 != 2) {
       if (++st.not_2xx <= 3) std::fprintf(stderr, "HTTP %u: %s\n", resp.result_int(), resp.body().c_str());
@@ -203,7 +208,9 @@ int main(int argc, char** argv) {
       "rate", po::value(&o.rate)->default_value(0), "webhooks per second over all connections (0: unpaced)")(
       "check-port", po::value(&o.check_port)->default_value(0),
       "socket API port of a second gateway: measure the time from each 200 to its deny")(
-      "sender", po::value(&o.sender), "sender name for --check-port checks");
+      "sender", po::value(&o.sender), "sender name for --check-port checks")(
+      "latency-log", po::value(&o.latency_log),
+      "write one line per request to this file: its start (us into the run) and its latency (us)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -252,6 +259,7 @@ int main(int argc, char** argv) {
   }
   std::vector<stats> st(std::size_t(o.connections));
   const auto start = clk::now();
+  o.t0 = start;
   const auto end = start + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(o.seconds));
   int failed = 0;
   for (int i = 0; i < o.connections; ++i)
@@ -266,6 +274,17 @@ int main(int argc, char** argv) {
     });
   io.run();
   const double secs = std::chrono::duration<double>(clk::now() - start).count();
+  if (!o.latency_log.empty()) {
+    std::FILE* f = std::fopen(o.latency_log.c_str(), "w");
+    if (f == nullptr) {
+      std::perror(o.latency_log.c_str());
+      return 1;
+    }
+    for (auto& s : st)
+      for (std::size_t i = 0; i < s.started_us.size(); ++i)
+        std::fprintf(f, "%.0f %.0f\n", s.started_us[i], s.latency_us[i]);
+    std::fclose(f);
+  }
   stats all;
   for (auto& s : st) {
     all.requests += s.requests;
