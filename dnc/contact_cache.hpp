@@ -86,6 +86,11 @@ class contact_cache {
   /// The cached facts (opt-outs and consents; never counters), or null. The pointer stays
   /// valid while erasures() is unchanged (inserts never move entries).
   const number_facts* find(const cache_key& k) const noexcept;
+  /// Asks the CPU to start loading the slot where find(k) begins: called for every number of
+  /// a batch before the finds, the table's cache misses overlap instead of coming one by one.
+  void prefetch(const cache_key& k) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home(k)]);
+  }
   /// Caches facts read by a HGETALL sent after the last applied poll (the caller's duty).
   /// Facts that are unavailable or too many are not kept.
   void insert(const cache_key& k, const number_facts& f);
