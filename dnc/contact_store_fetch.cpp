@@ -55,6 +55,8 @@ bool capped(const fetch_item& it) { return !it.campaign.empty() && it.window.has
 
 // Where one item's answers are in the pipeline's replies.
 struct item_slot {
+  item_slot(const contact_keys::pseudonymizer& p, phone_number n) : keys(p, n) {}
+  contact_keys::number_keys keys;        // computed once, before the cache lookups
   std::uint32_t hash_reply = no_reply;   // no_reply: answered from the cache
   std::uint32_t range_reply = no_reply;  // no_reply: no counter read
   cache_key key;
@@ -135,14 +137,11 @@ asio::awaitable<void> contact_store::flush() {
   }
   // Every number's keys first, prefetching its cache slot, then the lookups: a batch's cache
   // misses (the table is larger than the CPU caches) overlap instead of coming one by one.
-  std::vector<contact_keys::number_keys> keys;
-  keys.reserve(total);
   for (const auto& w : batch)
     for (const fetch_item& it : w->items) {
-      const contact_keys::number_keys& k = keys.emplace_back(keys_, it.number);
-      item_slot& s = slots.emplace_back();
+      item_slot& s = slots.emplace_back(keys_, it.number);
       if (!cache) continue;
-      auto key = cache_key::from_hash_key(k.hash());
+      auto key = cache_key::from_hash_key(s.keys.hash());
       s.keyed = key.has_value();
       if (!key) continue;
       s.key = *key;
@@ -156,8 +155,8 @@ asio::awaitable<void> contact_store::flush() {
     char at_buf[24];
     const std::string_view at_s = to_decimal(to_us(w->at), at_buf);
     for (const fetch_item& it : w->items) {
-      const contact_keys::number_keys& k = keys[slot_index];
       item_slot& s = slots[slot_index++];
+      const contact_keys::number_keys& k = s.keys;
       if (use_cache && s.keyed) s.cached = cache->find(s.key);
       if (!s.cached) {
         const std::string_view hgetall[] = {"HGETALL", k.hash()};

@@ -76,7 +76,7 @@ int free_port() {
   static std::mt19937 random{std::random_device{}()};
   const std::lock_guard lock(mutex);
   const int low = 10000;
-  const int high = std::max(low + 1000, std::min(ephemeral_low(), 65536)) - 1;
+  static const int high = std::max(low + 1000, std::min(ephemeral_low(), 65536)) - 1;
   const int span = high - low + 1;
   const int start = std::uniform_int_distribution<int>(0, span - 1)(random);
   for (int i = 0; i < span; ++i) {
