@@ -1,6 +1,6 @@
 // Throughput of the DNC file readers on an ftc file of 5M numbers, plain and gzip, from
 // memory and from a file (page cache). items_per_second is numbers per second.
-#include "dnc/dnc_file.hpp"
+#include "dnc/lists/file.hpp"
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // (40 area codes x 625,000 numbers), in batches of 1,000 as the check path does them.
 //
 //   build/bench/list_lookup_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
-#include "dnc/list_generation.hpp"
+#include "dnc/model/list_generation.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -11,9 +11,9 @@
 
 namespace {
 
-using stopgate::dnc::list_builder;
-using stopgate::dnc::list_generation;
-using stopgate::dnc::phone_number;
+using stopgate::dnc::model::list_builder;
+using stopgate::dnc::model::list_generation;
+using stopgate::dnc::model::phone_number;
 
 struct fixture {
   std::unique_ptr<list_generation> gen;
@@ -38,7 +38,7 @@ const fixture& data() {
         if (i % 16 == 0) listed.push_back(n);
       }
     auto r = b.finish();
-    stopgate::dnc::list_meta m;
+    stopgate::dnc::model::list_meta m;
     m.count = r.count;
     f.gen = std::make_unique<list_generation>(m, std::move(r.npa), std::move(r.sparse));
     for (std::size_t i = 0; i < (1u << 20); ++i)

@@ -95,14 +95,14 @@ bool app::reload() {
                   config_path_.string(), loaded.error().to_string());
     return false;
   }
-  auto engine = dnc::policy_engine::make(*loaded);
+  auto engine = dnc::policy::policy_engine::make(*loaded);
   if (!engine) {
     spdlog::error("reload refused: policy engine: {}", engine.error().message());
     return false;
   }
   auto rt = std::make_shared<runtime_config>();
   rt->settings = *loaded;
-  rt->engine = std::make_shared<const dnc::policy_engine>(std::move(*engine));
+  rt->engine = std::make_shared<const dnc::policy::policy_engine>(std::move(*engine));
   carrier_states_->configure(*rt->settings);
   runtime_.store(rt);
   if (api_) api_->update_settings(rt->settings);
@@ -159,13 +159,13 @@ bool app::start(std::string& why) {
                  report.cut_bytes);
   evidence_ = std::move(*log);
 
-  auto engine = dnc::policy_engine::make(rt->settings);
+  auto engine = dnc::policy::policy_engine::make(rt->settings);
   if (!engine) {
     why = "policy engine: " + engine.error().message();
     return false;
   }
   auto rt2 = std::make_shared<runtime_config>(*rt);
-  rt2->engine = std::make_shared<const dnc::policy_engine>(std::move(*engine));
+  rt2->engine = std::make_shared<const dnc::policy::policy_engine>(std::move(*engine));
   runtime_.store(rt2);
 
   carrier_states_->configure(s);
@@ -188,10 +188,10 @@ bool app::start(std::string& why) {
   if (auto secret = fetch_contact_secret(redis_options_, std::chrono::milliseconds(s.redis.connect_timeout_ms)))
     install_contacts(*secret, /*threads_running=*/false);
 
-  dnc::list_mirror::options mo;
+  dnc::lists::list_mirror::options mo;
   mo.redis = redis_options_;
   mo.redis.command_timeout = std::chrono::seconds(30);  // bitmaps are 1.25 MB each
-  mirror_ = std::make_unique<dnc::list_mirror>(workers_[0]->io.get_executor(), mo);
+  mirror_ = std::make_unique<dnc::lists::list_mirror>(workers_[0]->io.get_executor(), mo);
   asio::post(workers_[0]->io, [m = mirror_.get()] { m->start(); });
   for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
   // Listen only once the DNC lists are in memory (or Redis failed to answer within a few
@@ -253,13 +253,13 @@ http::readiness app::readiness() const {
 }
 
 bool app::install_contacts(const std::string& secret, bool threads_running) {
-  auto p = dnc::contact_keys::pseudonymizer::create(secret);
+  auto p = dnc::contacts::contact_keys::pseudonymizer::create(secret);
   if (!p) return false;
   for (auto& w : workers_) {
-    dnc::contact_store_options copts;
+    dnc::contacts::contact_store_options copts;
     copts.cache.max_bytes = std::size_t(current()->settings->redis.contact_cache_mb) << 20;
     auto make = [wp = w.get(), p = *p, copts] {
-      wp->contacts = std::make_unique<dnc::contact_store>(*wp->redis, p, copts);
+      wp->contacts = std::make_unique<dnc::contacts::contact_store>(*wp->redis, p, copts);
     };
     // Once the workers run, their store is set on their own thread (it is read there).
     if (threads_running)

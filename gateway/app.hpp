@@ -11,12 +11,12 @@
 
 #include "carriers/relay/carrier_states.hpp"
 #include "config/load.hpp"
-#include "dnc/list_mirror.hpp"
-#include "dnc/policy.hpp"
-#include "dnc/redis/managed_server.hpp"
+#include "dnc/lists/mirror.hpp"
+#include "dnc/policy/engine.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/worker.hpp"
+#include "redis/managed_server.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -42,7 +42,7 @@ class service;
 /// What every request reads; replaced whole on SIGHUP.
 struct runtime_config {
   config::settings_ptr settings;
-  std::shared_ptr<const dnc::policy_engine> engine;
+  std::shared_ptr<const dnc::policy::policy_engine> engine;
 };
 
 class app {
@@ -86,7 +86,7 @@ class app {
   std::shared_ptr<carriers::relay::carrier_states> carrier_states_ =
       std::make_shared<carriers::relay::carrier_states>();
   std::vector<std::unique_ptr<worker>> workers_;
-  std::unique_ptr<dnc::list_mirror> mirror_;
+  std::unique_ptr<dnc::lists::list_mirror> mirror_;
   std::shared_ptr<ops> ops_;
   std::unique_ptr<api::api_server> api_;
   std::unique_ptr<http::http_server> http_;

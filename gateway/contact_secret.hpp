@@ -5,7 +5,7 @@
 // the whole Redis, key included).
 #pragma once
 
-#include "dnc/redis/client.hpp"
+#include "redis/client.hpp"
 
 #include <boost/system/result.hpp>
 

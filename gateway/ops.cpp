@@ -1,8 +1,8 @@
 #include "gateway/ops.hpp"
 
-#include "dnc/contact_keys.hpp"
-#include "dnc/nanp_tables.hpp"
-#include "dnc/policy.hpp"
+#include "dnc/contacts/keys.hpp"
+#include "dnc/model/nanp_tables.hpp"
+#include "dnc/policy/engine.hpp"
 #include "gateway/api/response_writer.hpp"
 #include "gateway/app.hpp"
 #include "gateway/http/metrics_json.hpp"
@@ -37,7 +37,7 @@ op_result fail(api_errc code, std::string message) {
   return op_result(boost::system::in_place_error, op_error{code, std::move(message)});
 }
 
-dnc::sys_time now_us() {
+dnc::model::sys_time now_us() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
@@ -93,7 +93,7 @@ class fields {
     set(std::move(msg));
     return 0;
   }
-  std::optional<dnc::sys_time> time(std::string_view key, bool required) {
+  std::optional<dnc::model::sys_time> time(std::string_view key, bool required) {
     auto* s = str(key, required);
     if (!s) return std::nullopt;
     auto t = parse_rfc3339(*s);
@@ -131,11 +131,11 @@ const config::sender_settings* resolve_sender(const config::settings& s, fields&
   return sole;
 }
 
-std::optional<dnc::phone_number> parse_to(fields& f, std::string& raw, op_result& err) {
+std::optional<dnc::model::phone_number> parse_to(fields& f, std::string& raw, op_result& err) {
   auto* to = f.str("to", true);
   if (!to) return std::nullopt;
   raw = std::string(*to);
-  auto n = dnc::parse_phone(raw);
+  auto n = dnc::model::parse_phone(raw);
   if (!n) {
     err = fail(api_errc::invalid_number, "to: " + n.error().message());
     return std::nullopt;
@@ -168,18 +168,22 @@ asio::awaitable<std::vector<std::string>> append_all(evidence::log& log, evidenc
   co_return ids;
 }
 
-const char* kind_name(dnc::consent_kind k) {
+const char* kind_name(dnc::model::consent_kind k) {
   switch (k) {
-    case dnc::consent_kind::express_written: return "express_written";
-    case dnc::consent_kind::express: return "express";
-    case dnc::consent_kind::ebr_purchase: return "ebr_purchase";
-    case dnc::consent_kind::ebr_inquiry: return "ebr_inquiry";
+    case dnc::model::consent_kind::express_written:
+      return "express_written";
+    case dnc::model::consent_kind::express:
+      return "express";
+    case dnc::model::consent_kind::ebr_purchase:
+      return "ebr_purchase";
+    case dnc::model::consent_kind::ebr_inquiry:
+      return "ebr_inquiry";
   }
   return "express";
 }
 
 // This thread's contact store; null until the store is ready (Redis unreachable at start).
-dnc::contact_store* store() {
+dnc::contacts::contact_store* store() {
   auto* w = worker::current();
   return w ? w->contacts.get() : nullptr;
 }
@@ -225,8 +229,11 @@ std::size_t op_counters::reason_index(std::string_view code) noexcept {
   return reason_names.size();
 }
 
-ops::ops(app& a, evidence::log& log, dnc::list_mirror& mirror)
-    : app_(a), log_(log), mirror_(mirror), send_(std::make_unique<send::send_handler>(a, log, mirror)) {}
+ops::ops(app& a, evidence::log& log, dnc::lists::list_mirror& mirror)
+    : app_(a),
+      log_(log),
+      mirror_(mirror),
+      send_(std::make_unique<send::send_handler>(a, log, mirror)) {}
 
 ops::~ops() = default;
 
@@ -318,13 +325,13 @@ struct check_plan {
   one_or_more<std::string_view> raw;
   bool batch = false;
   std::string sender_name;
-  dnc::channel ch = dnc::channel::sms;
+  dnc::policy::channel ch = dnc::policy::channel::sms;
   config::purpose purpose = config::purpose::marketing;
-  dnc::voice_tech tech = dnc::voice_tech::atds;
+  dnc::policy::voice_tech tech = dnc::policy::voice_tech::atds;
   std::string_view campaign;
-  dnc::sys_time at{};
+  dnc::model::sys_time at{};
   bool commit = false;
-  one_or_more<std::optional<dnc::phone_number>> numbers;
+  one_or_more<std::optional<dnc::model::phone_number>> numbers;
   std::vector<std::pair<std::size_t, std::string>> invalid;  // (index in raw, why)
   one_or_more<std::size_t> item_of;  // index in raw of each fetch item
   std::size_t first_item = 0;        // this plan's items in the shared vector
@@ -333,8 +340,9 @@ struct check_plan {
 
 // Parses the fields and every number; bad ones are answered without touching the store.
 // An error result is the request's answer; then nothing was added to `items`.
-op_result parse_check(const json::object& req, const config::settings& s, const dnc::policy_engine& engine,
-                      dnc::sys_time now, check_plan& p, std::vector<dnc::fetch_item>& items) {
+op_result parse_check(const json::object& req, const config::settings& s,
+                      const dnc::policy::policy_engine& engine, dnc::model::sys_time now,
+                      check_plan& p, std::vector<dnc::contacts::fetch_item>& items) {
   fields f(req);
   // Numbers: one string, or an array of up to api.max_batch strings.
   if (auto* v = req.if_contains("to"); v && v->is_string()) {
@@ -354,11 +362,14 @@ op_result parse_check(const json::object& req, const config::settings& s, const 
     return fail(api_errc::bad_request, v ? "to: must be a string or an array of strings" : "to: required");
   }
   resolve_sender(s, f, false, p.sender_name);
-  p.ch = f.choice("channel", {"sms", "voice"}) == 0 ? dnc::channel::sms : dnc::channel::voice;
+  p.ch = f.choice("channel", {"sms", "voice"}) == 0 ? dnc::policy::channel::sms
+                                                    : dnc::policy::channel::voice;
   p.purpose = f.choice("purpose", {"marketing", "informational"}) == 0 ? config::purpose::marketing
                                                                         : config::purpose::informational;
   const int tech_i = f.choice("tech", {"atds", "manual", "prerecorded"});
-  p.tech = tech_i == 0 ? dnc::voice_tech::atds : tech_i == 1 ? dnc::voice_tech::manual : dnc::voice_tech::prerecorded;
+  p.tech = tech_i == 0   ? dnc::policy::voice_tech::atds
+           : tech_i == 1 ? dnc::policy::voice_tech::manual
+                         : dnc::policy::voice_tech::prerecorded;
   if (auto* c = f.str("campaign", false)) p.campaign = *c;
   p.at = f.time("at", false).value_or(now);
   p.commit = f.boolean("commit", false);
@@ -367,20 +378,21 @@ op_result parse_check(const json::object& req, const config::settings& s, const 
   p.numbers.resize(p.raw.size());
   p.first_item = items.size();
   for (std::size_t i = 0; i < p.raw.size(); ++i) {
-    auto n = dnc::parse_phone(p.raw[i]);
+    auto n = dnc::model::parse_phone(p.raw[i]);
     if (!n) {
       p.invalid.emplace_back(i, n.error().message());
       continue;
     }
     p.numbers[i] = *n;
-    dnc::fetch_item it;
+    dnc::contacts::fetch_item it;
     it.number = *n;
     it.campaign = p.campaign;
     if (auto* cap = engine.cap_for(*n, p.purpose); cap && !p.campaign.empty()) {
       it.window = std::chrono::hours(cap->window_hours);
       // The store refuses a whole fetch for one such item; in a shared fetch that must not
       // fail the other requests, so this request's numbers fail closed on their own.
-      if (!dnc::contact_keys::valid_name(p.campaign) || it.window->count() <= 0) p.fetchable = false;
+      if (!dnc::contacts::contact_keys::valid_name(p.campaign) || it.window->count() <= 0)
+        p.fetchable = false;
     }
     p.item_of.push_back(i);
     items.push_back(it);
@@ -414,14 +426,15 @@ void add_tally(op_counters& c, const check_tally& t) noexcept {
   for (std::size_t i = 0; i < t.reasons.size(); ++i) add(c.reasons[i], t.reasons[i]);
 }
 
-using decisions_t = boost::container::small_vector<dnc::policy_decision, 1>;
+using decisions_t = boost::container::small_vector<dnc::policy::policy_decision, 1>;
 
-decisions_t decide(const check_plan& p, std::span<const dnc::number_facts> facts,
-                                         const dnc::policy_engine& engine, const dnc::lists_snapshot& lists) {
+decisions_t decide(const check_plan& p, std::span<const dnc::model::number_facts> facts,
+                   const dnc::policy::policy_engine& engine,
+                   const dnc::model::lists_snapshot& lists) {
   decisions_t decisions(p.raw.size());
   for (std::size_t k = 0; k < p.item_of.size(); ++k) {
     const std::size_t i = p.item_of[k];
-    dnc::check_request r;
+    dnc::policy::check_request r;
     r.to = *p.numbers[i];
     r.sender = p.sender_name;
     r.ch = p.ch;
@@ -457,7 +470,7 @@ void append_answer(std::string& out, const check_plan& p, const decisions_t& dec
       out += '"';
       out += p.numbers[i]->e164();
       out += "\",\"decision\":\"";
-      out += dnc::to_string(d.outcome);
+      out += dnc::policy::to_string(d.outcome);
       out += "\",\"reasons\":[";
       for (std::size_t k = 0; k < d.reasons.size(); ++k) {
         if (k) out += ',';
@@ -469,7 +482,9 @@ void append_answer(std::string& out, const check_plan& p, const decisions_t& dec
         out += ",\"retry_at\":";
         append_json_string(out, format_rfc3339(*d.retry_at));
       }
-      ++(d.outcome == dnc::decision::allow ? t.allow : d.outcome == dnc::decision::deny ? t.deny : t.defer);
+      ++(d.outcome == dnc::policy::decision::allow  ? t.allow
+         : d.outcome == dnc::policy::decision::deny ? t.deny
+                                                    : t.defer);
     }
     if (p.commit) {
       out += ",\"evidence_id\":";
@@ -513,9 +528,9 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
   auto rt = app_.current();
   const auto& engine = *rt->engine;
   // Every request of the batch is evaluated at the same instant (none names its own `at`).
-  const dnc::sys_time now = now_us();
+  const dnc::model::sys_time now = now_us();
   std::vector<check_plan> plans(entries.size());
-  std::vector<dnc::fetch_item> items;
+  std::vector<dnc::contacts::fetch_item> items;
   items.reserve(entries.size());
   std::size_t fetchable = 0;
   for (std::size_t e = 0; e < entries.size(); ++e) {
@@ -536,11 +551,11 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
 
   // One fetch for every number of every request; a failure makes them all fail closed.
   check_tally t;
-  std::vector<dnc::number_facts> facts(items.size());
+  std::vector<dnc::model::number_facts> facts(items.size());
   for (auto& f : facts) f.available = false;
   if (fetchable > 0) {
     // Refused items (see parse_check) stay out of the shared fetch.
-    std::vector<dnc::fetch_item> shared;
+    std::vector<dnc::contacts::fetch_item> shared;
     std::vector<std::size_t> at_index;
     const bool all = fetchable == items.size();
     if (!all) {
@@ -554,9 +569,11 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
       }
     }
     auto* st = store();
-    boost::system::result<std::vector<dnc::number_facts>> fetched(
+    boost::system::result<std::vector<dnc::model::number_facts>> fetched(
         boost::system::in_place_error, make_error_code(redis::errc::not_connected));
-    if (st) fetched = co_await st->async_fetch(all ? std::span<const dnc::fetch_item>(items) : shared, now);
+    if (st)
+      fetched = co_await st->async_fetch(
+          all ? std::span<const dnc::contacts::fetch_item>(items) : shared, now);
     const std::size_t want = all ? items.size() : shared.size();
     if (fetched && fetched->size() == want) {
       if (all) {
@@ -573,7 +590,8 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
     if (entries[e].result) continue;
     ++answered;
     const check_plan& p = plans[e];
-    const std::span<const dnc::number_facts> mine(facts.data() + p.first_item, p.item_of.size());
+    const std::span<const dnc::model::number_facts> mine(facts.data() + p.first_item,
+                                                         p.item_of.size());
     bool failed = false;
     for (const auto& f : mine) failed = failed || !f.available;
     if (failed) ++t.store_failures;
@@ -593,23 +611,23 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
   const auto& s = *rt->settings;
   const auto& engine = *rt->engine;
   check_plan p;
-  std::vector<dnc::fetch_item> items;
+  std::vector<dnc::contacts::fetch_item> items;
   if (op_result parsed = parse_check(req, s, engine, now_us(), p, items); !parsed) co_return parsed;
 
   // One pipeline for the whole batch; a failure makes every number fail closed.
   check_tally t;
-  std::vector<dnc::number_facts> facts;
+  std::vector<dnc::model::number_facts> facts;
   if (!items.empty()) {
     auto* st = store();
     // (No co_await inside ?: — GCC 12 miscompiles that.)
-    boost::system::result<std::vector<dnc::number_facts>> fetched(
+    boost::system::result<std::vector<dnc::model::number_facts>> fetched(
         boost::system::in_place_error, make_error_code(redis::errc::not_connected));
     if (st && p.fetchable) fetched = co_await st->async_fetch(items, p.at);
     if (fetched && fetched->size() == items.size()) {
       facts = std::move(*fetched);
     } else {
       ++t.store_failures;
-      facts.assign(items.size(), dnc::number_facts{});
+      facts.assign(items.size(), dnc::model::number_facts{});
       for (auto& x : facts) x.available = false;
     }
   }
@@ -630,15 +648,17 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
   if (p.commit) {
     std::vector<json::object> records;
     records.reserve(raw.size());
-    std::vector<dnc::commit_item> commits;
+    std::vector<dnc::contacts::commit_item> commits;
     for (std::size_t i = 0; i < raw.size(); ++i) {
       json::object rec;
       rec["to"] = numbers[i] ? numbers[i]->e164() : std::string(raw[i]);
       rec["sender"] = sender_name;
-      rec["channel"] = ch == dnc::channel::sms ? "sms" : "voice";
+      rec["channel"] = ch == dnc::policy::channel::sms ? "sms" : "voice";
       rec["purpose"] = purpose == config::purpose::marketing ? "marketing" : "informational";
-      if (ch == dnc::channel::voice)
-        rec["tech"] = tech == dnc::voice_tech::atds ? "atds" : tech == dnc::voice_tech::manual ? "manual" : "prerecorded";
+      if (ch == dnc::policy::channel::voice)
+        rec["tech"] = tech == dnc::policy::voice_tech::atds     ? "atds"
+                      : tech == dnc::policy::voice_tech::manual ? "manual"
+                                                                : "prerecorded";
       rec["campaign"] = campaign;
       rec["at"] = format_rfc3339(at);
       if (!ctx.key_name.empty()) rec["api_key"] = ctx.key_name;
@@ -647,7 +667,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
         rec["reasons"] = json::array{"invalid_number"};
       } else {
         const auto& d = decisions[i];
-        rec["decision"] = std::string(dnc::to_string(d.outcome));
+        rec["decision"] = std::string(dnc::policy::to_string(d.outcome));
         rec["reasons"] = reasons_json(d.reasons);
         if (d.retry_at) rec["retry_at"] = format_rfc3339(*d.retry_at);
         if (d.consent_id) rec["consent_id"] = *d.consent_id;
@@ -657,8 +677,8 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
                                        {"snapshot", l.snapshot}, {"listed", l.listed}});
         rec["lists"] = std::move(lists);
         rec["policy_version"] = d.policy_version;
-        if (d.outcome == dnc::decision::allow && !campaign.empty()) {
-          dnc::commit_item c;
+        if (d.outcome == dnc::policy::decision::allow && !campaign.empty()) {
+          dnc::contacts::commit_item c;
           c.number = *numbers[i];
           c.campaign = campaign;
           c.at = at;
@@ -717,9 +737,9 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
   fields sf(*src);
   const int method_i = sf.choice("method", {"web_form", "keyword", "verbal", "paper"});
   if (!src->contains("method")) sf.set("method: required");
-  dnc::consent_record c;
+  dnc::contacts::consent_record c;
   c.fact.sender = sender;
-  c.fact.kind = dnc::consent_kind(kind_i);
+  c.fact.kind = dnc::model::consent_kind(kind_i);
   c.fact.captured_at = *captured;
   c.fact.expires_at = expires;
   static constexpr std::string_view methods[] = {"web_form", "keyword", "verbal", "paper"};
@@ -733,7 +753,7 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
   copy("text", c.source.text);
   copy("proof", c.source.proof);
   if (!sf.ok()) co_return fail(api_errc::bad_request, "source." + std::string(sf.failure().error().message));
-  if (c.fact.kind == dnc::consent_kind::express_written && c.source.text.empty())
+  if (c.fact.kind == dnc::model::consent_kind::express_written && c.source.text.empty())
     co_return fail(api_errc::bad_request, "source.text: required for express_written (the disclosure shown)");
   auto* st = store();
   if (!st) co_return store_down();
@@ -765,8 +785,8 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
       co_return fail(api_errc::store_unavailable, "the opt-in could not be stored: " + r.error().message());
     }
     out["consent_id"] = r->consent_id;
-    out["optout_lifted"] = r->outcome == dnc::optin_outcome::lifted;
-    if (r->outcome == dnc::optin_outcome::kept_newer)
+    out["optout_lifted"] = r->outcome == dnc::contacts::optin_outcome::lifted;
+    if (r->outcome == dnc::contacts::optin_outcome::kept_newer)
       out["message"] = "an opt-out newer than this consent stays in force";
     ++counters_.optins;
   } else {
@@ -881,9 +901,10 @@ asio::awaitable<op_result> ops::lookup(const json::object& req) {
   }
   out["counters"] = std::move(counters);
   if (to->is_nanp()) {
-    auto region = dnc::region_of(*to);
+    auto region = dnc::model::region_of(*to);
     json::array zones;
-    for (auto id : dnc::zones_of(*to)) zones.emplace_back(std::string(dnc::zone_name(id)));
+    for (auto id : dnc::model::zones_of(*to))
+      zones.emplace_back(std::string(dnc::model::zone_name(id)));
     out["time_zones"] = std::move(zones);
     out["region"] = std::string(region.code_view());
     out["country"] = std::string(region.iso_view());

@@ -4,7 +4,7 @@
 // its evidence (durable before the answer) — docs/ARCHITECTURE.md has the flows.
 #pragma once
 
-#include "dnc/list_mirror.hpp"
+#include "dnc/lists/mirror.hpp"
 #include "gateway/api/batch.hpp"
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
@@ -52,7 +52,7 @@ struct op_counters {
 
 class ops final : public api::dispatcher, public api::batch_handler {
  public:
-  ops(app& a, evidence::log& log, dnc::list_mirror& mirror);
+  ops(app& a, evidence::log& log, dnc::lists::list_mirror& mirror);
   ~ops() override;
 
   boost::asio::awaitable<api::op_result> async_handle(std::string_view op,
@@ -79,7 +79,7 @@ class ops final : public api::dispatcher, public api::batch_handler {
 
   app& app_;
   evidence::log& log_;
-  dnc::list_mirror& mirror_;
+  dnc::lists::list_mirror& mirror_;
   op_counters counters_;
   std::unique_ptr<send::send_handler> send_;  // gateway/send/send_op.hpp
 };

@@ -20,7 +20,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 
 }  // namespace
 
-std::optional<dnc::sys_time> parse_rfc3339(std::string_view s) noexcept {
+std::optional<dnc::model::sys_time> parse_rfc3339(std::string_view s) noexcept {
   int y, mo, d, h, mi, sec;
   if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
       !digits(s, 8, 2, d) || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || !digits(s, 11, 2, h) ||
@@ -62,7 +62,7 @@ std::optional<dnc::sys_time> parse_rfc3339(std::string_view s) noexcept {
   return std::chrono::time_point_cast<std::chrono::microseconds>(t) + std::chrono::microseconds(micros);
 }
 
-std::string format_rfc3339(dnc::sys_time t) {
+std::string format_rfc3339(dnc::model::sys_time t) {
   const auto day = date::floor<date::days>(t);
   const date::year_month_day ymd(day);
   const date::hh_mm_ss<std::chrono::microseconds> tod(t - day);

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "carriers/relay/relay.hpp"
-#include "dnc/contact_store.hpp"
-#include "dnc/redis/client.hpp"
+#include "dnc/contacts/store.hpp"
+#include "redis/client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,7 +23,7 @@ struct worker {
   // Keeps run() going while the worker has nothing to do yet (or between requests).
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
   std::unique_ptr<redis::client> redis;
-  std::unique_ptr<dnc::contact_store> contacts;
+  std::unique_ptr<dnc::contacts::contact_store> contacts;
   /// This thread's carrier relay (its own HTTP connections; limits shared through the app's
   /// carrier_states). Use it only on this worker's thread.
   std::unique_ptr<carriers::relay::relay> relay;

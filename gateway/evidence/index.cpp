@@ -1,6 +1,6 @@
 #include "gateway/evidence/index.hpp"
 
-#include "dnc/phone_number.hpp"
+#include "dnc/model/phone_number.hpp"
 #include "gateway/evidence/error.hpp"
 #include "gateway/evidence/field_crypto.hpp"
 #include "gateway/evidence/verify.hpp"
@@ -125,7 +125,7 @@ std::vector<std::string> record_numbers(const boost::json::object& record) {
   for (const char* field : {"to", "from", "number"}) {
     const auto* v = record.if_contains(field);
     if (v == nullptr || !v->is_string()) continue;
-    auto n = dnc::parse_phone(v->get_string());
+    auto n = dnc::model::parse_phone(v->get_string());
     if (n) out.push_back(n->e164());
   }
   return out;

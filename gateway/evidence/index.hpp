@@ -22,7 +22,7 @@
 namespace stopgate::evidence {
 
 /// The E.164 numbers a record names in its top-level `to`, `from` and `number` fields
-/// (values normalised with dnc::parse_phone; values that are not numbers are ignored).
+/// (values normalised with dnc::model::parse_phone; values that are not numbers are ignored).
 std::vector<std::string> record_numbers(const boost::json::object& record);
 
 struct segment_index {

@@ -40,7 +40,7 @@ bool valid_idempotency_key(std::string_view key) noexcept {
 asio::awaitable<boost::system::result<claim>> idempotency::async_claim(std::string_view sender,
                                                                        std::string_view key,
                                                                        std::string_view message_id,
-                                                                       dnc::sys_time now) {
+                                                                       dnc::model::sys_time now) {
   const auto k = idem_key(sender, key);
   const auto pending = json::serialize(json::object{{"state", "pending"},
                                                     {"message_id", message_id},
@@ -75,7 +75,7 @@ asio::awaitable<boost::system::result<claim>> idempotency::async_claim(std::stri
     }
     std::int64_t started = 0;
     if (auto* s = o.if_contains("started"); s && s->is_int64()) started = s->get_int64();
-    const auto age = now - dnc::sys_time(std::chrono::microseconds(started));
+    const auto age = now - dnc::model::sys_time(std::chrono::microseconds(started));
     if (age > opts_.stale_after) {
       c.what = claim::kind::stale;
       co_return c;

@@ -9,8 +9,8 @@
 // (sender, key) ever reaches a carrier. Keys are scoped per sender.
 #pragma once
 
-#include "dnc/contact_facts.hpp"
-#include "dnc/redis/client.hpp"
+#include "dnc/model/facts.hpp"
+#include "redis/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -63,7 +63,7 @@ class idempotency {
   boost::asio::awaitable<boost::system::result<claim>> async_claim(std::string_view sender,
                                                                    std::string_view key,
                                                                    std::string_view message_id,
-                                                                   dnc::sys_time now);
+                                                                   dnc::model::sys_time now);
   /// Stores the final answer of a claimed key (keeps the key's remaining TTL).
   boost::asio::awaitable<boost::system::error_code> async_complete(
       std::string_view sender, std::string_view key, const boost::json::object& response);

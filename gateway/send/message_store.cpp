@@ -28,7 +28,7 @@ error_code bad_reply() {
   return make_error_code(redis::errc::protocol);
 }
 
-std::string micros(dnc::sys_time t) {
+std::string micros(dnc::model::sys_time t) {
   return std::to_string(t.time_since_epoch().count());
 }
 
@@ -111,7 +111,8 @@ asio::awaitable<boost::system::result<std::optional<message_record>>> message_st
     else if (k == "status")
       m.status = std::move(v);
     else if (k == "updated_at")
-      m.updated_at = dnc::sys_time(std::chrono::microseconds(std::strtoll(v.c_str(), nullptr, 10)));
+      m.updated_at =
+          dnc::model::sys_time(std::chrono::microseconds(std::strtoll(v.c_str(), nullptr, 10)));
   }
   co_return std::optional<message_record>(std::move(m));
 }
@@ -127,7 +128,7 @@ asio::awaitable<boost::system::result<std::optional<std::string>>> message_store
 }
 
 asio::awaitable<boost::system::result<bool>> message_store::async_update_status(
-    std::string_view message_id, std::string_view status, dnc::sys_time at) {
+    std::string_view message_id, std::string_view status, dnc::model::sys_time at) {
   const auto key = msg_key(message_id);
   const auto t = micros(at);
   using out = boost::system::result<bool>;

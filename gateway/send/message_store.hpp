@@ -8,8 +8,8 @@
 //   stopgate:msg:seen:CARRIER:CARRIER_MESSAGE_ID:STATUS  string "pending" | "done"
 #pragma once
 
-#include "dnc/contact_facts.hpp"
-#include "dnc/redis/client.hpp"
+#include "dnc/model/facts.hpp"
+#include "redis/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
@@ -36,7 +36,7 @@ struct message_record {
   std::string carrier;
   std::string carrier_message_id;
   std::string status;
-  dnc::sys_time updated_at{};
+  dnc::model::sys_time updated_at{};
 };
 
 /// A new message id: "msg_" + 24 hex digits (96 random bits from OpenSSL), unique across
@@ -67,7 +67,7 @@ class message_store {
   /// undelivered, failed, canceled) is never replaced by an earlier one (queued, sending,
   /// sent) arriving late. Returns false when the record does not exist (nothing written).
   boost::asio::awaitable<boost::system::result<bool>> async_update_status(
-      std::string_view message_id, std::string_view status, dnc::sys_time at);
+      std::string_view message_id, std::string_view status, dnc::model::sys_time at);
 
   /// Claims the callback (carrier, id, status): fresh (go on, then finish_status), done
   /// (already applied: acknowledge only) or busy (another request is applying it right now).

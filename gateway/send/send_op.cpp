@@ -1,7 +1,7 @@
 #include "gateway/send/send_op.hpp"
 
-#include "dnc/contact_keys.hpp"
-#include "dnc/policy.hpp"
+#include "dnc/contacts/keys.hpp"
+#include "dnc/policy/engine.hpp"
 #include "gateway/app.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/message_store.hpp"
@@ -26,7 +26,7 @@ using boost::system::error_code;
 // One parsed request; everything the flow needs, owned.
 struct send_handler::request {
   std::shared_ptr<const runtime_config> rt;
-  dnc::phone_number to;
+  dnc::model::phone_number to;
   std::string sender;
   std::string from;
   std::string body;
@@ -36,7 +36,7 @@ struct send_handler::request {
   std::string idempotency_key;
   std::string message_id;
   std::string api_key;
-  dnc::sys_time at{};
+  dnc::model::sys_time at{};
   // Set by run() when an outcome exists even though the answer is an error (the message
   // went to a carrier but its evidence failed): stored under the idempotency key anyway.
   mutable std::optional<json::object> outcome;
@@ -48,7 +48,7 @@ op_result fail(api_errc code, std::string message) {
   return op_result(boost::system::in_place_error, op_error{code, std::move(message)});
 }
 
-dnc::sys_time now_us() {
+dnc::model::sys_time now_us() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
@@ -92,10 +92,12 @@ json::array attempts_json(const carriers::relay::relay_result& rr) {
 }
 
 // The number's facts, as `check` with commit=true reads them (fail closed on Redis).
-asio::awaitable<dnc::number_facts> fetch_facts(dnc::contact_store& contacts,
-                                               const dnc::fetch_item& item, dnc::sys_time at) {
-  auto fetched = co_await contacts.async_fetch(std::span<const dnc::fetch_item>(&item, 1), at);
-  dnc::number_facts facts;
+asio::awaitable<dnc::model::number_facts> fetch_facts(dnc::contacts::contact_store& contacts,
+                                                      const dnc::contacts::fetch_item& item,
+                                                      dnc::model::sys_time at) {
+  auto fetched =
+      co_await contacts.async_fetch(std::span<const dnc::contacts::fetch_item>(&item, 1), at);
+  dnc::model::number_facts facts;
   if (fetched && fetched->size() == 1)
     facts = std::move(fetched->front());
   else
@@ -104,15 +106,15 @@ asio::awaitable<dnc::number_facts> fetch_facts(dnc::contact_store& contacts,
 }
 
 // Counts the contact toward the campaign's caps; nothing to do without a campaign.
-asio::awaitable<error_code> count_contact(dnc::contact_store& contacts,
-                                          const dnc::commit_item* item) {
+asio::awaitable<error_code> count_contact(dnc::contacts::contact_store& contacts,
+                                          const dnc::contacts::commit_item* item) {
   if (!item) co_return error_code{};
   co_return co_await contacts.async_commit_contact(*item);
 }
 
 }  // namespace
 
-send_handler::send_handler(app& a, evidence::log& log, dnc::list_mirror& mirror,
+send_handler::send_handler(app& a, evidence::log& log, dnc::lists::list_mirror& mirror,
                            idempotency_options idem)
     : app_(a), log_(log), mirror_(mirror), idem_(idem) {}
 
@@ -180,7 +182,7 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   }
   if (auto* c = opt_str(req, "campaign", err)) {
     r.campaign = std::string(*c);
-    if (!dnc::contact_keys::valid_name(r.campaign) && err.empty())
+    if (!dnc::contacts::contact_keys::valid_name(r.campaign) && err.empty())
       err = "campaign: 1-64 bytes without spaces or control characters";
   }
   if (auto* c = opt_str(req, "carrier", err)) {
@@ -211,7 +213,7 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
       err = "carrier: required (sender '" + snd->name + "' has no route)";
   }
   if (!err.empty()) co_return fail(api_errc::bad_request, err);
-  auto n = dnc::parse_phone(*to);
+  auto n = dnc::model::parse_phone(*to);
   if (!n) co_return fail(api_errc::invalid_number, "to: " + n.error().message());
   r.to = *n;
   r.sender = snd->name;
@@ -225,14 +227,14 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
     co_return fail(api_errc::store_unavailable, "the contact store is not reachable");
 
   const auto& engine = *r.rt->engine;
-  dnc::fetch_item item;
+  dnc::contacts::fetch_item item;
   item.number = r.to;
   item.campaign = r.campaign;
   if (auto* cap = engine.cap_for(r.to, r.purpose); cap && !r.campaign.empty())
     item.window = std::chrono::hours(cap->window_hours);
 
   std::optional<idempotency> idem;
-  dnc::number_facts facts;
+  dnc::model::number_facts facts;
   if (r.idempotency_key.empty()) {
     facts = co_await fetch_facts(*w->contacts, item, r.at);
   } else {
@@ -299,16 +301,17 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   co_return answer;
 }
 
-asio::awaitable<op_result> send_handler::run(const request& r, const dnc::number_facts& facts) {
+asio::awaitable<op_result> send_handler::run(const request& r,
+                                             const dnc::model::number_facts& facts) {
   using namespace asio::experimental::awaitable_operators;
   auto* w = worker::current();
   const auto& engine = *r.rt->engine;
 
   auto snapshot = mirror_.current();
-  dnc::check_request cr;
+  dnc::policy::check_request cr;
   cr.to = r.to;
   cr.sender = r.sender;
-  cr.ch = dnc::channel::sms;
+  cr.ch = dnc::policy::channel::sms;
   cr.purpose = r.purpose;
   cr.campaign = r.campaign;
   cr.at = r.at;
@@ -322,7 +325,7 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::number
       {"campaign", r.campaign},
       {"at", format_rfc3339(r.at)},
       {"message_id", r.message_id},
-      {"decision", std::string(dnc::to_string(d.outcome))},
+      {"decision", std::string(dnc::policy::to_string(d.outcome))},
       {"reasons", reasons_json(d.reasons)}};
   if (!r.api_key.empty()) rec["api_key"] = r.api_key;
   if (!r.idempotency_key.empty()) rec["idempotency_key"] = r.idempotency_key;
@@ -337,8 +340,8 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::number
   rec["lists"] = std::move(lists);
   rec["policy_version"] = d.policy_version;
 
-  if (d.outcome != dnc::decision::allow) {
-    const bool deny = d.outcome == dnc::decision::deny;
+  if (d.outcome != dnc::policy::decision::allow) {
+    const bool deny = d.outcome == dnc::policy::decision::deny;
     rec["op"] = "send";
     auto ev = co_await log_.async_append(evidence::record_type::decision, std::move(rec));
     if (!ev)
@@ -363,7 +366,7 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::number
   message_store messages(*w->redis);
   message_record m{r.message_id,    r.sender, r.to.e164(),  r.from,
                    r.route.front(), {},       "submitting", r.at};
-  std::optional<dnc::commit_item> counted;
+  std::optional<dnc::contacts::commit_item> counted;
   if (!r.campaign.empty()) {
     auto& c = counted.emplace();
     c.number = r.to;

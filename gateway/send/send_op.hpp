@@ -10,8 +10,8 @@
 //   -> store the answer under the key
 #pragma once
 
-#include "dnc/contact_facts.hpp"
-#include "dnc/list_mirror.hpp"
+#include "dnc/lists/mirror.hpp"
+#include "dnc/model/facts.hpp"
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/prometheus.hpp"
@@ -47,7 +47,8 @@ struct send_counters {
 /// thread. Completions run on the request's executor.
 class send_handler {
  public:
-  send_handler(app& a, evidence::log& log, dnc::list_mirror& mirror, idempotency_options idem = {});
+  send_handler(app& a, evidence::log& log, dnc::lists::list_mirror& mirror,
+               idempotency_options idem = {});
 
   /// The op: fields to, from, body, sender, purpose, campaign, carrier, idempotency_key.
   /// Answers {status, message_id, reasons, retry_at?, carrier?, carrier_message_id?, error?,
@@ -65,11 +66,12 @@ class send_handler {
  private:
   struct request;
   // Everything after the facts are known: policy, evidence, message store, relay.
-  boost::asio::awaitable<api::op_result> run(const request& r, const dnc::number_facts& facts);
+  boost::asio::awaitable<api::op_result> run(const request& r,
+                                             const dnc::model::number_facts& facts);
 
   app& app_;
   evidence::log& log_;
-  dnc::list_mirror& mirror_;
+  dnc::lists::list_mirror& mirror_;
   idempotency_options idem_;
   send_counters counters_;
   std::shared_ptr<status_counters> status_ = std::make_shared<status_counters>();

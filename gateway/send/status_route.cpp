@@ -21,7 +21,7 @@ using http::response;
 
 constexpr std::string_view prefix = "/v1/status/";
 
-dnc::sys_time now_us() {
+dnc::model::sys_time now_us() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
@@ -79,7 +79,7 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
   // The carrier says the recipient opted out: an opt-out of the message's sender.
   const std::string to_raw = m ? m->to : u.to;
   const std::string sender = m ? m->sender : owner_of(s, u.from);
-  auto to = dnc::parse_phone(to_raw);
+  auto to = dnc::model::parse_phone(to_raw);
   if (!to || sender.empty()) {
     spdlog::warn(
         "status callback ({}): opt-out code for an unknown message or sender; recorded, not "

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "config/load.hpp"
-#include "dnc/keywords.hpp"
+#include "dnc/keywords/classifier.hpp"
 
 #include <atomic>
 #include <memory>
@@ -15,7 +15,7 @@ namespace stopgate::gateway::webhooks {
 
 /// The dnc classifier options for a config keyword table: its four lists, mode and
 /// phrase_max_words, plus the default opt-out phrases (fcc2024). Pure.
-dnc::keyword_options keyword_options_for(const config::keyword_settings& k);
+dnc::keywords::keyword_options keyword_options_for(const config::keyword_settings& k);
 
 /// Immutable after make(); thread-safe.
 class classifier_set {
@@ -25,13 +25,13 @@ class classifier_set {
   static std::shared_ptr<const classifier_set> make(config::settings_ptr s);
 
   /// The classifier for `sender` (null: the global one).
-  const dnc::keyword_classifier& for_sender(const config::sender_settings* sender) const;
+  const dnc::keywords::keyword_classifier& for_sender(const config::sender_settings* sender) const;
   const config::settings* settings() const noexcept { return settings_.get(); }
 
  private:
   config::settings_ptr settings_;                 // kept alive so its address identifies it
-  std::vector<dnc::keyword_classifier> senders_;  // parallel to settings_->senders
-  std::vector<dnc::keyword_classifier> global_;   // exactly one
+  std::vector<dnc::keywords::keyword_classifier> senders_;  // parallel to settings_->senders
+  std::vector<dnc::keywords::keyword_classifier> global_;   // exactly one
 };
 
 /// Caches the classifier_set of the newest settings object. Thread-safe.

@@ -4,7 +4,7 @@
 #include "carriers/bandwidth/wire.hpp"
 #include "carriers/signature/verify.hpp"
 #include "carriers/wire/adapter.hpp"
-#include "dnc/phone_number.hpp"
+#include "dnc/model/phone_number.hpp"
 #include "gateway/http/webhook.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/worker.hpp"
@@ -53,7 +53,7 @@ http::response unavailable(std::string_view code, std::string_view why) {
 }
 
 std::string masked(std::string_view number) {
-  auto n = dnc::parse_phone(number);
+  auto n = dnc::model::parse_phone(number);
   return n ? n->masked() : std::string("(unparsable)");
 }
 
@@ -130,8 +130,8 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
   const auto at = std::chrono::time_point_cast<std::chrono::microseconds>(now);
   const config::sender_settings* sender = s->sender_for_number(m.to);
   const auto kw = classifiers_.get(s)->for_sender(sender).classify(m.body);
-  const std::string cls(dnc::to_string(kw.cls));
-  const auto from = dnc::parse_phone(m.from);
+  const std::string cls(dnc::keywords::to_string(kw.cls));
+  const auto from = dnc::model::parse_phone(m.from);
 
   // One delivery of a message id at a time, and each applied once (across gateways).
   const std::string key = message_key(carrier.name, m.to, m.carrier_message_id);
@@ -156,19 +156,19 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
                    {"to", m.to},
                    {"sender", sender ? json::value(sender->name) : json::value(nullptr)},
                    {"class", cls},
-                   {"match", std::string(dnc::to_string(kw.kind))},
+                   {"match", std::string(dnc::keywords::to_string(kw.kind))},
                    {"matched", kw.matched},
                    {"body", m.body},
                    {"received_at", format_rfc3339(at)}};
   if (!m.carrier_intent.empty()) rec["carrier_intent"] = m.carrier_intent;
   if (!from) rec["from_invalid"] = from.error().message();
 
-  const bool opt_out =
-      from && (kw.cls == dnc::keyword_class::opt_out || kw.cls == dnc::keyword_class::opt_out_all);
-  const bool opt_in = from && sender && kw.cls == dnc::keyword_class::opt_in;
+  const bool opt_out = from && (kw.cls == dnc::keywords::keyword_class::opt_out ||
+                                kw.cls == dnc::keywords::keyword_class::opt_out_all);
+  const bool opt_in = from && sender && kw.cls == dnc::keywords::keyword_class::opt_in;
   // A STOP to a number no sender owns still stops everything: never lose an opt-out.
   const std::string scope =
-      kw.cls == dnc::keyword_class::opt_out_all || !sender ? "*" : sender->name;
+      kw.cls == dnc::keywords::keyword_class::opt_out_all || !sender ? "*" : sender->name;
   const std::string source = "sms:" + carrier.name;
 
   // The inbound record and the record of its effect are one batch: one group commit, and the
@@ -185,7 +185,7 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
                                      {"at", format_rfc3339(at)},
                                      {"carrier_message_id", m.carrier_message_id},
                                      {"written_to", m.to},
-                                     {"match", std::string(dnc::to_string(kw.kind))}},
+                                     {"match", std::string(dnc::keywords::to_string(kw.kind))}},
                         "inbound_evidence_id", 0};
   } else if (opt_in) {
     // A keyword reply is prior express consent, not express written consent: it carries no
@@ -231,9 +231,9 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
       marker = marker_key(from->e164(), sender->name);
     }
   } else if (opt_in) {
-    dnc::consent_record c;
+    dnc::contacts::consent_record c;
     c.fact.sender = sender->name;
-    c.fact.kind = dnc::consent_kind::express;
+    c.fact.kind = dnc::model::consent_kind::express;
     c.fact.captured_at = at;
     c.fact.evidence_id = (*evs)[1].id;
     c.source.method = "keyword";
@@ -244,14 +244,16 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
       co_return co_await failed(std::move(why));
     }
     // Confirm only when nothing still blocks the number (a STOPALL is not lifted by START).
-    const dnc::fetch_item item{*from, {}, std::nullopt};
-    auto facts = co_await contacts.async_fetch(std::span<const dnc::fetch_item>(&item, 1), at);
+    const dnc::contacts::fetch_item item{*from, {}, std::nullopt};
+    auto facts =
+        co_await contacts.async_fetch(std::span<const dnc::contacts::fetch_item>(&item, 1), at);
     bool blocked = !facts || facts->empty() || !(*facts)[0].available;
     if (!blocked)
       for (auto& o : (*facts)[0].optouts)
         if (o.sender == "*" || o.sender == sender->name) blocked = true;
     if (!blocked && !sender->optin_reply.empty()) make_reply("optin", sender->optin_reply);
-  } else if (kw.cls == dnc::keyword_class::help && from && sender && !sender->help_reply.empty()) {
+  } else if (kw.cls == dnc::keywords::keyword_class::help && from && sender &&
+             !sender->help_reply.empty()) {
     make_reply("help", sender->help_reply);
   }
 
@@ -273,7 +275,7 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
   }
   if (opt_out)
     spdlog::info("opt-out of {} from {} via {} ({} match)", scope, from->masked(), carrier.name,
-                 dnc::to_string(kw.kind));
+                 dnc::keywords::to_string(kw.kind));
   switch (*fin) {
     case enqueue_state::queued:
       wake_local();
@@ -290,7 +292,7 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
       break;
   }
 
-  if (kw.cls == dnc::keyword_class::other && sender && !sender->forward_url.empty()) {
+  if (kw.cls == dnc::keywords::keyword_class::other && sender && !sender->forward_url.empty()) {
     json::object f{{"carrier", carrier.name},
                    {"carrier_message_id", m.carrier_message_id},
                    {"from", from ? from->e164() : m.from},

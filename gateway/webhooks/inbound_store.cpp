@@ -1,8 +1,8 @@
 #include "gateway/webhooks/inbound_store.hpp"
 
 #include "carriers/signature/crypto.hpp"
-#include "dnc/contact_error.hpp"
-#include "dnc/redis/script.hpp"
+#include "dnc/contacts/error.hpp"
+#include "redis/script.hpp"
 
 #include <array>
 #include <atomic>
@@ -138,7 +138,7 @@ asio::awaitable<result<redis::reply>> eval(redis::client& c, const redis::script
                                            std::span<const std::string_view> args) {
   auto r = co_await redis::async_eval(c, s, keys, args);
   if (!r) co_return r.error();
-  if (r->is_error()) co_return make_error_code(dnc::contact_errc::redis_error);
+  if (r->is_error()) co_return make_error_code(dnc::contacts::contact_errc::redis_error);
   co_return std::move(*r);
 }
 
@@ -149,13 +149,14 @@ std::atomic<bool> native_claim_refused{false};
 // The old value SET ... GET returned: none (we set it), "done", or another delivery's token.
 result<claim_state> claim_from_old_value(const redis::reply& r) {
   if (r.kind == redis::reply::type::nil) return claim_state::claimed;
-  if (r.kind != redis::reply::type::string) return make_error_code(dnc::contact_errc::bad_data);
+  if (r.kind != redis::reply::type::string)
+    return make_error_code(dnc::contacts::contact_errc::bad_data);
   return r.str == "done" ? claim_state::done : claim_state::in_progress;
 }
 
 result<enqueue_state> to_enqueue_state(const redis::reply& r) {
   if (r.kind != redis::reply::type::integer || r.integer < 0 || r.integer > 4)
-    return make_error_code(dnc::contact_errc::bad_data);
+    return make_error_code(dnc::contacts::contact_errc::bad_data);
   return static_cast<enqueue_state>(r.integer);
 }
 
@@ -184,7 +185,7 @@ asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c
     // Only the refusal of the syntax switches; any other error (OOM, LOADING, ...) is this
     // claim's failure.
     if (!r->str.starts_with("ERR syntax"))
-      co_return make_error_code(dnc::contact_errc::redis_error);
+      co_return make_error_code(dnc::contacts::contact_errc::redis_error);
     native_claim_refused.store(true, std::memory_order_relaxed);
   }
   const std::string_view keys[] = {key};
@@ -192,7 +193,7 @@ asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c
   auto r = co_await eval(c, claim_script(), keys, args);
   if (!r) co_return r.error();
   if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 2)
-    co_return make_error_code(dnc::contact_errc::bad_data);
+    co_return make_error_code(dnc::contacts::contact_errc::bad_data);
   co_return r->integer == 0 ? claim_state::claimed
   : r->integer == 1         ? claim_state::in_progress
                             : claim_state::done;
@@ -236,10 +237,10 @@ asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client
 }
 
 asio::awaitable<result<enqueue_state>> inbound_store::async_finish_optout(
-    dnc::contact_store& contacts, dnc::phone_number from, std::string_view scope,
-    dnc::sys_time at, std::string_view source, std::string_view evidence_id,
+    dnc::contacts::contact_store& contacts, dnc::model::phone_number from, std::string_view scope,
+    dnc::model::sys_time at, std::string_view source, std::string_view evidence_id,
     std::string_view key, const reply_to_queue& q) const {
-  static const dnc::optout_followup then_finish(finish_lua);
+  static const dnc::contacts::optout_followup then_finish(finish_lua);
   const finish_call f(opts_, key, q);
   auto r = co_await contacts.async_record_optout_then(from, scope, at, source, evidence_id,
                                                       then_finish, f.keys, f.args);
@@ -256,7 +257,7 @@ asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_d
   auto r = co_await eval(c, claim_due_script(), keys, args);
   if (!r) co_return r.error();
   if (r->kind != redis::reply::type::array || r->elements.size() % 3 != 0)
-    co_return make_error_code(dnc::contact_errc::bad_data);
+    co_return make_error_code(dnc::contacts::contact_errc::bad_data);
   std::vector<claimed_reply> out;
   out.reserve(r->elements.size() / 3);
   for (std::size_t i = 0; i < r->elements.size(); i += 3)
@@ -286,7 +287,7 @@ asio::awaitable<result<std::int64_t>> inbound_store::async_depth(redis::client& 
   auto r = co_await c.async_exec({"ZCARD", queue_key});
   if (!r) co_return r.error();
   if (r->kind != redis::reply::type::integer)
-    co_return make_error_code(dnc::contact_errc::bad_data);
+    co_return make_error_code(dnc::contacts::contact_errc::bad_data);
   co_return r->integer;
 }
 

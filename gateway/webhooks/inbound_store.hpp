@@ -7,8 +7,8 @@
 // done) is one atomic script.
 #pragma once
 
-#include "dnc/contact_store.hpp"
-#include "dnc/redis/client.hpp"
+#include "dnc/contacts/store.hpp"
+#include "redis/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
@@ -94,11 +94,11 @@ class inbound_store {
       redis::client& c, std::string_view key, const reply_to_queue& r) const;
 
   /// The same as async_finish, run in one Lua script right after recording the opt-out
-  /// (dnc::contact_store::async_record_optout_then): the opt-out, the reply, the marker and
-  /// `done` are applied together, or the finishing part not at all.
+  /// (dnc::contacts::contact_store::async_record_optout_then): the opt-out, the reply, the marker
+  /// and `done` are applied together, or the finishing part not at all.
   boost::asio::awaitable<boost::system::result<enqueue_state>> async_finish_optout(
-      dnc::contact_store& contacts, dnc::phone_number from, std::string_view scope,
-      dnc::sys_time at, std::string_view source, std::string_view evidence_id,
+      dnc::contacts::contact_store& contacts, dnc::model::phone_number from, std::string_view scope,
+      dnc::model::sys_time at, std::string_view source, std::string_view evidence_id,
       std::string_view key, const reply_to_queue& r) const;
 
   /// Claims up to `limit` items due at `now_ms`: each is marked as being sent and hidden for

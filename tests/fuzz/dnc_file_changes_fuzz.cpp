@@ -3,8 +3,8 @@
 #include "tests/fuzz/dnc_file_fuzz.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  stopgate::dnc::reader_options o;
-  o.format = stopgate::dnc::file_format::ftc_changes;
+  stopgate::dnc::lists::reader_options o;
+  o.format = stopgate::dnc::lists::file_format::ftc_changes;
   if (size > 0 && data[0] & 0x80) {
     o.flag_column = 0;
     o.number_column = 1;

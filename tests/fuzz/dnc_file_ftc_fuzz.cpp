@@ -2,8 +2,8 @@
 #include "tests/fuzz/dnc_file_fuzz.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  stopgate::dnc::reader_options o;
-  o.format = stopgate::dnc::file_format::ftc;
+  stopgate::dnc::lists::reader_options o;
+  o.format = stopgate::dnc::lists::file_format::ftc;
   stopgate::dnc::fuzz::run(data, size, o, true);
   return 0;
 }

@@ -6,7 +6,7 @@
 // - reading with another chunk size, another batch size, or through gzip gives the same result.
 #pragma once
 
-#include "dnc/dnc_file.hpp"
+#include "dnc/lists/file.hpp"
 
 #include <zlib.h>
 

@@ -3,8 +3,8 @@
 // normalised body gives the same result as the raw one; class, kind and matched agree; strict
 // mode only ever reports exact matches, which fcc2024 reports identically. Inputs starting
 // with '\x01' also become a custom opt_out keyword, which must then classify as itself.
-#include "dnc/keywords.hpp"
-#include "dnc/text_fold.hpp"
+#include "dnc/keywords/classifier.hpp"
+#include "dnc/keywords/text_fold.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // Fuzzes the number parsers: no crash, and every accepted number round-trips through its
 // E.164 form unchanged.
-#include "dnc/phone_number.hpp"
+#include "dnc/model/phone_number.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // The stopgate daemon end to end: the real binary, a real redis-server, the socket API over
 // loopback TCP, signals.
-#include "dnc/list_loader.hpp"
+#include "dnc/lists/loader.hpp"
 #include "gateway/evidence/verify.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"

@@ -23,7 +23,7 @@ std::string str(const json::value& v) {
   return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
 }
 
-bool has_optout(const dnc::contact_record& r, std::string_view sender,
+bool has_optout(const dnc::contacts::contact_record& r, std::string_view sender,
                 std::string_view source = "") {
   for (auto& o : r.optouts)
     if (o.sender == sender && (source.empty() || o.source == source)) return true;
@@ -289,7 +289,7 @@ TEST_F(WebhookInbound, StartLiftsTheSendersOptOutWithAKeywordConsent) {
   EXPECT_FALSE(has_optout(rec, "acme"));
   ASSERT_EQ(rec.consents.size(), 1u);
   EXPECT_EQ(rec.consents[0].fact.sender, "acme");
-  EXPECT_EQ(rec.consents[0].fact.kind, dnc::consent_kind::express);
+  EXPECT_EQ(rec.consents[0].fact.kind, dnc::model::consent_kind::express);
   EXPECT_EQ(rec.consents[0].source.method, "keyword");
   auto optin = bed.records_of("optin");
   ASSERT_EQ(optin.size(), 1u);

@@ -107,10 +107,10 @@ TEST_F(WebhookStore, ClaimIsExclusiveReleasableAndDoneIsFinal) {
 TEST_F(WebhookStore, AnOptoutIsFinishedInTheSameScriptOrNotAtAll) {
   store_bench b(*redis);
   inbound_store st;
-  auto p = *dnc::contact_keys::pseudonymizer::create(contact_secret);
-  dnc::contact_store contacts(b.c(), p);
-  const auto from = *dnc::parse_phone("+14155552671");
-  const dnc::sys_time at{std::chrono::microseconds(1'780'000'000'000'000)};
+  auto p = *dnc::contacts::contact_keys::pseudonymizer::create(contact_secret);
+  dnc::contacts::contact_store contacts(b.c(), p);
+  const auto from = *dnc::model::parse_phone("+14155552671");
+  const dnc::model::sys_time at{std::chrono::microseconds(1'780'000'000'000'000)};
   auto finish = [&](std::string key, std::string id) {
     webhooks::reply_to_queue q{id, 1000, "{\"x\":1}", webhooks::marker_key(from.e164(), "acme")};
     return b.run([&]() -> asio::awaitable<boost::system::result<enqueue_state>> {
@@ -125,16 +125,18 @@ TEST_F(WebhookStore, AnOptoutIsFinishedInTheSameScriptOrNotAtAll) {
   EXPECT_EQ(*fin, enqueue_state::queued);
   EXPECT_EQ(redis->cli("GET '{sg:in}:id:a'"), "done");
   EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "1");
-  auto facts = b.run([&]() -> asio::awaitable<boost::system::result<std::vector<dnc::number_facts>>> {
-    const dnc::fetch_item item{from, {}, std::nullopt};
-    co_return co_await contacts.async_fetch(std::span<const dnc::fetch_item>(&item, 1), at);
-  });
+  auto facts =
+      b.run([&]() -> asio::awaitable<boost::system::result<std::vector<dnc::model::number_facts>>> {
+        const dnc::contacts::fetch_item item{from, {}, std::nullopt};
+        co_return co_await contacts.async_fetch(
+            std::span<const dnc::contacts::fetch_item>(&item, 1), at);
+      });
   ASSERT_TRUE(facts && facts->size() == 1);
   ASSERT_EQ((*facts)[0].optouts.size(), 1u);
   EXPECT_EQ((*facts)[0].optouts[0].evidence_id, "gw1-7");
 
   // The number's key holds the wrong type: the opt-out fails, and so does everything after it.
-  const auto other = *dnc::parse_phone("+14155552672");
+  const auto other = *dnc::model::parse_phone("+14155552672");
   redis->cli("SET '" + p.tag(other) + "' not-a-hash");
   fin = b.run([&]() -> asio::awaitable<boost::system::result<enqueue_state>> {
     auto c = co_await st.async_claim(b.c(), "{sg:in}:id:b", "t2");

@@ -5,7 +5,7 @@
 
 #include "carriers/signature/crypto.hpp"
 #include "config/load.hpp"
-#include "dnc/contact_store.hpp"
+#include "dnc/contacts/store.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/webhooks/service.hpp"
@@ -87,12 +87,12 @@ class webhook_bed {
     ro.command_timeout = std::chrono::milliseconds(300);
     ro.reconnect_min = std::chrono::milliseconds(20);
     ro.reconnect_max = std::chrono::milliseconds(100);
-    auto p = *dnc::contact_keys::pseudonymizer::create(contact_secret);
+    auto p = *dnc::contacts::contact_keys::pseudonymizer::create(contact_secret);
     for (unsigned i = 0; i < 2; ++i) {
       auto w = std::make_unique<gateway::worker>();
       w->index = i;
       w->redis = std::make_unique<redis::client>(w->io.get_executor(), ro);
-      w->contacts = std::make_unique<dnc::contact_store>(*w->redis, p);
+      w->contacts = std::make_unique<dnc::contacts::contact_store>(*w->redis, p);
       asio::post(w->io, [c = w->redis.get()] { c->start(); });
       workers_.push_back(std::move(w));
     }
@@ -197,19 +197,20 @@ class webhook_bed {
 
   /// The store's record of `number`. A lookup that fails (worker 0's Redis connection still
   /// reconnecting after a restart) is repeated, bounded; the last failure yields an empty record.
-  dnc::contact_record lookup(const std::string& number) {
-    auto n = *dnc::parse_phone(number);
-    std::optional<dnc::contact_record> rec;
+  dnc::contacts::contact_record lookup(const std::string& number) {
+    auto n = *dnc::model::parse_phone(number);
+    std::optional<dnc::contacts::contact_record> rec;
     for (int i = 0; i < 250 && !rec; ++i) {
-      rec = on_worker([n](dnc::contact_store& c,
-                          redis::client&) -> asio::awaitable<std::optional<dnc::contact_record>> {
-        auto r = co_await c.async_lookup(n);
-        if (!r) co_return std::nullopt;
-        co_return *r;
-      });
+      rec = on_worker(
+          [n](dnc::contacts::contact_store& c,
+              redis::client&) -> asio::awaitable<std::optional<dnc::contacts::contact_record>> {
+            auto r = co_await c.async_lookup(n);
+            if (!r) co_return std::nullopt;
+            co_return *r;
+          });
       if (!rec) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // reconnect backoff
     }
-    return rec.value_or(dnc::contact_record{});
+    return rec.value_or(dnc::contacts::contact_record{});
   }
 
   /// Waits (bounded, no timing assertion) until `n` replies were handed to the sender.

@@ -4,8 +4,8 @@
 // (held in memory, answering lookups). Exits after --count installs of new generations.
 //
 //   dnc_mirror_probe --redis unix:///path/redis.sock --list federal [--count 1]
-#include "dnc/list_keys.hpp"
-#include "dnc/list_mirror.hpp"
+#include "dnc/lists/keys.hpp"
+#include "dnc/lists/mirror.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -50,19 +50,19 @@ int main(int argc, char** argv) {
   // Our own subscriber notes when the announcement arrives; the mirror has its own.
   redis::subscriber sub(io.get_executor(), o);
   std::chrono::steady_clock::time_point announced{};
-  sub.subscribe(std::string(dnc::list_keys::channel));
+  sub.subscribe(std::string(dnc::lists::list_keys::channel));
   sub.on_message([&](std::string_view, std::string_view msg) {
     if (msg.substr(0, msg.find(' ')) == list) announced = std::chrono::steady_clock::now();
   });
   sub.start();
-  dnc::list_mirror::options mo;
+  dnc::lists::list_mirror::options mo;
   mo.redis = o;
-  dnc::list_mirror mirror(io.get_executor(), mo);
+  dnc::lists::list_mirror mirror(io.get_executor(), mo);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::uint64_t first_gen = 0;
   bool have_first = false;
   int seen = 0;
-  mirror.on_installed([&](const dnc::lists_snapshot& s) {
+  mirror.on_installed([&](const dnc::model::lists_snapshot& s) {
     const auto* g = s.find(list);
     if (!g) return;
     if (!have_first) {

@@ -2,8 +2,8 @@
 // baseline: one `SADD key number` per number, pipelined (1,000 commands per pipeline).
 //
 //   dnc_sadd_baseline --redis unix:///path/redis.sock [--key baseline:dnc] FILE
-#include "dnc/dnc_file.hpp"
-#include "dnc/redis/client.hpp"
+#include "dnc/lists/file.hpp"
+#include "redis/client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -58,14 +58,14 @@ int main(int argc, char** argv) {
       rc = 1;
       co_return;
     }
-    dnc::reader_options ro;
-    auto reader = dnc::dnc_file_reader::open(file, ro);
+    dnc::lists::reader_options ro;
+    auto reader = dnc::lists::dnc_file_reader::open(file, ro);
     if (!reader) {
       std::cerr << file << ": " << reader.error().message() << "\n";
       rc = 1;
       co_return;
     }
-    std::vector<dnc::entry> batch;
+    std::vector<dnc::lists::entry> batch;
     redis::pipeline p;
     std::string member;
     for (;;) {

@@ -5,8 +5,8 @@
 //   gen_registry --out registry.txt [--npas 40] [--per-npa 625000] [--seed 42] [--split]
 //
 // --split writes "NPA,NNNNNNN" lines instead of 10 digits.
-#include "dnc/npa_bitmap.hpp"
-#include "dnc/phone_number.hpp"
+#include "dnc/model/npa_bitmap.hpp"
+#include "dnc/model/phone_number.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -63,12 +63,12 @@ int main(int argc, char** argv) {
   buf.reserve(1 << 22);
   std::uint64_t total = 0;
   for (unsigned npa : chosen) {
-    stopgate::dnc::npa_bitmap bits;
+    stopgate::dnc::model::npa_bitmap bits;
     std::uint64_t have = 0;
     while (have < per_npa) {
       // Exchanges 200-999: 8,000,000 locals per area code.
       const std::uint32_t local = 2'000'000 + std::uint32_t(rng() % 8'000'000);
-      if (stopgate::dnc::check_nanp(std::uint64_t(npa) * 10'000'000 + local)) continue;
+      if (stopgate::dnc::model::check_nanp(std::uint64_t(npa) * 10'000'000 + local)) continue;
       if (bits.set(local)) ++have;
     }
     bits.for_each([&](std::uint32_t local) {

@@ -5,8 +5,8 @@
 #pragma once
 
 #include "config/load.hpp"
-#include "dnc/redis/client.hpp"
-#include "dnc/redis/managed_server.hpp"
+#include "redis/client.hpp"
+#include "redis/managed_server.hpp"
 #include "tools/stopgatectl/command.hpp"
 
 #include <boost/system/result.hpp>

@@ -1,8 +1,8 @@
 // stopgatectl dnc load | apply | status (SPEC section 7).
-#include "dnc/dnc_file.hpp"
-#include "dnc/list_keys.hpp"
-#include "dnc/list_loader.hpp"
-#include "dnc/list_store.hpp"
+#include "dnc/lists/file.hpp"
+#include "dnc/lists/keys.hpp"
+#include "dnc/lists/loader.hpp"
+#include "dnc/lists/store.hpp"
 #include "tools/stopgatectl/command.hpp"
 #include "tools/stopgatectl/context.hpp"
 #include "tools/stopgatectl/progress.hpp"
@@ -58,7 +58,7 @@ bool valid_date(const std::string& s) {
   return m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
-void print_bad_lines(const dnc::load_report& r) {
+void print_bad_lines(const dnc::lists::load_report& r) {
   for (auto& [file, b] : r.first_bad)
     std::fprintf(stderr, "  %s:%llu: %s: %s\n", file.c_str(),
                  static_cast<unsigned long long>(b.line_no), b.reason.c_str(), b.text.c_str());
@@ -98,12 +98,12 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
     return 0;
   }
   if (list.empty()) return print_usage_error("--list is required", desc);
-  if (!dnc::list_keys::valid_list_name(list))
+  if (!dnc::lists::list_keys::valid_list_name(list))
     return print_usage_error("--list: use letters, digits, ':', '_' and '-' (1-64 characters)", desc);
   if (format.empty()) return print_usage_error("--format is required", desc);
-  auto fmt = dnc::parse_file_format(format);
+  auto fmt = dnc::lists::parse_file_format(format);
   if (!fmt) return print_usage_error("--format: unknown format '" + format + "'", desc);
-  if (apply != (*fmt == dnc::file_format::ftc_changes))
+  if (apply != (*fmt == dnc::lists::file_format::ftc_changes))
     return print_usage_error(apply ? "dnc apply takes --format ftc-changes (use dnc load for full lists)"
                                    : "dnc load takes ftc, csv or lines (use dnc apply for ftc-changes)",
                              desc);
@@ -118,7 +118,7 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
       return 1;
     }
 
-  dnc::reader_options ro;
+  dnc::lists::reader_options ro;
   ro.format = *fmt;
   ro.phone_column = csv_column;
   ro.delimiter = delimiter[0];
@@ -133,7 +133,7 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
   asio::io_context io;
   redis::client client(io.get_executor(), ctx->options);
   client.start();
-  dnc::list_store store(client);
+  dnc::lists::list_store store(client);
 
   const auto t0 = std::chrono::steady_clock::now();
   int rc = 0;
@@ -144,7 +144,7 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
       rc = 1;
       co_return;
     }
-    dnc::load_request req;
+    dnc::lists::load_request req;
     req.list = list;
     req.files = files;
     req.reader = ro;
@@ -152,8 +152,10 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
     req.max_bad_percent = max_bad;
     req.snapshot = snapshot;
     progress_bar bar(apply ? "applying " + list : "loading " + list);
-    auto [ec, rep] = co_await dnc::async_load(
-        store, req, [&](std::uint64_t done, std::uint64_t total, std::uint64_t n) { bar.update(done, total, n); });
+    auto [ec, rep] = co_await dnc::lists::async_load(
+        store, req, [&](std::uint64_t done, std::uint64_t total, std::uint64_t n) {
+          bar.update(done, total, n);
+        });
     bar.finish();
     if (rep.bad > 0) {
       std::fprintf(stderr, "%s bad line%s:\n", group_digits(rep.bad).c_str(), rep.bad == 1 ? "" : "s");
@@ -161,12 +163,12 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
     }
     if (ec) {
       rc = 1;
-      if (ec == dnc::load_errc::too_many_bad_lines)
+      if (ec == dnc::lists::load_errc::too_many_bad_lines)
         std::fprintf(stderr, "stopgatectl dnc: refused: %.3f%% of lines are bad (--max-bad %.3f%%); list %s is unchanged\n",
                      rep.bad_percent(), max_bad, list.c_str());
-      else if (ec == dnc::load_errc::file_error)
+      else if (ec == dnc::lists::load_errc::file_error)
         std::fprintf(stderr, "stopgatectl dnc: %s; list %s is unchanged\n", rep.file_error.c_str(), list.c_str());
-      else if (ec == dnc::list_errc::no_such_list)
+      else if (ec == dnc::lists::list_errc::no_such_list)
         std::fprintf(stderr, "stopgatectl dnc apply: list %s has no current generation (load it first)\n", list.c_str());
       else
         std::fprintf(stderr, "stopgatectl dnc: list %s unchanged: %s\n", list.c_str(), ec.message().c_str());
@@ -223,7 +225,7 @@ int run_status(const global_options& g, const std::vector<std::string>& args) {
   asio::io_context io;
   redis::client client(io.get_executor(), ctx->options);
   client.start();
-  dnc::list_store store(client);
+  dnc::lists::list_store store(client);
   int rc = 0;
   auto job = [&]() -> asio::awaitable<void> {
     if (auto ec = co_await client.async_wait_connected(std::chrono::seconds(5))) {

@@ -1,5 +1,5 @@
 // `stopgatectl evidence verify|export|reindex` (SPEC sections 7 and 8, docs/EVIDENCE.md).
-#include "dnc/phone_number.hpp"
+#include "dnc/model/phone_number.hpp"
 #include "gateway/evidence/error.hpp"
 #include "gateway/evidence/field_crypto.hpp"
 #include "gateway/evidence/index.hpp"
@@ -119,7 +119,7 @@ int run_verify(const parsed_args& a) {
 
 int run_export(const parsed_args& a) {
   if (a.to.empty()) return bad_usage("export needs --to NUMBER");
-  auto number = dnc::parse_phone(a.to);
+  auto number = dnc::model::parse_phone(a.to);
   if (!number) return bad_usage("--to " + a.to + ": " + number.error().message());
   ev::export_query q;
   q.number = number->e164();

@@ -1,0 +1,94 @@
+// The Redis client: one hiredis async connection driven on one Asio executor, commands and
+// pipelines as awaitables with a deadline each. Also brings in pipeline and subscriber.
+//
+//   redis::client c(io.get_executor(), {.ep = *redis::parse_url("unix:///var/redis.sock")});
+//   c.start();
+//   co_await c.async_wait_connected(1s);
+//   auto r = co_await c.async_exec({"SISMEMBER", key, member});   // result<reply>
+#pragma once
+
+#include "redis/error.hpp"
+#include "redis/options.hpp"
+#include "redis/pipeline.hpp"
+#include "redis/reply.hpp"
+#include "redis/subscriber.hpp"
+#include "redis/url.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace stopgate::redis {
+
+namespace detail {
+class connection;
+}
+
+/// The arguments of one command, written as a braced list: `co_await c.async_exec({"GET", key})`.
+/// Views of the caller's strings (1 to 16 of them; more through the span overload), read
+/// before the first suspension. This type stands where std::initializer_list would: GCC 12
+/// rejects a braced initializer_list inside a co_await expression ("array used as
+/// initializer"), and a class with a variadic constructor does not create that array.
+class command_args {
+ public:
+  static constexpr std::size_t capacity = 16;
+  template <class... T>
+  requires(sizeof...(T) >= 1 && sizeof...(T) <= capacity &&
+           (std::is_convertible_v<const T&, std::string_view> && ...))
+      command_args(const T&... args)
+  noexcept  // NOLINT: implicit by design
+      : views_{std::string_view(args)...}, size_(sizeof...(T)) {}
+  std::span<const std::string_view> span() const noexcept { return {views_.data(), size_}; }
+
+ private:
+  std::array<std::string_view, capacity> views_;
+  std::size_t size_;
+};
+
+/// One connection, driven on one executor (an io_context used by one thread, or a strand).
+/// Not thread-safe: construct, call and destroy it on that executor only, and destroy it
+/// before its io_context. Awaitables complete through the executor, never inline inside
+/// hiredis; a coroutine awaiting one may run on another executor.
+class client {
+ public:
+  client(boost::asio::any_io_executor ex, client_options opts);
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Begins connecting (returns at once); reconnects by itself after a loss, with backoff.
+  void start();
+  /// Closes the connection; pending commands complete with errc::stopped. start() may follow.
+  void stop();
+  /// True once connected and past AUTH/SELECT, until the connection is lost or stopped.
+  bool connected() const noexcept;
+  /// Completes with success once connected (at once if already), errc::timeout after
+  /// `timeout`, errc::stopped on stop().
+  boost::asio::awaitable<boost::system::error_code> async_wait_connected(
+      std::chrono::milliseconds timeout);
+
+  /// One command. A Redis error reply is a reply (kind error), not a failure; failures are
+  /// transport ones (not_connected, timeout, connection_lost, stopped, overloaded) and
+  /// bad_command for an empty or pub/sub / MONITOR command. `args` must stay valid until the
+  /// first suspension only (they are formatted at once).
+  boost::asio::awaitable<boost::system::result<reply>> async_exec(command_args args);
+  boost::asio::awaitable<boost::system::result<reply>> async_exec(
+      std::span<const std::string_view> args);
+  /// Every command of the pipeline, replies in order, one deadline for the whole batch.
+  /// Either every reply or an error (a batch is never partly answered). An empty pipeline
+  /// completes at once with no replies. `p` is read before the first suspension only.
+  boost::asio::awaitable<boost::system::result<std::vector<reply>>> async_exec(const pipeline& p);
+
+ private:
+  std::shared_ptr<detail::connection> conn_;
+};
+
+}  // namespace stopgate::redis
