@@ -64,6 +64,15 @@ std::vector<problem> check(const settings& s) {
   if (s.api.unix_socket.string().size() > 107)
     out.push_back({"api.unix_socket", "the resolved path is longer than 107 bytes"});
 
+  // A batch limit the line limit cannot carry would refuse big batches as line_too_long
+  // (with "id": null) instead of batch_too_large.
+  if (const auto need = min_line_bytes_for_batch(s.api.max_batch); s.api.max_line_bytes < need)
+    out.push_back(
+        {"api.max_batch",
+         fmt::format("a check of {} numbers needs api.max_line_bytes >= {} (19 bytes a number "
+                     "plus 1024), but it is {}: lower api.max_batch or raise api.max_line_bytes",
+                     s.api.max_batch, need, s.api.max_line_bytes)});
+
   if (s.redis.reconnect_min_ms > s.redis.reconnect_max_ms)
     out.push_back({"redis.reconnect_max_ms", "must be >= redis.reconnect_min_ms"});
 

@@ -97,6 +97,7 @@ void read_api(table_reader t, api_settings& out) {
   t.read_int("max_in_flight", out.max_in_flight, 1, 65'536);
   t.read_int("max_connections", out.max_connections, 1, 1'000'000);
   t.read_int("idle_timeout_ms", out.idle_timeout_ms, 1000, k_day_ms);
+  t.read_int("auth_timeout_ms", out.auth_timeout_ms, 100, 600'000);
   t.finish();
 }
 

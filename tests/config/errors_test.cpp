@@ -265,6 +265,23 @@ tls_key = "certs/none.key"
   EXPECT_THAT(r, HasSubstr("api.tls_key: cannot read"));
 }
 
+// With the defaults (10,000 numbers per check) a batch used not to fit in a 64 KiB line, and
+// was refused as line_too_long with "id": null.
+TEST(ConfigErrors, MaxBatchMustFitInMaxLineBytes) {
+  EXPECT_THAT(
+      load_bad(k_minimal + "[api]\nmax_line_bytes = 65536\n"),
+      HasSubstr("api.max_batch: a check of 10000 numbers needs api.max_line_bytes >= 191024"));
+  EXPECT_THAT(
+      load_bad(k_minimal + "[api]\nmax_batch = 20000\n"),
+      HasSubstr("api.max_batch: a check of 20000 numbers needs api.max_line_bytes >= 381024"));
+  EXPECT_TRUE(load_string(k_minimal + "[api]\nmax_batch = 3000\nmax_line_bytes = 65536\n",
+                          "test.toml", options_with()));
+  // The defaults agree with each other.
+  const settings defaults;
+  EXPECT_GE(defaults.api.max_line_bytes, min_line_bytes_for_batch(defaults.api.max_batch));
+  EXPECT_EQ(defaults.api.max_batch, 10000u);
+}
+
 TEST(ConfigErrors, KeywordConflictsAndBadKeywords) {
   std::string r = load_bad(k_minimal + R"(
 [keywords]

@@ -335,6 +335,26 @@ TEST(Daemon, HttpHealthMetricsAndOps) {
   EXPECT_NE(metrics.find("stopgate_check_duration_seconds_count 2"), std::string::npos) << metrics;
 }
 
+// The default limits agree: a check of api.max_batch (10,000) numbers fits in one line.
+TEST(Daemon, DefaultLimitsTakeAFullBatchInOneLine) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  json::array numbers;
+  for (int i = 0; i < 10000; ++i) numbers.emplace_back("+1212" + std::to_string(2000000 + i));
+  auto resp = c.call(json::object{{"op", "check"}, {"sender", "acme"}, {"to", numbers}});
+  ASSERT_EQ(resp["ok"], true) << json::serialize(resp).substr(0, 300);
+  ASSERT_EQ(resp["results"].as_array().size(), 10000u);
+  EXPECT_EQ(resp["results"].as_array()[9999].at("to"), "+12122009999");
+  // One more is batch_too_large (with its id), not line_too_long.
+  numbers.emplace_back("+12123000000");
+  auto over = c.call(json::object{{"op", "check"}, {"id", 7}, {"sender", "acme"}, {"to", numbers}});
+  EXPECT_EQ(over["error"].at("code"), "batch_too_large") << json::serialize(over).substr(0, 300);
+  EXPECT_EQ(over["id"], 7);
+}
+
 TEST(Daemon, SighupAppliesAValidConfigAndRefusesAnInvalidOne) {
   redis_server r;
   temp_dir d;
