@@ -3,9 +3,12 @@
 #include "config/load_detail.hpp"
 
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 
 namespace stopgate::config {
 namespace {
@@ -21,6 +24,46 @@ bool readable(const std::filesystem::path& p) {
   return f.good();
 }
 
+/// OpenSSL's oldest queued error as text (and the queue cleared), for a problem message.
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "not accepted by OpenSSL";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+/// Loads the pair as the listeners do (PEM certificate chain, PEM private key that matches it),
+/// so that a file the start would refuse is refused here.
+void load_tls(std::vector<problem>& out, std::string_view table, const std::filesystem::path& cert,
+              const std::filesystem::path& key) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        &SSL_CTX_free);
+  ERR_clear_error();
+  if (!ctx) {
+    out.push_back({fmt::format("{}.tls_cert", table),
+                   "OpenSSL could not make a TLS context: " + openssl_error()});
+    return;
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1) {
+    out.push_back({fmt::format("{}.tls_cert", table),
+                   fmt::format("\"{}\" is not a usable PEM certificate chain: {}", cert.string(),
+                               openssl_error())});
+    return;
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    out.push_back({fmt::format("{}.tls_key", table),
+                   fmt::format("\"{}\" is not a usable PEM private key for {}.tls_cert: {}",
+                               key.string(), table, openssl_error())});
+    return;
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    out.push_back({fmt::format("{}.tls_key", table),
+                   fmt::format("\"{}\" does not match the certificate of {}.tls_cert: {}",
+                               key.string(), table, openssl_error())});
+}
+
 void check_tls(std::vector<problem>& out, std::string_view table, const std::filesystem::path& cert,
                const std::filesystem::path& key) {
   if (cert.empty() != key.empty()) {
@@ -28,12 +71,19 @@ void check_tls(std::vector<problem>& out, std::string_view table, const std::fil
                    "tls_cert and tls_key must be set together"});
     return;
   }
-  if (!cert.empty() && !readable(cert))
-    out.push_back({fmt::format("{}.tls_cert", table),
-                   fmt::format("cannot read \"{}\"", cert.string())});
-  if (!key.empty() && !readable(key))
-    out.push_back({fmt::format("{}.tls_key", table),
-                   fmt::format("cannot read \"{}\"", key.string())});
+  if (cert.empty()) return;
+  bool ok = true;
+  if (!readable(cert)) {
+    ok = false;
+    out.push_back(
+        {fmt::format("{}.tls_cert", table), fmt::format("cannot read \"{}\"", cert.string())});
+  }
+  if (!readable(key)) {
+    ok = false;
+    out.push_back(
+        {fmt::format("{}.tls_key", table), fmt::format("cannot read \"{}\"", key.string())});
+  }
+  if (ok) load_tls(out, table, cert, key);
 }
 
 }  // namespace
