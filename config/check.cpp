@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -169,6 +170,24 @@ std::vector<problem> check(const settings& s) {
                            : fmt::format("\"{}\" already belongs to sender {}", n, it->second)});
     }
   }
+  return out;
+}
+
+std::vector<std::string> secret_exposure_warnings(const settings& s) {
+  std::vector<std::string> out;
+  auto others_read = [](const std::filesystem::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0;
+  };
+  // Embedded defaults have no file (origin is not a path then).
+  if (!s.inline_secrets.empty() && s.origin != "embedded defaults" && others_read(s.origin))
+    out.push_back(
+        fmt::format("{} is readable by other users and holds secrets inline ({}): "
+                    "chmod o-r it, or give them as env:NAME",
+                    s.origin, join_names(s.inline_secrets)));
+  if (!s.evidence.hmac_key_file.empty() && others_read(s.evidence.hmac_key_file))
+    out.push_back(fmt::format("{} (evidence.hmac_key) is readable by other users: chmod 600 it",
+                              s.evidence.hmac_key_file.string()));
   return out;
 }
 

@@ -63,6 +63,11 @@ load_result load_file(const std::filesystem::path& path, const load_options& opt
 /// listeners distinct, ...). load_* runs it; exposed for settings built in code.
 std::vector<problem> check(const settings& s);
 
+/// Warnings for secrets that other users of the machine can read: the configuration file
+/// (settings::origin) when it holds secrets inline, and the evidence.hmac_key "file:" key.
+/// One line each, naming the file, the keys and what to do. Reads file modes only.
+std::vector<std::string> secret_exposure_warnings(const settings& s);
+
 /// The shortest api.max_line_bytes that holds a `check` of `max_batch` numbers: each written as
 /// the longest E.164 number in quotes with its comma (19 bytes), plus 1 KiB for the rest of the
 /// request. check() refuses an api.max_batch that needs more than api.max_line_bytes.

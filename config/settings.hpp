@@ -293,6 +293,8 @@ struct settings {
   std::vector<carrier_settings> carriers;  // sorted by name
   std::vector<list_settings> lists;        // sorted by name
   std::vector<api_key_settings> api_keys;  // in file order
+  /// Key paths of secrets written in the file itself (not env:), e.g. "carriers.twilio.auth_token".
+  std::vector<std::string> inline_secrets;
 
   /// The sender that owns an E.164 number (as "+14155552671"), or nullptr.
   const sender_settings* sender_for_number(std::string_view e164) const;
