@@ -361,8 +361,17 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::number
   rec["route"] = std::move(route);
 
   message_store messages(*w->redis);
-  message_record m{r.message_id,    r.sender, r.to.e164(),  r.from,
-                   r.route.front(), {},       "submitting", r.at};
+  message_record m{r.message_id,
+                   r.sender,
+                   r.to.e164(),
+                   r.from,
+                   r.route.front(),
+                   {},
+                   "submitting",
+                   r.at,
+                   r.idempotency_key,
+                   // Listed under the recipient's pseudonym, so that forget finds it.
+                   w->contacts->pseudonyms().tag(r.to)};
   std::optional<dnc::commit_item> counted;
   if (!r.campaign.empty()) {
     auto& c = counted.emplace();
