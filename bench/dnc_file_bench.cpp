@@ -15,7 +15,7 @@
 
 namespace {
 
-using namespace stopgate::dnc;
+using namespace stopgate::dnc::lists;
 
 constexpr int numbers = 5'000'000;
 

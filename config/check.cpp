@@ -3,9 +3,13 @@
 #include "config/load_detail.hpp"
 
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 
 namespace stopgate::config {
 namespace {
@@ -21,6 +25,46 @@ bool readable(const std::filesystem::path& p) {
   return f.good();
 }
 
+/// OpenSSL's oldest queued error as text (and the queue cleared), for a problem message.
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "not accepted by OpenSSL";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+/// Loads the pair as the listeners do (PEM certificate chain, PEM private key that matches it),
+/// so that a file the start would refuse is refused here.
+void load_tls(std::vector<problem>& out, std::string_view table, const std::filesystem::path& cert,
+              const std::filesystem::path& key) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        &SSL_CTX_free);
+  ERR_clear_error();
+  if (!ctx) {
+    out.push_back({fmt::format("{}.tls_cert", table),
+                   "OpenSSL could not make a TLS context: " + openssl_error()});
+    return;
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1) {
+    out.push_back({fmt::format("{}.tls_cert", table),
+                   fmt::format("\"{}\" is not a usable PEM certificate chain: {}", cert.string(),
+                               openssl_error())});
+    return;
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    out.push_back({fmt::format("{}.tls_key", table),
+                   fmt::format("\"{}\" is not a usable PEM private key for {}.tls_cert: {}",
+                               key.string(), table, openssl_error())});
+    return;
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    out.push_back({fmt::format("{}.tls_key", table),
+                   fmt::format("\"{}\" does not match the certificate of {}.tls_cert: {}",
+                               key.string(), table, openssl_error())});
+}
+
 void check_tls(std::vector<problem>& out, std::string_view table, const std::filesystem::path& cert,
                const std::filesystem::path& key) {
   if (cert.empty() != key.empty()) {
@@ -28,12 +72,19 @@ void check_tls(std::vector<problem>& out, std::string_view table, const std::fil
                    "tls_cert and tls_key must be set together"});
     return;
   }
-  if (!cert.empty() && !readable(cert))
-    out.push_back({fmt::format("{}.tls_cert", table),
-                   fmt::format("cannot read \"{}\"", cert.string())});
-  if (!key.empty() && !readable(key))
-    out.push_back({fmt::format("{}.tls_key", table),
-                   fmt::format("cannot read \"{}\"", key.string())});
+  if (cert.empty()) return;
+  bool ok = true;
+  if (!readable(cert)) {
+    ok = false;
+    out.push_back(
+        {fmt::format("{}.tls_cert", table), fmt::format("cannot read \"{}\"", cert.string())});
+  }
+  if (!readable(key)) {
+    ok = false;
+    out.push_back(
+        {fmt::format("{}.tls_key", table), fmt::format("cannot read \"{}\"", key.string())});
+  }
+  if (ok) load_tls(out, table, cert, key);
 }
 
 }  // namespace
@@ -63,6 +114,15 @@ std::vector<problem> check(const settings& s) {
   // sun_path holds 108 bytes including the terminating NUL.
   if (s.api.unix_socket.string().size() > 107)
     out.push_back({"api.unix_socket", "the resolved path is longer than 107 bytes"});
+
+  // A batch limit the line limit cannot carry would refuse big batches as line_too_long
+  // (with "id": null) instead of batch_too_large.
+  if (const auto need = min_line_bytes_for_batch(s.api.max_batch); s.api.max_line_bytes < need)
+    out.push_back(
+        {"api.max_batch",
+         fmt::format("a check of {} numbers needs api.max_line_bytes >= {} (19 bytes a number "
+                     "plus 1024), but it is {}: lower api.max_batch or raise api.max_line_bytes",
+                     s.api.max_batch, need, s.api.max_line_bytes)});
 
   if (s.redis.reconnect_min_ms > s.redis.reconnect_max_ms)
     out.push_back({"redis.reconnect_max_ms", "must be >= redis.reconnect_min_ms"});
@@ -110,6 +170,24 @@ std::vector<problem> check(const settings& s) {
                            : fmt::format("\"{}\" already belongs to sender {}", n, it->second)});
     }
   }
+  return out;
+}
+
+std::vector<std::string> secret_exposure_warnings(const settings& s) {
+  std::vector<std::string> out;
+  auto others_read = [](const std::filesystem::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0;
+  };
+  // Embedded defaults have no file (origin is not a path then).
+  if (!s.inline_secrets.empty() && s.origin != "embedded defaults" && others_read(s.origin))
+    out.push_back(
+        fmt::format("{} is readable by other users and holds secrets inline ({}): "
+                    "chmod o-r it, or give them as env:NAME",
+                    s.origin, join_names(s.inline_secrets)));
+  if (!s.evidence.hmac_key_file.empty() && others_read(s.evidence.hmac_key_file))
+    out.push_back(fmt::format("{} (evidence.hmac_key) is readable by other users: chmod 600 it",
+                              s.evidence.hmac_key_file.string()));
   return out;
 }
 

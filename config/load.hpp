@@ -63,6 +63,18 @@ load_result load_file(const std::filesystem::path& path, const load_options& opt
 /// listeners distinct, ...). load_* runs it; exposed for settings built in code.
 std::vector<problem> check(const settings& s);
 
+/// Warnings for secrets that other users of the machine can read: the configuration file
+/// (settings::origin) when it holds secrets inline, and the evidence.hmac_key "file:" key.
+/// One line each, naming the file, the keys and what to do. Reads file modes only.
+std::vector<std::string> secret_exposure_warnings(const settings& s);
+
+/// The shortest api.max_line_bytes that holds a `check` of `max_batch` numbers: each written as
+/// the longest E.164 number in quotes with its comma (19 bytes), plus 1 KiB for the rest of the
+/// request. check() refuses an api.max_batch that needs more than api.max_line_bytes.
+constexpr std::uint64_t min_line_bytes_for_batch(std::uint32_t max_batch) noexcept {
+  return std::uint64_t(max_batch) * 19 + 1024;
+}
+
 /// What the gateway runs with no config file (SPEC section 1): managed Redis, one sandbox
 /// carrier `sandbox`, one sender `default` routed to it, ports 7600/7601, data in ./var, an
 /// internal DNC list, the evidence HMAC key in the file ./var/evidence.key.

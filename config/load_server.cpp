@@ -97,6 +97,7 @@ void read_api(table_reader t, api_settings& out) {
   t.read_int("max_in_flight", out.max_in_flight, 1, 65'536);
   t.read_int("max_connections", out.max_connections, 1, 1'000'000);
   t.read_int("idle_timeout_ms", out.idle_timeout_ms, 1000, k_day_ms);
+  t.read_int("auth_timeout_ms", out.auth_timeout_ms, 100, 600'000);
   t.finish();
 }
 
@@ -122,11 +123,15 @@ void read_http(table_reader t, http_settings& out) {
 }
 
 void read_redis(table_reader t, redis_settings& out) {
-  if (t.read("url", out.url) && !valid_redis_url(out.url))
-    t.problem("url",
-              "must be \"managed\", \"tcp://HOST:PORT\" or \"unix:///PATH\" (optionally "
-              "\":PASSWORD@\" before the address and \"?db=N\" after it, N in 0..99)",
-              t.get("url"));
+  if (t.read("url", out.url)) {
+    if (!valid_redis_url(out.url))
+      t.problem("url",
+                "must be \"managed\", \"tcp://HOST:PORT\" or \"unix:///PATH\" (optionally "
+                "\":PASSWORD@\" before the address and \"?db=N\" after it, N in 0..99)",
+                t.get("url"));
+    else if (out.url.find('@') != std::string::npos)
+      t.context().inline_secrets.push_back(t.key_path("url"));  // a password written in the URL
+  }
   t.read_secret("password", out.password);
   read_path(t, "managed_dir", out.managed_dir);
   t.read("managed_binary", out.managed_binary);

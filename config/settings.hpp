@@ -50,11 +50,14 @@ struct api_settings {
   std::optional<listen_address> tls_listen;                                  // nullopt: off
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
-  std::uint32_t max_line_bytes = 65536;
+  // Room for a check of max_batch numbers (config::min_line_bytes_for_batch), so that the
+  // two defaults agree; SPEC's 64 KiB held only about 4,000.
+  std::uint32_t max_line_bytes = 262144;
   std::uint32_t max_batch = 10000;
   std::uint32_t max_in_flight = 1024;  // per connection
   std::uint32_t max_connections = 10000;
   std::uint32_t idle_timeout_ms = 300000;
+  std::uint32_t auth_timeout_ms = 10000;  // with API keys: auth must succeed this soon after accept
 };
 
 struct http_settings {
@@ -290,6 +293,8 @@ struct settings {
   std::vector<carrier_settings> carriers;  // sorted by name
   std::vector<list_settings> lists;        // sorted by name
   std::vector<api_key_settings> api_keys;  // in file order
+  /// Key paths of secrets written in the file itself (not env:), e.g. "carriers.twilio.auth_token".
+  std::vector<std::string> inline_secrets;
 
   /// The sender that owns an E.164 number (as "+14155552671"), or nullptr.
   const sender_settings* sender_for_number(std::string_view e164) const;

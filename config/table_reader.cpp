@@ -50,7 +50,10 @@ void load_context::add(std::string path, std::string message, const toml::node* 
 
 secret load_context::resolve_secret(const std::string& path, const std::string& raw,
                                     const toml::node* at) {
-  if (!raw.starts_with("env:")) return secret::from_inline(raw);
+  if (!raw.starts_with("env:")) {
+    if (!raw.empty()) inline_secrets.push_back(path);
+    return secret::from_inline(raw);
+  }
   std::string name = raw.substr(4);
   bool valid_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';

@@ -20,6 +20,7 @@ namespace stopgate::config::detail {
 struct load_context {
   std::vector<problem> problems;
   const load_options* options = nullptr;
+  std::vector<std::string> inline_secrets;  // key paths of secrets written in the file
 
   void add(std::string path, std::string message, const toml::node* at = nullptr);
   /// "env:NAME" -> the variable's value (problem if unset); anything else as is.

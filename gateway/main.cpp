@@ -7,6 +7,8 @@
 #include "gateway/app.hpp"
 #include "gateway/logging.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -85,6 +87,8 @@ int main(int argc, char** argv) {
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   const auto lvl = static_cast<unsigned>(settings->server.level);
   stopgate::gateway::init_logging(lvl < 7 ? levels[lvl] : "info");
+  for (const auto& w : stopgate::config::secret_exposure_warnings(*settings))
+    spdlog::warn("config: {}", w);
   stopgate::gateway::app app(settings, config_file);
   return app.run();
 }

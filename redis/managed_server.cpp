@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
+
+/// Files 0640, directories 0750 (inside the 0700 data directory).
+constexpr mode_t child_umask = 027;
 
 class managed_category_impl final : public boost::system::error_category {
  public:
@@ -121,6 +125,29 @@ std::string find_on_path(std::string_view name) {
 
 // An exclusive lock on DATA_DIR/redis.lock while we decide whether to start a server, so
 // two programs starting at once do not both start one.
+/// Mode 0700 for `dir`, and no write for the group and nothing for others on everything under
+/// it. False (logged) when the directory's mode cannot be set.
+bool restrict_modes(const fs::path& dir) {
+  std::error_code ec;
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    spdlog::error("managed redis: cannot make {} private (0700): {}", dir.string(), ec.message());
+    return false;
+  }
+  constexpr auto take = fs::perms::group_write | fs::perms::others_all;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code pec;
+    const auto st = it->symlink_status(pec);
+    if (pec || fs::is_symlink(st) || (st.permissions() & take) == fs::perms::none) continue;
+    fs::permissions(it->path(), take, fs::perm_options::remove, pec);
+    if (pec)
+      spdlog::warn("managed redis: cannot restrict the mode of {}: {}", it->path().string(),
+                   pec.message());
+  }
+  return true;
+}
+
 class dir_lock {
  public:
   explicit dir_lock(const fs::path& file) {
@@ -178,6 +205,9 @@ boost::system::result<std::unique_ptr<managed_server>> managed_server::ensure(
     spdlog::error("managed redis: cannot create {}: {}", redis_dir.string(), fs_ec.message());
     return make_error_code(managed_errc::data_dir);
   }
+  // The append-only file holds numbers in clear: only the gateway's user may enter the
+  // directory, and files made before this rule (0644) lose their group and other rights.
+  if (!restrict_modes(redis_dir)) return make_error_code(managed_errc::data_dir);
 
   dir_lock lock(data_dir / "redis.lock");
   if (!lock.held()) {
@@ -234,6 +264,9 @@ boost::system::result<std::unique_ptr<managed_server>> managed_server::ensure(
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Redis creates its files 0644 and directories 0755: 0640 and 0750 instead, the modes of
+    // the evidence log.
+    ::umask(child_umask);
     if (devnull >= 0) {
       ::dup2(devnull, 0);
       ::dup2(devnull, 1);

@@ -190,6 +190,10 @@ class contact_store {
   boost::asio::awaitable<boost::system::result<forget_report>> async_forget(model::phone_number n,
                                                                             model::sys_time at);
 
+  /// The pseudonym that names this store's keys: other records about a number (the message
+  /// store's index, docs/SEND.md) use the same tag, so forget can find them.
+  const contact_keys::pseudonymizer& pseudonyms() const noexcept { return keys_; }
+
   /// Client calls issued (each a single round trip): for tests and metrics.
   std::uint64_t round_trips() const noexcept { return round_trips_; }
   /// The local cache (null when off): for tests and metrics.

@@ -35,6 +35,9 @@ namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint8_t all_roles = 0x0F;
+// Before authentication the only useful line is a short `auth`: longer lines are refused at
+// this size, so an unauthenticated client cannot make the server hold api.max_line_bytes.
+constexpr std::size_t pre_auth_max_line_bytes = 4096;
 // Enough for a 64-deep pipeline (twice over); each slot holds a 2 KiB arena.
 constexpr std::size_t max_free_slots = 128;
 
@@ -105,6 +108,7 @@ class connection final : public connection_base,
         space_timer_(exec_),
         watchdog_timer_(exec_) {
     reset_identity();
+    identity_settled();
   }
 
   void start() {
@@ -148,7 +152,8 @@ class connection final : public connection_base,
         close();
         co_return;
       }
-      touch();
+      touch();  // a completed handshake is progress; the auth deadline still runs
+      handshake_done_ = true;
     }
     co_await read_loop();
     reading_done_ = true;
@@ -183,10 +188,11 @@ class connection final : public connection_base,
       flush_batch();
       auto buf = framer_.prepare();
       auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf.data(), buf.size()), nothrow);
+      // Bytes alone are not progress (a space every few seconds would hold the connection
+      // forever): the idle clock restarts when they complete a line (handle_event).
       if (n > 0) {
         framer_.commit(n);
         block_.add(block_.bytes_in, n);
-        touch();
       }
       if (ec) {
         bool clean_end = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
@@ -203,6 +209,7 @@ class connection final : public connection_base,
 
   void handle_event(const frame_event& ev) {
     refresh_snapshot();
+    touch();
     ++outstanding_;
     if (ev.what == frame_event::kind::too_long) {
       if (!authenticated_) return reject_unauthenticated("null", "authenticate first");
@@ -313,6 +320,7 @@ class connection final : public connection_base,
     digest_ = d;
     roles_ = match->roles;
     key_name_ = match->name;
+    identity_settled();
     boost::json::object fields;
     fields["key"] = match->name;
     boost::json::array roles;
@@ -328,6 +336,21 @@ class connection final : public connection_base,
     closing_ = true;  // closed once the response is written
   }
 
+  /// After the identity may have changed: the line limit and the auth deadline follow it. The
+  /// deadline starts when the connection first needs a key (accept, or a reload that added
+  /// keys) and goes away once a key is accepted.
+  void identity_settled() {
+    const std::size_t max = snapshot_->settings->api.max_line_bytes;
+    framer_.set_max_line_bytes(authenticated_ ? max : std::min(max, pre_auth_max_line_bytes));
+    if (authenticated_) {
+      auth_deadline_.reset();
+    } else if (!auth_deadline_) {
+      auth_deadline_ =
+          clock::now() + std::chrono::milliseconds(snapshot_->settings->api.auth_timeout_ms);
+      watchdog_timer_.cancel();  // it may be sleeping until a later idle deadline
+    }
+  }
+
   /// Picks up a reloaded configuration (limits, keys) for the next request.
   void refresh_snapshot() {
     if (state_->generation() == snapshot_->generation) return;
@@ -336,7 +359,6 @@ class connection final : public connection_base,
     // In-flight requests point into the old snapshot (key name, settings): keep it alive.
     if (outstanding_ > 0) retired_.push_back(std::move(snapshot_));
     snapshot_ = std::move(fresh);
-    framer_.set_max_line_bytes(snapshot_->settings->api.max_line_bytes);
     std::optional<key_digest> digest = digest_;
     bool was_authenticated = authenticated_;
     reset_identity();
@@ -349,6 +371,7 @@ class connection final : public connection_base,
         key_name_ = k->name;
       }
     }
+    identity_settled();
   }
 
   // ---- requests -----------------------------------------------------------------------------
@@ -514,11 +537,44 @@ class connection final : public connection_base,
     state_->remove_connection(this);
   }
 
+  /// Authentication did not succeed in time: answer `unauthenticated` and close once that is
+  /// written; a client that does not read it is cut off after one more auth_timeout_ms.
+  void auth_expired() {
+    auth_deadline_.reset();
+    if (!handshake_done_) {
+      // Still in the TLS handshake: there is no channel to answer on.
+      close();
+      return;
+    }
+    const auto ms = snapshot_->settings->api.auth_timeout_ms;
+    if (!closing_) {   // (already refused for another reason: that answer is the last)
+      ++outstanding_;  // the answer below, like a line's
+      reject_unauthenticated(
+          "null", "no successful auth within api.auth_timeout_ms (" + std::to_string(ms) + " ms)");
+    }
+    boost::system::error_code ec;
+    // Wakes the pending read: nothing more is read from this client.
+    lowest_layer(stream_).shutdown(asio::socket_base::shutdown_receive, ec);
+    space_timer_.cancel();
+    hard_close_at_ = clock::now() + std::chrono::milliseconds(ms);
+  }
+
   awaitable<void> watchdog([[maybe_unused]] std::shared_ptr<connection> self) {
     while (!closed_) {
+      auto now = clock::now();
+      if (hard_close_at_ && now >= *hard_close_at_) {
+        spdlog::debug("api: closing an unauthenticated connection whose answer was not read");
+        close();
+        co_return;
+      }
+      if (auth_deadline_ && !authenticated_ && now >= *auth_deadline_) {
+        spdlog::debug("api: closing a connection that did not authenticate in time");
+        auth_expired();
+        if (closed_) co_return;
+        continue;
+      }
       auto timeout = std::chrono::milliseconds(snapshot_->settings->api.idle_timeout_ms);
       auto deadline = last_progress_ + timeout;
-      auto now = clock::now();
       if (now >= deadline) {
         // Idle (nothing in flight) or a write that made no progress: close. Slow handlers
         // with nothing to write are left to their own deadlines.
@@ -529,6 +585,8 @@ class connection final : public connection_base,
         }
         deadline = now + timeout;
       }
+      if (auth_deadline_ && !authenticated_) deadline = std::min(deadline, *auth_deadline_);
+      if (hard_close_at_) deadline = std::min(deadline, *hard_close_at_);
       watchdog_timer_.expires_at(deadline);
       co_await watchdog_timer_.async_wait(nothrow);
     }
@@ -568,7 +626,10 @@ class connection final : public connection_base,
 
   asio::steady_timer space_timer_;
   asio::steady_timer watchdog_timer_;
-  clock::time_point last_progress_;
+  clock::time_point last_progress_;                 // last complete line read or write finished
+  std::optional<clock::time_point> auth_deadline_;  // keys configured, not yet authenticated
+  std::optional<clock::time_point> hard_close_at_;  // auth expired: its answer's last chance
+  bool handshake_done_ = !is_tls<Stream>;
 };
 
 template <class Stream>

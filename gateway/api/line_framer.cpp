@@ -27,6 +27,17 @@ std::span<char> line_framer::prepare() {
   return {buf_.get() + end_, cap_ - end_};
 }
 
+namespace {
+
+/// Only JSON whitespace (after the framer dropped one '\r'): no request, no answer.
+bool is_blank(std::string_view line) noexcept {
+  for (char c : line)
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  return true;
+}
+
+}  // namespace
+
 frame_event line_framer::complete_line(std::size_t first, std::size_t last) noexcept {
   std::size_t n = last - first;
   if (n > 0 && buf_[last - 1] == '\r') --n;
@@ -60,7 +71,7 @@ frame_event line_framer::next() noexcept {
       continue;
     }
     frame_event ev = complete_line(first, pos);
-    if (ev.what == frame_event::kind::line && ev.line.empty()) continue;
+    if (ev.what == frame_event::kind::line && is_blank(ev.line)) continue;
     return ev;
   }
   return {};
@@ -76,7 +87,7 @@ frame_event line_framer::finish() noexcept {
   std::size_t last = end_;
   begin_ = scanned_ = end_;
   frame_event ev = complete_line(first, last);
-  if (ev.what == frame_event::kind::line && ev.line.empty()) return {};
+  if (ev.what == frame_event::kind::line && is_blank(ev.line)) return {};
   return ev;
 }
 

@@ -2,10 +2,11 @@
 //
 // The connection reads straight into prepare(), reports the byte count with commit(), then
 // drains next() until it returns need_more. A line ends at '\n'; one '\r' before it is
-// dropped; empty lines are skipped. A line whose content is longer than max_line_bytes yields
-// one too_long event and is skipped up to its newline, however many reads it spans: the
-// outcome never depends on how the bytes were chunked. Memory is bounded by
-// max_line_bytes + 2 + the read chunk. Not thread-safe (one per connection).
+// dropped; blank lines (empty, or only spaces, tabs and '\r') are skipped. A line whose
+// content is longer than max_line_bytes yields one too_long event and is skipped up to its
+// newline, however many reads it spans: the outcome never depends on how the bytes were
+// chunked. Memory is bounded by max_line_bytes + 2 + the read chunk. Not thread-safe (one per
+// connection).
 #pragma once
 
 #include <cstddef>

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <type_traits>
 
@@ -199,6 +200,13 @@ class connection final : public connection_base,
     parser_.emplace();
     parser_->header_limit(limits.max_header_bytes);
     parser_->body_limit(std::uint64_t(limits.max_body_bytes));
+    // The parser waits for a whole chunk-size line, or a whole trailer section, in the buffer:
+    // bounding the buffer bounds both, before anyone is authenticated. The body itself is
+    // moved out of the buffer as it is parsed, so body reads only get smaller.
+    buffer_.max_size(std::max<std::size_t>(limits.max_header_bytes, buffer_.size()));
+    ext_budget_ = limits.max_header_bytes;
+    ext_over_budget_ = false;
+    parser_->on_chunk_header(on_chunk_header_);
     // One deadline for the whole request (header, 100-continue, body): a slow client is cut off.
     tcp_layer(stream_).expires_after(timeout());
     awaiting_request_ = true;
@@ -234,13 +242,43 @@ class connection final : public connection_base,
     co_return keep ? outcome::keep_alive : outcome::close;
   }
 
+  /// Chunk extensions are read and ignored (RFC 9112 section 7.1.1); their total per request
+  /// is bounded by http.max_header_bytes like the header section.
+  void chunk_header(std::uint64_t, beast::string_view extensions, boost::system::error_code& ec) {
+    if (extensions.size() > ext_budget_) {
+      ext_over_budget_ = true;
+      ec = beast_http::error::bad_chunk_extension;
+      return;
+    }
+    ext_budget_ -= extensions.size();
+  }
+
+  /// The buffer filled up while the parser waited for the end of a chunk-size line or of the
+  /// trailer section. Only the final chunk's line stays in the buffer once complete, so a line
+  /// end after the leading CRLF means the trailers are what did not fit.
+  bool overflowed_in_trailers() const {
+    std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    if (held.starts_with("\r\n")) held.remove_prefix(2);
+    return held.find("\r\n") != std::string_view::npos;
+  }
+
   /// Answers a request that could not be read (limits, malformed) and says how to close.
   awaitable<outcome> answer_read_error(const boost::system::error_code& ec) {
     response res;
-    if (ec == beast_http::error::header_limit) {
-      res = response::json_error(431, "headers_too_large",
-                                 "request headers exceed http.max_header_bytes (" +
-                                     std::to_string(snap_->settings->http.max_header_bytes) + ")");
+    const std::string header_limit = std::to_string(snap_->settings->http.max_header_bytes);
+    const bool overflow = ec == beast_http::error::buffer_overflow;
+    if (ec == beast_http::error::header_limit ||
+        (overflow && (!parser_->is_header_done() || overflowed_in_trailers()))) {
+      res = response::json_error(
+          431, "headers_too_large",
+          std::string(overflow && parser_->is_header_done() ? "request trailers"
+                                                            : "request headers") +
+              " exceed http.max_header_bytes (" + header_limit + ")");
+    } else if (overflow || ext_over_budget_) {
+      res = response::json_error(400, "chunk_header_too_large",
+                                 std::string(overflow ? "a chunk-size line with its extensions"
+                                                      : "the chunk extensions of the request") +
+                                     " exceed http.max_header_bytes (" + header_limit + ")");
     } else if (ec == beast_http::error::body_limit) {
       res = response::json_error(413, "body_too_large",
                                  "request body exceeds http.max_body_bytes (" +
@@ -366,6 +404,12 @@ class connection final : public connection_base,
   std::shared_ptr<const settings_snapshot> snap_;
   beast::flat_buffer buffer_;
   std::optional<parser_type> parser_;
+  std::size_t ext_budget_ = 0;  // chunk-extension bytes the current request may still send
+  bool ext_over_budget_ = false;
+  // The parser keeps a reference to the callback: it lives as long as the connection.
+  std::function<void(std::uint64_t, beast::string_view, boost::system::error_code&)>
+      on_chunk_header_ = [this](std::uint64_t size, beast::string_view ext,
+                                boost::system::error_code& ec) { chunk_header(size, ext, ec); };
   bool awaiting_request_ = false;
   bool shutdown_ = false;
   bool closed_ = false;

@@ -28,6 +28,13 @@ end
 return 0
 )lua";
 
+// Replaces the value only if it is still the one read (the scrub is read-modify-write).
+constexpr std::string_view replace_script = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+)lua";
+
 }  // namespace
 
 bool valid_idempotency_key(std::string_view key) noexcept {
@@ -110,6 +117,38 @@ asio::awaitable<error_code> idempotency::async_release(std::string_view sender,
   if (!r) co_return r.error();
   if (r->is_error()) co_return make_error_code(redis::errc::protocol);
   co_return error_code{};
+}
+
+asio::awaitable<boost::system::result<bool>> idempotency::async_scrub(std::string_view sender,
+                                                                      std::string_view key) {
+  // (result<bool> cannot be made from an error_code implicitly: bool is constructible from it.)
+  using out = boost::system::result<bool>;
+  const auto fail = [](error_code ec) { return out(boost::system::in_place_error, ec); };
+  const out unchanged(boost::system::in_place_value, false);
+  const auto k = idem_key(sender, key);
+  auto g = co_await c_.async_exec(redis::command_args("GET", k));
+  if (!g) co_return fail(g.error());
+  if (g->is_nil()) co_return unchanged;
+  if (g->kind != redis::reply::type::string) co_return fail(make_error_code(redis::errc::protocol));
+  error_code ec;
+  auto v = json::parse(g->str, ec);
+  if (ec || !v.is_object()) co_return unchanged;  // not ours to rewrite
+  auto* state = v.get_object().if_contains("state");
+  auto* resp = v.get_object().if_contains("response");
+  if (!state || *state != "done" || !resp || !resp->is_object()) co_return unchanged;
+  auto* err = resp->get_object().if_contains("error");
+  if (!err || !err->is_object()) co_return unchanged;
+  auto* message = err->get_object().if_contains("message");
+  if (!message || !message->is_string() || message->get_string() == forgotten_text)
+    co_return unchanged;
+  *message = forgotten_text;
+  const auto scrubbed = json::serialize(v);
+  auto r =
+      co_await c_.async_exec(redis::command_args("EVAL", replace_script, "1", k, g->str, scrubbed));
+  if (!r) co_return fail(r.error());
+  if (r->kind != redis::reply::type::integer)
+    co_return fail(make_error_code(redis::errc::protocol));
+  co_return out(boost::system::in_place_value, r->integer == 1);
 }
 
 }  // namespace stopgate::gateway::send

@@ -48,6 +48,9 @@ struct claim {
   bool first_try = true;
 };
 
+/// What replaces a carrier's error message in an answer stored before a forget.
+inline constexpr std::string_view forgotten_text = "erased by forget";
+
 /// A key is 1-128 bytes of printable ASCII without spaces.
 bool valid_idempotency_key(std::string_view key) noexcept;
 
@@ -73,6 +76,13 @@ class idempotency {
   boost::asio::awaitable<boost::system::error_code> async_release(std::string_view sender,
                                                                   std::string_view key,
                                                                   std::string_view message_id);
+
+  /// For forget: the stored answer keeps its status, ids and codes (a repeat still sends
+  /// nothing) but loses its free text, the error message a carrier wrote (which may quote the
+  /// number), replaced by forgotten_text. True when something was replaced. A key that is
+  /// pending, gone or changed meanwhile is left as it is.
+  boost::asio::awaitable<boost::system::result<bool>> async_scrub(std::string_view sender,
+                                                                  std::string_view key);
 
  private:
   redis::client& c_;

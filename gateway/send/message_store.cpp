@@ -17,6 +17,9 @@ std::string msg_key(std::string_view id) {
 std::string index_key(std::string_view carrier, std::string_view cmid) {
   return "stopgate:msg:carrier:" + std::string(carrier) + ":" + std::string(cmid);
 }
+std::string list_key(std::string_view number_tag) {
+  return std::string(number_tag) + ":msgs";
+}
 std::string seen_key(std::string_view carrier, std::string_view cmid, std::string_view status) {
   return "stopgate:msg:seen:" + std::string(carrier) + ":" + std::string(cmid) + ":" +
          std::string(status);
@@ -69,9 +72,21 @@ asio::awaitable<error_code> message_store::async_put(const message_record& m) {
   const auto at = micros(m.updated_at);
   redis::pipeline p;
   p.add({"MULTI"});
-  p.add({"HSET", key, "sender", m.sender, "to", m.to, "from", m.from, "carrier", m.carrier,
-         "carrier_message_id", m.carrier_message_id, "status", m.status, "updated_at", at});
+  if (m.idempotency_key.empty())
+    p.add({"HSET", key, "sender", m.sender, "to", m.to, "from", m.from, "carrier", m.carrier,
+           "carrier_message_id", m.carrier_message_id, "status", m.status, "updated_at", at});
+  else
+    p.add({"HSET", key, "sender", m.sender, "to", m.to, "from", m.from, "carrier", m.carrier,
+           "carrier_message_id", m.carrier_message_id, "status", m.status, "updated_at", at,
+           "idempotency_key", m.idempotency_key});
   p.add({"EXPIRE", key, ttl_s});
+  std::string lk;
+  if (!m.number_tag.empty()) {
+    // The recipient's list of messages lives as long as its newest message.
+    lk = list_key(m.number_tag);
+    p.add({"SADD", lk, m.message_id});
+    p.add({"EXPIRE", lk, ttl_s});
+  }
   std::string ik;
   if (!m.carrier_message_id.empty()) {
     ik = index_key(m.carrier, m.carrier_message_id);
@@ -111,8 +126,9 @@ asio::awaitable<boost::system::result<std::optional<message_record>>> message_st
     else if (k == "status")
       m.status = std::move(v);
     else if (k == "updated_at")
-      m.updated_at =
-          dnc::model::sys_time(std::chrono::microseconds(std::strtoll(v.c_str(), nullptr, 10)));
+      m.updated_at = dnc::model::sys_time(std::chrono::microseconds(std::strtoll(v.c_str(), nullptr, 10)));
+    else if (k == "idempotency_key")
+      m.idempotency_key = std::move(v);
   }
   co_return std::optional<message_record>(std::move(m));
 }
@@ -167,6 +183,49 @@ asio::awaitable<error_code> message_store::async_finish_status(std::string_view 
   if (!r) co_return r.error();
   if (r->is_error()) co_return bad_reply();
   co_return error_code{};
+}
+
+asio::awaitable<boost::system::result<forgotten_messages>> message_store::async_forget(
+    std::string_view number_tag) {
+  const auto lk = list_key(number_tag);
+  auto members = co_await c_.async_exec(redis::command_args("SMEMBERS", lk));
+  if (!members) co_return members.error();
+  if (members->kind != redis::reply::type::array) co_return bad_reply();
+  forgotten_messages out;
+  if (members->elements.empty()) co_return out;
+
+  // What each record names besides the number: its carrier-id index entry and its
+  // idempotency key (whose stored answer the caller scrubs).
+  redis::pipeline p;
+  for (const auto& id : members->elements)
+    p.add({"HMGET", msg_key(id.str), "carrier", "carrier_message_id", "sender", "idempotency_key"});
+  auto fields = co_await c_.async_exec(p);
+  if (!fields) co_return fields.error();
+  if (fields->size() != members->elements.size()) co_return bad_reply();
+
+  p.clear();
+  for (std::size_t i = 0; i < fields->size(); ++i) {
+    const redis::reply& f = (*fields)[i];
+    const std::string& id = members->elements[i].str;
+    if (f.kind != redis::reply::type::array || f.elements.size() != 4) co_return bad_reply();
+    if (f.elements[0].is_nil() && f.elements[2].is_nil()) {
+      p.add({"SREM", lk, id});  // expired meanwhile: only its list entry is left
+      continue;
+    }
+    out.message_ids.push_back(id);
+    p.add({"DEL", msg_key(id)});
+    if (!f.elements[0].str.empty() && !f.elements[1].str.empty())
+      p.add({"DEL", index_key(f.elements[0].str, f.elements[1].str)});
+    if (!f.elements[2].str.empty() && !f.elements[3].str.empty())
+      out.idempotency_keys.emplace_back(f.elements[2].str, f.elements[3].str);
+    // SREM rather than DEL of the list: a message stored meanwhile keeps its entry.
+    p.add({"SREM", lk, id});
+  }
+  auto done = co_await c_.async_exec(p);
+  if (!done) co_return done.error();
+  for (const auto& e : *done)
+    if (e.is_error()) co_return bad_reply();
+  co_return out;
 }
 
 }  // namespace stopgate::gateway::send

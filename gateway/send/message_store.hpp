@@ -1,11 +1,15 @@
 // What a send leaves in Redis besides the contact store (docs/SEND.md, "Message store"):
-// one hash per message, an index from the carrier's message id to ours, and the markers that
-// make delivery-status callbacks idempotent. Every key expires after message_ttl.
+// one hash per message, an index from the carrier's message id to ours, the markers that
+// make delivery-status callbacks idempotent, and the recipient's list of messages (so that
+// forget can erase them). Every key expires after message_ttl.
 //
 //   stopgate:msg:MESSAGE_ID                          hash  sender to from carrier
 //                                                          carrier_message_id status updated_at
+//                                                          [idempotency_key]
 //   stopgate:msg:carrier:CARRIER:CARRIER_MESSAGE_ID  string -> MESSAGE_ID
 //   stopgate:msg:seen:CARRIER:CARRIER_MESSAGE_ID:STATUS  string "pending" | "done"
+//   {c:P}:msgs                                       set   MESSAGE_ID... (the recipient's
+//                                                          pseudonym tag, docs/CONTACTS.md)
 #pragma once
 
 #include "dnc/model/facts.hpp"
@@ -18,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace stopgate::gateway::send {
 
@@ -37,6 +43,18 @@ struct message_record {
   std::string carrier_message_id;
   std::string status;
   dnc::model::sys_time updated_at{};
+  /// The send's idempotency key ("" = none): forget scrubs the answer stored under it.
+  std::string idempotency_key;
+  /// The pseudonym tag of `to` ("{c:<32 hex>}", dnc::contacts::contact_keys): when set, the message
+  /// is listed in "{c:P}:msgs" for forget. Not read back by async_get.
+  std::string number_tag;
+};
+
+/// What async_forget erased: the message ids whose records existed, and the (sender,
+/// idempotency key) of each of those sends that had one.
+struct forgotten_messages {
+  std::vector<std::string> message_ids;
+  std::vector<std::pair<std::string, std::string>> idempotency_keys;
 };
 
 /// A new message id: "msg_" + 24 hex digits (96 random bits from OpenSSL), unique across
@@ -78,6 +96,12 @@ class message_store {
   boost::asio::awaitable<boost::system::error_code> async_finish_status(
       std::string_view carrier, std::string_view carrier_message_id, std::string_view status,
       bool applied);
+
+  /// Erases every message listed under the number's tag ("{c:P}"): its record (which holds
+  /// the number) and its carrier-id index entry, then the list itself. Messages stored
+  /// while this runs are not reached. Status-callback markers hold no number and stay.
+  boost::asio::awaitable<boost::system::result<forgotten_messages>> async_forget(
+      std::string_view number_tag);
 
  private:
   redis::client& c_;

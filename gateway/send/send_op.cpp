@@ -93,10 +93,8 @@ json::array attempts_json(const carriers::relay::relay_result& rr) {
 
 // The number's facts, as `check` with commit=true reads them (fail closed on Redis).
 asio::awaitable<dnc::model::number_facts> fetch_facts(dnc::contacts::contact_store& contacts,
-                                                      const dnc::contacts::fetch_item& item,
-                                                      dnc::model::sys_time at) {
-  auto fetched =
-      co_await contacts.async_fetch(std::span<const dnc::contacts::fetch_item>(&item, 1), at);
+                                               const dnc::contacts::fetch_item& item, dnc::model::sys_time at) {
+  auto fetched = co_await contacts.async_fetch(std::span<const dnc::contacts::fetch_item>(&item, 1), at);
   dnc::model::number_facts facts;
   if (fetched && fetched->size() == 1)
     facts = std::move(fetched->front());
@@ -301,8 +299,7 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   co_return answer;
 }
 
-asio::awaitable<op_result> send_handler::run(const request& r,
-                                             const dnc::model::number_facts& facts) {
+asio::awaitable<op_result> send_handler::run(const request& r, const dnc::model::number_facts& facts) {
   using namespace asio::experimental::awaitable_operators;
   auto* w = worker::current();
   const auto& engine = *r.rt->engine;
@@ -364,8 +361,17 @@ asio::awaitable<op_result> send_handler::run(const request& r,
   rec["route"] = std::move(route);
 
   message_store messages(*w->redis);
-  message_record m{r.message_id,    r.sender, r.to.e164(),  r.from,
-                   r.route.front(), {},       "submitting", r.at};
+  message_record m{r.message_id,
+                   r.sender,
+                   r.to.e164(),
+                   r.from,
+                   r.route.front(),
+                   {},
+                   "submitting",
+                   r.at,
+                   r.idempotency_key,
+                   // Listed under the recipient's pseudonym, so that forget finds it.
+                   w->contacts->pseudonyms().tag(r.to)};
   std::optional<dnc::contacts::commit_item> counted;
   if (!r.campaign.empty()) {
     auto& c = counted.emplace();

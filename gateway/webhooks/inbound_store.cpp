@@ -291,4 +291,39 @@ asio::awaitable<result<std::int64_t>> inbound_store::async_depth(redis::client& 
   co_return r->integer;
 }
 
+// KEYS: queue, items, sending, then the markers to delete. ARGV: the payload text naming the
+// recipient ('"to":"+1..."', as encode_reply writes it). Returns the removed item ids.
+constexpr std::string_view forget_number_lua = R"lua(
+local removed = {}
+local h = redis.call('HGETALL', KEYS[2])
+for i = 1, #h, 2 do
+  if string.find(h[i + 1], ARGV[1], 1, true) then
+    redis.call('HDEL', KEYS[2], h[i])
+    redis.call('ZREM', KEYS[1], h[i])
+    redis.call('SREM', KEYS[3], h[i])
+    removed[#removed + 1] = h[i]
+  end
+end
+for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
+return removed
+)lua";
+
+asio::awaitable<result<std::vector<std::string>>> async_forget_number(
+    redis::client& c, std::string_view number, std::span<const std::string> senders) {
+  static const redis::script script(forget_number_lua);
+  std::vector<std::string> markers;
+  for (const auto& s : senders) markers.push_back(marker_key(number, s));
+  std::vector<std::string_view> keys = {queue_key, items_key, sending_key};
+  keys.insert(keys.end(), markers.begin(), markers.end());
+  // The payload is Boost.JSON text; an E.164 number needs no escaping.
+  const std::string needle = "\"to\":\"" + std::string(number) + "\"";
+  const std::string_view args[] = {needle};
+  auto r = co_await eval(c, script, keys, args);
+  if (!r) co_return r.error();
+  if (r->kind != redis::reply::type::array) co_return make_error_code(dnc::contacts::contact_errc::bad_data);
+  std::vector<std::string> ids;
+  for (auto& e : r->elements) ids.push_back(std::move(e.str));
+  co_return ids;
+}
+
 }  // namespace stopgate::gateway::webhooks

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,5 +122,12 @@ class inbound_store {
   struct finish_call;
   inbound_store_options opts_;
 };
+
+/// For the `forget` op: removes every queued reply addressed to `number` (E.164; its payload
+/// holds the number) from the queue, sent or not yet, and deletes the 24 h confirmation
+/// markers of the number for each of `senders`. Returns the ids of the removed replies.
+/// Scans the queue's items (bounded by max_queue) in one script.
+boost::asio::awaitable<boost::system::result<std::vector<std::string>>> async_forget_number(
+    redis::client& c, std::string_view number, std::span<const std::string> senders);
 
 }  // namespace stopgate::gateway::webhooks

@@ -2,9 +2,12 @@
 // and all problems of a file are reported together.
 #include "config/load.hpp"
 #include "tests/config/config_test_support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 namespace stopgate::config {
 namespace {
@@ -263,6 +266,56 @@ tls_key = "certs/none.key"
 )", options_with({}, "/nonexistent-root"));
   EXPECT_THAT(r, HasSubstr("api.tls_cert: cannot read \"/nonexistent-root/var/certs/none.pem\""));
   EXPECT_THAT(r, HasSubstr("api.tls_key: cannot read"));
+}
+
+// --check-config loads the certificate and key as the listeners will: a readable file that
+// is not PEM, or a key of another certificate, is a problem here and not at start.
+TEST(ConfigErrors, TlsMaterialIsLoadedNotOnlyRead) {
+  stopgate::test::temp_dir dir;
+  auto pair = [&](const std::string& name) {
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+        "-subj /CN=localhost -keyout '" +
+        (dir.path() / (name + ".key")).string() + "' -out '" +
+        (dir.path() / (name + ".pem")).string() + "' >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  };
+  pair("one");
+  pair("two");
+  const auto garbage = dir.write(
+      "garbage.pem", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+  auto with = [&](const std::string& table, const std::string& cert, const std::string& key) {
+    return k_minimal + "[" + table + "]\n" +
+           (table == "api" ? "tls_listen = \"127.0.0.1:7443\"\n" : "") + "tls_cert = \"" +
+           (dir.path() / cert).string() + "\"\ntls_key = \"" + (dir.path() / key).string() + "\"\n";
+  };
+  EXPECT_THAT(load_bad(with("http", "garbage.pem", "one.key")),
+              HasSubstr("http.tls_cert: \"" + garbage.string() +
+                        "\" is not a usable PEM certificate chain"));
+  EXPECT_THAT(load_bad(with("api", "garbage.pem", "one.key")), HasSubstr("api.tls_cert: "));
+  // A certificate where the key should be, and the key of another certificate.
+  EXPECT_THAT(load_bad(with("http", "one.pem", "one.pem")), HasSubstr("http.tls_key: "));
+  EXPECT_THAT(load_bad(with("api", "one.pem", "two.key")), HasSubstr("api.tls_key: "));
+  // The matching pair is fine on both listeners.
+  EXPECT_TRUE(load_string(with("http", "one.pem", "one.key"), "test.toml", options_with()));
+  EXPECT_TRUE(load_string(with("api", "two.pem", "two.key"), "test.toml", options_with()));
+}
+
+// With the defaults (10,000 numbers per check) a batch used not to fit in a 64 KiB line, and
+// was refused as line_too_long with "id": null.
+TEST(ConfigErrors, MaxBatchMustFitInMaxLineBytes) {
+  EXPECT_THAT(
+      load_bad(k_minimal + "[api]\nmax_line_bytes = 65536\n"),
+      HasSubstr("api.max_batch: a check of 10000 numbers needs api.max_line_bytes >= 191024"));
+  EXPECT_THAT(
+      load_bad(k_minimal + "[api]\nmax_batch = 20000\n"),
+      HasSubstr("api.max_batch: a check of 20000 numbers needs api.max_line_bytes >= 381024"));
+  EXPECT_TRUE(load_string(k_minimal + "[api]\nmax_batch = 3000\nmax_line_bytes = 65536\n",
+                          "test.toml", options_with()));
+  // The defaults agree with each other.
+  const settings defaults;
+  EXPECT_GE(defaults.api.max_line_bytes, min_line_bytes_for_batch(defaults.api.max_batch));
+  EXPECT_EQ(defaults.api.max_batch, 10000u);
 }
 
 TEST(ConfigErrors, KeywordConflictsAndBadKeywords) {

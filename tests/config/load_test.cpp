@@ -382,5 +382,49 @@ TEST(ConfigApiKeys, RolesAndDigests) {
   EXPECT_FALSE(s->api_keys[0].has(role::admin));
 }
 
+// A file others can read must not hold secrets: the daemon logs these lines at start.
+TEST(ConfigSecrets, FilesHoldingSecretsThatOthersCanReadAreWarnedAbout) {
+  stopgate::test::temp_dir dir;
+  namespace fs = std::filesystem;
+  const std::string inline_key = "[evidence]\nhmac_key = \"" + std::string(40, 'h') + "\"\n";
+  auto load = [&](const fs::path& p) {
+    auto r = load_file(p, options_with({{"TOKEN", "t0ken"}}, dir.path()));
+    EXPECT_TRUE(r) << (r ? "" : r.error().to_string());
+    return r ? secret_exposure_warnings(**r) : std::vector<std::string>{"load failed"};
+  };
+  const auto inline_file =
+      dir.write("inline.toml",
+                test::k_minimal + inline_key + "[redis]\nurl = \"tcp://:pw@127.0.0.1:6379\"\n");
+  fs::permissions(inline_file, fs::perms(0644), fs::perm_options::replace);
+  auto w = load(inline_file);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find(inline_file.string() + " is readable by other users"), std::string::npos)
+      << w[0];
+  EXPECT_NE(w[0].find("(redis.url, evidence.hmac_key)"), std::string::npos) << w[0];
+  fs::permissions(inline_file, fs::perms(0640), fs::perm_options::replace);
+  EXPECT_TRUE(load(inline_file).empty());
+
+  // Secrets from the environment: the file itself holds none.
+  const auto env_file = dir.write(
+      "env.toml", test::k_minimal + "[evidence]\nhmac_key = \"env:STOPGATE_EVIDENCE_KEY\"\n");
+  fs::permissions(env_file, fs::perms(0644), fs::perm_options::replace);
+  EXPECT_TRUE(load(env_file).empty());
+
+  // A file: key is a secret file of its own.
+  const auto key_file = dir.write("evidence.key", std::string(64, 'a') + "\n");
+  const auto file_file =
+      dir.write("file.toml", test::k_minimal + "[server]\ndata_dir = \"" + dir.path().string() +
+                                 "\"\n[evidence]\nhmac_key = \"file:evidence.key\"\n");
+  fs::permissions(file_file, fs::perms(0644), fs::perm_options::replace);
+  fs::permissions(key_file, fs::perms(0644), fs::perm_options::replace);
+  w = load(file_file);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find(key_file.string() + " (evidence.hmac_key) is readable by other users"),
+            std::string::npos)
+      << w[0];
+  fs::permissions(key_file, fs::perms(0600), fs::perm_options::replace);
+  EXPECT_TRUE(load(file_file).empty());
+}
+
 }  // namespace
 }  // namespace stopgate::config

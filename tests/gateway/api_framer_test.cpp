@@ -53,6 +53,16 @@ TEST(ApiFramer, SplitsLinesAcceptsCrLfAndSkipsBlankLines) {
   EXPECT_EQ(out, (std::vector<std::string>{"L:a", "L:b", "L:c\r"}));
 }
 
+// A line of JSON whitespace holds no request: skipped like an empty one (no answer, and so
+// no activity that would keep an idle connection open), also as the unterminated last line.
+TEST(ApiFramer, WhitespaceOnlyLinesAreSkippedLikeEmptyOnes) {
+  EXPECT_EQ(frame("a\n \n\t \r\n \r\r\nb\n  ", 1000, 100),
+            (std::vector<std::string>{"L:a", "L:b"}));
+  EXPECT_EQ(frame(" x \n", 1, 100), (std::vector<std::string>{"L: x "}));
+  // Over the limit it is still a line_too_long: the limit is decided before the content.
+  EXPECT_EQ(frame(std::string(101, ' ') + "\n", 7, 100), (std::vector<std::string>{"TOO_LONG"}));
+}
+
 TEST(ApiFramer, OutcomeDoesNotDependOnChunking) {
   std::string input = "{\"op\":\"ping\"}\n" + std::string(300, 'x') + "\r\nshort\r\n" +
                       std::string(101, 'y') + "\n" + std::string(100, 'z') + "\r\n" + "tail";

@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 namespace api = stopgate::gateway::api;
 namespace asio = boost::asio;
@@ -45,7 +47,99 @@ std::shared_ptr<stopgate::config::settings> keyed_settings() {
   return s;
 }
 
+/// What drip_until_closed saw: the bytes the server sent and whether it closed the connection.
+struct drip_result {
+  bool closed = false;
+  std::string received;
+};
+
+/// Sends `drip` (bytes that complete no request) every 20 ms until the server answers, then
+/// waits for the server to close; gives up after `limit` (far longer than the server's
+/// deadlines in these tests, which are a few hundred ms).
+drip_result drip_until_closed(tcp_client& c, std::string_view drip,
+                              std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  auto& sock = c.stream();
+  sock.non_blocking(true);
+  drip_result r;
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    boost::system::error_code ec;
+    if (r.received.empty()) asio::write(sock, asio::buffer(drip), ec);
+    char buf[4096];
+    for (;;) {
+      const std::size_t n = sock.read_some(asio::buffer(buf), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) {
+        r.closed = true;
+        return r;
+      }
+      r.received.append(buf, n);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return r;
+}
+
 }  // namespace
+
+// Without a deadline, clients that connect and never authenticate (sending a byte now and
+// then) could hold every connection slot.
+TEST(ApiAuth, AConnectionThatDoesNotAuthenticateInTimeIsAnsweredAndClosed) {
+  auto s = keyed_settings();
+  s->api.auth_timeout_ms = 200;
+  s->api.idle_timeout_ms = 600000;
+  api_harness h(s);
+  tcp_client c(h.server->tcp_port());
+  auto r = drip_until_closed(c, " ");
+  EXPECT_TRUE(r.closed) << "still open after 10 s of single spaces";
+  ASSERT_FALSE(r.received.empty());
+  auto answer = json::parse(r.received.substr(0, r.received.find('\n'))).as_object();
+  EXPECT_EQ(code_of(answer), "unauthenticated");
+  EXPECT_TRUE(answer.at("id").is_null());
+  EXPECT_NE(answer.at("error").at("message").as_string().find("api.auth_timeout_ms"),
+            json::string::npos);
+  // The slot is free again.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (h.server->stats().connections_open != 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(h.server->stats().connections_open, 0);
+}
+
+TEST(ApiAuth, AuthenticatingInTimeLiftsTheDeadline) {
+  auto s = keyed_settings();
+  s->api.auth_timeout_ms = 100;
+  api_harness h(s);
+  tcp_client c(h.server->tcp_port());
+  EXPECT_TRUE(c.call(R"({"op":"auth","key":"crm-secret"})").at("ok").as_bool());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(c.call(R"({"op":"ping"})").at("ok").as_bool());
+}
+
+TEST(ApiAuth, BeforeAuthLinesAreLimitedToFourKiB) {
+  auto s = keyed_settings();
+  s->api.max_line_bytes = 1 << 20;
+  s->api.idle_timeout_ms = 1000;  // (a server holding the whole line closes silently, later)
+  api_harness h(s);
+  {
+    // An oversized first line is refused once 4 KiB have arrived, not held to the line limit.
+    tcp_client c(h.server->tcp_port());
+    c.send(std::string(8192, 'a'));
+    auto r = c.read_json();
+    EXPECT_EQ(code_of(r), "unauthenticated") << json::serialize(r);
+    EXPECT_FALSE(c.read_line());
+  }
+  {
+    // After auth the configured limit applies (pipelined in the same write).
+    tcp_client c(h.server->tcp_port());
+    const std::string big = R"({"op":"echo","id":2,"pad":")" + std::string(100000, 'p') + "\"}\n";
+    c.send(R"({"op":"auth","key":"crm-secret","id":1})"
+           "\n" +
+           big);
+    EXPECT_TRUE(c.read_json().at("ok").as_bool());
+    auto r = c.read_json();
+    EXPECT_TRUE(r.at("ok").as_bool()) << code_of(r);
+  }
+}
 
 TEST(ApiAuth, FirstRequestMustBeAuthOrTheConnectionCloses) {
   api_harness h(keyed_settings());
@@ -231,6 +325,27 @@ TEST(ApiListeners, IdleConnectionsAreClosed) {
   tcp_client c(h.server->tcp_port());
   EXPECT_TRUE(c.call(R"({"op":"ping"})").at("ok").as_bool());
   EXPECT_FALSE(c.read_line());  // closed by the server once idle
+}
+
+// Only a complete request line (or a written answer) is activity: bytes that never complete
+// a line, and blank lines, do not reset the idle timer.
+TEST(ApiListeners, BytesThatCompleteNoRequestDoNotKeepAConnectionOpen) {
+  auto s = loopback_settings();
+  s->api.idle_timeout_ms = 200;
+  api_harness h(s);
+  for (std::string_view drip : {" ", "\n", " \t\r\n"}) {
+    tcp_client c(h.server->tcp_port());
+    EXPECT_TRUE(c.call(R"({"op":"ping"})").at("ok").as_bool());
+    auto r = drip_until_closed(c, drip);
+    EXPECT_TRUE(r.closed) << "drip \"" << drip << "\" kept the connection open for 10 s";
+    EXPECT_EQ(r.received, "") << "blank lines get no answer";
+  }
+  // Requests do keep it open.
+  tcp_client c(h.server->tcp_port());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(c.call(R"({"op":"ping"})").at("ok").as_bool()) << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 TEST(ApiListeners, GracefulStopFinishesInFlightRequests) {

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 namespace stopgate::test {
@@ -333,6 +334,48 @@ TEST(Daemon, HttpHealthMetricsAndOps) {
   EXPECT_NE(metrics.find("stopgate_decision_reasons_total{reason=\"no_consent\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("stopgate_redis_up{worker=\"0\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("stopgate_check_duration_seconds_count 2"), std::string::npos) << metrics;
+}
+
+// `stats` carries every family /metrics serves (socket API, HTTP, Redis, send, relay,
+// webhooks, ...): one source for both.
+TEST(Daemon, StatsHoldsEveryMetricsFamily) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  EXPECT_EQ(check(c, "+12125552671", "acme", noon)["result"].at("decision"), "deny");
+  const std::string metrics = http_request(gw.http_port, "GET", "/metrics");
+  std::set<std::string> families;
+  std::istringstream lines(metrics);
+  for (std::string l; std::getline(lines, l);)
+    if (l.rfind("# TYPE ", 0) == 0) families.insert(l.substr(7, l.find(' ', 7) - 7));
+  ASSERT_GT(families.size(), 20u) << metrics;
+  auto st = c.call(json::object{{"op", "stats"}});
+  ASSERT_EQ(st["ok"], true) << json::serialize(st);
+  const auto& in_stats = st.at("metrics").as_object();
+  for (const auto& f : families)
+    EXPECT_TRUE(in_stats.contains(f)) << f << " is in /metrics but not in stats";
+}
+
+// The default limits agree: a check of api.max_batch (10,000) numbers fits in one line.
+TEST(Daemon, DefaultLimitsTakeAFullBatchInOneLine) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  json::array numbers;
+  for (int i = 0; i < 10000; ++i) numbers.emplace_back("+1212" + std::to_string(2000000 + i));
+  auto resp = c.call(json::object{{"op", "check"}, {"sender", "acme"}, {"to", numbers}});
+  ASSERT_EQ(resp["ok"], true) << json::serialize(resp).substr(0, 300);
+  ASSERT_EQ(resp["results"].as_array().size(), 10000u);
+  EXPECT_EQ(resp["results"].as_array()[9999].at("to"), "+12122009999");
+  // One more is batch_too_large (with its id), not line_too_long.
+  numbers.emplace_back("+12123000000");
+  auto over = c.call(json::object{{"op", "check"}, {"id", 7}, {"sender", "acme"}, {"to", numbers}});
+  EXPECT_EQ(over["error"].at("code"), "batch_too_large") << json::serialize(over).substr(0, 300);
+  EXPECT_EQ(over["id"], 7);
 }
 
 TEST(Daemon, SighupAppliesAValidConfigAndRefusesAnInvalidOne) {

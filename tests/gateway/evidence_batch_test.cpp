@@ -15,9 +15,11 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <thread>
@@ -165,21 +167,40 @@ TEST(EvidenceBatch, EncryptedBatchSealsBodiesUnderEachRecordsOwnId) {
   opts.encryption_key = std::string(32, 'k');
   {
     auto l = log::open(opts).value();
-    auto b = inbound_and_optout("STOP please 4242");
+    auto b = inbound_and_optout("STOP please ~4242!");
     auto r = run_batch(*l, b);
     ASSERT_TRUE(r) << r.error().message();
     EXPECT_EQ((*r)[1].seq, (*r)[0].seq + 1);
   }
-  EXPECT_EQ(test::read_all(test::segments(tmp.path())[0].path).find("4242"), std::string::npos);
+  // The plaintext holds '~', '!' and spaces, none of which hex digests or base64 can contain,
+  // so finding it can only mean the body was written in clear (a bare "4242" turns up in
+  // hashes and ciphertext by chance).
+  EXPECT_EQ(test::read_all(test::segments(tmp.path())[0].path).find("~4242!"), std::string::npos);
   EXPECT_FALSE(verify_directory(tmp.path(), "")->failure);
   aes_gcm cipher(opts.encryption_key);
+  // On disk: the inbound body is a sealed value that opens under its own record's id only.
+  const auto disk = records_on_disk(tmp.path());
+  const auto inbound = std::find_if(disk.begin(), disk.end(),
+                                    [](const auto& o) { return o.at("type") == "inbound"; });
+  const auto optout = std::find_if(disk.begin(), disk.end(),
+                                   [](const auto& o) { return o.at("type") == "optout"; });
+  ASSERT_NE(inbound, disk.end());
+  ASSERT_NE(optout, disk.end());
+  ASSERT_TRUE(inbound->at("body").is_object()) << boost::json::serialize(*inbound);
+  EXPECT_EQ(inbound->at("body").at("enc"), "aes-256-gcm");
+  EXPECT_FALSE(optout->contains("body"));
+  auto opened = *inbound;
+  ASSERT_FALSE(decrypt_fields(opened, cipher, opened.at("id").as_string()));
+  EXPECT_EQ(opened.at("body"), "STOP please ~4242!");
+  auto moved = *inbound;
+  EXPECT_EQ(decrypt_fields(moved, cipher, optout->at("id").as_string()), errc::decrypt_failed);
   std::vector<std::string> out;
   export_query q{"+14155552671", std::nullopt, std::nullopt, &cipher};
   ASSERT_TRUE(export_records(tmp.path(), q, [&](std::string_view l) { out.emplace_back(l); }));
   ASSERT_EQ(out.size(), 2u);
   const auto in = boost::json::parse(out[0]).as_object();
   const auto oo = boost::json::parse(out[1]).as_object();
-  EXPECT_EQ(in.at("body"), "STOP please 4242");
+  EXPECT_EQ(in.at("body"), "STOP please ~4242!");
   EXPECT_EQ(oo.at("inbound_evidence_id"), in.at("id"));
 }
 

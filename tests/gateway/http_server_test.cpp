@@ -211,6 +211,11 @@ std::string code_of(const response& r) {
   return std::string(o.at("error").at("code").as_string());
 }
 
+std::string fmt_hex(std::size_t n) {
+  char buf[24];
+  return std::string(buf, std::size_t(std::snprintf(buf, sizeof buf, "%zx", n)));
+}
+
 template <class F>
 bool eventually(F f) {
   auto until = std::chrono::steady_clock::now() + 10s;
@@ -496,6 +501,105 @@ TEST(HttpLimits, OversizedHeadersAre431) {
   EXPECT_TRUE(c.closed_by_server());
   client d(h.port());
   EXPECT_EQ(d.call(bhttp::verb::get, "/healthz", {}, {{"X-Small", std::string(500, 'a')}}).result_int(), 200);
+}
+
+// A chunk-size line may carry extensions, and a chunked body may end with trailers; the
+// parser holds either whole until its end arrives. Both are bounded by max_header_bytes before
+// authentication or routing: the answer comes while the client is still sending.
+TEST(HttpLimits, AnOversizedChunkExtensionIsRefusedBeforeItsEndArrives) {
+  auto s = keyed_settings();
+  s->http.max_header_bytes = 1024;
+  s->http.read_timeout_ms = 5000;
+  std::atomic<int> hook_calls{0};
+  harness h(s, {}, [&](gw::http_server& server) {
+    ASSERT_FALSE(server.add_route(bhttp::verb::post, "/v1/inbound/",
+                                  [&](const gw::request&) -> asio::awaitable<gw::response> {
+                                    ++hook_calls;
+                                    co_return gw::response::text(200, "ok");
+                                  }));
+  });
+  for (std::string_view target : {"/v1/ops", "/v1/inbound/sandbox"}) {
+    client c(h.port());
+    c.send_raw("POST " + std::string(target) +
+               " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;ext=");
+    // 256 KiB of one extension value, never ended by CRLF: an unbounded server would wait for
+    // the line end (and the read timeout) holding all of it.
+    const std::string piece(16384, 'a');
+    for (int i = 0; i < 16; ++i) c.send_raw(piece);
+    auto r = c.read();
+    ASSERT_TRUE(r) << target << ": no answer before the read timeout";
+    EXPECT_EQ(r->result_int(), 400) << target;
+    EXPECT_EQ(code_of(*r), "chunk_header_too_large") << target << " " << r->body();
+    EXPECT_FALSE(r->keep_alive());
+    EXPECT_TRUE(c.closed_by_server());
+  }
+  EXPECT_EQ(h.dispatch->calls.load(), 0);
+  EXPECT_EQ(hook_calls.load(), 0);
+}
+
+TEST(HttpLimits, ChunkExtensionsCountTowardsOneBudgetPerRequest) {
+  auto s = loopback_settings();
+  s->http.max_header_bytes = 1024;
+  harness h(s);
+  const std::string body = R"({"op":"echo"})";
+  // The body in one chunk, then one-space chunks (JSON allows trailing whitespace), each
+  // chunk-size line with an extension of `ext_bytes`.
+  auto chunked = [&](std::size_t ext_bytes, int chunks) {
+    const std::string ext = ";e=" + std::string(ext_bytes, 'x') + "\r\n";
+    std::string raw = "POST /v1/ops HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    raw += fmt_hex(body.size()) + ext + body + "\r\n";
+    for (int i = 1; i < chunks; ++i) raw += "1" + ext + " \r\n";
+    return raw + "0\r\n\r\n";
+  };
+  {
+    // Each line is within the limit; together they are not.
+    client c(h.port());
+    c.send_raw(chunked(600, 3));
+    auto r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 400);
+    EXPECT_EQ(code_of(*r), "chunk_header_too_large") << r->body();
+  }
+  {
+    // Extensions within the budget are read and ignored.
+    client c(h.port());
+    c.send_raw(chunked(100, 3));
+    auto r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 200) << r->body();
+  }
+  EXPECT_EQ(h.dispatch->calls.load(), 1);
+}
+
+TEST(HttpLimits, OversizedTrailersAre431BeforeTheirEndArrives) {
+  auto s = keyed_settings();
+  s->http.max_header_bytes = 1024;
+  s->http.read_timeout_ms = 5000;
+  harness h(s);
+  {
+    client c(h.port());
+    c.send_raw(
+        "POST /v1/ops HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n");
+    // Trailer fields, never ended by the empty line.
+    for (int i = 0; i < 4096; ++i)
+      c.send_raw("X-Trailer-" + std::to_string(i) + ": " + std::string(48, 'v') + "\r\n");
+    auto r = c.read();
+    ASSERT_TRUE(r) << "no answer before the read timeout";
+    EXPECT_EQ(r->result_int(), 431);
+    EXPECT_EQ(code_of(*r), "headers_too_large") << r->body();
+    EXPECT_TRUE(c.closed_by_server());
+  }
+  {
+    // A small trailer is fine (and the request then meets the key check).
+    client c(h.port());
+    c.send_raw(
+        "POST /v1/ops HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "d\r\n{\"op\":\"echo\"}\r\n0\r\nX-Trailer: 1\r\n\r\n");
+    auto r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 401);
+  }
+  EXPECT_EQ(h.dispatch->calls.load(), 0);
 }
 
 TEST(HttpLimits, MalformedRequestIs400) {

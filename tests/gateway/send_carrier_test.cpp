@@ -15,10 +15,12 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 namespace stopgate::test {
 namespace {
@@ -124,6 +126,125 @@ int post_twilio_form(int port, const std::string& path,
     if (ec) break;
   }
   return raw.size() > 12 ? std::stoi(raw.substr(9, 3)) : 0;
+}
+
+// Every key of the Redis and every value it holds (strings, hashes, sets, sorted sets,
+// lists, streams), one "key = value" line per element.
+std::vector<std::string> whole_keyspace(const redis_server& r) {
+  std::vector<std::string> out;
+  std::istringstream keys(r.cli("--scan"));
+  for (std::string k; std::getline(keys, k);) {
+    if (k.empty()) continue;
+    out.push_back(k);
+    const std::string type = r.cli("TYPE '" + k + "'");
+    std::string values;
+    if (type == "string")
+      values = r.cli("GET '" + k + "'");
+    else if (type == "hash")
+      values = r.cli("HGETALL '" + k + "'");
+    else if (type == "set")
+      values = r.cli("SMEMBERS '" + k + "'");
+    else if (type == "zset")
+      values = r.cli("ZRANGE '" + k + "' 0 -1");
+    else if (type == "list")
+      values = r.cli("LRANGE '" + k + "' 0 -1");
+    else if (type == "stream")
+      values = r.cli("XRANGE '" + k + "' - +");
+    else
+      values = "(type " + type + ")";
+    std::istringstream lines(values);
+    for (std::string v; std::getline(lines, v);) out.push_back(k + " = " + v);
+  }
+  return out;
+}
+
+// True when `text` holds the national digits of the number as a number of their own: not
+// inside a longer run of digits or hex (a timestamp or a hash can hold any ten digits by
+// chance), though "+1" may come before them.
+bool holds_number(std::string_view text, std::string_view national) {
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  for (auto at = text.find(national); at != std::string_view::npos;
+       at = text.find(national, at + 1)) {
+    const auto end = at + national.size();
+    const bool before_ok =
+        at == 0 || !alnum(text[at - 1]) || (at >= 2 && text.substr(at - 2, 2) == "+1");
+    const bool after_ok = end == text.size() || !alnum(text[end]);
+    if (before_ok && after_ok) return true;
+  }
+  return false;
+}
+
+// forget reaches every record that names the number outside the evidence log: message
+// records (30 days), the answers stored under idempotency keys (a carrier's error message
+// quotes the number), the reply queue; the opt-out stays.
+TEST(SendCarrier, ForgetLeavesTheNumberNowhereInRedisAndKeepsTheSuppression) {
+  redis_server r;
+  temp_dir d;
+  carrier_gateway gw(d, r);
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  const std::string national = "2125552671";
+
+  // Twilio refuses the first send quoting the number; the answer is stored under "k1".
+  gw.fake->add_fault(
+      fault{.kind = fault_kind::permanent, .carrier = carrier_type::twilio, .count = 1});
+  auto refused = gw.send(c, R"(,"to":"+12125552671","body":"one","idempotency_key":"k1")");
+  ASSERT_EQ(refused["status"], "failed") << json::serialize(refused);
+  ASSERT_TRUE(holds_number(json::serialize(refused), national)) << json::serialize(refused);
+  auto sent = gw.send(c, R"(,"to":"+12125552671","body":"two","idempotency_key":"k2")");
+  ASSERT_EQ(sent["status"], "sent") << json::serialize(sent);
+  auto other = gw.send(c, R"(,"to":"+13125552671","body":"someone else")");
+  ASSERT_EQ(other["status"], "sent") << json::serialize(other);
+
+  // A STOP: the opt-out, and a confirmation that stays queued (Twilio answers 503 for now).
+  gw.fake->add_fault(fault{.kind = fault_kind::server_error, .carrier = carrier_type::twilio});
+  const carriers::signature::param_list stop = {{"MessageSid", "SMstop0001"},
+                                                {"From", "+12125552671"},
+                                                {"To", "+14155552000"},
+                                                {"Body", "STOP"}};
+  const std::string url = "http://127.0.0.1:" + std::to_string(gw.http_port) + "/v1/inbound/twilio";
+  ASSERT_EQ(post_twilio_form(
+                gw.http_port, "/v1/inbound/twilio", stop,
+                carriers::signature::twilio_sign(gw.fake->creds().twilio.auth_token, url, stop)),
+            200);
+  auto holding = [&](const std::vector<std::string>& lines, std::string_view key_part) {
+    return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(key_part) != std::string::npos && holds_number(l, national);
+    });
+  };
+  const auto before = whole_keyspace(r);
+  ASSERT_GE(holding(before, "stopgate:msg:msg_"), 2) << "the two message records";
+  ASSERT_GE(holding(before, "stopgate:send:idem:acme:k1"), 1)
+      << "the stored answer quoting the number";
+  ASSERT_GE(holding(before, "{sg:in}:items"), 1) << "the queued confirmation";
+
+  auto f = c.call(json::object{{"op", "forget"}, {"to", "+12125552671"}});
+  ASSERT_EQ(f["ok"], true) << json::serialize(f);
+  const auto erased = json::serialize(f["erased"]);
+  EXPECT_NE(erased.find("message:" + std::string(sent["message_id"].as_string())),
+            std::string::npos)
+      << erased;
+  EXPECT_NE(erased.find("message:" + std::string(refused["message_id"].as_string())),
+            std::string::npos)
+      << erased;
+  EXPECT_NE(erased.find("idempotency_answer_text:acme:k1"), std::string::npos) << erased;
+  EXPECT_NE(erased.find("queued_reply:"), std::string::npos) << erased;
+
+  for (const auto& line : whole_keyspace(r)) EXPECT_FALSE(holds_number(line, national)) << line;
+  // The other recipient's message is untouched.
+  EXPECT_EQ(r.cli("HGET stopgate:msg:" + std::string(other["message_id"].as_string()) + " to"),
+            "+13125552671");
+
+  // The suppression holds, and a repeat of k1 still sends nothing.
+  auto again = gw.send(c, R"(,"to":"+12125552671","body":"three")");
+  EXPECT_EQ(again["status"], "blocked") << json::serialize(again);
+  EXPECT_EQ(again["reasons"].as_array(), json::array{"optout"});
+  const auto twilio_calls = gw.fake->requests(carrier_type::twilio).size();
+  auto replay = gw.send(c, R"(,"to":"+12125552671","body":"one","idempotency_key":"k1")");
+  EXPECT_EQ(replay["status"], "failed") << json::serialize(replay);
+  EXPECT_EQ(replay["message_id"], refused["message_id"]);
+  EXPECT_EQ(replay["error"].at("message"), "erased by forget");
+  EXPECT_EQ(gw.fake->requests(carrier_type::twilio).size(), twilio_calls);
 }
 
 TEST(SendCarrier, TwilioStatusCallbackWithOptOutCodeBlocksTheNextSend) {

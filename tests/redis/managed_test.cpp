@@ -82,6 +82,34 @@ TEST(RedisManaged, StartsAttachesStopsAndKeepsData) {
   EXPECT_FALSE(fs::exists(dir.path() / "redis" / "dump.rdb"));  // it came from the AOF
 }
 
+// The append-only file holds numbers in clear: the modes of the evidence log (directory 0700,
+// files at most 0640), also for files an earlier version left world-readable.
+TEST(RedisManaged, ItsFilesAreReadableOnlyByTheGatewaysUserAndGroup) {
+  test::temp_dir dir;
+  const fs::path redis_dir = dir.path() / "redis";
+  fs::create_directories(redis_dir);
+  fs::permissions(redis_dir, fs::perms(0755), fs::perm_options::replace);
+  const fs::path old_file = redis_dir / "left-by-an-older-version.aof";
+  std::ofstream(old_file) << "*1\r\n$4\r\nPING\r\n";
+  fs::permissions(old_file, fs::perms(0666), fs::perm_options::replace);
+
+  auto s = managed_server::ensure(dir.path());
+  ASSERT_TRUE(s) << s.error().message();
+  const std::string socket = (*s)->ep().path;
+  EXPECT_EQ(command(socket, "SET number +14155552671"), "OK");
+  (*s)->stop();  // SHUTDOWN: the append-only file is written and synced
+
+  EXPECT_EQ(fs::status(redis_dir).permissions(), fs::perms(0700));
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(redis_dir)) {
+    const auto mode = fs::symlink_status(e.path()).permissions();
+    EXPECT_EQ(mode & fs::perms(027), fs::perms::none)
+        << e.path() << " has mode " << std::oct << static_cast<unsigned>(mode);
+    files += e.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_GE(files, 3) << "the AOF, its manifest and the log";
+}
+
 TEST(RedisManaged, DestructorStopsAnOwnedServer) {
   test::temp_dir dir;
   pid_t pid = -1;
