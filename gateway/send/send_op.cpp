@@ -249,8 +249,12 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
                      "the idempotency key could not be checked: " + c.error().message());
     switch (c->what) {
       case claim::kind::claimed:
-        facts = c->first_try ? std::move(prefetched)
-                             : co_await fetch_facts(*w->contacts, item, r.at);
+        // (No co_await inside ?: — GCC 12 destroys the temporaries of such an expression
+        // twice, which killed the gateway once the facts held a consent.)
+        if (c->first_try)
+          facts = std::move(prefetched);
+        else
+          facts = co_await fetch_facts(*w->contacts, item, r.at);
         break;
       case claim::kind::done:
         ++counters_.replayed;

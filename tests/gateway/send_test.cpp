@@ -342,6 +342,30 @@ TEST(Send, IdempotencyKeyReturnsTheFirstOutcomeEvenAfterARestart) {
   EXPECT_EQ(outbox(again).size(), 2u);
 }
 
+// A key claimed together with the facts of a number that has a consent: the facts read in the
+// same round trip are the ones the policy uses (this request once killed the gateway).
+TEST(Send, IdempotencyKeyToAConsentedNumberSendsOnceAndTheGatewayLives) {
+  redis_server r;
+  temp_dir d;
+  gateway gw(d, r);
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto cons = c.call(json::parse(R"({"op":"consent","to":"+12125552673","sender":"acme")" +
+                                 express_consent + "}")
+                         .as_object());
+  ASSERT_EQ(cons["ok"], true) << json::serialize(cons);
+  const std::string req =
+      R"(,"to":"+12125552673","sender":"acme","body":"Sale","idempotency_key":"consented-1")";
+  auto a = send(c, req);
+  ASSERT_EQ(a["status"], "sent") << json::serialize(a) << gw.proc->output();
+  auto b = send(c, req);
+  EXPECT_EQ(b["status"], "sent") << json::serialize(b);
+  EXPECT_EQ(b["idempotent_replay"], true);
+  EXPECT_EQ(str(b["message_id"]), str(a["message_id"]));
+  EXPECT_EQ(outbox(gw).size(), 1u);
+  gw.stop();
+}
+
 TEST(Send, AClaimLeftInProgressIsNeverResentAndAPendingOneIsAwaited) {
   redis_server r;
   temp_dir d;
