@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include <ostream>
+
 namespace stopgate::test {
 namespace {
 
@@ -106,6 +108,10 @@ struct body_case {
   std::string cls;
   std::string recorded;  // the `body` field: U+FFFD for each byte that is not UTF-8
 };
+
+void PrintTo(const body_case& c, std::ostream* os) {
+  *os << c.carrier << " body of " << c.body.size() << " bytes, class " << c.cls;
+}
 
 class WebhookNonUtf8 : public WebhookEdges, public ::testing::WithParamInterface<body_case> {};
 

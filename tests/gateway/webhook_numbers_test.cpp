@@ -19,8 +19,17 @@ struct row {
   std::string text;  // E.164 when read, else as sent (trimmed)
 };
 
+// Bytes outside printable ASCII as \xHH, so test names stay ASCII.
 void PrintTo(const row& r, std::ostream* os) {
-  *os << "\"" << r.raw << "\" with default_country \"" << r.country << "\"";
+  static constexpr char hex[] = "0123456789ABCDEF";
+  *os << "\"";
+  for (unsigned char c : r.raw) {
+    if (c >= 0x20 && c < 0x7F)
+      *os << char(c);
+    else
+      *os << "\\x" << hex[c >> 4] << hex[c & 15];
+  }
+  *os << "\" with default_country \"" << r.country << "\"";
 }
 
 class CarrierNumber : public ::testing::TestWithParam<row> {};
