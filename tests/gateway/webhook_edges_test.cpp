@@ -286,6 +286,10 @@ TEST_F(WebhookEdges, UnknownCarrierIsAnsweredLikeABadSignature) {
   EXPECT_EQ(bed.post(get).first, 403);
   EXPECT_TRUE(bed.records_of("inbound").empty());
   EXPECT_TRUE(bed.records_of("status").empty());
+  // Counted as refusals, under one label (not one per name tried).
+  EXPECT_EQ(bed.svc().stats().signature_count("(unknown)"), 4u);
+  EXPECT_EQ(bed.svc().stats().signature_count("nosuch"), 0u);
+  EXPECT_EQ(bed.status_stats().rejected_signature.load(), 4u);  // the forgery and 3 names
 }
 
 }  // namespace
