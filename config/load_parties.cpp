@@ -264,6 +264,14 @@ void read_carriers(table_reader t, std::vector<carrier_settings>& out) {
     c.read_int("backoff_max_ms", cs.backoff_max_ms, 1, 600'000);
     c.read_int("circuit_failure_threshold", cs.circuit_failure_threshold, 1, 1000);
     c.read_int("circuit_open_ms", cs.circuit_open_ms, 100, 3'600'000);
+    // Only NANP national numbers can be told from international ones by their shape; other
+    // countries' national numbers (variable lengths, trunk prefixes) would be guesses.
+    if (c.read("default_country", cs.default_country) && cs.default_country != "1" &&
+        !cs.default_country.empty())
+      c.problem("default_country",
+                "must be \"1\" (bare 10-digit numbers are NANP numbers) or \"\" (the carrier "
+                "sends international numbers only)",
+                c.get("default_country"));
     c.finish();
     out.push_back(std::move(cs));
   });

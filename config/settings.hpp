@@ -193,6 +193,10 @@ struct carrier_settings {
   std::uint32_t backoff_max_ms = 10000;
   std::uint32_t circuit_failure_threshold = 5;
   std::uint32_t circuit_open_ms = 30000;
+  /// The country calling code of national numbers this carrier may send in webhooks without
+  /// one: "1" (a bare 10-digit number is a NANP number, as in the socket API) or "" (the
+  /// carrier sends international numbers only; bare digits are E.164 without the '+').
+  std::string default_country = "1";
 
   template <class T>
   const T& creds() const { return std::get<T>(credentials); }

@@ -40,8 +40,8 @@ result<inbound_message> inbound_from(const json::value& ev) {
   if (to->empty()) return make_error_code(wire_errc::missing_to);
   auto text = wire::optional_text(wire::member(msg, "text"));
   if (!text) return text.error();
-  return inbound_message{"bandwidth", std::move(*id), wire::to_e164(*from), wire::to_e164(*to),
-                         std::move(*text), {}};
+  return inbound_message{"bandwidth",    std::move(*id),   std::move(*from),
+                         std::move(*to), std::move(*text), {}};
 }
 
 failure_class failure_for(std::string_view code) noexcept {
@@ -70,8 +70,8 @@ result<status_update> status_from(const json::value& ev, std::string_view type) 
   u.status = std::string(normalise_status(type));
   u.raw_status = std::string(type);
   u.error_code = std::move(*code);
-  u.to = wire::to_e164(*to);
-  u.from = wire::to_e164(*from);
+  u.to = std::move(*to);
+  u.from = std::move(*from);
   if (u.status == status::failed) u.failure = failure_for(u.error_code);
   return u;
 }
@@ -153,20 +153,6 @@ result<std::vector<status_update>> parse_status_events(std::string_view content_
   }
   if (out.empty()) return make_error_code(wire_errc::ignored_event);
   return out;
-}
-
-result<inbound_message> parse_inbound(std::string_view content_type, std::string_view body,
-                                      std::string_view) {
-  auto all = parse_inbound_events(content_type, body);
-  if (!all) return all.error();
-  return std::move(all->front());
-}
-
-result<status_update> parse_status(std::string_view content_type, std::string_view body,
-                                   std::string_view) {
-  auto all = parse_status_events(content_type, body);
-  if (!all) return all.error();
-  return std::move(all->front());
 }
 
 std::string_view normalise_status(std::string_view event_type) noexcept {

@@ -33,14 +33,6 @@ boost::system::result<std::vector<inbound_message>> parse_inbound_events(
 boost::system::result<std::vector<status_update>> parse_status_events(
     std::string_view content_type, std::string_view body);
 
-/// The first event of parse_inbound_events (use that for arrays of several).
-boost::system::result<inbound_message> parse_inbound(std::string_view content_type,
-                                                     std::string_view body,
-                                                     std::string_view query);
-/// The first event of parse_status_events.
-boost::system::result<status_update> parse_status(std::string_view content_type,
-                                                  std::string_view body, std::string_view query);
-
 /// Event type to the normalised vocabulary (carriers::status).
 std::string_view normalise_status(std::string_view event_type) noexcept;
 

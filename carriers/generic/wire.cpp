@@ -74,8 +74,8 @@ result<inbound_message> parse_inbound_as(std::string_view carrier, std::string_v
   if (!text) return text.error();
   auto intent = wire::optional_text(wire::member(r, "intent"));
   if (!intent) return intent.error();
-  return inbound_message{std::string(carrier), std::move(*id), wire::to_e164(*from),
-                         wire::to_e164(*to), std::move(*text), std::move(*intent)};
+  return inbound_message{std::string(carrier), std::move(*id),   std::move(*from),
+                         std::move(*to),       std::move(*text), std::move(*intent)};
 }
 
 result<status_update> parse_status_as(std::string_view carrier, std::string_view content_type,
@@ -101,8 +101,8 @@ result<status_update> parse_status_as(std::string_view carrier, std::string_view
   u.status = std::string(normalise_status(*raw));
   u.raw_status = std::move(*raw);
   u.error_code = std::move(*code);
-  u.to = wire::to_e164(*to);
-  u.from = wire::to_e164(*from);
+  u.to = std::move(*to);
+  u.from = std::move(*from);
   if (u.status == status::failed || u.status == status::undelivered)
     u.failure = u.error_code == opted_out_code ? failure_class::recipient_opted_out
                                                : failure_class::permanent;

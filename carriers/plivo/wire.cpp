@@ -68,8 +68,8 @@ result<inbound_message> parse_inbound(std::string_view content_type, std::string
   }
   auto intent = wire::optional_param(*params, "MessageIntent");
   if (!intent) return intent.error();
-  return inbound_message{"plivo", std::move(*id), wire::to_e164(*from), wire::to_e164(*to),
-                         std::move(*text), std::move(*intent)};
+  return inbound_message{"plivo",        std::move(*id),   std::move(*from),
+                         std::move(*to), std::move(*text), std::move(*intent)};
 }
 
 result<status_update> parse_status(std::string_view content_type, std::string_view body,
@@ -93,8 +93,8 @@ result<status_update> parse_status(std::string_view content_type, std::string_vi
   u.status = std::string(normalise_status(*raw));
   u.raw_status = std::move(*raw);
   u.error_code = std::move(*code);
-  u.to = wire::to_e164(*to);
-  u.from = wire::to_e164(*from);
+  u.to = std::move(*to);
+  u.from = std::move(*from);
   if (u.status == status::failed || u.status == status::undelivered)
     // ErrorCode 200: the destination opted out (Plivo DND) of this source.
     u.failure = u.error_code == "200" ? failure_class::recipient_opted_out

@@ -3,6 +3,7 @@
 #include "carriers/signature/crypto.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace stopgate::carriers::signature {
 namespace {
@@ -10,26 +11,62 @@ namespace {
 constexpr std::string_view signature_header = "X-Twilio-Signature";
 constexpr std::string_view settings_header = "X-Twilio-Webhooks-Signature-Settings";
 
+// The query of `url` with every `'` written as %27 (encode) or every %27 as `'` (decode);
+// nullopt when that changes nothing. Escapes are read as whole triplets, so "%2527" (an
+// encoded "%27") stays as it is.
+std::optional<std::string> respell_quotes(std::string_view url, bool encode) {
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  const std::size_t end = std::min(url.find('#', q), url.size());
+  std::string out(url.substr(0, q + 1));
+  bool changed = false;
+  for (std::size_t i = q + 1; i < end; ++i) {
+    if (encode && url[i] == '\'') {
+      out += "%27";
+      changed = true;
+    } else if (url[i] == '%' && i + 2 < end) {
+      if (!encode && url[i + 1] == '2' && url[i + 2] == '7') {
+        out += '\'';
+        changed = true;
+      } else {
+        out.append(url.substr(i, 3));
+      }
+      i += 2;
+    } else {
+      out += url[i];
+    }
+  }
+  if (!changed) return std::nullopt;
+  out.append(url.substr(end));
+  return out;
+}
+
 // The URL variants Twilio's SDK validators accept: as given, without the port, and with the
-// scheme's default port added when none is present.
+// scheme's default port added when none is present; each also with the query's `'` spelled
+// the other way (`'` or %27), because Twilio signs the URL as its own normaliser writes it.
 std::vector<std::string> url_variants(std::string_view url) {
   std::vector<std::string> out{std::string(url)};
   auto p = split_url(url);
-  if (!p) return out;
-  std::string prefix = std::string(p->scheme) + "://";
-  if (!p->userinfo.empty()) prefix += std::string(p->userinfo) + "@";
-  prefix += p->host;
-  // Everything after the authority (path, query, fragment) is kept byte for byte.
-  std::size_t after = std::size_t(p->host.data() - url.data()) + p->host.size();
-  if (after < url.size() && url[after] == ':') after += 1 + p->port.size();
-  std::string suffix(url.substr(std::min(after, url.size())));
-  if (!p->port.empty()) {
-    out.push_back(prefix + suffix);
-  } else if (iequals(p->scheme, "https")) {
-    out.push_back(prefix + ":443" + suffix);
-  } else if (iequals(p->scheme, "http")) {
-    out.push_back(prefix + ":80" + suffix);
+  if (p) {
+    std::string prefix = std::string(p->scheme) + "://";
+    if (!p->userinfo.empty()) prefix += std::string(p->userinfo) + "@";
+    prefix += p->host;
+    // Everything after the authority (path, query, fragment) is kept byte for byte.
+    std::size_t after = std::size_t(p->host.data() - url.data()) + p->host.size();
+    if (after < url.size() && url[after] == ':') after += 1 + p->port.size();
+    std::string suffix(url.substr(std::min(after, url.size())));
+    if (!p->port.empty()) {
+      out.push_back(prefix + suffix);
+    } else if (iequals(p->scheme, "https")) {
+      out.push_back(prefix + ":443" + suffix);
+    } else if (iequals(p->scheme, "http")) {
+      out.push_back(prefix + ":80" + suffix);
+    }
   }
+  const std::size_t by_port = out.size();
+  for (std::size_t i = 0; i < by_port; ++i)
+    for (bool encode : {true, false})
+      if (auto v = respell_quotes(out[i], encode)) out.push_back(std::move(*v));
   return out;
 }
 

@@ -20,7 +20,9 @@ struct twilio_secrets {
 /// Verifies a Twilio webhook. Form bodies: the URL plus the sorted, de-duplicated params are
 /// signed. Other bodies: the URL must carry `bodySHA256` (hex SHA-256 of the raw body) and
 /// only the URL is signed. The URL as given, without its port, and with the scheme's default
-/// port are all accepted. No timestamp: the caller dedupes on MessageSid. Thread-safe.
+/// port are all accepted, each also with the query's `'` spelled as %27 or %27 as `'` (Twilio
+/// signs the URL as its own normaliser writes it). No timestamp: the caller dedupes on
+/// MessageSid. Thread-safe.
 verify_result verify_twilio(const webhook_request& req, const twilio_secrets& secrets);
 
 /// The string Twilio signs: url + name+value of the params sorted by name then value, with

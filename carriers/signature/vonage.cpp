@@ -26,7 +26,10 @@ boost::system::result<param_list> collect_params(const webhook_request& req) {
   if (iequals(req.method, "GET") || req.body.empty()) return parse_form(query);
   if (is_form_content_type(req.content_type)) return parse_form(req.body);
   boost::system::error_code ec;
-  boost::json::value doc = boost::json::parse(req.body, ec);
+  // Text that is not UTF-8 is signed (and recorded) byte for byte, not refused.
+  boost::json::parse_options opts;
+  opts.allow_invalid_utf8 = true;
+  boost::json::value doc = boost::json::parse(req.body, ec, {}, opts);
   if (ec || !doc.is_object()) return make_error_code(verify_errc::malformed_params);
   param_list out;
   for (const auto& member : doc.as_object()) {

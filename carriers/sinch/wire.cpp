@@ -9,6 +9,7 @@
 
 namespace stopgate::carriers::sinch {
 
+using boost::system::error_code;
 using boost::system::result;
 namespace json = boost::json;
 
@@ -70,30 +71,15 @@ result<inbound_message> parse_inbound(std::string_view content_type, std::string
   if (!to) return to.error();
   auto text = wire::optional_text(wire::member(&*root, "body"));
   if (!text) return text.error();
-  return inbound_message{"sinch", std::move(*id), wire::to_e164(*from), wire::to_e164(*to),
-                         std::move(*text), {}};
+  return inbound_message{"sinch",        std::move(*id),   std::move(*from),
+                         std::move(*to), std::move(*text), {}};
 }
 
-result<status_update> parse_status(std::string_view content_type, std::string_view body,
-                                   std::string_view) {
-  auto root = wire::json_body(content_type, body);
-  if (!root) return root.error();
-  const json::value* r = &*root;
-  auto type = wire::scalar_text(wire::member(r, "type"));
-  if (!type) return make_error_code(wire_errc::malformed_body);
-  const json::value* report = nullptr;  // the object holding status and code
-  const json::value* recipient = nullptr;
-  if (*type == "recipient_delivery_report_sms") {
-    report = r;
-    recipient = wire::member(r, "recipient");
-  } else if (*type == "delivery_report_sms") {
-    report = wire::element(wire::member(r, "statuses"), 0);
-    recipient = wire::element(wire::member(report, "recipients"), 0);
-  } else {
-    return make_error_code(wire_errc::ignored_event);
-  }
-  auto id = wire::required_text(wire::member(r, "batch_id"), wire_errc::missing_message_id);
-  if (!id) return id.error();
+namespace {
+
+// One update: the report's status and code for one recipient ("" when the report lists none).
+result<status_update> update_from(const std::string& batch_id, const json::value* report,
+                                  const json::value* recipient) {
   auto raw = wire::required_text(wire::member(report, "status"), wire_errc::missing_status);
   if (!raw) return raw.error();
   auto code = wire::optional_text(wire::member(report, "code"));
@@ -103,16 +89,60 @@ result<status_update> parse_status(std::string_view content_type, std::string_vi
 
   status_update u;
   u.carrier = "sinch";
-  u.carrier_message_id = std::move(*id);
+  u.carrier_message_id = batch_id;
   u.status = std::string(normalise_status(*raw));
   u.raw_status = std::move(*raw);
   u.error_code = std::move(*code);
-  u.to = wire::to_e164(*to);
+  u.to = std::move(*to);
   // "Deleted" may mean an opted-out subscriber or an invalid number: too ambiguous to record
   // an opt-out on, so it is a permanent failure like the rest.
   if (u.status == status::failed || u.status == status::undelivered)
     u.failure = failure_class::permanent;
   return u;
+}
+
+}  // namespace
+
+result<std::vector<status_update>> parse_status_updates(std::string_view content_type,
+                                                        std::string_view body) {
+  auto root = wire::json_body(content_type, body);
+  if (!root) return root.error();
+  const json::value* r = &*root;
+  auto type = wire::scalar_text(wire::member(r, "type"));
+  if (!type) return make_error_code(wire_errc::malformed_body);
+  if (*type != "recipient_delivery_report_sms" && *type != "delivery_report_sms")
+    return make_error_code(wire_errc::ignored_event);
+  auto id = wire::required_text(wire::member(r, "batch_id"), wire_errc::missing_message_id);
+  if (!id) return id.error();
+
+  std::vector<status_update> out;
+  auto add = [&](const json::value* report, const json::value* recipient) -> error_code {
+    if (out.size() == max_updates) return make_error_code(wire_errc::malformed_body);
+    auto u = update_from(*id, report, recipient);
+    if (!u) return u.error();
+    out.push_back(std::move(*u));
+    return {};
+  };
+  if (*type == "recipient_delivery_report_sms") {
+    if (auto ec = add(r, wire::member(r, "recipient"))) return ec;
+    return out;
+  }
+  // A batch report: each status with each of its recipients (none listed: one update).
+  const json::value* statuses = wire::member(r, "statuses");
+  if (statuses == nullptr || !statuses->is_array() || statuses->get_array().empty())
+    return make_error_code(wire_errc::missing_status);
+  for (const auto& report : statuses->get_array()) {
+    const json::value* recipients = wire::member(&report, "recipients");
+    if (recipients != nullptr && !recipients->is_array())
+      return make_error_code(wire_errc::malformed_body);
+    if (recipients == nullptr || recipients->get_array().empty()) {
+      if (auto ec = add(&report, nullptr)) return ec;
+      continue;
+    }
+    for (const auto& to : recipients->get_array())
+      if (auto ec = add(&report, &to)) return ec;
+  }
+  return out;
 }
 
 std::string_view normalise_status(std::string_view raw) noexcept {

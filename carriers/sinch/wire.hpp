@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string_view>
+#include <vector>
 
 namespace stopgate::carriers::sinch {
 
@@ -26,10 +27,14 @@ boost::system::result<inbound_message> parse_inbound(std::string_view content_ty
                                                      std::string_view body,
                                                      std::string_view query);
 
-/// "recipient_delivery_report_sms" (batch_id, recipient, status, code) or
-/// "delivery_report_sms" (batch_id, statuses[0] with its first recipient).
-boost::system::result<status_update> parse_status(std::string_view content_type,
-                                                  std::string_view body, std::string_view query);
+/// Upper bound on the updates of one delivery report; more is malformed_body.
+inline constexpr std::size_t max_updates = 64;
+
+/// "recipient_delivery_report_sms" (batch_id, recipient, status, code): one update.
+/// "delivery_report_sms" (batch_id, statuses[]): one update per recipient of each status, or
+/// one per status that lists none (`to` empty).
+boost::system::result<std::vector<status_update>> parse_status_updates(
+    std::string_view content_type, std::string_view body);
 
 /// Delivery report status to the normalised vocabulary (carriers::status).
 std::string_view normalise_status(std::string_view raw) noexcept;

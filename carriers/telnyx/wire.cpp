@@ -113,8 +113,8 @@ result<inbound_message> parse_inbound(std::string_view content_type, std::string
   if (!to) return to.error();
   auto text = wire::optional_text(wire::member(p, "text"));
   if (!text) return text.error();
-  return inbound_message{"telnyx", std::move(*id), wire::to_e164(*from), wire::to_e164(*to),
-                         std::move(*text), {}};
+  return inbound_message{"telnyx",       std::move(*id),   std::move(*from),
+                         std::move(*to), std::move(*text), {}};
 }
 
 result<status_update> parse_status(std::string_view content_type, std::string_view body,
@@ -143,8 +143,8 @@ result<status_update> parse_status(std::string_view content_type, std::string_vi
   u.status = std::string(normalise_status(*raw));
   u.raw_status = std::move(*raw);
   u.error_code = std::move(*code);
-  u.to = wire::to_e164(*to);
-  u.from = wire::to_e164(*from);
+  u.to = std::move(*to);
+  u.from = std::move(*from);
   if (u.status == status::failed || u.status == status::undelivered) {
     if (any_error_code(errors, "40300")) {
       u.failure = failure_class::recipient_opted_out;

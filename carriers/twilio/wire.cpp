@@ -71,8 +71,8 @@ result<inbound_message> parse_inbound(std::string_view content_type, std::string
   if (!text) return text.error();
   auto intent = wire::optional_param(*params, "OptOutType");
   if (!intent) return intent.error();
-  return inbound_message{"twilio", std::move(*sid), wire::to_e164(*from), wire::to_e164(*to),
-                         std::move(*text), std::move(*intent)};
+  return inbound_message{"twilio",       std::move(*sid),  std::move(*from),
+                         std::move(*to), std::move(*text), std::move(*intent)};
 }
 
 result<status_update> parse_status(std::string_view content_type, std::string_view body,
@@ -96,8 +96,8 @@ result<status_update> parse_status(std::string_view content_type, std::string_vi
   u.status = std::string(normalise_status(*raw));
   u.raw_status = std::move(*raw);
   u.error_code = std::move(*code);
-  u.to = wire::to_e164(*to);
-  u.from = wire::to_e164(*from);
+  u.to = std::move(*to);
+  u.from = std::move(*from);
   if (u.status == status::failed || u.status == status::undelivered) {
     // 30022 (10DLC throughput) says "slow down", not "never again".
     u.failure = is_opt_out_code(u.error_code) ? failure_class::recipient_opted_out

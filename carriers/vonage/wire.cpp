@@ -83,8 +83,8 @@ result<inbound_message> parse_inbound(std::string_view content_type, std::string
   if (!text) return text.error();
   auto keyword = wire::optional_param(*params, "keyword");
   if (!keyword) return keyword.error();
-  return inbound_message{"vonage", std::move(*id), wire::to_e164(*from), wire::to_e164(*to),
-                         std::move(*text), std::move(*keyword)};
+  return inbound_message{"vonage",       std::move(*id),   std::move(*from),
+                         std::move(*to), std::move(*text), std::move(*keyword)};
 }
 
 result<status_update> parse_status(std::string_view content_type, std::string_view body,
@@ -108,8 +108,8 @@ result<status_update> parse_status(std::string_view content_type, std::string_vi
   u.status = std::string(normalise_status(*raw));
   u.raw_status = std::move(*raw);
   u.error_code = std::move(*code);
-  u.to = wire::to_e164(*recipient);
-  u.from = wire::to_e164(*sender);
+  u.to = std::move(*recipient);
+  u.from = std::move(*sender);
   if (u.status == status::failed || u.status == status::undelivered)
     // err-code 9: "user has requested not to receive messages from the sending number".
     u.failure = u.error_code == "9" ? failure_class::recipient_opted_out

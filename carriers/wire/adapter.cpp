@@ -45,35 +45,65 @@ send_outcome parse_send_response(carrier_type type, int status, const header_lis
   return generic::parse_send_response(status, headers, body, now);
 }
 
-boost::system::result<inbound_message> parse_inbound(carrier_type type,
-                                                     std::string_view content_type,
-                                                     std::string_view body,
-                                                     std::string_view query) {
+namespace {
+
+// One message or update as a batch of one.
+template <class T>
+boost::system::result<std::vector<T>> one(boost::system::result<T> r) {
+  if (!r) return r.error();
+  std::vector<T> out;
+  out.push_back(std::move(*r));
+  return out;
+}
+
+}  // namespace
+
+boost::system::result<std::vector<inbound_message>> parse_inbound(carrier_type type,
+                                                                  std::string_view content_type,
+                                                                  std::string_view body,
+                                                                  std::string_view query) {
   switch (type) {
-    case carrier_type::twilio: return twilio::parse_inbound(content_type, body, query);
-    case carrier_type::telnyx: return telnyx::parse_inbound(content_type, body, query);
-    case carrier_type::bandwidth: return bandwidth::parse_inbound(content_type, body, query);
-    case carrier_type::vonage: return vonage::parse_inbound(content_type, body, query);
-    case carrier_type::plivo: return plivo::parse_inbound(content_type, body, query);
-    case carrier_type::sinch: return sinch::parse_inbound(content_type, body, query);
-    case carrier_type::http: return generic::parse_inbound(content_type, body, query);
-    case carrier_type::sandbox: return sandbox::parse_inbound(content_type, body, query);
+    case carrier_type::twilio:
+      return one(twilio::parse_inbound(content_type, body, query));
+    case carrier_type::telnyx:
+      return one(telnyx::parse_inbound(content_type, body, query));
+    case carrier_type::bandwidth:
+      return bandwidth::parse_inbound_events(content_type, body);
+    case carrier_type::vonage:
+      return one(vonage::parse_inbound(content_type, body, query));
+    case carrier_type::plivo:
+      return one(plivo::parse_inbound(content_type, body, query));
+    case carrier_type::sinch:
+      return one(sinch::parse_inbound(content_type, body, query));
+    case carrier_type::http:
+      return one(generic::parse_inbound(content_type, body, query));
+    case carrier_type::sandbox:
+      return one(sandbox::parse_inbound(content_type, body, query));
   }
   return make_error_code(wire_errc::ignored_event);
 }
 
-boost::system::result<status_update> parse_status(carrier_type type,
-                                                  std::string_view content_type,
-                                                  std::string_view body, std::string_view query) {
+boost::system::result<std::vector<status_update>> parse_status(carrier_type type,
+                                                               std::string_view content_type,
+                                                               std::string_view body,
+                                                               std::string_view query) {
   switch (type) {
-    case carrier_type::twilio: return twilio::parse_status(content_type, body, query);
-    case carrier_type::telnyx: return telnyx::parse_status(content_type, body, query);
-    case carrier_type::bandwidth: return bandwidth::parse_status(content_type, body, query);
-    case carrier_type::vonage: return vonage::parse_status(content_type, body, query);
-    case carrier_type::plivo: return plivo::parse_status(content_type, body, query);
-    case carrier_type::sinch: return sinch::parse_status(content_type, body, query);
-    case carrier_type::http: return generic::parse_status(content_type, body, query);
-    case carrier_type::sandbox: return sandbox::parse_status(content_type, body, query);
+    case carrier_type::twilio:
+      return one(twilio::parse_status(content_type, body, query));
+    case carrier_type::telnyx:
+      return one(telnyx::parse_status(content_type, body, query));
+    case carrier_type::bandwidth:
+      return bandwidth::parse_status_events(content_type, body);
+    case carrier_type::vonage:
+      return one(vonage::parse_status(content_type, body, query));
+    case carrier_type::plivo:
+      return one(plivo::parse_status(content_type, body, query));
+    case carrier_type::sinch:
+      return sinch::parse_status_updates(content_type, body);
+    case carrier_type::http:
+      return one(generic::parse_status(content_type, body, query));
+    case carrier_type::sandbox:
+      return one(sandbox::parse_status(content_type, body, query));
   }
   return make_error_code(wire_errc::ignored_event);
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace stopgate::carriers {
 
@@ -24,15 +25,20 @@ send_outcome parse_send_response(config::carrier_type type, int status,
                                  const header_list& headers, std::string_view body,
                                  std::chrono::system_clock::time_point now);
 
-/// The carrier's inbound-message webhook. `query` is the raw query string (GET webhooks).
-boost::system::result<inbound_message> parse_inbound(config::carrier_type type,
-                                                     std::string_view content_type,
-                                                     std::string_view body,
-                                                     std::string_view query);
+/// Every inbound message of the carrier's inbound-message webhook, in order (Bandwidth posts
+/// an array of events; the others one message per request). `query` is the raw query string
+/// (GET webhooks). ignored_event when the request holds none.
+boost::system::result<std::vector<inbound_message>> parse_inbound(config::carrier_type type,
+                                                                  std::string_view content_type,
+                                                                  std::string_view body,
+                                                                  std::string_view query);
 
-/// The carrier's delivery-status webhook.
-boost::system::result<status_update> parse_status(config::carrier_type type,
-                                                  std::string_view content_type,
-                                                  std::string_view body, std::string_view query);
+/// Every update of the carrier's delivery-status webhook, in order (Bandwidth: each event of
+/// the array; Sinch: each recipient of each status of a batch report). ignored_event when the
+/// request holds none.
+boost::system::result<std::vector<status_update>> parse_status(config::carrier_type type,
+                                                               std::string_view content_type,
+                                                               std::string_view body,
+                                                               std::string_view query);
 
 }  // namespace stopgate::carriers

@@ -55,7 +55,9 @@ struct send_outcome {
   std::optional<std::chrono::milliseconds> retry_after;
 };
 
-/// An inbound SMS from a webhook. `from` is the consumer, `to` is our number.
+/// An inbound SMS from a webhook. `from` is the consumer, `to` is our number, both as the
+/// carrier wrote them (the gateway reads them with the carrier's settings); `body` holds the
+/// carrier's bytes, which need not be UTF-8.
 struct inbound_message {
   std::string carrier;  // the carrier type name ("twilio")
   std::string carrier_message_id;
@@ -67,7 +69,8 @@ struct inbound_message {
   std::string carrier_intent;
 };
 
-/// A delivery-status callback. `to` is the recipient of our message, `from` our number.
+/// A delivery-status callback. `to` is the recipient of our message, `from` our number, both
+/// as the carrier wrote them.
 struct status_update {
   std::string carrier;
   std::string carrier_message_id;

@@ -3,6 +3,10 @@
 #include "carriers/signature/webhook_request.hpp"
 #include "carriers/wire/response.hpp"
 
+#include <boost/json/parse.hpp>
+
+#include <optional>
+
 namespace stopgate::carriers::wire {
 namespace {
 
@@ -31,6 +35,18 @@ boost::system::result<std::string> find_param(const param_list& params, std::str
   return *found;
 }
 
+// A carrier's text need not be UTF-8 (a stray byte after STOP, a Latin-1 body): strings keep
+// their bytes, so the message is recorded rather than refused.
+std::optional<boost::json::value> parse_webhook_json(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::parse_options opts;
+  opts.max_depth = 32;
+  opts.allow_invalid_utf8 = true;
+  boost::json::value v = boost::json::parse(text, ec, {}, opts);
+  if (ec) return std::nullopt;
+  return v;
+}
+
 }  // namespace
 
 boost::system::result<param_list> form_params(std::string_view content_type,
@@ -52,7 +68,7 @@ boost::system::result<param_list> form_or_json_params(std::string_view content_t
   std::string_view m = media_type(content_type);
   if (body.empty() || m.empty() || !is_json_type(content_type))
     return form_params(content_type, body, query);
-  auto root = parse_json(body);
+  auto root = parse_webhook_json(body);
   if (!root || !root->is_object() || root->get_object().size() > signature::max_params)
     return make_error_code(wire_errc::malformed_body);
   param_list out;
@@ -76,7 +92,7 @@ boost::system::result<std::string> optional_param(const param_list& params,
 boost::system::result<boost::json::value> json_body(std::string_view content_type,
                                                     std::string_view body) {
   if (!is_json_type(content_type)) return make_error_code(wire_errc::bad_content_type);
-  auto v = parse_json(body);
+  auto v = parse_webhook_json(body);
   if (!v) return make_error_code(wire_errc::malformed_body);
   return std::move(*v);
 }
@@ -94,14 +110,6 @@ boost::system::result<std::string> required_text(const boost::json::value* v,
   auto text = optional_text(v);
   if (text && text->empty()) return make_error_code(if_missing);
   return text;
-}
-
-std::string to_e164(std::string_view number) {
-  bool all_digits = !number.empty();
-  for (char c : number) all_digits = all_digits && c >= '0' && c <= '9';
-  if (all_digits && number.size() >= 7 && number.size() <= 15 && number.front() != '0')
-    return "+" + std::string(number);
-  return std::string(number);
 }
 
 }  // namespace stopgate::carriers::wire

@@ -1,6 +1,9 @@
 // Webhook-side helpers shared by the adapters' parse_inbound / parse_status: reading form,
 // query and JSON bodies into fields with the checks every carrier needs (presence, no
-// duplicates, bounded length) and spelling numbers as E.164. Pure and thread-safe.
+// duplicates, bounded length). Numbers are kept as sent: the gateway reads them with the
+// carrier's settings (gateway/webhooks/carrier_number.hpp). Text is kept byte for byte, UTF-8
+// or not (JSON strings too): the gateway records what is not UTF-8 losslessly. Pure and
+// thread-safe.
 #pragma once
 
 #include "carriers/wire/types.hpp"
@@ -22,8 +25,9 @@ using param_list = std::vector<std::pair<std::string, std::string>>;
 boost::system::result<param_list> form_params(std::string_view content_type,
                                               std::string_view body, std::string_view query);
 
-/// Like form_params, but a JSON object body (content type application/json) is accepted too:
-/// its top-level strings and integers become the parameters (Vonage "POST-JSON" webhooks).
+/// Like form_params, but a JSON object body (content type application/json, read as
+/// json_body does) is accepted too: its top-level strings and integers become the parameters
+/// (Vonage "POST-JSON" webhooks).
 boost::system::result<param_list> form_or_json_params(std::string_view content_type,
                                                       std::string_view body,
                                                       std::string_view query);
@@ -37,6 +41,8 @@ boost::system::result<std::string> optional_param(const param_list& params,
                                                   std::string_view name);
 
 /// A JSON webhook body: the content type must be application/json (or +json, or absent).
+/// Strings may hold bytes that are not UTF-8 (kept as they are); the JSON must be valid
+/// otherwise.
 boost::system::result<boost::json::value> json_body(std::string_view content_type,
                                                     std::string_view body);
 
@@ -46,10 +52,6 @@ boost::system::result<std::string> required_text(const boost::json::value* v,
                                                  wire_errc if_missing);
 /// Like required_text, but absent or null is "".
 boost::system::result<std::string> optional_text(const boost::json::value* v);
-
-/// A number as E.164: a bare digit string of 7 to 15 digits gets a '+' (Vonage, Plivo and
-/// Sinch omit it); '+'-numbers, short codes and alphanumeric senders are kept as sent.
-std::string to_e164(std::string_view number);
 
 /// True when `s` is within max_field_bytes.
 constexpr bool field_fits(std::string_view s) noexcept { return s.size() <= max_field_bytes; }

@@ -6,6 +6,11 @@ namespace stopgate::evidence {
 
 namespace {
 
+// Message bodies and disclosure texts, and the original bytes of a body that was not UTF-8.
+bool is_sealed_name(std::string_view key) {
+  return key == "body" || key == "text" || key == "body_b64" || key == "text_b64";
+}
+
 bool is_sealed(const boost::json::value& v) {
   const auto* o = v.if_object();
   if (o == nullptr) return false;
@@ -39,7 +44,7 @@ boost::system::error_code walk(boost::json::object& o, Fn& fn) {
 boost::system::error_code encrypt_fields(boost::json::object& o, aes_gcm& cipher,
                                          std::string_view record_id) {
   auto fn = [&](std::string_view key, boost::json::value& v) -> boost::system::error_code {
-    if ((key != "body" && key != "text") || !v.is_string()) return {};
+    if (!is_sealed_name(key) || !v.is_string()) return {};
     auto sealed = cipher.seal(v.get_string(), record_id);
     if (!sealed) return sealed.error();
     boost::json::object e;

@@ -1,5 +1,6 @@
 // Encryption of message bodies and disclosure texts inside records: every string field named
-// `body` or `text` (at any depth) becomes {"ct","enc":"aes-256-gcm","iv","tag"} (base64).
+// `body` or `text` (at any depth), and `body_b64` / `text_b64` (the original bytes of one that
+// was not UTF-8), becomes {"ct","enc":"aes-256-gcm","iv","tag"} (base64).
 // The record's id is the AES-GCM additional data, so a ciphertext cannot be moved to another
 // record unnoticed.
 #pragma once
@@ -13,7 +14,8 @@
 
 namespace stopgate::evidence {
 
-/// Replaces every `body` / `text` string in `o` (recursively) by its sealed form.
+/// Replaces every `body` / `text` / `body_b64` / `text_b64` string in `o` (recursively) by its
+/// sealed form.
 boost::system::error_code encrypt_fields(boost::json::object& o, aes_gcm& cipher,
                                          std::string_view record_id);
 

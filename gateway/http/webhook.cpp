@@ -30,4 +30,8 @@ std::string_view carrier_from_path(std::string_view path, std::string_view prefi
   return rest;
 }
 
+response webhook_refused() {
+  return response::json_error(403, "forbidden", "bad or missing webhook signature");
+}
+
 }  // namespace stopgate::gateway::http

@@ -23,4 +23,9 @@ carriers::signature::webhook_request to_webhook_request(const request& req);
 /// the path; "" when it is empty or holds another '/'.
 std::string_view carrier_from_path(std::string_view path, std::string_view prefix) noexcept;
 
+/// The one answer to a webhook that is refused before it is read: an unknown carrier name
+/// and a missing, bad or stale signature look alike (403, same body), so the configured
+/// carrier names cannot be listed by probing. The reason goes to the log, not the caller.
+response webhook_refused();
+
 }  // namespace stopgate::gateway::http

@@ -5,6 +5,8 @@
 #include "gateway/http/webhook.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/message_store.hpp"
+#include "gateway/webhooks/carrier_number.hpp"
+#include "gateway/webhooks/carrier_text.hpp"
 #include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
@@ -33,10 +35,20 @@ std::string owner_of(const config::settings& s, std::string_view from) {
   return {};
 }
 
+// What identifies one update for the dedupe: its status and, when the callback names one,
+// its recipient (a Bandwidth group message has one id and an event per recipient).
+std::string update_identity(const carriers::status_update& u, const webhooks::carrier_number& to) {
+  return to.text.empty() ? u.status : u.status + ":" + to.text;
+}
+
 // Applies one fresh update; false when something could not be made durable.
-asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
+asio::awaitable<bool> apply(const config::settings& s, const config::carrier_settings& c,
                             const carriers::status_update& u, evidence::log& log,
                             status_counters& counters) {
+  const std::string_view carrier = c.name;
+  // The callback's numbers, read as the inbound webhooks read them (carrier default country).
+  const auto u_to = webhooks::read_carrier_number(u.to, c.default_country);
+  const auto u_from = webhooks::read_carrier_number(u.from, c.default_country);
   auto* w = worker::current();
   message_store messages(*w->redis);
   auto id = co_await messages.async_find(carrier, u.carrier_message_id);
@@ -48,21 +60,20 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
     m = std::move(*got);
   }
   const auto at = now_us();
-  json::object rec{{"carrier", carrier},
-                   {"carrier_message_id", u.carrier_message_id},
-                   {"status", u.status},
-                   {"raw_status", u.raw_status},
-                   {"at", format_rfc3339(at)}};
+  json::object rec{{"carrier", carrier}, {"status", u.status}, {"at", format_rfc3339(at)}};
+  // The carrier's text is recorded losslessly (`<field>_b64` beside what is not UTF-8).
+  webhooks::put_text(rec, "carrier_message_id", u.carrier_message_id);
+  webhooks::put_text(rec, "raw_status", u.raw_status);
   if (m) {
     rec["message_id"] = m->message_id;
     rec["sender"] = m->sender;
     rec["to"] = m->to;
     rec["from"] = m->from;
   } else {
-    if (!u.to.empty()) rec["to"] = u.to;
-    if (!u.from.empty()) rec["from"] = u.from;
+    if (!u.to.empty()) webhooks::put_number(rec, "to", u.to, u_to);
+    if (!u.from.empty()) webhooks::put_number(rec, "from", u.from, u_from);
   }
-  if (!u.error_code.empty()) rec["error_code"] = u.error_code;
+  if (!u.error_code.empty()) webhooks::put_text(rec, "error_code", u.error_code);
   if (u.failure) rec["failure"] = std::string(carriers::to_string(*u.failure));
   auto ev = co_await log.async_append(evidence::record_type::status, std::move(rec));
   if (!ev) {
@@ -77,9 +88,14 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
   if (u.failure != carriers::failure_class::recipient_opted_out) co_return true;
 
   // The carrier says the recipient opted out: an opt-out of the message's sender.
-  const std::string to_raw = m ? m->to : u.to;
-  const std::string sender = m ? m->sender : owner_of(s, u.from);
-  auto to = dnc::model::parse_phone(to_raw);
+  const std::string sender = m ? m->sender : owner_of(s, u_from.text);
+  // The message's recipient as we sent it (E.164), else the callback's, read as above.
+  std::optional<dnc::model::phone_number> to;
+  if (m) {
+    if (auto n = dnc::model::parse_phone(m->to)) to = *n;
+  } else if (u_to.is_number()) {
+    to = u_to.number;
+  }
   if (!to || sender.empty()) {
     spdlog::warn(
         "status callback ({}): opt-out code for an unknown message or sender; recorded, not "
@@ -91,7 +107,7 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
   json::object orec{{"to", to->e164()}, {"sender", sender},         {"channel", "carrier"},
                     {"source", source}, {"at", format_rfc3339(at)}, {"status_evidence_id", ev->id}};
   if (m) orec["message_id"] = m->message_id;
-  if (!u.error_code.empty()) orec["carrier_error_code"] = u.error_code;
+  if (!u.error_code.empty()) webhooks::put_text(orec, "carrier_error_code", u.error_code);
   auto oev = co_await log.async_append(evidence::record_type::optout, std::move(orec));
   if (!oev) co_return false;
   if (!w->contacts) co_return false;
@@ -101,61 +117,89 @@ asio::awaitable<bool> apply(const config::settings& s, std::string_view carrier,
   co_return true;
 }
 
+// One update: dedupe claim, apply, finish. The answer it asks for.
+enum class update_outcome { applied, duplicate, unavailable };
+
+asio::awaitable<update_outcome> claim_and_apply(const config::settings& s,
+                                                const config::carrier_settings& c,
+                                                const carriers::status_update& u,
+                                                evidence::log& log, status_counters& counters) {
+  auto* w = worker::current();
+  message_store messages(*w->redis);
+  const std::string identity =
+      update_identity(u, webhooks::read_carrier_number(u.to, c.default_country));
+  auto claimed = co_await messages.async_claim_status(c.name, u.carrier_message_id, identity);
+  if (!claimed || *claimed == status_claim::busy) {
+    ++counters.unavailable;
+    co_return update_outcome::unavailable;
+  }
+  if (*claimed == status_claim::done) {
+    ++counters.duplicates;
+    co_return update_outcome::duplicate;
+  }
+  const bool ok = co_await apply(s, c, u, log, counters);
+  auto ec = co_await messages.async_finish_status(c.name, u.carrier_message_id, identity, ok);
+  if (ec)
+    spdlog::warn("status callback ({}): the dedupe marker could not be updated: {}", c.name,
+                 ec.message());
+  if (!ok) {
+    ++counters.unavailable;
+    co_return update_outcome::unavailable;
+  }
+  ++counters.applied;
+  co_return update_outcome::applied;
+}
+
 asio::awaitable<response> handle(const http::request& req, evidence::log& log,
                                  status_counters& counters) {
   const auto& s = *req.settings;
   const auto name = http::carrier_from_path(req.path, prefix);
   const auto* c = name.empty() ? nullptr : s.carrier(name);
-  if (!c) co_return response::json_error(404, "not_found", "no carrier by that name");
+  // An unknown name is refused like a bad signature, so carrier names cannot be probed for.
+  if (!c) {
+    ++counters.rejected_signature;
+    co_return http::webhook_refused();
+  }
   // The signature first: an unsigned or forged request changes nothing.
   const auto vr = carriers::signature::verify_webhook(
       *c, http::to_webhook_request(req), std::chrono::system_clock::now(), req.loopback,
       std::chrono::seconds(s.http.replay_window_s));
   if (!vr) {
     ++counters.rejected_signature;
-    co_return response::json_error(403, "forbidden", "bad or missing webhook signature");
+    co_return http::webhook_refused();
   }
-  auto u = carriers::parse_status(c->type, req.header("Content-Type"), req.body, req.query);
-  if (!u) {
-    if (u.error() == carriers::wire_errc::ignored_event) {
+  // Every update of the request (Bandwidth batches events; a Sinch batch report lists
+  // several recipients).
+  auto updates = carriers::parse_status(c->type, req.header("Content-Type"), req.body, req.query);
+  if (!updates) {
+    if (updates.error() == carriers::wire_errc::ignored_event) {
       ++counters.ignored;
       co_return response::text(200, "ignored\n");
     }
     ++counters.bad_request;
-    co_return response::json_error(400, "bad_request", u.error().message());
+    co_return response::json_error(400, "bad_request", updates.error().message());
   }
   auto* w = worker::current();
   if (!w || !w->redis) {
     ++counters.unavailable;
     co_return response::json_error(503, "store_unavailable", "Redis is not reachable");
   }
-  message_store messages(*w->redis);
-  auto claimed = co_await messages.async_claim_status(name, u->carrier_message_id, u->status);
-  if (!claimed || *claimed == status_claim::busy) {
-    ++counters.unavailable;
+  // Each update is claimed, recorded and applied on its own; one that could not be is
+  // answered 503 after the others were applied (the carrier's retry finds those done).
+  bool unavailable = false, fresh = false;
+  for (const auto& u : *updates) {
+    auto o = co_await claim_and_apply(s, *c, u, log, counters);
+    unavailable |= o == update_outcome::unavailable;
+    fresh |= o == update_outcome::applied;
+  }
+  if (unavailable) {
     auto r = response::json_error(503, "store_unavailable",
-                                  claimed ? "being applied; retry" : "Redis is not reachable");
+                                  "an update could not be made durable, or is being applied; "
+                                  "retry");
     r.headers.emplace_back("Retry-After", "1");
     co_return r;
   }
-  if (*claimed == status_claim::done) {
-    ++counters.duplicates;
-    co_return response::text(200, "duplicate\n");
-  }
-  const bool ok = co_await apply(s, name, *u, log, counters);
-  auto ec = co_await messages.async_finish_status(name, u->carrier_message_id, u->status, ok);
-  if (ec)
-    spdlog::warn("status callback ({}): the dedupe marker could not be updated: {}", name,
-                 ec.message());
-  if (!ok) {
-    ++counters.unavailable;
-    auto r = response::json_error(503, "store_unavailable",
-                                  "the update could not be made durable; retry");
-    r.headers.emplace_back("Retry-After", "1");
-    co_return r;
-  }
-  ++counters.applied;
-  co_return response::text(200, "ok\n");
+  co_return response::text(200, fresh ? "ok\n" : "duplicate\n");
 }
 
 }  // namespace

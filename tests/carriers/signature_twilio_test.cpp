@@ -178,3 +178,65 @@ TEST(SignatureTwilio, NegativeCases) {
   bad_url.url = "not a url";
   EXPECT_FALSE(sig::verify_twilio(bad_url, secrets()).ok());
 }
+
+TEST(SignatureTwilio, QuoteInTheQueryMatchesEitherSpelling) {
+  // Twilio signs the URL as its normaliser writes it: a ' in the query may have been signed
+  // as ' or as %27, and reach us spelled the other way (twilio-node tries both).
+  const std::string raw = "https://gw.example.com/v1/inbound/twilio?city=Sull'Adda&n=1";
+  const std::string enc = "https://gw.example.com/v1/inbound/twilio?city=Sull%27Adda&n=1";
+  const sig::param_list params{{"From", "+14155552671"}, {"To", "+14155552000"}};
+  const std::string body = "From=%2B14155552671&To=%2B14155552000";
+  EXPECT_TRUE(
+      sig::verify_twilio(form_request(enc, sig::twilio_sign(token, raw, params), body), secrets())
+          .ok());
+  EXPECT_TRUE(
+      sig::verify_twilio(form_request(raw, sig::twilio_sign(token, enc, params), body), secrets())
+          .ok());
+  // Combined with a port variant: received with :443, signed without the port and with %27.
+  EXPECT_TRUE(sig::verify_twilio(
+                  form_request("https://gw.example.com:443/v1/inbound/twilio?city=Sull'Adda&n=1",
+                               sig::twilio_sign(token, enc, params), body),
+                  secrets())
+                  .ok());
+  // A GET webhook: every field in the query, the URL alone signed.
+  sig::webhook_request get;
+  get.method = "GET";
+  get.url = "https://gw.example.com/v1/inbound/twilio?Body=I'm+out&From=%2B14155552671";
+  get.headers = {{"X-Twilio-Signature",
+                  sig::twilio_sign(token,
+                                   "https://gw.example.com/v1/inbound/twilio?Body=I%27m+out&From="
+                                   "%2B14155552671",
+                                   {})}};
+  EXPECT_TRUE(sig::verify_twilio(get, secrets()).ok());
+}
+
+TEST(SignatureTwilio, OtherSpellingsAreStillRefused) {
+  const sig::param_list params{{"From", "+14155552671"}};
+  const std::string body = "From=%2B14155552671";
+  auto refused = [&](const std::string& signed_url, const std::string& received_url) {
+    return err(sig::verify_twilio(
+               form_request(received_url, sig::twilio_sign(token, signed_url, params), body),
+               secrets())) == verify_errc::bad_signature;
+  };
+  // Another escaped character is not respelled.
+  EXPECT_TRUE(refused("https://gw.example.com/t?x=A", "https://gw.example.com/t?x=%41"));
+  EXPECT_TRUE(refused("https://gw.example.com/t?x=a%22b", "https://gw.example.com/t?x=a\"b"));
+  // %2527 is an escaped "%27", not a quote.
+  EXPECT_TRUE(refused("https://gw.example.com/t?x=a'b", "https://gw.example.com/t?x=a%2527b"));
+  // Only the query: a quote in the path is signed as it came.
+  EXPECT_TRUE(refused("https://gw.example.com/o%27b?x=1", "https://gw.example.com/o'b?x=1"));
+  // A quote in a form value is a decoded parameter, not part of the URL: no variant.
+  EXPECT_EQ(err(sig::verify_twilio(form_request("https://gw.example.com/t",
+                                                sig::twilio_sign(token, "https://gw.example.com/t",
+                                                                 {{"Body", "I%27m out"}}),
+                                                "Body=I%27m+out"),
+                                   secrets())),
+            verify_errc::bad_signature);
+  // The quote variant of a wrong token is still wrong.
+  EXPECT_EQ(
+      err(sig::verify_twilio(
+          form_request("https://gw.example.com/t?x=a'b",
+                       sig::twilio_sign("54321", "https://gw.example.com/t?x=a%27b", params), body),
+          secrets())),
+      verify_errc::bad_signature);
+}

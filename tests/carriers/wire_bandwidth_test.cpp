@@ -31,6 +31,20 @@ wire_errc err(const boost::system::error_code& ec) { return wire_errc(ec.value()
 
 constexpr const char* json_type = "application/json; charset=utf-8";
 
+// The one event of a callback that carries one.
+boost::system::result<c::inbound_message> one_inbound(std::string_view body) {
+  auto all = bw::parse_inbound_events(json_type, body);
+  if (!all) return all.error();
+  EXPECT_EQ(all->size(), 1u);
+  return all->front();
+}
+boost::system::result<c::status_update> one_status(std::string_view body) {
+  auto all = bw::parse_status_events(json_type, body);
+  if (!all) return all.error();
+  EXPECT_EQ(all->size(), 1u);
+  return all->front();
+}
+
 constexpr const char* inbound_body = R"([{"type":"message-received","time":"2026-05-01T12:00:00Z",
 "description":"Incoming message received","to":"+14155550234","message":{
 "id":"14762070468292kw2fuqty55yp2b2","time":"2026-05-01T12:00:00Z","to":["+14155550234"],
@@ -100,7 +114,7 @@ TEST(WireBandwidth, Errors) {
 }
 
 TEST(WireBandwidth, Inbound) {
-  auto m = bw::parse_inbound(json_type, inbound_body, "");
+  auto m = one_inbound(inbound_body);
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->carrier, "bandwidth");
   EXPECT_EQ(m->carrier_message_id, "14762070468292kw2fuqty55yp2b2");
@@ -122,24 +136,21 @@ TEST(WireBandwidth, InboundSeveralEvents) {
 }
 
 TEST(WireBandwidth, InboundErrors) {
-  EXPECT_EQ(err(bw::parse_inbound(json_type, R"({"type":"message-received"})", "").error()),
-            wire_errc::malformed_body);
-  EXPECT_EQ(err(bw::parse_inbound(json_type, "[]", "").error()), wire_errc::ignored_event);
-  EXPECT_EQ(err(bw::parse_inbound(json_type, status_event("message-delivered", ""), "").error()),
+  EXPECT_EQ(err(one_inbound(R"({"type":"message-received"})").error()), wire_errc::malformed_body);
+  EXPECT_EQ(err(one_inbound("[]").error()), wire_errc::ignored_event);
+  EXPECT_EQ(err(one_inbound(status_event("message-delivered", "")).error()),
             wire_errc::ignored_event);
-  EXPECT_EQ(err(bw::parse_inbound(json_type, R"([{"type":"message-received","message":{}}])", "")
-                    .error()),
+  EXPECT_EQ(err(one_inbound(R"([{"type":"message-received","message":{}}])").error()),
             wire_errc::missing_message_id);
-  EXPECT_EQ(err(bw::parse_inbound(json_type, R"([{"message":{}}])", "").error()),
-            wire_errc::malformed_body);
+  EXPECT_EQ(err(one_inbound(R"([{"message":{}}])").error()), wire_errc::malformed_body);
   std::string many = "[";
   for (int i = 0; i < 65; ++i) many += std::string(i ? "," : "") + "{}";
   many += "]";
-  EXPECT_EQ(err(bw::parse_inbound(json_type, many, "").error()), wire_errc::malformed_body);
+  EXPECT_EQ(err(one_inbound(many).error()), wire_errc::malformed_body);
 }
 
 TEST(WireBandwidth, StatusDeliveredAndFailed) {
-  auto u = bw::parse_status(json_type, status_event("message-delivered", ""), "");
+  auto u = one_status(status_event("message-delivered", ""));
   ASSERT_TRUE(u) << u.error().message();
   EXPECT_EQ(u->carrier_message_id, "1589228074636lm4k2je7j7jklbn2");
   EXPECT_EQ(u->status, "delivered");
@@ -149,18 +160,16 @@ TEST(WireBandwidth, StatusDeliveredAndFailed) {
   EXPECT_FALSE(u->failure);
 
   for (const char* code : {"4775", "4482"}) {
-    u = bw::parse_status(json_type,
-                         status_event("message-failed", std::string(R"("errorCode":)") + code + ","),
-                         "");
+    u = one_status(status_event("message-failed", std::string(R"("errorCode":)") + code + ","));
     ASSERT_TRUE(u);
     EXPECT_EQ(u->status, "failed");
     EXPECT_EQ(u->error_code, code);
     EXPECT_EQ(u->failure, failure_class::recipient_opted_out) << code;
   }
-  u = bw::parse_status(json_type, status_event("message-failed", R"("errorCode":5100,)"), "");
+  u = one_status(status_event("message-failed", R"("errorCode":5100,)"));
   EXPECT_EQ(u->failure, failure_class::retryable);
-  u = bw::parse_status(json_type, status_event("message-failed", R"("errorCode":4720,)"), "");
+  u = one_status(status_event("message-failed", R"("errorCode":4720,)"));
   EXPECT_EQ(u->failure, failure_class::permanent);
-  EXPECT_EQ(err(bw::parse_status(json_type, inbound_body, "").error()), wire_errc::ignored_event);
+  EXPECT_EQ(err(one_status(inbound_body).error()), wire_errc::ignored_event);
   EXPECT_EQ(bw::normalise_status("message-sending"), "sending");
 }

@@ -1,4 +1,4 @@
-// The helpers every adapter shares: urlencoding, Retry-After, bounded messages, numbers.
+// The helpers every adapter shares: urlencoding, Retry-After, bounded messages.
 #include "carriers/wire/encode.hpp"
 #include "carriers/wire/response.hpp"
 #include "carriers/wire/webhook_fields.hpp"
@@ -52,14 +52,4 @@ TEST(WireCommon, BoundedMessages) {
   std::string odd = "x" + accents;
   EXPECT_EQ(w::bounded_message(odd).size(), 199u);  // never half a character
   EXPECT_EQ(w::raw_snippet("ok\r\n\xFF"), "ok???");
-}
-
-TEST(WireCommon, E164) {
-  EXPECT_EQ(w::to_e164("14155552671"), "+14155552671");
-  EXPECT_EQ(w::to_e164("+14155552671"), "+14155552671");
-  EXPECT_EQ(w::to_e164("447700900123"), "+447700900123");
-  EXPECT_EQ(w::to_e164("12345"), "12345");       // short code
-  EXPECT_EQ(w::to_e164("ACME"), "ACME");         // alphanumeric sender
-  EXPECT_EQ(w::to_e164("0041791234567"), "0041791234567");  // not ours to guess
-  EXPECT_EQ(w::to_e164(""), "");
 }

@@ -123,8 +123,95 @@ TEST(WireAdapter, DispatchesByType) {
   auto m = c::parse_inbound(carrier_type::vonage, "", "",
                             "msisdn=14155552671&to=14155550234&messageId=A&text=STOP");
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->carrier, "vonage");
+  ASSERT_EQ(m->size(), 1u);
+  EXPECT_EQ(m->front().carrier, "vonage");
   auto u = c::parse_status(carrier_type::plivo, "", "", "MessageUUID=u&Status=sent");
   ASSERT_TRUE(u);
-  EXPECT_EQ(u->carrier, "plivo");
+  ASSERT_EQ(u->size(), 1u);
+  EXPECT_EQ(u->front().carrier, "plivo");
+}
+
+TEST(WireAdapter, EveryEventOfABatchedCallback) {
+  // A Bandwidth status callback with a delivery and then an opt-out failure: both come back,
+  // in order (only the first used to).
+  const std::string two =
+      R"([{"type":"message-delivered","time":"2026-05-01T12:00:00Z","to":"+14155552671",)"
+      R"("message":{"id":"m-1","from":"+14155550234","to":["+14155552671"]}},)"
+      R"({"type":"message-failed","time":"2026-05-01T12:00:01Z","errorCode":4775,)"
+      R"("to":"+14155552672","message":{"id":"m-2","from":"+14155550234",)"
+      R"("to":["+14155552672"]}}])";
+  auto u = c::parse_status(carrier_type::bandwidth, "application/json", two, "");
+  ASSERT_TRUE(u) << u.error().message();
+  ASSERT_EQ(u->size(), 2u);
+  EXPECT_EQ((*u)[0].status, "delivered");
+  EXPECT_EQ((*u)[1].status, "failed");
+  EXPECT_EQ((*u)[1].to, "+14155552672");
+  EXPECT_EQ((*u)[1].failure, failure_class::recipient_opted_out);
+
+  // Inbound arrays too: one message per message-received event.
+  const std::string in =
+      R"([{"type":"message-received","to":"+14155550234","message":{"id":"i-1",)"
+      R"("from":"+14155552671","to":["+14155550234"],"text":"STOP"}},)"
+      R"({"type":"message-received","to":"+14155550299","message":{"id":"i-1",)"
+      R"("from":"+14155552671","to":["+14155550234","+14155550299"],"text":"STOP"}}])";
+  auto m = c::parse_inbound(carrier_type::bandwidth, "application/json", in, "");
+  ASSERT_TRUE(m) << m.error().message();
+  ASSERT_EQ(m->size(), 2u);
+  EXPECT_EQ((*m)[1].to, "+14155550299");
+
+  // A Sinch batch report: each recipient of each status.
+  auto s = c::parse_status(
+      carrier_type::sinch, "application/json",
+      R"({"type":"delivery_report_sms","batch_id":"B1","statuses":[)"
+      R"({"code":0,"status":"Delivered","count":2,"recipients":["+14155552671","+14155552672"]},)"
+      R"({"code":406,"status":"Deleted","count":1,"recipients":["+14155552673"]}]})",
+      "");
+  ASSERT_TRUE(s) << s.error().message();
+  ASSERT_EQ(s->size(), 3u);
+  EXPECT_EQ((*s)[1].to, "+14155552672");
+  EXPECT_EQ((*s)[1].status, "delivered");
+  EXPECT_EQ((*s)[2].to, "+14155552673");
+  EXPECT_EQ((*s)[2].status, "undelivered");
+}
+
+TEST(WireAdapter, NumbersAreKeptAsSent) {
+  // The gateway reads numbers with the carrier's default country (a bare 10-digit number is
+  // NANP there); the adapters add nothing, so "2027621422" is not turned into +20 (Egypt).
+  auto m = c::parse_inbound(carrier_type::twilio, "application/x-www-form-urlencoded",
+                            "MessageSid=SM1&From=2027621422&To=%2B14155552000&Body=STOP", "");
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(m->front().from, "2027621422");
+  EXPECT_EQ(m->front().to, "+14155552000");
+  m = c::parse_inbound(carrier_type::vonage, "", "",
+                       "msisdn=447700900001&to=14155552000&messageId=A&text=STOP");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->front().from, "447700900001");
+}
+
+TEST(WireAdapter, TextThatIsNotUtf8IsKeptByteForByte) {
+  // Form bodies: %FF decodes to the byte 0xFF.
+  auto m =
+      c::parse_inbound(carrier_type::twilio, "application/x-www-form-urlencoded",
+                       "MessageSid=SM1&From=%2B14155552671&To=%2B14155552000&Body=STOP%FF", "");
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(m->front().body, "STOP\xFF");
+  // JSON bodies with such bytes inside a string are read, not refused as malformed.
+  for (auto type : {carrier_type::http, carrier_type::sandbox}) {
+    m = c::parse_inbound(type, "application/json",
+                         "{\"message_id\":\"g1\",\"from\":\"+14155552671\",\"to\":"
+                         "\"+14155552000\",\"body\":\"Stop\xE9\"}",
+                         "");
+    ASSERT_TRUE(m) << m.error().message();
+    EXPECT_EQ(m->front().body, "Stop\xE9");
+  }
+  m = c::parse_inbound(carrier_type::vonage, "application/json",
+                       "{\"msisdn\":\"14155552671\",\"to\":\"14155552000\",\"messageId\":"
+                       "\"V1\",\"text\":\"\xFF\"}",
+                       "");
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(m->front().body, "\xFF");
+  // JSON that is broken otherwise is still malformed.
+  EXPECT_EQ(
+      c::parse_inbound(carrier_type::http, "application/json", "{\"body\":\"\xFF}", "").error(),
+      make_error_code(wire_errc::malformed_body));
 }

@@ -71,8 +71,8 @@ TEST(WirePlivo, Inbound) {
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->carrier, "plivo");
   EXPECT_EQ(m->carrier_message_id, "0936ec98-7c4c-11e6-9c4b-0242ac110003");
-  EXPECT_EQ(m->from, "+14155552671");
-  EXPECT_EQ(m->to, "+14155550234");
+  EXPECT_EQ(m->from, "14155552671");  // as sent: the gateway reads it
+  EXPECT_EQ(m->to, "14155550234");    // as sent: the gateway reads it
   EXPECT_EQ(m->body, "STOP");
   EXPECT_EQ(m->carrier_intent, "optout");
   // MMS carries Body instead of Text; GET webhooks carry everything in the query.
@@ -90,7 +90,7 @@ TEST(WirePlivo, Status) {
                             "");
   ASSERT_TRUE(u) << u.error().message();
   EXPECT_EQ(u->status, "delivered");
-  EXPECT_EQ(u->to, "+14155552671");
+  EXPECT_EQ(u->to, "14155552671");  // as sent: the gateway reads it
   EXPECT_FALSE(u->failure);
   u = pl::parse_status(form, "MessageUUID=db3ce55a&Status=failed&ErrorCode=200", "");
   ASSERT_TRUE(u);

@@ -104,8 +104,8 @@ TEST(WireVonage, InboundGetQuery) {
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->carrier, "vonage");
   EXPECT_EQ(m->carrier_message_id, "0A0000001234567B");
-  EXPECT_EQ(m->from, "+14155552671");
-  EXPECT_EQ(m->to, "+14155550234");
+  EXPECT_EQ(m->from, "14155552671");  // as sent: the gateway reads it
+  EXPECT_EQ(m->to, "14155550234");    // as sent: the gateway reads it
   EXPECT_EQ(m->body, "Stop texting me");
   EXPECT_EQ(m->carrier_intent, "STOP");
 }
@@ -114,7 +114,7 @@ TEST(WireVonage, InboundFormAndJson) {
   auto m = vg::parse_inbound("application/x-www-form-urlencoded",
                              "msisdn=447700900001&to=447700900000&messageId=AB1&text=STOP", "");
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->from, "+447700900001");
+  EXPECT_EQ(m->from, "447700900001");  // as sent: the gateway reads it
   m = vg::parse_inbound("application/json",
                         R"({"msisdn":"447700900001","to":"447700900000","messageId":"AB2",)"
                         R"("text":"END","type":"text","keyword":"END","timestamp":1777636800,)"
@@ -122,7 +122,7 @@ TEST(WireVonage, InboundFormAndJson) {
                         "");
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->carrier_message_id, "AB2");
-  EXPECT_EQ(m->to, "+447700900000");
+  EXPECT_EQ(m->to, "447700900000");  // as sent: the gateway reads it
   EXPECT_EQ(m->body, "END");
   EXPECT_EQ(err(vg::parse_inbound("application/json", "[]", "").error()),
             wire_errc::malformed_body);
@@ -139,8 +139,8 @@ TEST(WireVonage, DeliveryReceipts) {
   ASSERT_TRUE(u) << u.error().message();
   EXPECT_EQ(u->carrier_message_id, "0A0000000123ABCD1");
   EXPECT_EQ(u->status, "delivered");
-  EXPECT_EQ(u->to, "+14155552671");
-  EXPECT_EQ(u->from, "+14155550234");
+  EXPECT_EQ(u->to, "14155552671");    // as sent: the gateway reads it
+  EXPECT_EQ(u->from, "14155550234");  // as sent: the gateway reads it
   EXPECT_FALSE(u->failure);
 
   u = vg::parse_status("application/x-www-form-urlencoded",

@@ -129,6 +129,24 @@ webhook_password = "p"
   EXPECT_THAT(r, HasSubstr("carriers.bw.password: username and password must be set together"));
 }
 
+TEST(ConfigErrors, DefaultCountryIsNanpOrNone) {
+  std::string r = load_bad(k_minimal + R"(
+[carriers.a]
+type = "sandbox"
+default_country = "44"
+[carriers.b]
+type = "sandbox"
+default_country = "+1"
+[carriers.c]
+type = "sandbox"
+default_country = 1
+)");
+  EXPECT_THAT(r, HasSubstr("carriers.a.default_country: must be \"1\" (bare 10-digit numbers are "
+                           "NANP numbers) or \"\" (the carrier sends international numbers only)"));
+  EXPECT_THAT(r, HasSubstr("carriers.b.default_country: must be \"1\""));
+  EXPECT_THAT(r, HasSubstr("carriers.c.default_country: must be a string (got integer)"));
+}
+
 TEST(ConfigErrors, EnvSecretPresentAndMissing) {
   std::string text = k_minimal + R"(
 [http]

@@ -134,6 +134,7 @@ TEST(ConfigExample, ExampleFileLoadsAndDocumentsTheDefaults) {
   EXPECT_EQ(ex.api.max_line_bytes, def->api.max_line_bytes);
   EXPECT_EQ(ex.http.replay_window_s, def->http.replay_window_s);
   EXPECT_EQ(ex.sender("default")->optout_reply, def->sender("default")->optout_reply);
+  EXPECT_EQ(ex.carrier("sandbox")->default_country, def->carrier("sandbox")->default_country);
   EXPECT_EQ(ex.evidence.hmac_key.describe(), "env:STOPGATE_EVIDENCE_KEY");
   const list_settings* federal = ex.list("federal");
   ASSERT_NE(federal, nullptr);
@@ -214,6 +215,7 @@ api_key = "k"
 api_secret = "s"
 signature_secret = "sig"
 signature_method = "sha512"
+default_country = ""
 [carriers.plivo]
 type = "plivo"
 auth_id = "MA123"
@@ -246,6 +248,9 @@ Authorization = "env:HDR"
   EXPECT_EQ(s->carrier("bw")->creds<bandwidth_credentials>().token.reveal(), "t");
   EXPECT_EQ(s->carrier("vonage")->creds<vonage_credentials>().signature_method,
             vonage_signature_method::sha512);
+  // Bare numbers in webhooks: NANP unless the carrier is said to send international ones only.
+  EXPECT_EQ(tw->default_country, "1");
+  EXPECT_EQ(s->carrier("vonage")->default_country, "");
   EXPECT_EQ(s->carrier("sinch")->base_url, "https://us.sms.api.sinch.com");
   const auto& relay = s->carrier("relay")->creds<http_credentials>();
   ASSERT_EQ(relay.headers.size(), 1u);

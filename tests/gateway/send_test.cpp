@@ -433,14 +433,15 @@ TEST(Send, StatusCallbacksUpdateTheMessageOnceAndNeedAValidSignature) {
   EXPECT_EQ(r.cli("HGET stopgate:msg:" + mid + " status"), "delivered");
   // A body that is not a status update: 400.
   EXPECT_EQ(status_callback(gw, {{"status", "delivered"}}).status, 400);
-  // An unknown carrier name: 404.
-  EXPECT_EQ(post(gw.http_port, "/v1/status/nope", "{}", {}).status, 404);
+  // An unknown carrier name: refused like a bad signature (403).
+  EXPECT_EQ(post(gw.http_port, "/v1/status/nope", "{}", {}).status, 403);
   // Every outcome is counted for /metrics.
   auto metrics = http_get(gw.http_port, "/metrics");
   EXPECT_NE(metrics.find(R"(stopgate_status_callbacks_total{result="duplicate"} 1)"),
             std::string::npos)
       << metrics;
-  EXPECT_NE(metrics.find(R"(stopgate_status_callbacks_total{result="bad_signature"} 1)"),
+  // The forgery and the unknown carrier name.
+  EXPECT_NE(metrics.find(R"(stopgate_status_callbacks_total{result="bad_signature"} 2)"),
             std::string::npos);
   EXPECT_NE(metrics.find(R"(stopgate_send_total{status="sent"} 1)"), std::string::npos);
 

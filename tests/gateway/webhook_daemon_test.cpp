@@ -76,9 +76,10 @@ config::carrier_settings sandbox_carrier() {
 }
 
 // Posts a signed sandbox STOP; the HTTP status (0 when the gateway does not answer).
-int post_inbound(int port, const std::string& id, const std::string& body) {
+int post_inbound(int port, const std::string& id, const std::string& body,
+                 const std::string& from = consumer) {
   auto w = fake_carrier::inbound_webhook(sandbox_carrier(), "https://gw.example.com",
-                                         {id, consumer, acme_number, body},
+                                         {id, from, acme_number, body},
                                          std::chrono::system_clock::now());
   asio::io_context io;
   asio::ip::tcp::socket s(io);
@@ -110,9 +111,9 @@ std::vector<std::string> outbox_lines(const temp_dir& d, const std::string& inst
   return out;
 }
 
-json::object check(line_client& c) {
+json::object check(line_client& c, const std::string& to = consumer) {
   return c.call(json::object{{"op", "check"},
-                             {"to", consumer},
+                             {"to", to},
                              {"sender", "acme"},
                              {"purpose", "informational"},
                              {"at", "2026-12-02T17:00:00Z"}});
@@ -122,6 +123,26 @@ bool has_reason(const json::object& resp, std::string_view reason) {
   for (auto& r : resp.at("result").at("reasons").as_array())
     if (r.as_string() == reason) return true;
   return false;
+}
+
+TEST(WebhookDaemon, StopFromABareTenDigitNumberDeniesTheCheckOfItsNanpNumber) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc a(d, r, "gwA");
+  line_client c(a.api_port);
+  ASSERT_TRUE(c.connected()) << a.proc->output();
+  // The carrier wrote the sender without a country code, as a NANP national number.
+  ASSERT_EQ(post_inbound(a.http_port, "sb-bare", "STOP", "2027621422"), 200) << a.proc->output();
+  auto us = check(c, "+12027621422");
+  ASSERT_EQ(us["ok"], true) << json::serialize(us);
+  EXPECT_EQ(us.at("result").at("decision"), "deny") << json::serialize(us);
+  EXPECT_TRUE(has_reason(us, "optout")) << json::serialize(us);
+  // The check op reads the same bare digits as the same number.
+  EXPECT_TRUE(has_reason(check(c, "2027621422"), "optout"));
+  // Not +20 2762 1422 (Egypt), where the opt-out used to land.
+  auto eg = check(c, "+2027621422");
+  ASSERT_EQ(eg["ok"], true) << json::serialize(eg);
+  EXPECT_FALSE(has_reason(eg, "optout")) << json::serialize(eg);
 }
 
 TEST(WebhookDaemon, StopThroughGatewayABlocksACheckThroughGatewayBAndIsConfirmedOnce) {

@@ -153,13 +153,13 @@ class WebhookInbound : public ::testing::Test {
   void SetUp() override { redis->cli("FLUSHALL"); }
 };
 
-TEST_F(WebhookInbound, UnknownCarrierIs404MalformedIs400IgnoredEventIs200) {
+TEST_F(WebhookInbound, UnknownCarrierIs403MalformedIs400IgnoredEventIs200) {
   webhook_bed bed(*redis);
   auto w = bed.inbound("sandbox", "m1", "+14155552671", acme_number, "STOP");
   w.path = "/v1/inbound/nosuch";
-  EXPECT_EQ(bed.post(w).first, 404);
+  EXPECT_EQ(bed.post(w).first, 403);
   w.path = "/v1/inbound/";
-  EXPECT_EQ(bed.post(w).first, 404);
+  EXPECT_EQ(bed.post(w).first, 403);
 
   // Signed correctly, but not an inbound message.
   fake_carrier::webhook bad;

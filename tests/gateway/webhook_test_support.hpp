@@ -1,6 +1,7 @@
 // In-process webhook test bed: a real redis-server, a real evidence log, two gateway worker
 // threads (each with its Redis connection and contact store), the real HTTP server on a
-// loopback port with the webhook routes, a settable clock and a recording reply sender.
+// loopback port with the webhook routes (inbound and delivery status), a settable clock and a
+// recording reply sender.
 #pragma once
 
 #include "carriers/signature/crypto.hpp"
@@ -8,6 +9,7 @@
 #include "dnc/contacts/store.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/send/status_route.hpp"
 #include "gateway/webhooks/service.hpp"
 #include "gateway/worker.hpp"
 #include "tests/support/redis_server.hpp"
@@ -68,9 +70,10 @@ inline std::string webhook_config(const temp_dir& d, const std::string& extra = 
 class webhook_bed {
  public:
   /// `hooks` and `instance`: for tests that fail the evidence log or run two gateways.
+  /// `encryption_key`: 32 bytes to seal bodies in the evidence log ("" = off).
   explicit webhook_bed(redis_server& r, const std::string& extra_config = "",
                        webhooks::service_options opts = {}, evidence::log_hooks hooks = {},
-                       const std::string& instance = "gwT")
+                       const std::string& instance = "gwT", const std::string& encryption_key = "")
       : redis_(r) {
     auto loaded = config::load_string(webhook_config(dir_, extra_config), "test");
     if (!loaded) throw std::runtime_error("config: " + loaded.error().to_string());
@@ -80,6 +83,7 @@ class webhook_bed {
     eo.instance = instance;
     eo.hmac_key = "webhook-test-hmac-key-0123456789abcdef";
     eo.checkpoint_every = 1000;
+    eo.encryption_key = encryption_key;
     log_ = std::move(*evidence::log::open(eo, std::move(hooks)));
 
     redis::client_options ro;
@@ -119,6 +123,9 @@ class webhook_bed {
     server_ = std::make_unique<gateway::http::http_server>(contexts, settings_, nullptr,
                                                            gateway::http::providers{});
     if (svc_->register_routes(*server_)) throw std::runtime_error("routes");
+    // The delivery-status route too, on the same workers (its Redis and contact store).
+    if (gateway::send::add_status_route(*server_, *log_, status_counters_))
+      throw std::runtime_error("status route");
     if (server_->start()) throw std::runtime_error("http start");
     svc_->start(contexts);
   }
@@ -177,6 +184,8 @@ class webhook_bed {
     return {std::stoi(out.substr(9, 3)),
             body_at == std::string::npos ? "" : out.substr(body_at + 4)};
   }
+
+  const gateway::send::status_counters& status_stats() const { return *status_counters_; }
 
   fake_carrier::webhook inbound(const std::string& carrier, const std::string& id,
                                 const std::string& from, const std::string& to,
@@ -265,6 +274,8 @@ class webhook_bed {
   std::vector<std::unique_ptr<gateway::worker>> workers_;
   std::unique_ptr<gateway::http::http_server> server_;
   std::unique_ptr<webhooks::service> svc_;
+  std::shared_ptr<gateway::send::status_counters> status_counters_ =
+      std::make_shared<gateway::send::status_counters>();
   std::atomic<std::int64_t> now_us_{std::chrono::duration_cast<std::chrono::microseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count()};

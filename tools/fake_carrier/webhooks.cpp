@@ -13,6 +13,8 @@
 #include <date/date.h>
 #include <boost/json.hpp>
 
+#include <stdexcept>
+
 namespace stopgate::fake_carrier {
 namespace {
 
@@ -366,6 +368,53 @@ webhook status_webhook(const config::carrier_settings& c, std::string_view base_
     }
   }
   sign(w, c, url, std::move(p), now, keys, nonce);
+  return w;
+}
+
+webhook inbound_batch_webhook(const config::carrier_settings& c, std::string_view base_url,
+                              const std::vector<inbound_spec>& ms,
+                              std::chrono::system_clock::time_point now, const signing& keys) {
+  if (c.type != carrier_type::bandwidth || ms.empty())
+    throw std::invalid_argument("inbound_batch_webhook: bandwidth only, at least one message");
+  // Basic auth does not cover the body: the events of single webhooks are joined as they are.
+  webhook w = inbound_webhook(c, base_url, ms.front(), now, keys);
+  json::array events;
+  for (const auto& m : ms)
+    events.push_back(json::parse(inbound_webhook(c, base_url, m, now, keys).body).at(0));
+  w.body = json::serialize(events);
+  return w;
+}
+
+webhook status_batch_webhook(const config::carrier_settings& c, std::string_view base_url,
+                             const std::vector<status_spec>& sts,
+                             std::chrono::system_clock::time_point now, const signing& keys) {
+  if (sts.empty()) throw std::invalid_argument("status_batch_webhook: no update");
+  if (c.type == carrier_type::bandwidth) {
+    webhook w = status_webhook(c, base_url, sts.front(), now, keys);
+    json::array events;
+    for (const auto& st : sts)
+      events.push_back(json::parse(status_webhook(c, base_url, st, now, keys).body).at(0));
+    w.body = json::serialize(events);
+    return w;
+  }
+  if (c.type != carrier_type::sinch)
+    throw std::invalid_argument("status_batch_webhook: bandwidth or sinch only");
+  // A Sinch batch report: one status entry per update, each with its one recipient.
+  std::string url;
+  webhook w = base(c, "status", base_url, url);
+  json::array statuses;
+  for (const auto& st : sts)
+    statuses.push_back(json::object{{"code", st.error_code.empty() ? 0 : std::stoll(st.error_code)},
+                                    {"status", st.status},
+                                    {"count", 1},
+                                    {"recipients", json::array{json::value(digits(st.to))}}});
+  json::object o{{"type", "delivery_report_sms"},
+                 {"batch_id", sts.front().carrier_message_id},
+                 {"total_message_count", static_cast<std::int64_t>(sts.size())},
+                 {"statuses", std::move(statuses)}};
+  w.content_type = "application/json";
+  w.body = json::serialize(o);
+  sign(w, c, url, {}, now, keys, "n-" + sts.front().carrier_message_id + "-batch");
   return w;
 }
 

@@ -69,6 +69,19 @@ webhook status_webhook(const config::carrier_settings& c, std::string_view base_
                        const status_spec& st, std::chrono::system_clock::time_point now,
                        const signing& keys = {});
 
+/// Several inbound messages in one callback, as Bandwidth sends them (a JSON array of
+/// events). Bandwidth only; throws std::invalid_argument for other types or no message.
+webhook inbound_batch_webhook(const config::carrier_settings& c, std::string_view base_url,
+                              const std::vector<inbound_spec>& ms,
+                              std::chrono::system_clock::time_point now, const signing& keys = {});
+
+/// Several delivery-status updates of one callback: Bandwidth (a JSON array of events) or
+/// Sinch (a batch `delivery_report_sms`, one status per update; the first update's id is the
+/// batch id). Throws std::invalid_argument for other types or no update.
+webhook status_batch_webhook(const config::carrier_settings& c, std::string_view base_url,
+                             const std::vector<status_spec>& sts,
+                             std::chrono::system_clock::time_point now, const signing& keys = {});
+
 /// The raw HTTP/1.1 request text of `w` for `host` (Content-Length set, Connection: close).
 std::string to_http(const webhook& w, std::string_view host = "127.0.0.1");
 
