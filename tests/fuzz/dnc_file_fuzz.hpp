@@ -17,6 +17,9 @@
 
 namespace stopgate::dnc::fuzz {
 
+using namespace stopgate::dnc::lists;
+using namespace stopgate::dnc::model;
+
 struct outcome {
   std::vector<entry> entries;
   read_stats stats;

@@ -13,7 +13,7 @@
 
 namespace {
 
-using namespace stopgate::dnc;
+using namespace stopgate::dnc::keywords;
 
 const keyword_classifier& classifier(keyword_mode mode) {
   static const keyword_classifier fcc = *keyword_classifier::make(keyword_options::defaults());

@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  using namespace stopgate::dnc;
+  using namespace stopgate::dnc::model;
   for (auto r : {parse_e164(in), parse_phone(in)}) {
     if (!r) continue;
     auto again = parse_e164(r->e164());
