@@ -110,8 +110,12 @@ void connection::connect() {
   if (resolve) {
     auto where = resolve();
     if (!where) {
+      // Not logged: the owner (the Sentinel watch) logs its own search, and moves this
+      // connection on (reconnect()) as soon as it has an address.
       last_error_ = "no address known yet";
-      fail_attempt("cannot connect");
+      state_ = state::backing_off;
+      notify_attempt_failed();
+      schedule_reconnect();
       return;
     }
     ep_ = std::move(*where);
