@@ -489,15 +489,8 @@ asio::awaitable<result<std::vector<reply>>> cluster::async_exec(const pipeline& 
     at += cmds[i].size();
   }
 
-  // Units: commands sent together to one node. A keyless command rides with the command
-  // before it (WAIT after a write) or, at the start, with the next keyed one; MULTI ...
-  // EXEC goes whole to the slot of its first keyed command; SCRIPT LOAD / FLUSH, FLUSHALL
-  // and FLUSHDB go to every node the pipeline uses.
-  struct unit {
-    std::size_t first = 0, count = 0;
-    int slot = any_slot;
-  };
-  std::vector<unit> units;
+  // Units: commands sent together to one node (plan_units, routing.hpp).
+  std::vector<command_unit> units;
   {
     std::vector<std::string_view> args;
     std::vector<route> routes(n);
@@ -508,51 +501,7 @@ asio::awaitable<result<std::vector<reply>>> cluster::async_exec(const pipeline& 
       if (routes[i].type == route::kind::invalid) co_return make_error_code(errc::bad_command);
       if (routes[i].type == route::kind::keyed) slots[i] = key_slot(args[routes[i].key]);
     }
-    std::size_t lead = n;  // first keyless command waiting for a unit to join
-    for (std::size_t i = 0; i < n;) {
-      const route::kind k = routes[i].type;
-      if (k == route::kind::any_node || k == route::kind::multi_end) {
-        if (!units.empty() && units.back().slot != all_primaries &&
-            units.back().first + units.back().count == i)
-          ++units.back().count;
-        else if (lead == n)
-          lead = i;
-        ++i;
-        continue;
-      }
-      unit u;
-      u.first = i;
-      if (k == route::kind::all_primaries) {
-        u.count = 1;
-        u.slot = all_primaries;
-        units.push_back(u);
-        ++i;
-        continue;
-      }
-      if (k == route::kind::multi_begin) {
-        std::size_t j = i + 1;
-        while (j < n && routes[j].type != route::kind::multi_end) ++j;
-        const std::size_t end = std::min(j + 1, n);
-        for (std::size_t m = i + 1; m < end; ++m) {
-          if (routes[m].type == route::kind::keyed) {
-            u.slot = slots[m];
-            break;
-          }
-        }
-        u.count = end - i;
-      } else {
-        u.count = 1;
-        u.slot = slots[i];
-      }
-      if (lead != n) {
-        u.count += u.first - lead;
-        u.first = lead;
-        lead = n;
-      }
-      units.push_back(u);
-      i = u.first + u.count;
-    }
-    if (lead != n) units.push_back({lead, n - lead, any_slot});
+    units = plan_units(routes, slots);
   }
 
   if (!map_loaded_) co_await refresh_now();
@@ -568,7 +517,7 @@ asio::awaitable<result<std::vector<reply>>> cluster::async_exec(const pipeline& 
   std::vector<std::size_t> resend;  // units to send again one by one, in order
   std::vector<std::size_t> broadcasts;
   for (std::size_t u = 0; u < units.size(); ++u) {
-    if (units[u].slot == all_primaries) {
+    if (units[u].slot == every_node) {
       broadcasts.push_back(u);
       continue;
     }
@@ -635,14 +584,14 @@ asio::awaitable<result<std::vector<reply>>> cluster::async_exec(const pipeline& 
     }
     if (failed) {
       for (std::size_t u : b.units)
-        if (units[u].slot != all_primaries) resend.push_back(u);
+        if (units[u].slot != every_node) resend.push_back(u);
       continue;
     }
     std::size_t at = 0;
     for (std::size_t u : b.units) {
       const std::span<reply> got(b.op->many.data() + at, units[u].count);
       at += units[u].count;
-      if (units[u].slot == all_primaries) {
+      if (units[u].slot == every_node) {
         // The first answer, or an error reply if any node gave one.
         if (!broadcast_done[u] || (got[0].is_error() && !out[units[u].first].is_error()))
           out[units[u].first] = std::move(got[0]);

@@ -56,8 +56,6 @@ class cluster : public std::enable_shared_from_this<cluster> {
     std::shared_ptr<connection> conn;
   };
   struct waiter;
-  static constexpr int any_slot = -1;
-  static constexpr int all_primaries = -2;
 
   std::shared_ptr<node> get_node(const std::string& host, int port);
   std::shared_ptr<node> node_for(int slot);

@@ -213,6 +213,56 @@ route route_of(std::span<const std::string_view> args, key_index key) noexcept {
   return r;
 }
 
+std::vector<command_unit> plan_units(std::span<const route> routes, std::span<const int> slots) {
+  const std::size_t n = routes.size();
+  std::vector<command_unit> units;
+  std::size_t lead = n;  // first keyless command waiting for a unit to join
+  for (std::size_t i = 0; i < n;) {
+    const route::kind k = routes[i].type;
+    if (k == route::kind::any_node || k == route::kind::multi_end) {
+      if (lead == n && !units.empty() && units.back().slot != every_node)
+        ++units.back().count;
+      else if (lead == n)
+        lead = i;
+      ++i;
+      continue;
+    }
+    command_unit u;
+    u.first = i;
+    if (k == route::kind::all_primaries) {
+      u.count = 1;
+      u.slot = every_node;
+      units.push_back(u);
+      ++i;
+      continue;
+    }
+    if (k == route::kind::multi_begin) {
+      std::size_t j = i + 1;
+      while (j < n && routes[j].type != route::kind::multi_end) ++j;
+      const std::size_t end = std::min(j + 1, n);
+      for (std::size_t m = i + 1; m < end; ++m) {
+        if (routes[m].type == route::kind::keyed) {
+          u.slot = slots[m];
+          break;
+        }
+      }
+      u.count = end - i;
+    } else {
+      u.count = 1;
+      u.slot = slots[i];
+    }
+    if (lead != n) {
+      u.count += u.first - lead;
+      u.first = lead;
+      lead = n;
+    }
+    units.push_back(u);
+    i = u.first + u.count;
+  }
+  if (lead != n) units.push_back({lead, n - lead, any_slot});
+  return units;
+}
+
 bool split_command(std::string_view cmd, std::vector<std::string_view>& args) {
   args.clear();
   // "<kind><decimal>\r\n" at `pos`; advances pos past it.

@@ -46,6 +46,24 @@ struct route {
 /// every other command routes by args[1]. Thread-safe (pure).
 route route_of(std::span<const std::string_view> args, key_index key = key_by_rule) noexcept;
 
+/// Commands of a pipeline that go together to one node of a cluster: `count` commands from
+/// `first`, to the node of `slot`, or to any node (any_slot), or to every node the pipeline
+/// uses (every_node).
+struct command_unit {
+  std::size_t first = 0, count = 0;
+  int slot = -1;
+  friend bool operator==(const command_unit&, const command_unit&) = default;
+};
+inline constexpr int any_slot = -1;
+inline constexpr int every_node = -2;
+
+/// Cuts a pipeline into units, given each command's route and (for keyed ones) its slot. A
+/// keyed command is a unit; a keyless one rides with the unit before it (WAIT after the
+/// write it waits for) or, before any, with the first unit after it; MULTI ... EXEC/DISCARD
+/// is one unit routed by its first keyed command; all_primaries commands are units of their
+/// own sent to every node. No route may be invalid. Thread-safe (pure).
+std::vector<command_unit> plan_units(std::span<const route> routes, std::span<const int> slots);
+
 /// Splits a command this library formatted (RESP array of bulk strings) back into its
 /// arguments (views into `cmd`). False when `cmd` is not such an array. Thread-safe (pure).
 bool split_command(std::string_view cmd, std::vector<std::string_view>& args);

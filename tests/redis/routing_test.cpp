@@ -109,6 +109,60 @@ TEST(RedisRouting, ExplicitKeyAndConnectionStateCommands) {
   EXPECT_FALSE(route_for({"GET", "k"}).connection_state);
 }
 
+// Routes of a pipeline by letter: k = keyed (slot = the digit after it), a = any node,
+// m = MULTI, e = EXEC, b = every node.
+std::vector<command_unit> plan(std::string_view code) {
+  std::vector<route> routes;
+  std::vector<int> slots;
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    route r;
+    int slot = any_slot;
+    switch (code[i]) {
+      case 'k':
+        r.type = route::kind::keyed;
+        slot = code[++i] - '0';
+        break;
+      case 'a':
+        r.type = route::kind::any_node;
+        break;
+      case 'm':
+        r.type = route::kind::multi_begin;
+        break;
+      case 'e':
+        r.type = route::kind::multi_end;
+        break;
+      case 'b':
+        r.type = route::kind::all_primaries;
+        break;
+    }
+    routes.push_back(r);
+    slots.push_back(slot);
+  }
+  return plan_units(routes, slots);
+}
+
+TEST(RedisRouting, PipelineUnits) {
+  using units = std::vector<command_unit>;
+  // Keyed commands are units of their own.
+  EXPECT_EQ(plan("k1k2k1"), (units{{0, 1, 1}, {1, 1, 2}, {2, 1, 1}}));
+  // WAIT (keyless) rides with the write before it.
+  EXPECT_EQ(plan("k1ak2"), (units{{0, 2, 1}, {2, 1, 2}}));
+  // Keyless commands at the start ride with the first keyed one.
+  EXPECT_EQ(plan("aak3"), (units{{0, 3, 3}}));
+  // A transaction is one unit, routed by its first keyed command, with what follows it.
+  EXPECT_EQ(plan("k1mk2k2eak1"), (units{{0, 1, 1}, {1, 5, 2}, {6, 1, 1}}));
+  EXPECT_EQ(plan("amk4e"), (units{{0, 4, 4}}));
+  // An unfinished transaction runs to the end.
+  EXPECT_EQ(plan("mk5k5"), (units{{0, 3, 5}}));
+  // SCRIPT LOAD / FLUSHALL go to every node; keyless commands do not ride with them.
+  EXPECT_EQ(plan("bk1k2"), (units{{0, 1, every_node}, {1, 1, 1}, {2, 1, 2}}));
+  EXPECT_EQ(plan("k1bak2"), (units{{0, 1, 1}, {1, 1, every_node}, {2, 2, 2}}));
+  EXPECT_EQ(plan("k1ba"), (units{{0, 1, 1}, {1, 1, every_node}, {2, 1, any_slot}}));
+  // Nothing keyed: one unit for any node.
+  EXPECT_EQ(plan("aa"), (units{{0, 2, any_slot}}));
+  EXPECT_EQ(plan(""), units{});
+}
+
 TEST(RedisRouting, SplitsFormattedCommandsBack) {
   pipeline p;
   const std::string bin("a\0\r\nb", 5);
