@@ -1,3 +1,5 @@
+// The cluster router (cluster.hpp): slot map, node connections, single commands with their
+// redirects and retries. Pipelines: cluster_pipeline.cpp.
 #include "redis/cluster.hpp"
 
 #include "redis/backoff.hpp"
@@ -31,15 +33,13 @@ constexpr std::chrono::milliseconds refresh_min_interval{100};
 
 constexpr std::string_view asking_command = "*1\r\n$6\r\nASKING\r\n";
 
-// Errors after which sending again elsewhere cannot help or could run a command twice
-// past its deadline.
+}  // namespace
+
 bool final_error(const error_code& ec) noexcept {
   return ec == errc::timeout || ec == errc::overloaded || ec == errc::protocol ||
          ec == errc::bad_command || ec == asio::error::operation_aborted;
 }
 
-// The first reply of a unit that asks for the unit to be sent again (redirect, TRYAGAIN,
-// CLUSTERDOWN), or nullptr.
 const reply* needs_resend(std::span<const reply> replies) noexcept {
   for (const reply& r : replies) {
     if (!r.is_error()) continue;
@@ -49,8 +49,6 @@ const reply* needs_resend(std::span<const reply> replies) noexcept {
   }
   return nullptr;
 }
-
-}  // namespace
 
 struct cluster::waiter {
   explicit waiter(const asio::any_io_executor& ex) : timer(ex) {}
@@ -475,151 +473,6 @@ asio::awaitable<result<reply>> cluster::async_exec(std::span<const std::string_v
   auto r = co_await exec_unit(one, slot);
   if (!r) co_return r.error();
   co_return std::move(r->front());
-}
-
-asio::awaitable<result<std::vector<reply>>> cluster::async_exec(const pipeline& p) {
-  auto self = shared_from_this();
-  const std::size_t n = p.size();
-  // The commands are copied before the first suspension: `p` may be reused meanwhile, and
-  // redirected commands are sent again later.
-  const std::string buf = p.buffer();
-  std::vector<std::string_view> cmds(n);
-  for (std::size_t i = 0, at = 0; i < n; ++i) {
-    cmds[i] = std::string_view(buf).substr(at, p.command(i).size());
-    at += cmds[i].size();
-  }
-
-  // Units: commands sent together to one node (plan_units, routing.hpp).
-  std::vector<command_unit> units;
-  {
-    std::vector<std::string_view> args;
-    std::vector<route> routes(n);
-    std::vector<int> slots(n, any_slot);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!split_command(cmds[i], args)) co_return make_error_code(errc::bad_command);
-      routes[i] = route_of(args, p.key(i));
-      if (routes[i].type == route::kind::invalid) co_return make_error_code(errc::bad_command);
-      if (routes[i].type == route::kind::keyed) slots[i] = key_slot(args[routes[i].key]);
-    }
-    units = plan_units(routes, slots);
-  }
-
-  if (!map_loaded_) co_await refresh_now();
-  if (!running_) co_return make_error_code(errc::stopped);
-
-  // One batch per node, each holding its units in request order (plus every broadcast).
-  struct batch {
-    std::shared_ptr<node> target;
-    std::vector<std::size_t> units;
-    std::shared_ptr<pending_op> op;
-  };
-  std::vector<batch> batches;
-  std::vector<std::size_t> resend;  // units to send again one by one, in order
-  std::vector<std::size_t> broadcasts;
-  for (std::size_t u = 0; u < units.size(); ++u) {
-    if (units[u].slot == every_node) {
-      broadcasts.push_back(u);
-      continue;
-    }
-    auto target = node_for(units[u].slot);
-    if (!target) {
-      resend.push_back(u);
-      continue;
-    }
-    auto it = std::find_if(batches.begin(), batches.end(),
-                           [&](const batch& b) { return b.target == target; });
-    if (it == batches.end()) {
-      batches.push_back({target, {}, nullptr});
-      it = batches.end() - 1;
-    }
-    it->units.push_back(u);
-  }
-  if (!broadcasts.empty()) {
-    if (batches.empty())
-      for (auto& o : owners_) batches.push_back({o, {}, nullptr});
-    for (auto& b : batches) {
-      b.units.insert(b.units.end(), broadcasts.begin(), broadcasts.end());
-      std::sort(b.units.begin(), b.units.end());
-    }
-  }
-  for (auto& b : batches) {
-    if (b.target->conn->ready()) continue;
-    if (co_await b.target->conn->async_wait_attempt(opts_.command_timeout)) b.target = nullptr;
-  }
-  // Every batch is queued before the first reply is awaited: the nodes work in parallel.
-  for (auto& b : batches) {
-    if (!b.target) continue;
-    std::size_t count = 0, bytes = 0;
-    for (std::size_t u : b.units) {
-      count += units[u].count;
-      for (std::size_t c = 0; c < units[u].count; ++c) bytes += cmds[units[u].first + c].size();
-    }
-    std::size_t u_at = 0, c_at = 0;
-    auto op = submit(
-        *b.target->conn, count, bytes,
-        [&](std::size_t) {
-          const std::string_view cmd = cmds[units[b.units[u_at]].first + c_at];
-          if (++c_at == units[b.units[u_at]].count) {
-            ++u_at;
-            c_at = 0;
-          }
-          return cmd;
-        },
-        true);
-    if (op)
-      b.op = std::move(*op);
-    else if (final_error(op.error()))
-      co_return op.error();
-  }
-
-  std::vector<reply> out(n);
-  std::vector<bool> broadcast_done(units.size(), false);
-  for (auto& b : batches) {
-    bool failed = !b.op;
-    if (b.op) {
-      if (auto ec = co_await await_op(b.op, opts_.command_timeout)) {
-        if (final_error(ec)) co_return ec;
-        failed = true;
-      }
-    }
-    if (failed) {
-      for (std::size_t u : b.units)
-        if (units[u].slot != every_node) resend.push_back(u);
-      continue;
-    }
-    std::size_t at = 0;
-    for (std::size_t u : b.units) {
-      const std::span<reply> got(b.op->many.data() + at, units[u].count);
-      at += units[u].count;
-      if (units[u].slot == every_node) {
-        // The first answer, or an error reply if any node gave one.
-        if (!broadcast_done[u] || (got[0].is_error() && !out[units[u].first].is_error()))
-          out[units[u].first] = std::move(got[0]);
-        broadcast_done[u] = true;
-        continue;
-      }
-      if (needs_resend(got) != nullptr) {
-        resend.push_back(u);
-        continue;
-      }
-      std::move(got.begin(), got.end(), out.begin() + std::ptrdiff_t(units[u].first));
-    }
-  }
-  for (std::size_t u : broadcasts) {
-    if (broadcast_done[u]) continue;
-    auto r = co_await exec_all(cmds[units[u].first]);
-    if (!r) co_return r.error();
-    out[units[u].first] = std::move(*r);
-  }
-  // A redirected or failed unit is sent again alone (following its redirects), in order.
-  std::sort(resend.begin(), resend.end());
-  for (std::size_t u : resend) {
-    auto r =
-        co_await exec_unit(std::span(cmds).subspan(units[u].first, units[u].count), units[u].slot);
-    if (!r) co_return r.error();
-    std::move(r->begin(), r->end(), out.begin() + std::ptrdiff_t(units[u].first));
-  }
-  co_return out;
 }
 
 }  // namespace stopgate::redis::detail

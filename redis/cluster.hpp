@@ -29,6 +29,13 @@
 
 namespace stopgate::redis::detail {
 
+/// Errors after which sending a command again cannot help, or could run it twice past its
+/// deadline: timeout, overloaded, protocol, bad_command, cancellation.
+bool final_error(const boost::system::error_code& ec) noexcept;
+/// The first reply of a unit that asks for the unit to be sent again (MOVED, ASK, TRYAGAIN,
+/// CLUSTERDOWN), or nullptr.
+const reply* needs_resend(std::span<const reply> replies) noexcept;
+
 /// Executor-confined like client: every member runs on the executor it was built with.
 class cluster : public std::enable_shared_from_this<cluster> {
  public:
