@@ -1,5 +1,6 @@
 // Readers for the process-level tables: [server] [api] [http] [redis] [evidence].
 #include "config/load_detail.hpp"
+#include "config/redis_url_check.hpp"
 
 #include <fmt/format.h>
 
@@ -34,29 +35,6 @@ void read_path(table_reader& t, std::string_view key, std::filesystem::path& out
     return;
   }
   out = text;
-}
-
-/// tcp://[:PASSWORD@]HOST:PORT[?db=N] or unix://[:PASSWORD@]/PATH[?db=N].
-bool valid_redis_url(std::string_view url) {
-  if (url == "managed") return true;
-  bool tcp = url.starts_with("tcp://");
-  bool unix_socket = url.starts_with("unix://");
-  if (!tcp && !unix_socket) return false;
-  std::string_view rest = url.substr(tcp ? 6 : 7);
-  if (auto q = rest.find('?'); q != std::string_view::npos) {
-    std::string_view query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-    if (!query.starts_with("db=") || query.size() < 4 || query.size() > 5) return false;
-    for (char c : query.substr(3))
-      if (c < '0' || c > '9') return false;
-  }
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    if (rest.front() != ':') return false;  // only a password, as ":PASSWORD@"
-    rest = rest.substr(at + 1);
-  }
-  if (unix_socket) return rest.size() > 1 && rest.front() == '/';
-  auto a = parse_listen_address(rest);
-  return a && a->port != 0;
 }
 
 }  // namespace
@@ -124,14 +102,12 @@ void read_http(table_reader t, http_settings& out) {
 
 void read_redis(table_reader t, redis_settings& out) {
   if (t.read("url", out.url)) {
-    if (!valid_redis_url(out.url))
-      t.problem("url",
-                "must be \"managed\", \"tcp://HOST:PORT\" or \"unix:///PATH\" (optionally "
-                "\":PASSWORD@\" before the address and \"?db=N\" after it, N in 0..99)",
-                t.get("url"));
+    if (std::string why = redis_url_problem(out.url); !why.empty())
+      t.problem("url", why, t.get("url"));
     else if (out.url.find('@') != std::string::npos)
       t.context().inline_secrets.push_back(t.key_path("url"));  // a password written in the URL
   }
+  t.read("username", out.username);
   t.read_secret("password", out.password);
   read_path(t, "managed_dir", out.managed_dir);
   t.read("managed_binary", out.managed_binary);
@@ -150,9 +126,10 @@ void read_evidence(table_reader t, evidence_settings& out) {
   std::string raw = "env:STOPGATE_EVIDENCE_KEY";
   bool defaulted = !t.get("hmac_key");
   if (defaulted && !t.context().options->getenv("STOPGATE_EVIDENCE_KEY")) {
-    t.problem("hmac_key", "environment variable STOPGATE_EVIDENCE_KEY is not set (hmac_key "
-                          "defaults to \"env:STOPGATE_EVIDENCE_KEY\"; or set hmac_key = "
-                          "\"file:evidence.key\")");
+    t.problem("hmac_key",
+              "environment variable STOPGATE_EVIDENCE_KEY is not set (hmac_key "
+              "defaults to \"env:STOPGATE_EVIDENCE_KEY\"; or set hmac_key = "
+              "\"file:evidence.key\")");
   } else if (defaulted || t.read("hmac_key", raw)) {
     out.hmac_key = {};
     out.hmac_key_file.clear();

@@ -73,10 +73,12 @@ struct http_settings {
 };
 
 struct redis_settings {
-  /// "managed", "tcp://[:PASSWORD@]HOST:PORT[?db=N]" or "unix://[:PASSWORD@]/PATH[?db=N]".
-  /// The shape is checked here; dnc/redis parses it.
+  /// "managed", "tcp://[USER:PASSWORD@]HOST:PORT[/DB]", "unix:///PATH[?db=N]",
+  /// "cluster://HOST:PORT,HOST:PORT" or "sentinel://HOST:PORT,HOST:PORT/MASTER"
+  /// (docs/REDIS.md). The shape is checked here; redis/url.cpp parses it.
   std::string url = "managed";
-  secret password;  // optional; overrides a password in the URL
+  std::string username;  // optional ACL user, used when the URL names none
+  secret password;       // optional, used when the URL carries none
   std::filesystem::path managed_dir = "redis";  // managed mode: socket, AOF (absolute)
   std::string managed_binary = "redis-server";
   std::uint32_t timeout_ms = 200;

@@ -138,6 +138,7 @@ bool app::start(std::string& why) {
     *ep = managed_->ep();
   }
   if (ep->password.empty() && !s.redis.password.empty()) ep->password = s.redis.password.reveal();
+  if (ep->username.empty()) ep->username = s.redis.username;
   redis_options_.ep = *ep;
   redis_options_.command_timeout = std::chrono::milliseconds(s.redis.timeout_ms);
   redis_options_.connect_timeout = std::chrono::milliseconds(s.redis.connect_timeout_ms);

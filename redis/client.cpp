@@ -1,12 +1,10 @@
 #include "redis/client.hpp"
 
+#include "redis/cluster.hpp"
 #include "redis/connection.hpp"
+#include "redis/exec.hpp"
 #include "redis/resp.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "redis/sentinel.hpp"
 
 namespace stopgate::redis {
 namespace {
@@ -14,153 +12,73 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-// The state one awaiting call shares with hiredis. hiredis holds it (through `hold`) until
-// it has called back once per queued command, so a reply arriving after its waiter timed
-// out lands here safely and is dropped.
-struct pending_op {
-  explicit pending_op(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;  // the deadline; cancelled to wake the waiter when done
-  reply single;
-  std::vector<reply> many;
-  bool batch = false;
-  std::size_t remaining = 0;  // reply callbacks hiredis still owes
-  error_code ec;
-  bool done = false;
-  bool abandoned = false;  // the waiter gave up: convert nothing more
-  std::shared_ptr<pending_op> hold;
-};
-
-reply to_reply(const redisReply* r) {
-  reply out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.kind = reply::type::string;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.kind = reply::type::status;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.kind = reply::type::error;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.kind = reply::type::integer;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.kind = reply::type::array;
-      out.elements.reserve(r->elements);
-      for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(to_reply(r->element[i]));
-      break;
-    default:
-      out.kind = reply::type::nil;
-      break;
-  }
-  return out;
-}
-
-void on_reply(redisAsyncContext* ac, void* r, void* priv) {
-  auto* op = static_cast<pending_op*>(priv);
-  auto* conn = static_cast<detail::connection*>(ac->data);
-  --conn->in_flight;
-  if (r == nullptr) {
-    // hiredis is tearing the context down: the command may or may not have run.
-    if (!op->ec) op->ec = conn->closing_code();
-  } else if (!op->abandoned && !op->ec) {
-    const auto* rep = static_cast<const redisReply*>(r);
-    if (op->batch)
-      op->many.push_back(to_reply(rep));
-    else
-      op->single = to_reply(rep);
-  }
-  if (--op->remaining == 0) {
-    op->done = true;
-    // cancel() queues the waiter's completion on the executor: nothing re-enters hiredis.
-    op->timer.cancel();
-    auto last = std::move(op->hold);  // may destroy op, after which it is not touched
-  }
-}
-
-// Queues `n` commands (command_at(i) gives each RESP text, NUL-terminated in memory after
-// it) under one pending_op.
-template <class CommandAt>
-boost::system::result<std::shared_ptr<pending_op>> submit(detail::connection& c, std::size_t n,
-                                                          std::size_t bytes, CommandAt command_at,
-                                                          bool batch) {
-  if (!c.ready())
-    return make_error_code(c.current() == detail::connection::state::stopped ? errc::stopped
-                                                                             : errc::not_connected);
-  redisAsyncContext* ac = c.context();
-  if (c.in_flight + n > c.options().max_pending ||
-      sdslen(ac->c.obuf) + bytes > c.options().max_unsent_bytes)
-    return make_error_code(errc::overloaded);
-  auto op = std::make_shared<pending_op>(c.executor());
-  op->batch = batch;
-  if (batch) op->many.reserve(n);
-  std::size_t queued = 0;
-  for (; queued < n; ++queued) {
-    const std::string_view cmd = command_at(queued);
-    if (redisAsyncFormattedCommand(ac, &on_reply, op.get(), cmd.data(), cmd.size()) != REDIS_OK)
-      break;
-  }
-  c.in_flight += queued;
-  if (queued == 0) return make_error_code(errc::connection_lost);
-  if (queued < n) op->ec = errc::connection_lost;
-  op->remaining = queued;
-  op->hold = op;
-  return op;
-}
-
-asio::awaitable<error_code> await_op(std::shared_ptr<pending_op> op,
-                                     std::chrono::milliseconds timeout) {
-  if (!op->done) {
-    op->timer.expires_after(timeout);
-    auto [ec] = co_await op->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!op->done) {
-      op->abandoned = true;
-      op->many = {};
-      co_return ec == asio::error::operation_aborted ? error_code(asio::error::operation_aborted)
-                                                     : error_code(errc::timeout);
-    }
-  }
-  co_return op->ec;
+bool is_readonly(const reply& r) noexcept {
+  return r.is_error() && r.str.starts_with("READONLY");
 }
 
 }  // namespace
 
-client::client(asio::any_io_executor ex, client_options opts)
-    : conn_(std::make_shared<detail::connection>(std::move(ex), std::move(opts), "client")) {}
+client::client(asio::any_io_executor ex, client_options opts) {
+  if (opts.ep.type == endpoint::kind::cluster) {
+    cluster_ = std::make_shared<detail::cluster>(std::move(ex), std::move(opts));
+    return;
+  }
+  const bool sentinel = opts.ep.type == endpoint::kind::sentinel;
+  if (sentinel) sentinel_ = std::make_shared<detail::sentinel_watch>(ex, opts);
+  conn_ = std::make_shared<detail::connection>(std::move(ex), std::move(opts), "client");
+  if (sentinel) sentinel_->follow(conn_, /*require_primary=*/true);
+}
 
 client::~client() {
-  conn_->stop();
+  stop();
 }
 
 void client::start() {
+  if (cluster_) return cluster_->start();
+  if (sentinel_) sentinel_->start();
   conn_->start();
 }
+
 void client::stop() {
+  if (cluster_) return cluster_->stop();
   conn_->stop();
+  if (sentinel_) sentinel_->stop();
 }
+
 bool client::connected() const noexcept {
-  return conn_->ready();
+  return cluster_ ? cluster_->ready() : conn_->ready();
+}
+
+client_stats client::stats() const noexcept {
+  if (cluster_) return cluster_->stats();
+  if (sentinel_) return sentinel_->stats();
+  return {};
 }
 
 asio::awaitable<error_code> client::async_wait_connected(std::chrono::milliseconds timeout) {
+  if (cluster_) {
+    auto cl = cluster_;
+    co_return co_await cl->async_wait_connected(timeout);
+  }
   auto conn = conn_;
   co_return co_await conn->async_wait_connected(timeout);
 }
 
 asio::awaitable<boost::system::result<reply>> client::async_exec(command_args args) {
   // Formatted before the first suspension, while the caller's strings are alive.
-  co_return co_await async_exec(args.span());
+  co_return co_await async_exec(args.span(), args.key());
 }
 
 asio::awaitable<boost::system::result<reply>> client::async_exec(
-    std::span<const std::string_view> args) {
+    std::span<const std::string_view> args, key_index key) {
+  if (args.empty() || is_mode_command(args[0]) ||
+      (key != key_by_rule && key != no_key && key >= args.size()))
+    co_return make_error_code(errc::bad_command);
+  if (cluster_) {
+    auto cl = cluster_;  // the router outlives this call even if the client does not
+    co_return co_await cl->async_exec(args, key);
+  }
   auto conn = conn_;  // the connection outlives this call even if the client does not
-  if (args.empty() || is_mode_command(args[0])) co_return make_error_code(errc::bad_command);
   if (!conn->ready()) {
     co_return make_error_code(conn->current() == detail::connection::state::stopped
                                   ? errc::stopped
@@ -171,21 +89,36 @@ asio::awaitable<boost::system::result<reply>> client::async_exec(
   // One huge value should not pin its buffer for the life of the process.
   if (buf.capacity() > (8u << 20)) buf.shrink_to_fit();
   append_command(buf, args);
-  auto op = submit(
+  auto op = detail::submit(
       *conn, 1, buf.size(), [&](std::size_t) { return std::string_view(buf); }, false);
   if (!op) co_return op.error();
-  if (auto ec = co_await await_op(*op, conn->options().command_timeout)) co_return ec;
+  if (auto ec = co_await detail::await_op(*op, conn->options().command_timeout)) co_return ec;
+  // (Through the connection, alive here even if the client is not.)
+  if ((*op)->single.is_error() && conn->on_readonly && is_readonly((*op)->single))
+    conn->on_readonly();
   co_return std::move((*op)->single);
 }
 
 asio::awaitable<boost::system::result<std::vector<reply>>> client::async_exec(const pipeline& p) {
-  auto conn = conn_;
   if (!p.valid()) co_return make_error_code(errc::bad_command);
   if (p.size() == 0) co_return std::vector<reply>{};
-  auto op = submit(
+  if (cluster_) {
+    auto cl = cluster_;
+    co_return co_await cl->async_exec(p);
+  }
+  auto conn = conn_;
+  auto op = detail::submit(
       *conn, p.size(), p.buffer().size(), [&](std::size_t i) { return p.command(i); }, true);
   if (!op) co_return op.error();
-  if (auto ec = co_await await_op(*op, conn->options().command_timeout)) co_return ec;
+  if (auto ec = co_await detail::await_op(*op, conn->options().command_timeout)) co_return ec;
+  if (conn->on_readonly) {
+    for (const reply& r : (*op)->many) {
+      if (is_readonly(r)) {
+        conn->on_readonly();
+        break;
+      }
+    }
+  }
   co_return std::move((*op)->many);
 }
 

@@ -23,11 +23,18 @@ struct connection::waiter {
   asio::steady_timer timer;
   error_code result;
   bool done = false;
+  bool attempt_only = false;  // also wakes (not_connected) when an attempt fails
 };
+
+namespace {
+// Marks the ROLE reply among the handshake replies (its address is the tag).
+char role_tag;
+}  // namespace
 
 connection::connection(asio::any_io_executor ex, client_options opts, std::string_view role)
     : ex_(std::move(ex)),
       opts_(std::move(opts)),
+      ep_(opts_.ep),
       role_(role),
       connect_timer_(ex_),
       reconnect_timer_(ex_),
@@ -66,7 +73,21 @@ void connection::stop() {
     redisAsyncFree(ac_);
   }
   notify_waiters(errc::stopped);
-  if (was_running) spdlog::info("redis {}: stopped ({})", role_, opts_.ep.to_string());
+  if (was_running) spdlog::info("redis {}: stopped ({})", role_, ep_.to_string());
+}
+
+void connection::reconnect(std::string_view why) {
+  if (state_ == state::stopped || state_ == state::idle) return;
+  // A deliberate move, not a failure: the next attempt gets the shortest delay.
+  attempt_ = 0;
+  if (ac_ != nullptr) {
+    close_context(std::string(why));
+    return;
+  }
+  if (state_ == state::backing_off) {
+    reconnect_timer_.cancel();
+    connect();
+  }
 }
 
 error_code connection::closing_code() const noexcept {
@@ -75,29 +96,45 @@ error_code connection::closing_code() const noexcept {
   return closing_;
 }
 
+void connection::fail_attempt(std::string_view what) {
+  log_failure(what);
+  state_ = state::backing_off;
+  notify_attempt_failed();
+  schedule_reconnect();
+}
+
 void connection::connect() {
   state_ = state::connecting;
   closing_ = errc::connection_lost;
   last_error_.clear();
+  if (resolve) {
+    auto where = resolve();
+    if (!where) {
+      // Not logged: the owner (the Sentinel watch) logs its own search, and moves this
+      // connection on (reconnect()) as soon as it has an address.
+      last_error_ = "no address known yet";
+      state_ = state::backing_off;
+      notify_attempt_failed();
+      schedule_reconnect();
+      return;
+    }
+    ep_ = std::move(*where);
+  }
   redisAsyncContext* ac = nullptr;
-  if (opts_.ep.type == endpoint::kind::unix_socket) {
-    ac = redisAsyncConnectUnix(opts_.ep.path.c_str());
-  } else if (opts_.ep.type == endpoint::kind::tcp) {
+  if (ep_.type == endpoint::kind::unix_socket) {
+    ac = redisAsyncConnectUnix(ep_.path.c_str());
+  } else if (ep_.type == endpoint::kind::tcp) {
     // hiredis resolves names with getaddrinfo (blocking); IP literals do not block.
-    ac = redisAsyncConnect(opts_.ep.host.c_str(), opts_.ep.port);
+    ac = redisAsyncConnect(ep_.host.c_str(), ep_.port);
   } else {
     last_error_ = "endpoint must be tcp or unix (start a managed_server first)";
-    log_failure("cannot connect");
-    state_ = state::backing_off;
-    schedule_reconnect();
+    fail_attempt("cannot connect");
     return;
   }
   if (ac == nullptr || ac->err != 0) {
     last_error_ = ac != nullptr ? ac->errstr : "out of memory";
     if (ac != nullptr) redisAsyncFree(ac);
-    log_failure("connect failed");
-    state_ = state::backing_off;
-    schedule_reconnect();
+    fail_attempt("connect failed");
     return;
   }
   attach(ac);
@@ -111,9 +148,7 @@ void connection::attach(redisAsyncContext* ac) {
     sd_.reset();
     last_error_ = ec.message();
     redisAsyncFree(ac);
-    log_failure("cannot watch socket");
-    state_ = state::backing_off;
-    schedule_reconnect();
+    fail_attempt("cannot watch socket");
     return;
   }
   ac_ = ac;
@@ -125,7 +160,7 @@ void connection::attach(redisAsyncContext* ac) {
   ac->ev.addWrite = &hook_add_write;
   ac->ev.delWrite = &hook_del_write;
   ac->ev.cleanup = &hook_cleanup;
-  if (opts_.ep.type == endpoint::kind::tcp) redisEnableKeepAlive(&ac->c);
+  if (ep_.type == endpoint::kind::tcp) redisEnableKeepAlive(&ac->c);
   // Registering the connect callback arms the first write wait: writable = connected.
   redisAsyncSetConnectCallback(ac, &on_connect_cb);
 
@@ -147,41 +182,61 @@ void connection::on_connect_cb(const redisAsyncContext* ac, int status) {
   self->on_connected();
 }
 
+void connection::queue_handshake(std::span<const std::string_view> args, void* tag) {
+  scratch.clear();
+  append_command(scratch, args);
+  if (redisAsyncFormattedCommand(ac_, &on_handshake_reply, tag, scratch.data(), scratch.size()) ==
+      REDIS_OK)
+    ++handshake_left_;
+  std::fill(scratch.begin(), scratch.end(), '\0');  // do not leave a password around
+  scratch.clear();
+}
+
 void connection::on_connected() {
   state_ = state::handshaking;
   handshake_left_ = 0;
-  // AUTH and SELECT go first on the wire: nothing else is queued before ready.
-  if (!opts_.ep.password.empty()) {
-    scratch.clear();
-    const std::array<std::string_view, 2> auth{"AUTH", opts_.ep.password};
-    append_command(scratch, auth);
-    if (redisAsyncFormattedCommand(ac_, &on_handshake_reply, nullptr, scratch.data(),
-                                   scratch.size()) == REDIS_OK)
-      ++handshake_left_;
-    std::fill(scratch.begin(), scratch.end(), '\0');  // do not leave the password around
-    scratch.clear();
+  // AUTH, SELECT and ROLE go first on the wire: nothing else is queued before ready.
+  if (!ep_.password.empty()) {
+    if (ep_.username.empty()) {
+      const std::array<std::string_view, 2> auth{"AUTH", ep_.password};
+      queue_handshake(auth, nullptr);
+    } else {
+      const std::array<std::string_view, 3> auth{"AUTH", ep_.username, ep_.password};
+      queue_handshake(auth, nullptr);
+    }
   }
-  if (opts_.ep.db != 0) {
-    scratch.clear();
-    const std::string db = std::to_string(opts_.ep.db);
+  if (ep_.db != 0) {
+    const std::string db = std::to_string(ep_.db);
     const std::array<std::string_view, 2> select{"SELECT", db};
-    append_command(scratch, select);
-    if (redisAsyncFormattedCommand(ac_, &on_handshake_reply, nullptr, scratch.data(),
-                                   scratch.size()) == REDIS_OK)
-      ++handshake_left_;
+    queue_handshake(select, nullptr);
+  }
+  if (require_primary) {
+    const std::array<std::string_view, 1> role{"ROLE"};
+    queue_handshake(role, &role_tag);
   }
   if (handshake_left_ == 0) become_ready();
 }
 
-void connection::on_handshake_reply(redisAsyncContext* ac, void* r, void*) {
+void connection::on_handshake_reply(redisAsyncContext* ac, void* r, void* priv) {
   auto* self = static_cast<connection*>(ac->data);
   if (r == nullptr) return;  // the context is going away; cleanup handles it
   const auto* rep = static_cast<const redisReply*>(r);
   if (rep->type == REDIS_REPLY_ERROR) {
     // The server's text ("WRONGPASS ...", "ERR DB index is out of range") has no secrets.
     // Logged once by on_cleanup (as the connect failure), like every other failed attempt.
-    self->close_context("AUTH/SELECT rejected: " + std::string(rep->str, rep->len));
+    self->close_context("AUTH/SELECT/ROLE rejected: " + std::string(rep->str, rep->len));
     return;
+  }
+  if (priv == &role_tag) {
+    const bool primary = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                         rep->element[0]->type == REDIS_REPLY_STRING &&
+                         std::string_view(rep->element[0]->str, rep->element[0]->len) == "master";
+    if (!primary) {
+      // Never write to a replica: drop it and let the owner find the primary again.
+      self->close_context("the node is not a primary (ROLE)");
+      if (self->on_replica) self->on_replica();
+      return;
+    }
   }
   if (--self->handshake_left_ == 0 && self->state_ == state::handshaking) self->become_ready();
 }
@@ -190,10 +245,9 @@ void connection::become_ready() {
   state_ = state::ready;
   connect_timer_.cancel();
   if (attempt_ > 0 || ever_ready_)
-    spdlog::info("redis {}: connected to {} after {} retries", role_, opts_.ep.to_string(),
-                 attempt_);
+    spdlog::info("redis {}: connected to {} after {} retries", role_, ep_.to_string(), attempt_);
   else
-    spdlog::info("redis {}: connected to {}", role_, opts_.ep.to_string());
+    spdlog::info("redis {}: connected to {}", role_, ep_.to_string());
   attempt_ = 0;
   ever_ready_ = true;
   notify_waiters({});
@@ -223,23 +277,23 @@ void connection::on_cleanup() {
   connect_timer_.cancel();
   if (prev == state::stopped) return;
   if (prev == state::ready) {
-    spdlog::warn("redis {}: connection to {} lost: {}", role_, opts_.ep.to_string(),
+    spdlog::warn("redis {}: connection to {} lost: {}", role_, ep_.to_string(),
                  last_error_.empty() ? "closed" : last_error_);
-  } else {
-    log_failure("connect failed");
+    state_ = state::backing_off;
+    schedule_reconnect();
+    if (on_down) on_down();
+    return;
   }
-  state_ = state::backing_off;
-  schedule_reconnect();
+  fail_attempt("connect failed");
 }
 
 void connection::log_failure(std::string_view what) {
   // The first failure in a row is news; the retries that follow are noise.
   if (attempt_ == 0)
-    spdlog::warn("redis {}: {} to {}: {}; retrying", role_, what, opts_.ep.to_string(),
-                 last_error_);
+    spdlog::warn("redis {}: {} to {}: {}; retrying", role_, what, ep_.to_string(), last_error_);
   else
-    spdlog::debug("redis {}: {} to {}: {} (retry {})", role_, what, opts_.ep.to_string(),
-                  last_error_, attempt_);
+    spdlog::debug("redis {}: {} to {}: {} (retry {})", role_, what, ep_.to_string(), last_error_,
+                  attempt_);
 }
 
 void connection::schedule_reconnect() {
@@ -260,11 +314,32 @@ void connection::notify_waiters(error_code ec) {
   waiters_.clear();
 }
 
+void connection::notify_attempt_failed() {
+  for (auto& w : waiters_) {
+    if (!w->attempt_only) continue;
+    w->done = true;
+    w->result = errc::not_connected;
+    w->timer.cancel();
+  }
+  std::erase_if(waiters_, [](const auto& w) { return w->attempt_only; });
+}
+
 asio::awaitable<error_code> connection::async_wait_connected(std::chrono::milliseconds timeout) {
+  return wait(timeout, false);
+}
+
+asio::awaitable<error_code> connection::async_wait_attempt(std::chrono::milliseconds timeout) {
+  return wait(timeout, true);
+}
+
+asio::awaitable<error_code> connection::wait(std::chrono::milliseconds timeout, bool attempt_only) {
   if (state_ == state::ready) co_return error_code{};
   if (state_ == state::stopped) co_return errc::stopped;
+  if (attempt_only && (state_ == state::backing_off || state_ == state::idle))
+    co_return errc::not_connected;
   auto self = shared_from_this();
   auto w = std::make_shared<waiter>(ex_);
+  w->attempt_only = attempt_only;
   w->timer.expires_after(timeout);
   waiters_.push_back(w);
   auto [ec] = co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));

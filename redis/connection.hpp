@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,11 +54,34 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Called (inside a hiredis callback) each time the connection becomes ready, after AUTH
   /// and SELECT. It may queue commands; it must not stop or destroy the connection.
   std::function<void()> on_ready;
+  /// Called when a ready connection is lost (not on stop()). Same rules as on_ready.
+  std::function<void()> on_down;
+  /// Where to connect, asked before every attempt (sentinel: the current primary; a cluster
+  /// subscriber: the next seed node). Empty: options().ep. nullopt: no address known yet;
+  /// the attempt fails and is retried with backoff.
+  std::function<std::optional<endpoint>()> resolve;
+  /// Sends ROLE after AUTH/SELECT and drops the connection (calling on_replica, inside a
+  /// hiredis callback) unless the node answers that it is a primary.
+  bool require_primary = false;
+  std::function<void()> on_replica;
+  /// Called by the client (on the executor, not inside hiredis) when a command on this
+  /// connection was answered -READONLY. Empty unless a Sentinel watch follows it.
+  std::function<void()> on_readonly;
+
+  /// Drops the current connection, if any, and connects again at once or after the shortest
+  /// backoff: the address may have changed. No-op when idle or stopped.
+  void reconnect(std::string_view why);
+  /// The address of the current or last attempt.
+  const endpoint& current_endpoint() const noexcept { return ep_; }
 
   /// The error pending commands get when the context goes away.
   boost::system::error_code closing_code() const noexcept;
 
   boost::asio::awaitable<boost::system::error_code> async_wait_connected(
+      std::chrono::milliseconds timeout);
+  /// Like async_wait_connected, but completes with errc::not_connected as soon as the current
+  /// attempt fails, and at once while backing off or idle: for callers that try elsewhere.
+  boost::asio::awaitable<boost::system::error_code> async_wait_attempt(
       std::chrono::milliseconds timeout);
 
   /// Accounting of commands that still owe a reply callback (client only).
@@ -76,6 +100,11 @@ class connection : public std::enable_shared_from_this<connection> {
   void close_context(std::string why);
   void schedule_reconnect();
   void notify_waiters(boost::system::error_code ec);
+  void notify_attempt_failed();
+  void fail_attempt(std::string_view what);
+  void queue_handshake(std::span<const std::string_view> args, void* tag);
+  boost::asio::awaitable<boost::system::error_code> wait(std::chrono::milliseconds timeout,
+                                                         bool attempt_only);
   void log_failure(std::string_view what);
   void arm_read();
   void arm_write();
@@ -92,6 +121,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
   boost::asio::any_io_executor ex_;
   client_options opts_;
+  endpoint ep_;       // the address of the current attempt (opts_.ep unless resolved)
   std::string role_;  // "client" / "subscriber", for logs
   state state_ = state::idle;
   redisAsyncContext* ac_ = nullptr;

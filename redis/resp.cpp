@@ -16,17 +16,17 @@ void append_header(std::string& out, char kind, std::size_t n) {
   out.append(buf.data(), p);
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
+}  // namespace
+
+bool ascii_iequals(std::string_view a, std::string_view upper) noexcept {
+  if (a.size() != upper.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     char c = a[i];
     if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
-    if (c != b[i]) return false;
+    if (c != upper[i]) return false;
   }
   return true;
 }
-
-}  // namespace
 
 void append_command(std::string& out, std::span<const std::string_view> args) {
   std::size_t need = 16;
@@ -41,9 +41,10 @@ void append_command(std::string& out, std::span<const std::string_view> args) {
 }
 
 bool is_mode_command(std::string_view name) noexcept {
-  return iequals(name, "SUBSCRIBE") || iequals(name, "PSUBSCRIBE") ||
-         iequals(name, "UNSUBSCRIBE") || iequals(name, "PUNSUBSCRIBE") ||
-         iequals(name, "SSUBSCRIBE") || iequals(name, "SUNSUBSCRIBE") || iequals(name, "MONITOR");
+  return ascii_iequals(name, "SUBSCRIBE") || ascii_iequals(name, "PSUBSCRIBE") ||
+         ascii_iequals(name, "UNSUBSCRIBE") || ascii_iequals(name, "PUNSUBSCRIBE") ||
+         ascii_iequals(name, "SSUBSCRIBE") || ascii_iequals(name, "SUNSUBSCRIBE") ||
+         ascii_iequals(name, "MONITOR");
 }
 
 }  // namespace stopgate::redis

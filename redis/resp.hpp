@@ -16,4 +16,8 @@ void append_command(std::string& out, std::span<const std::string_view> args);
 /// per command.
 bool is_mode_command(std::string_view name) noexcept;
 
+/// True when `a` equals `upper` (an upper-case ASCII name) ignoring ASCII case: command
+/// names are case-insensitive. Thread-safe (pure).
+bool ascii_iequals(std::string_view a, std::string_view upper) noexcept;
+
 }  // namespace stopgate::redis

@@ -2,6 +2,7 @@
 
 #include "redis/connection.hpp"
 #include "redis/resp.hpp"
+#include "redis/sentinel.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -74,8 +75,25 @@ void on_push(redisAsyncContext* ac, void* r, void* priv) {
 }  // namespace detail
 
 subscriber::subscriber(boost::asio::any_io_executor ex, client_options opts)
-    : conn_(std::make_shared<detail::connection>(std::move(ex), std::move(opts), "subscriber")),
-      st_(std::make_shared<detail::subscription_state>()) {
+    : st_(std::make_shared<detail::subscription_state>()) {
+  const endpoint ep = opts.ep;
+  if (ep.type == endpoint::kind::sentinel)
+    sentinel_ = std::make_shared<detail::sentinel_watch>(ex, opts);
+  conn_ = std::make_shared<detail::connection>(std::move(ex), std::move(opts), "subscriber");
+  // Replicas relay what is published on their primary: no ROLE check needed.
+  if (sentinel_) sentinel_->follow(conn_, /*require_primary=*/false);
+  if (ep.type == endpoint::kind::cluster) {
+    conn_->resolve = [ep, next = std::size_t(0)]() mutable -> std::optional<endpoint> {
+      const host_port& seed = ep.nodes[next++ % ep.nodes.size()];
+      endpoint e;
+      e.type = endpoint::kind::tcp;
+      e.host = seed.host;
+      e.port = seed.port;
+      e.username = ep.username;
+      e.password = ep.password;
+      return e;
+    };
+  }
   st_->conn = conn_.get();
   conn_->on_ready = [st = st_] {
     st->unconfirmed = 0;
@@ -89,6 +107,7 @@ subscriber::subscriber(boost::asio::any_io_executor ex, client_options opts)
 subscriber::~subscriber() {
   st_->closed = true;
   conn_->stop();
+  if (sentinel_) sentinel_->stop();
 }
 
 void subscriber::subscribe(std::string channel) {
@@ -104,10 +123,12 @@ void subscriber::on_subscribed(std::function<void()> f) {
   st_->on_subscribed = std::move(f);
 }
 void subscriber::start() {
+  if (sentinel_) sentinel_->start();
   conn_->start();
 }
 void subscriber::stop() {
   conn_->stop();
+  if (sentinel_) sentinel_->stop();
 }
 bool subscriber::connected() const noexcept {
   return conn_->ready();

@@ -15,11 +15,15 @@ namespace stopgate::redis {
 
 namespace detail {
 class connection;
+class sentinel_watch;
 struct subscription_state;
 }  // namespace detail
 
 /// A pub/sub connection: (re)subscribes after every reconnect and then calls on_subscribed
 /// so the owner can resynchronise anything it may have missed while disconnected.
+/// sentinel://: connects to the primary the Sentinels name and follows failovers.
+/// cluster://: connects to a seed node, the next one after each failure (a cluster delivers
+/// every PUBLISH to every node).
 /// Not thread-safe: use it on its executor only; destroy it before its io_context.
 class subscriber {
  public:
@@ -45,6 +49,7 @@ class subscriber {
  private:
   std::shared_ptr<detail::connection> conn_;
   std::shared_ptr<detail::subscription_state> st_;
+  std::shared_ptr<detail::sentinel_watch> sentinel_;  // sentinel:// only
 };
 
 }  // namespace stopgate::redis

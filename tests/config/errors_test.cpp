@@ -228,7 +228,7 @@ log_level = "loud"
 [api]
 listen = "nowhere"
 [redis]
-url = "redis://localhost"
+url = "redis://localhost:0"
 [carriers.sandbox]
 type = "sandbox"
 [senders.acme]

@@ -1,6 +1,7 @@
 // The Redis client and subscriber against a real redis-server (tests/support/redis_server).
 #include "redis/client.hpp"
 #include "redis/script.hpp"
+#include "tests/redis/coro_test_support.hpp"
 #include "tests/support/redis_server.hpp"
 
 #include <gtest/gtest.h>
@@ -16,10 +17,6 @@
 #include <functional>
 #include <random>
 
-// GCC 12 at -O2 misreads Asio's awaitable frame allocator (aligned_new / sized delete) once
-// a coroutine lambda is inlined: a known false positive.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 namespace stopgate::redis {
 namespace {
 
@@ -28,39 +25,8 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using test::redis_server;
 
-// ASSERT_* returns, which a coroutine cannot: fail and co_return instead.
-#define CO_ASSERT(cond)                          \
-  if (!(cond)) {                                 \
-    ADD_FAILURE() << "assertion failed: " #cond; \
-    co_return;                                   \
-  }
-
-// Runs one test coroutine on `io` until it finishes (bounded).
-void run(asio::io_context& io, std::function<asio::awaitable<void>()> body,
-         std::chrono::seconds limit = 30s) {
-  bool done = false;
-  std::exception_ptr error;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-    done = true;
-    error = e;
-  });
-  io.restart();
-  const auto deadline = clock_type::now() + limit;
-  while (!done && clock_type::now() < deadline) io.run_one_for(50ms);
-  ASSERT_TRUE(done) << "test coroutine did not finish";
-  if (error) std::rethrow_exception(error);
-}
-
-// Waits (polling the event loop) until pred() holds or `limit` passes; returns pred().
-asio::awaitable<bool> eventually(std::function<bool()> pred, std::chrono::milliseconds limit) {
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  const auto deadline = clock_type::now() + limit;
-  while (!pred() && clock_type::now() < deadline) {
-    t.expires_after(5ms);
-    co_await t.async_wait(asio::use_awaitable);
-  }
-  co_return pred();
-}
+using test_support::eventually;
+using test_support::run;
 
 client_options options_for(const std::string& url) {
   client_options o;
@@ -402,6 +368,31 @@ TEST(RedisClientAuth, PasswordAndDbFromTheUrl) {
     EXPECT_EQ(co_await wrong.async_wait_connected(300ms), make_error_code(errc::timeout));
     auto r = co_await wrong.async_exec({"PING"});
     EXPECT_EQ(r.error(), make_error_code(errc::not_connected));
+  });
+}
+
+TEST(RedisClientAuth, AclUserFromTheUrl) {
+  redis_server server;
+  // A user that may read and write keys of "gw:" only; the default user stays as it is.
+  ASSERT_EQ(server.cli("ACL SETUSER gw on '>pw 1' '~gw:*' +@all"), "OK");
+  asio::io_context io;
+  const std::string port = std::to_string(server.port());
+  client gw(io.get_executor(), options_for("tcp://gw:pw%201@127.0.0.1:" + port));
+  client query(io.get_executor(),
+               options_for("unix://" + server.unix_socket() + "?username=gw&password=pw%201"));
+  client wrong(io.get_executor(), options_for("tcp://gw:nope@127.0.0.1:" + port));
+  for (auto* c : {&gw, &query, &wrong}) c->start();
+  run(io, [&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await gw.async_wait_connected(2s));
+    EXPECT_FALSE(co_await query.async_wait_connected(2s));
+    auto who = co_await gw.async_exec({"ACL", "WHOAMI"});
+    EXPECT_TRUE(who && who->str == "gw");
+    auto who2 = co_await query.async_exec({"ACL", "WHOAMI"});
+    EXPECT_TRUE(who2 && who2->str == "gw");
+    // The user's key pattern applies: AUTH was "AUTH gw <password>", not the default user.
+    auto denied = co_await gw.async_exec({"SET", "other", "x"});
+    EXPECT_TRUE(denied && denied->is_error() && denied->str.starts_with("NOPERM")) << denied->str;
+    EXPECT_EQ(co_await wrong.async_wait_connected(300ms), make_error_code(errc::timeout));
   });
 }
 

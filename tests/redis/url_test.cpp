@@ -74,6 +74,67 @@ TEST(RedisUrl, UnixForms) {
   EXPECT_EQ(b->password, "x&y");
 }
 
+TEST(RedisUrl, AclUserAndPassword) {
+  auto a = parse_url("tcp://gateway:s%40cret@redis:7000/2");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->username, "gateway");
+  EXPECT_EQ(a->password, "s@cret");
+  EXPECT_EQ(a->host, "redis");
+  EXPECT_EQ(a->db, 2);
+
+  auto b = parse_url("unix:///s.sock?username=gw&password=pw");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->username, "gw");
+  EXPECT_EQ(b->password, "pw");
+
+  // Without a user name: the default user, as before.
+  auto c = parse_url("redis://:pw@h:1");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->username, "");
+  EXPECT_EQ(c->password, "pw");
+}
+
+TEST(RedisUrl, ClusterSeeds) {
+  auto a = parse_url("cluster://10.0.0.1:7000,10.0.0.2,[::1]:7002");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->type, endpoint::kind::cluster);
+  ASSERT_EQ(a->nodes.size(), 3u);
+  EXPECT_EQ(a->nodes[0], (host_port{"10.0.0.1", 7000}));
+  EXPECT_EQ(a->nodes[1], (host_port{"10.0.0.2", 6379}));
+  EXPECT_EQ(a->nodes[2], (host_port{"::1", 7002}));
+  EXPECT_EQ(a->host, "10.0.0.1");
+  EXPECT_EQ(a->port, 7000);
+  EXPECT_EQ(a->to_string(), "cluster://10.0.0.1:7000,10.0.0.2:6379,[::1]:7002");
+
+  auto b = parse_url("cluster://gw:pw@h1:1,h2:2?db=0");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->username, "gw");
+  EXPECT_EQ(b->password, "pw");
+  EXPECT_EQ(b->to_string(), "cluster://h1:1,h2:2");
+  EXPECT_TRUE(parse_url("cluster://h1:1/0"));
+}
+
+TEST(RedisUrl, SentinelsAndMaster) {
+  auto a = parse_url("sentinel://s1,s2:26380/mymaster");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->type, endpoint::kind::sentinel);
+  ASSERT_EQ(a->nodes.size(), 2u);
+  EXPECT_EQ(a->nodes[0], (host_port{"s1", 26379}));
+  EXPECT_EQ(a->nodes[1], (host_port{"s2", 26380}));
+  EXPECT_EQ(a->master_name, "mymaster");
+  EXPECT_EQ(a->to_string(), "sentinel://s1:26379,s2:26380/mymaster");
+
+  auto b =
+      parse_url("sentinel://gw:pw@s1:1/main?db=3&sentinel_username=mon&sentinel_password=sp%21");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->username, "gw");
+  EXPECT_EQ(b->password, "pw");
+  EXPECT_EQ(b->db, 3);
+  EXPECT_EQ(b->sentinel_username, "mon");
+  EXPECT_EQ(b->sentinel_password, "sp!");
+  EXPECT_EQ(b->to_string(), "sentinel://s1:1/main?db=3");
+}
+
 TEST(RedisUrl, ToStringNeverShowsThePassword) {
   auto a = parse_url("tcp://:hunter2@h:7000/4");
   ASSERT_TRUE(a);
@@ -91,7 +152,7 @@ TEST(RedisUrl, BadFormsNameWhatIsWrong) {
     const char* url;
     url_errc want;
   };
-  const std::array<bad, 22> cases{{
+  const std::array<bad, 33> cases{{
       {"", url_errc::empty},
       {"   ", url_errc::empty},
       {"http://h:1", url_errc::bad_scheme},
@@ -110,7 +171,18 @@ TEST(RedisUrl, BadFormsNameWhatIsWrong) {
       {"tcp://h:1/1/2", url_errc::bad_path},
       {"tcp://h:1?db=-2", url_errc::bad_db},
       {"tcp://h:1/1?db=2", url_errc::conflicting_db},
-      {"tcp://user:pw@h:1", url_errc::username},
+      {"tcp://h:1?sentinel_password=x", url_errc::unknown_parameter},
+      {"cluster://", url_errc::missing_host},
+      {"cluster://h1:1,,h2:2", url_errc::missing_host},
+      {"cluster://h1:1,h2:0", url_errc::bad_port},
+      {"cluster://h1:1/2", url_errc::cluster_db},
+      {"cluster://h1:1?db=2", url_errc::cluster_db},
+      {"cluster://h1:1/x", url_errc::bad_path},
+      {"sentinel://s1:1", url_errc::missing_master},
+      {"sentinel://s1:1/", url_errc::missing_master},
+      {"sentinel://s1:1/a/b", url_errc::bad_path},
+      {"sentinel://s1:1/m?timeout=1", url_errc::unknown_parameter},
+      {"Cluster://h:1", url_errc::bad_scheme},
       {"tcp://:p%4@h:1", url_errc::bad_percent},
       {"unix://", url_errc::missing_path},
       {"unix:///s?timeout=3", url_errc::unknown_parameter},

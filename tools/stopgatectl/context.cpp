@@ -42,6 +42,7 @@ std::unique_ptr<redis_context> open_redis(const global_options& g,
     *ep = ctx->managed->ep();
   }
   if (ep->password.empty() && !settings->redis.password.empty()) ep->password = settings->redis.password.reveal();
+  if (ep->username.empty()) ep->username = settings->redis.username;
   ctx->options.ep = *ep;
   ctx->options.command_timeout = command_timeout;
   ctx->options.connect_timeout = std::chrono::milliseconds(settings->redis.connect_timeout_ms);
