@@ -14,6 +14,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import stopgate_client as sc  # noqa: E402
 from gateway import Gateway, free_port, make_certificate  # noqa: E402
 
+WAIT = 20  # seconds: a bound on awaits that a broken client would never see end
+
+
+
+async def until(condition, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {WAIT} s: {what}")
+        await asyncio.sleep(0.005)
+
+
 CONSENT_SOURCE = {"method": "web_form", "url": "https://acme.example/join", "text": "I agree to texts from Acme."}
 
 
@@ -266,18 +278,17 @@ class Reconnect(unittest.IsolatedAsyncioTestCase):
         ping = asyncio.ensure_future(c.ping())
         lookup = asyncio.ensure_future(c.lookup("2125552680"))
         optout = asyncio.ensure_future(c.optout("2125552680", sender="acme"))
-        while c.in_flight < 3:
-            await asyncio.sleep(0.005)
+        await until(lambda: c.in_flight == 3, "three requests outstanding")
         await asyncio.to_thread(self.gw.kill_gateway)
 
         with self.assertRaises(sc.StopgateConnectionError) as e:
-            await optout
+            await asyncio.wait_for(optout, WAIT)
         self.assertEqual(e.exception.code, sc.CONNECTION_LOST)
         self.assertFalse(ping.done() or lookup.done())
 
         await asyncio.to_thread(self.gw.start)
-        self.assertEqual((await ping)["pong"], True)
-        self.assertEqual((await lookup)["to"], "+12125552680")
+        self.assertEqual((await asyncio.wait_for(ping, WAIT))["pong"], True)
+        self.assertEqual((await asyncio.wait_for(lookup, WAIT))["to"], "+12125552680")
         self.assertEqual(c.reconnects, 1)
         self.assertEqual((await c.lookup("2125552680"))["optouts"], [])  # the lost optout was not repeated
 
@@ -286,11 +297,10 @@ class Reconnect(unittest.IsolatedAsyncioTestCase):
         await c.connect()
         self.addAsyncCleanup(c.close)
         await asyncio.to_thread(self.gw.stop_gateway)
-        while c.connected:
-            await asyncio.sleep(0.005)
+        await until(lambda: not c.connected, "the client sees the connection end")
         optout = asyncio.ensure_future(c.optout("2125552681", sender="acme"))  # not sent until connected
         await asyncio.to_thread(self.gw.start)
-        self.assertIn("evidence_id", await optout)
+        self.assertIn("evidence_id", await asyncio.wait_for(optout, WAIT))
         self.assertEqual(c.reconnects, 1)
 
     async def test_without_reconnect_a_lost_connection_stays_down(self) -> None:
@@ -298,8 +308,7 @@ class Reconnect(unittest.IsolatedAsyncioTestCase):
         await c.connect()
         self.addAsyncCleanup(c.close)
         await asyncio.to_thread(self.gw.stop_gateway)
-        while c.connected:
-            await asyncio.sleep(0.005)
+        await until(lambda: not c.connected, "the client sees the connection end")
         with self.assertRaises(sc.StopgateConnectionError) as e:
             await c.ping()
         self.assertEqual(e.exception.code, sc.NOT_CONNECTED)
