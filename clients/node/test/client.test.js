@@ -181,6 +181,20 @@ describe('with one gateway (max_batch 50, max_in_flight 16)', { timeout: 60000 }
       assert.equal((await c.ping()).pong, true); // the connection stays usable
     });
 
+    it('a timed-out call keeps its slot until the late answer arrives', async () => {
+      const c = await client();
+      await gw.freeze(gw.redis); // the check cannot be answered until Redis runs again
+      try {
+        await rejectsWith(c.request('check', { to: '2125552662', sender: 'acme' }, { timeoutMs: 200 }), sg.TIMEOUT);
+        assert.equal(c.inFlight, 1);
+      } finally {
+        gw.thaw(gw.redis);
+      }
+      await until(() => c.inFlight === 0, 'the late answer frees the slot');
+      assert.equal(c.connected, true); // the late answer was matched and dropped, not taken as a stray
+      assert.equal((await c.ping()).pong, true);
+    });
+
     it('a line over the limit is refused without being sent', async () => {
       const c = await client({ maxLineBytes: 1024 });
       await rejectsWith(
@@ -299,6 +313,23 @@ describe('reconnect', { timeout: 60000 }, () => {
       await gw.start();
       assert.ok((await optout).evidence_id);
       assert.equal(c.reconnects, 1);
+    }));
+
+  it('a key revoked by a reload ends the client with unauthenticated', () =>
+    withGateway(async (gw, c) => {
+      await c.connect();
+      gw.revokeKey('t');
+      let first;
+      const deadline = Date.now() + WAIT;
+      while (!first && Date.now() < deadline) {
+        // until the gateway has applied the reload
+        first = await c.ping().then(() => null, (e) => e);
+        if (!first) await sleep(10);
+      }
+      assert.equal(first?.code, 'unauthenticated');
+      // The reconnect's auth is refused: the client ends instead of retrying.
+      await rejectsWith(c.ping(), 'unauthenticated');
+      assert.equal(c.connected, false);
     }));
 
   it('without reconnect a lost connection stays down', async () => {

@@ -200,6 +200,14 @@ roles = ["check"]
     }
   }
 
+  /** Removes an API key from the config and reloads it (SIGHUP). */
+  revokeKey(name) {
+    const [head, ...keys] = fs.readFileSync(this.config, 'utf8').split('[[api_keys]]\n');
+    const kept = keys.filter((k) => !k.startsWith(`name = "${name}"\n`));
+    fs.writeFileSync(this.config, head + kept.map((k) => '[[api_keys]]\n' + k).join(''));
+    this.proc.kill('SIGHUP');
+  }
+
   /** SIGTERM: the gateway finishes what is in flight, closes its connections and exits. */
   async stopGateway() {
     const p = this.proc;

@@ -343,7 +343,11 @@ class Client:
         """The live connection, waiting while a reconnect is under way."""
         while True:
             if self._down is not None:
-                raise self._down
+                d = self._down
+                # A fresh exception per caller: one instance raised many times grows its traceback.
+                raise (StopgateConnectionError if isinstance(d, StopgateConnectionError) else StopgateError)(
+                    d.code, d.message, op=d.op
+                )
             if self._conn_fut is None:
                 raise not_connected("connect() has not been called")
             conn = await asyncio.shield(self._conn_fut)
@@ -437,6 +441,7 @@ class Client:
             raise self._error_of(op, msg)
 
     # ----------------------------------------------------------------- ops
+    # Each takes the op's fields as keyword arguments, and ``timeout=`` (seconds) like request().
 
     async def auth(self, key: str) -> dict[str, Any]:
         """Authenticates with an API key -> ``{"key": name, "roles": [...]}``. The key is kept
@@ -446,9 +451,9 @@ class Client:
         self._key = key
         return out
 
-    async def ping(self) -> dict[str, Any]:
+    async def ping(self, **fields: Any) -> dict[str, Any]:
         """-> ``{"pong": True, "version": "..."}``."""
-        return await self.request("ping")
+        return await self.request("ping", **fields)
 
     async def check(self, to: str | list[str], **fields: Any) -> Any:
         """May these numbers be contacted now? ``to`` is one number (-> the result dict:
@@ -456,8 +461,8 @@ class Client:
         ``max_batch`` (-> the list of results in the same order). Fields: ``sender``,
         ``channel``, ``purpose``, ``tech``, ``campaign``, ``at``, ``commit``."""
         if isinstance(to, str):
-            return (await self.request("check", fields, to=to))["result"]
-        return (await self.request("check", fields, to=list(to)))["results"]
+            return (await self.request("check", to=to, **fields))["result"]
+        return (await self.request("check", to=list(to), **fields))["results"]
 
     async def check_many(
         self, numbers: Iterable[str], *, chunk_size: int | None = None, window: int = 8, **fields: Any
@@ -509,7 +514,7 @@ class Client:
         "message_id", "reasons", ...}``. Fields: ``sender``, ``from_``, ``purpose``,
         ``campaign``, ``carrier``, ``idempotency_key`` (with one, a send lost with its
         connection is retried: the gateway answers a repeat with the first outcome)."""
-        return await self.request("send", fields, to=to, body=body)
+        return await self.request("send", to=to, body=body, **fields)
 
     async def consent(
         self, to: str, *, kind: str, captured_at: str | dt.datetime, source: Mapping[str, Any], **fields: Any
@@ -520,7 +525,7 @@ class Client:
         "proof"}`` (``text`` required for ``express_written``). Fields: ``sender``,
         ``expires_at``."""
         return await self.request(
-            "consent", fields, to=to, kind=kind, captured_at=captured_at, source=dict(source)
+            "consent", to=to, kind=kind, captured_at=captured_at, source=dict(source), **fields
         )
 
     async def optin(
@@ -528,28 +533,30 @@ class Client:
     ) -> dict[str, Any]:
         """Lifts a sender's opt-out with fresh consent (the fields of :meth:`consent`) ->
         ``{"consent_id", "optout_lifted", "evidence_id", ...}``."""
-        return await self.request("optin", fields, to=to, kind=kind, captured_at=captured_at, source=dict(source))
+        return await self.request(
+            "optin", to=to, kind=kind, captured_at=captured_at, source=dict(source), **fields
+        )
 
     async def optout(self, to: str, *, sender: str | None = None, source: Mapping[str, Any] | None = None,
                      **fields: Any) -> dict[str, Any]:
         """Records an opt-out received outside SMS -> ``{"evidence_id", "to", "sender"}``.
         ``sender="*"`` opts out of every sender; ``source``: ``{"channel", "note"}``."""
         return await self.request(
-            "optout", fields, to=to, sender=sender, source=dict(source) if source is not None else None
+            "optout", to=to, sender=sender, source=dict(source) if source is not None else None, **fields
         )
 
-    async def lookup(self, to: str) -> dict[str, Any]:
+    async def lookup(self, to: str, **fields: Any) -> dict[str, Any]:
         """Everything held about a number: lists, opt-outs, consents, counters, zones,
         evidence ids."""
-        return await self.request("lookup", to=to)
+        return await self.request("lookup", to=to, **fields)
 
-    async def forget(self, to: str) -> dict[str, Any]:
+    async def forget(self, to: str, **fields: Any) -> dict[str, Any]:
         """A data-subject deletion request -> ``{"erased", "kept", "why", "evidence_id", ...}``."""
-        return await self.request("forget", to=to)
+        return await self.request("forget", to=to, **fields)
 
-    async def stats(self) -> dict[str, Any]:
+    async def stats(self, **fields: Any) -> dict[str, Any]:
         """The gateway's counters (role ``admin``)."""
-        return await self.request("stats")
+        return await self.request("stats", **fields)
 
 
 async def connect(host: str = "127.0.0.1", port: int = 7600, **options: Any) -> Client:

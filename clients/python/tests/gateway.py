@@ -176,6 +176,14 @@ roles = ["check"]
                                 (socket.AF_INET, ("127.0.0.1", self.tls_port)), (socket.AF_UNIX, self.unix_path)):
             _wait_connectable(family, address, "stopgate", self.proc, log, deadline)
 
+    def revoke_key(self, name: str) -> None:
+        """Removes an API key from the config and reloads it (SIGHUP)."""
+        head, *keys = self.config.read_text().split("[[api_keys]]\n")
+        kept = [k for k in keys if not k.startswith(f'name = "{name}"\n')]
+        self.config.write_text(head + "".join("[[api_keys]]\n" + k for k in kept))
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGHUP)
+
     def stop_gateway(self) -> None:
         """SIGTERM: the gateway finishes what is in flight, closes its connections and exits."""
         if self.proc is not None and self.proc.poll() is None:

@@ -202,6 +202,20 @@ class Errors(GatewayTest):
         self.assertEqual(e.exception.code, "unknown_op")
         self.assertEqual((await c.ping())["pong"], True)  # the connection stays usable
 
+    async def test_a_timed_out_call_keeps_its_slot_until_the_late_answer_arrives(self) -> None:
+        c = await self.client()
+        self.gw.freeze(self.gw.redis)  # the check cannot be answered until Redis runs again
+        try:
+            with self.assertRaises(sc.RequestTimeout) as e:
+                await c.check("2125552662", sender="acme", timeout=0.2)
+            self.assertEqual(e.exception.code, sc.TIMEOUT)
+            self.assertEqual(c.in_flight, 1)
+        finally:
+            self.gw.thaw(self.gw.redis)
+        await until(lambda: c.in_flight == 0, "the late answer frees the slot")
+        self.assertTrue(c.connected)  # the late answer was matched and dropped, not taken as a stray
+        self.assertEqual((await c.ping())["pong"], True)
+
     async def test_a_line_over_the_limit_is_refused_without_being_sent(self) -> None:
         c = await self.client(max_line_bytes=1024)
         with self.assertRaises(sc.StopgateError) as e:
@@ -302,6 +316,27 @@ class Reconnect(unittest.IsolatedAsyncioTestCase):
         await asyncio.to_thread(self.gw.start)
         self.assertIn("evidence_id", await asyncio.wait_for(optout, WAIT))
         self.assertEqual(c.reconnects, 1)
+
+    async def test_a_key_revoked_by_a_reload_ends_the_client_with_unauthenticated(self) -> None:
+        c = sc.Client("127.0.0.1", self.gw.port, key=self.gw.key, backoff_initial=0.02, backoff_max=0.2)
+        await c.connect()
+        self.addAsyncCleanup(c.close)
+        self.gw.revoke_key("t")
+
+        async def revoked() -> sc.StopgateError:
+            while True:  # until the gateway has applied the reload
+                try:
+                    await c.ping()
+                except sc.StopgateError as e:
+                    return e
+                await asyncio.sleep(0.01)
+
+        self.assertEqual((await asyncio.wait_for(revoked(), WAIT)).code, "unauthenticated")
+        # The reconnect's auth is refused: the client ends instead of retrying.
+        with self.assertRaises(sc.StopgateError) as e:
+            await asyncio.wait_for(c.ping(), WAIT)
+        self.assertEqual(e.exception.code, "unauthenticated")
+        self.assertFalse(c.connected)
 
     async def test_without_reconnect_a_lost_connection_stays_down(self) -> None:
         c = sc.Client("127.0.0.1", self.gw.port, key=self.gw.key, reconnect=False)
