@@ -249,7 +249,7 @@ class Client {
   /** A request on a given connection outside the in-flight slots (used for `auth`). */
   _callOn(conn, op, fields, timeoutMs) {
     const id = this._nextId++;
-    const line = this._encode(op, id, fields);
+    const line = this._line(op, this._encode(op, fields), id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(notConnected(`no answer to ${op} within ${timeoutMs} ms`)), timeoutMs);
       const settle = () => clearTimeout(timer);
@@ -317,7 +317,7 @@ class Client {
           this._wakeWaiters();
           return;
         }
-        // Full jitter keeps many clients of a restarted gateway from returning at once.
+        // Jitter keeps many clients of a restarted gateway from returning at once.
         const wait = delay / 2 + (Math.random() * delay) / 2;
         this._reconnectTimer = setTimeout(
           () => this._reconnect(failures + 1, Math.min(delay * 2, this.options.backoffMaxMs)),
@@ -339,8 +339,9 @@ class Client {
 
   // ------------------------------------------------------------------ requests
 
-  _encode(op, id, fields) {
-    const line = JSON.stringify({ op, id, ...fields }, (k, v) => {
+  /** The request line without its id, encoded once however often the request is sent. */
+  _encode(op, fields) {
+    const body = JSON.stringify(fields, (k, v) => {
       // A lone surrogate would reach the gateway as an escape it refuses with an id-less
       // bad_json; refuse it here instead.
       if ((typeof v === 'string' && LONE_SURROGATE.test(v)) || LONE_SURROGATE.test(k)) {
@@ -348,15 +349,27 @@ class Client {
       }
       return v;
     });
-    const bytes = Buffer.byteLength(line, 'utf8');
+    const head = `{"op":${JSON.stringify(op)},"id":`;
+    const tail = (body === '{}' ? '}' : `,${body.slice(1)}`) + '\n';
+    const encoded = { head, tail, bytes: Buffer.byteLength(head) + Buffer.byteLength(tail) - 1 };
+    this._checkLength(op, encoded.bytes + 1, 'at least ');
+    return encoded;
+  }
+
+  _line(op, encoded, id) {
+    const digits = String(id);
+    this._checkLength(op, encoded.bytes + digits.length, '');
+    return encoded.head + digits + encoded.tail;
+  }
+
+  _checkLength(op, bytes, qualifier) {
     if (bytes > this.options.maxLineBytes) {
       throw new StopgateError(
         'line_too_long',
-        `the request is ${bytes} bytes; the limit is ${this.options.maxLineBytes} (not sent)`,
+        `the request is ${qualifier}${bytes} bytes; the limit is ${this.options.maxLineBytes} (not sent)`,
         { op },
       );
     }
-    return line + '\n';
   }
 
   _errorOf(op, msg) {
@@ -388,7 +401,7 @@ class Client {
   }
 
   async _call(op, body) {
-    this._encode(op, 0, body); // refuse an unsendable request before waiting for anything
+    const encoded = this._encode(op, body); // refuses an unsendable request before waiting for anything
     const safe = retryIsSafe(op, body);
     let retries = 0;
     for (;;) {
@@ -401,7 +414,7 @@ class Client {
       try {
         conn = await this._connection();
         const id = this._nextId++;
-        const line = this._encode(op, id, body);
+        const line = this._line(op, encoded, id);
         let resolve;
         let reject;
         answer = new Promise((res, rej) => {

@@ -254,15 +254,16 @@ class Client:
                     limit=self._max_response_bytes,
                 )
             conn = Connection(reader, writer, self._on_conn_closed)
-            if self._key is not None:
-                try:
-                    msg = await self._call_on(conn, "auth", {"key": self._key})
-                except StopgateError:
-                    conn.close(not_connected("authentication failed"))
-                    raise
-                if msg.get("ok") is not True:
-                    conn.close(not_connected("authentication failed"))
-                    raise self._error_of("auth", msg)
+            if self._key is None:
+                return conn
+            try:
+                msg = await self._call_on(conn, "auth", {"key": self._key})
+            except BaseException:  # including the cancellation of a timed-out or closed attempt
+                conn.close(not_connected("authentication failed"))
+                raise
+            if msg.get("ok") is not True:
+                conn.close(not_connected("authentication failed"))
+                raise self._error_of("auth", msg)
             return conn
 
         where = self.unix_path or f"{self.host}:{self.port}"
@@ -280,7 +281,7 @@ class Client:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         rid = next(self._ids)
         try:
-            conn.submit(rid, self._encode(op, rid, fields), fut, lambda: None)
+            conn.submit(rid, self._line(op, self._encode(op, fields), rid), fut, lambda: None)
         except NotSent:
             raise not_connected("the connection closed during set-up") from None
         await conn.drain()
@@ -324,7 +325,7 @@ class Client:
                     self._down = not_connected(f"gave up after {failures} reconnect attempts")
                     self._wake_waiters()
                     return
-                # Full jitter keeps many clients of a restarted gateway from returning at once.
+                # Jitter keeps many clients of a restarted gateway from returning at once.
                 await asyncio.sleep(random.uniform(delay / 2, delay))
                 delay = min(delay * 2, self._backoff_max)
                 continue
@@ -356,23 +357,33 @@ class Client:
 
     # ----------------------------------------------------------------- requests
 
-    def _encode(self, op: str, rid: int, fields: Mapping[str, Any]) -> bytes:
-        msg = {"op": op, "id": rid}
-        msg.update(fields)
+    def _encode(self, op: str, fields: Mapping[str, Any]) -> tuple[bytes, bytes]:
+        """The request line without its id: (``{"op":OP,"id":``, ``,FIELDS}\\n``), encoded once
+        however often the request is sent."""
         try:
             # ensure_ascii=False, then UTF-8: a lone surrogate fails here instead of reaching
             # the gateway as an escape it refuses with an id-less bad_json.
-            line = json.dumps(msg, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-            data = line.encode("utf-8")
+            head = ('{"op":' + json.dumps(op, ensure_ascii=False) + ',"id":').encode("utf-8")
+            body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+            tail = (("," + body[1:]) if fields else "}").encode("utf-8") + b"\n"
         except UnicodeEncodeError as e:
             raise StopgateError("bad_request", f"a string is not valid Unicode: {e}", op=op) from None
-        if len(data) > self.max_line_bytes:
+        self._check_length(op, len(head) + 1 + len(tail), "at least ")
+        return head, tail
+
+    def _line(self, op: str, encoded: tuple[bytes, bytes], rid: int) -> bytes:
+        head, tail = encoded
+        digits = str(rid).encode()
+        self._check_length(op, len(head) + len(digits) + len(tail), "")
+        return head + digits + tail
+
+    def _check_length(self, op: str, with_newline: int, qualifier: str) -> None:
+        if with_newline - 1 > self.max_line_bytes:
             raise StopgateError(
                 "line_too_long",
-                f"the request is {len(data)} bytes; the limit is {self.max_line_bytes} (not sent)",
+                f"the request is {qualifier}{with_newline - 1} bytes; the limit is {self.max_line_bytes} (not sent)",
                 op=op,
             )
-        return data + b"\n"
 
     @staticmethod
     def _error_of(op: str, msg: dict[str, Any]) -> StopgateError:
@@ -405,7 +416,7 @@ class Client:
     async def _call(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
         if self._slots is None:
             raise not_connected("connect() has not been called")
-        self._encode(op, 0, body)  # refuse an unsendable request before waiting for anything
+        encoded = self._encode(op, body)  # refuses an unsendable request before waiting for anything
         safe = retry_is_safe(op, body)
         loop = asyncio.get_running_loop()
         retries = 0
@@ -417,7 +428,7 @@ class Client:
             try:
                 conn = await self._connection()
                 rid = next(self._ids)
-                line = self._encode(op, rid, body)
+                line = self._line(op, encoded, rid)
                 fut: asyncio.Future[dict[str, Any]] = loop.create_future()
                 conn.submit(rid, line, fut, self._release_slot)
             except NotSent:

@@ -224,6 +224,20 @@ class Errors(GatewayTest):
         self.assertEqual((await c.lookup("2125552661"))["optouts"], [])
 
 
+    async def test_an_answer_matching_no_request_ends_the_connection_instead_of_a_wait(self) -> None:
+        # The client's limit is above the gateway's (64 KiB): the gateway answers the long line
+        # with line_too_long and "id": null, which no call can claim.
+        c = await self.client(max_line_bytes=1 << 20)
+        with self.assertRaises(sc.StopgateConnectionError) as e:
+            await asyncio.wait_for(
+                c.optout("2125552663", sender="acme", source={"channel": "phone", "note": "x" * 70000}), WAIT
+            )
+        self.assertEqual(e.exception.code, sc.CONNECTION_LOST)
+        self.assertIn("line_too_long", e.exception.message)
+        self.assertEqual((await c.ping())["pong"], True)  # on a new connection
+        self.assertEqual(c.reconnects, 1)
+
+
 class Ops(GatewayTest):
     async def test_every_op_family_round_trips(self) -> None:
         c = await self.client()
