@@ -158,6 +158,10 @@ class Client {
       this._connWait = null; // connect() may be called again
       throw e;
     }
+    if (this._closed) {
+      conn.close(new StopgateConnectionError(CLOSED, 'the client was closed'));
+      throw new StopgateConnectionError(CLOSED, 'the client was closed while connecting');
+    }
     this._install(conn);
     return this;
   }

@@ -189,6 +189,9 @@ class Client:
         except BaseException:
             self._conn_fut = None  # connect() may be called again
             raise
+        if self._closed:
+            conn.close(StopgateConnectionError(CLOSED, "the client was closed"))
+            raise StopgateConnectionError(CLOSED, "the client was closed while connecting")
         self._install(conn)
         return self
 
