@@ -5,17 +5,11 @@
 const fs = require('node:fs');
 const net = require('node:net');
 const tls = require('node:tls');
+const { iterBatches } = require('./batches');
 const { Connection, NotSent } = require('./connection');
-const {
-  BAD_RESPONSE,
-  CLOSED,
-  NOT_CONNECTED,
-  RequestTimeoutError,
-  StopgateConnectionError,
-  StopgateError,
-} = require('./errors');
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const { CLOSED, NOT_CONNECTED, RequestTimeoutError, StopgateConnectionError } = require('./errors');
+const { Slots } = require('./slots');
+const { RequestLine, cleanFields, errorOf } = require('./wire');
 
 /**
  * Whether repeating a request after a lost connection cannot act twice: reads, an
@@ -29,46 +23,8 @@ function retryIsSafe(op, fields) {
   return false;
 }
 
-/** A counting semaphore whose waiters are served in order. */
-class Slots {
-  constructor(size) {
-    this.free = size;
-    this.taken = 0;
-    this._waiters = [];
-  }
-
-  acquire() {
-    if (this.free > 0) {
-      this.free--;
-      this.taken++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this._waiters.push(resolve));
-  }
-
-  release() {
-    const next = this._waiters.shift();
-    if (next) {
-      next(); // the slot passes straight to the next waiter
-    } else {
-      this.free++;
-      this.taken--;
-    }
-  }
-}
-
 function notConnected(message) {
   return new StopgateConnectionError(NOT_CONNECTED, message);
-}
-
-/** Drops undefined and null fields; refuses `op` and `id`, which the client sets. */
-function cleanFields(fields) {
-  const out = {};
-  for (const [k, v] of Object.entries(fields || {})) {
-    if (k === 'op' || k === 'id') throw new TypeError(`'${k}' is set by the client, not a field`);
-    if (v !== undefined && v !== null) out[k] = v;
-  }
-  return out;
 }
 
 /**
@@ -113,7 +69,9 @@ class Client {
       maxResponseBytes: 64 * 1024 * 1024,
       ...options,
     };
-    if (!(o.maxInFlight >= 1) || !(o.maxBatch >= 1)) throw new RangeError('maxInFlight and maxBatch must be at least 1');
+    if (!(o.maxInFlight >= 1) || !(o.maxBatch >= 1)) {
+      throw new RangeError('maxInFlight and maxBatch must be at least 1');
+    }
     this.options = o;
     this.maxBatch = o.maxBatch;
     this._key = o.key;
@@ -241,7 +199,7 @@ class Client {
         }
         if (msg.ok !== true) {
           conn.close(notConnected('authentication failed'));
-          throw this._errorOf('auth', msg);
+          throw errorOf('auth', msg);
         }
       }
       return conn;
@@ -253,7 +211,7 @@ class Client {
   /** A request on a given connection outside the in-flight slots (used for `auth`). */
   _callOn(conn, op, fields, timeoutMs) {
     const id = this._nextId++;
-    const line = this._line(op, this._encode(op, fields), id);
+    const line = new RequestLine(op, fields, this.options.maxLineBytes).withId(id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(notConnected(`no answer to ${op} within ${timeoutMs} ms`)), timeoutMs);
       const settle = () => clearTimeout(timer);
@@ -343,47 +301,6 @@ class Client {
 
   // ------------------------------------------------------------------ requests
 
-  /** The request line without its id, encoded once however often the request is sent. */
-  _encode(op, fields) {
-    const body = JSON.stringify(fields, (k, v) => {
-      // A lone surrogate would reach the gateway as an escape it refuses with an id-less
-      // bad_json; refuse it here instead.
-      if ((typeof v === 'string' && LONE_SURROGATE.test(v)) || LONE_SURROGATE.test(k)) {
-        throw new StopgateError('bad_request', `${k || 'a value'}: a string is not valid Unicode`, { op });
-      }
-      return v;
-    });
-    const head = `{"op":${JSON.stringify(op)},"id":`;
-    const tail = (body === '{}' ? '}' : `,${body.slice(1)}`) + '\n';
-    const encoded = { head, tail, bytes: Buffer.byteLength(head) + Buffer.byteLength(tail) - 1 };
-    this._checkLength(op, encoded.bytes + 1, 'at least ');
-    return encoded;
-  }
-
-  _line(op, encoded, id) {
-    const digits = String(id);
-    this._checkLength(op, encoded.bytes + digits.length, '');
-    return encoded.head + digits + encoded.tail;
-  }
-
-  _checkLength(op, bytes, qualifier) {
-    if (bytes > this.options.maxLineBytes) {
-      throw new StopgateError(
-        'line_too_long',
-        `the request is ${qualifier}${bytes} bytes; the limit is ${this.options.maxLineBytes} (not sent)`,
-        { op },
-      );
-    }
-  }
-
-  _errorOf(op, msg) {
-    const err = msg.error;
-    if (!err || typeof err !== 'object') {
-      return new StopgateError(BAD_RESPONSE, 'an error answer without an error object', { op, response: msg });
-    }
-    return new StopgateError(String(err.code), String(err.message ?? ''), { op, response: msg });
-  }
-
   /**
    * Sends any op with the given fields (undefined and null fields are left out) and resolves
    * with the answer without `id` and `ok`. Rejects with a StopgateError carrying the
@@ -405,7 +322,7 @@ class Client {
   }
 
   async _call(op, body) {
-    const encoded = this._encode(op, body); // refuses an unsendable request before waiting for anything
+    const line = new RequestLine(op, body, this.options.maxLineBytes); // refuses an unsendable request before any wait
     const safe = retryIsSafe(op, body);
     let retries = 0;
     for (;;) {
@@ -418,7 +335,6 @@ class Client {
       try {
         conn = await this._connection();
         const id = this._nextId++;
-        const line = this._line(op, encoded, id);
         let resolve;
         let reject;
         answer = new Promise((res, rej) => {
@@ -426,7 +342,7 @@ class Client {
           reject = rej;
         });
         answer.catch(() => {}); // it may fail while drain() is awaited; it is awaited below
-        conn.submit(id, line, { resolve, reject, settle: () => this._slots.release() });
+        conn.submit(id, line.withId(id), { resolve, reject, settle: () => this._slots.release() });
       } catch (e) {
         this._slots.release();
         if (e instanceof NotSent) continue; // never written: safe to send again whatever the op
@@ -450,7 +366,7 @@ class Client {
         const { id: _id, ok: _ok, ...rest } = msg;
         return rest;
       }
-      throw this._errorOf(op, msg);
+      throw errorOf(op, msg);
     }
   }
 
@@ -495,42 +411,7 @@ class Client {
 
   /** Like checkMany, yielding results in input order as they come; reads `numbers` lazily. */
   async *iterCheck(numbers, fields = {}, { chunkSize, window = 8 } = {}) {
-    const size = chunkSize || this.maxBatch;
-    if (!(size >= 1) || !(window >= 1)) throw new RangeError('chunkSize and window must be at least 1');
-    const source = numbers[Symbol.asyncIterator] ? numbers[Symbol.asyncIterator]() : numbers[Symbol.iterator]();
-    let exhausted = false;
-    const nextChunk = async () => {
-      const chunk = [];
-      while (!exhausted && chunk.length < size) {
-        const { value, done } = await source.next();
-        if (done) exhausted = true;
-        else chunk.push(value);
-      }
-      return chunk;
-    };
-    const one = async (chunk) => {
-      const results = await this.check(chunk, fields);
-      if (!Array.isArray(results) || results.length !== chunk.length) {
-        throw new StopgateError(BAD_RESPONSE, 'a batch answer does not have one result per number', { op: 'check' });
-      }
-      return results;
-    };
-    const inflight = [];
-    try {
-      for (;;) {
-        while (inflight.length < window) {
-          const chunk = await nextChunk();
-          if (chunk.length === 0) break;
-          const p = one(chunk);
-          p.catch(() => {}); // a later batch may fail before it is awaited
-          inflight.push(p);
-        }
-        if (inflight.length === 0) return;
-        for (const r of await inflight.shift()) yield r;
-      }
-    } finally {
-      if (!exhausted && typeof source.return === 'function') await source.return();
-    }
+    yield* iterBatches((chunk) => this.check(chunk, fields), numbers, chunkSize || this.maxBatch, window);
   }
 
   /**
@@ -553,7 +434,10 @@ class Client {
     return this.request('consent', { ...fields, to });
   }
 
-  /** Lifts a sender's opt-out with fresh consent (the fields of consent) -> `{consent_id, optout_lifted, evidence_id, ...}`. */
+  /**
+   * Lifts a sender's opt-out with fresh consent (the fields of consent) ->
+   * `{consent_id, optout_lifted, evidence_id, ...}`.
+   */
   optin(to, fields) {
     return this.request('optin', { ...fields, to });
   }

@@ -6,6 +6,10 @@ const { CONNECTION_LOST, StopgateConnectionError } = require('./errors');
 
 const NEWLINE = 0x0a;
 
+function lost(message) {
+  return new StopgateConnectionError(CONNECTION_LOST, message);
+}
+
 /** Thrown by submit() when the connection is already closed: the request was not written. */
 class NotSent extends Error {}
 
@@ -28,9 +32,9 @@ class Connection {
     this._drainWaiters = [];
     socket.on('data', (chunk) => this._onData(chunk));
     socket.on('drain', () => this._wakeDrainWaiters());
-    socket.on('end', () => this.close(new StopgateConnectionError(CONNECTION_LOST, 'the gateway closed the connection')));
-    socket.on('error', (e) => this.close(new StopgateConnectionError(CONNECTION_LOST, `connection failed: ${e.message}`)));
-    socket.on('close', () => this.close(new StopgateConnectionError(CONNECTION_LOST, 'the connection closed')));
+    socket.on('end', () => this.close(lost('the gateway closed the connection')));
+    socket.on('error', (e) => this.close(lost(`connection failed: ${e.message}`)));
+    socket.on('close', () => this.close(lost('the connection closed')));
   }
 
   get isClosed() {
@@ -103,7 +107,7 @@ class Connection {
       this._partial.push(rest);
       this._partialBytes += rest.length;
       if (this._partialBytes > this._maxResponseBytes) {
-        this.close(new StopgateConnectionError(CONNECTION_LOST, `an answer is longer than ${this._maxResponseBytes} bytes`));
+        this.close(lost(`an answer is longer than ${this._maxResponseBytes} bytes`));
       }
     }
   }
@@ -115,7 +119,7 @@ class Connection {
     try {
       msg = JSON.parse(text);
     } catch {
-      this.close(new StopgateConnectionError(CONNECTION_LOST, 'an answer is not JSON'));
+      this.close(lost('an answer is not JSON'));
       return;
     }
     const id = msg !== null && typeof msg === 'object' ? msg.id : undefined;
@@ -125,7 +129,7 @@ class Connection {
       // bad_json): the two sides disagree, so nothing may wait on this connection.
       const err = msg && msg.error;
       const detail = err && typeof err === 'object' ? ` (${err.code}: ${err.message})` : '';
-      this.close(new StopgateConnectionError(CONNECTION_LOST, `an answer with id ${JSON.stringify(id ?? null)} matches no request${detail}`));
+      this.close(lost(`an answer with id ${JSON.stringify(id ?? null)} matches no request${detail}`));
       return;
     }
     this._pending.delete(id);

@@ -234,7 +234,12 @@ describe('with one gateway (max_batch 50, max_in_flight 16)', { timeout: 60000 }
       assert.equal((await c.check(to, { sender: 'acme', at })).decision, 'allow');
       assert.ok((await c.optout(to, { sender: 'acme', source: { channel: 'phone' } })).evidence_id);
       assert.equal((await c.check(to, { sender: 'acme', at })).decision, 'deny');
-      const optin = await c.optin(to, { sender: 'acme', kind: 'express_written', captured_at: new Date(), source: CONSENT_SOURCE });
+      const optin = await c.optin(to, {
+        sender: 'acme',
+        kind: 'express_written',
+        captured_at: new Date(),
+        source: CONSENT_SOURCE,
+      });
       assert.equal(optin.optout_lifted, true);
       const sent = await c.send(to, 'hello', { sender: 'acme' });
       assert.ok(['sent', 'deferred'].includes(sent.status), sent.status); // deferred at night in New York

@@ -19,7 +19,9 @@ function binaryDir() {
 function program(rel) {
   const p = path.join(binaryDir(), rel);
   if (!fs.existsSync(p)) {
-    throw new Error(`${p} is not built (cmake --build build --target stopgate stopgatectl, or set STOPGATE_BINARY_DIR)`);
+    throw new Error(
+      `${p} is not built (cmake --build build --target stopgate stopgatectl, or set STOPGATE_BINARY_DIR)`,
+    );
   }
   return p;
 }
@@ -38,9 +40,8 @@ function freePort() {
 
 /** [key, sha256] from `stopgatectl keys new`. */
 function makeKey(roles, name) {
-  const out = execFileSync(program('tools/stopgatectl/stopgatectl'), ['keys', 'new', '--name', name, '--roles', roles], {
-    encoding: 'utf8',
-  });
+  const ctl = program('tools/stopgatectl/stopgatectl');
+  const out = execFileSync(ctl, ['keys', 'new', '--name', name, '--roles', roles], { encoding: 'utf8' });
   const key = /^\s+(sg_\S+)\s*$/m.exec(out);
   const digest = /^sha256 = "([0-9a-f]{64})"/m.exec(out);
   if (!key || !digest) throw new Error(`unexpected \`stopgatectl keys new\` output:\n${out}`);

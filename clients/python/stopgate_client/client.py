@@ -6,51 +6,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import json
 import random
 import ssl
-from collections import deque
 from typing import Any, AsyncIterator, Iterable, Mapping
 
+from .batches import iter_batches
 from .connection import Connection, NotSent, not_connected
-from .errors import (
-    BAD_RESPONSE,
-    CLOSED,
-    RequestTimeout,
-    StopgateConnectionError,
-    StopgateError,
-)
+from .errors import CLOSED, RequestTimeout, StopgateConnectionError, StopgateError
+from .wire import RequestLine, error_of, merge_fields
 
 _UNSET: Any = object()
-
-
-def _rfc3339(t: dt.datetime) -> str:
-    if t.tzinfo is None:
-        raise TypeError("datetime values need a time zone (a naive datetime is ambiguous)")
-    t = t.astimezone(dt.timezone.utc)
-    frac = f".{t.microsecond:06d}" if t.microsecond else ""
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
-
-
-def _json_default(v: Any) -> Any:
-    if isinstance(v, dt.datetime):
-        return _rfc3339(v)
-    if isinstance(v, (tuple, set, frozenset)):
-        return list(v)
-    raise TypeError(f"{type(v).__name__} is not JSON serialisable")
-
-
-def _fields(fields: Mapping[str, Any] | None, kw: dict[str, Any]) -> dict[str, Any]:
-    """Merges explicit fields and keyword fields, drops None values and maps ``from_`` (a
-    Python keyword) to ``from``."""
-    out: dict[str, Any] = dict(fields or {})
-    for k, v in kw.items():
-        out["from" if k == "from_" else k] = v
-    out = {k: v for k, v in out.items() if v is not None}
-    for reserved in ("op", "id"):
-        if reserved in out:
-            raise ValueError(f"{reserved!r} is set by the client, not a field")
-    return out
 
 
 def retry_is_safe(op: str, fields: Mapping[str, Any]) -> bool:
@@ -266,7 +231,7 @@ class Client:
                 raise
             if msg.get("ok") is not True:
                 conn.close(not_connected("authentication failed"))
-                raise self._error_of("auth", msg)
+                raise error_of("auth", msg)
             return conn
 
         where = self.unix_path or f"{self.host}:{self.port}"
@@ -284,7 +249,7 @@ class Client:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         rid = next(self._ids)
         try:
-            conn.submit(rid, self._line(op, self._encode(op, fields), rid), fut, lambda: None)
+            conn.submit(rid, RequestLine(op, fields, self.max_line_bytes).with_id(rid), fut, lambda: None)
         except NotSent:
             raise not_connected("the connection closed during set-up") from None
         await conn.drain()
@@ -360,41 +325,6 @@ class Client:
 
     # ----------------------------------------------------------------- requests
 
-    def _encode(self, op: str, fields: Mapping[str, Any]) -> tuple[bytes, bytes]:
-        """The request line without its id: (``{"op":OP,"id":``, ``,FIELDS}\\n``), encoded once
-        however often the request is sent."""
-        try:
-            # ensure_ascii=False, then UTF-8: a lone surrogate fails here instead of reaching
-            # the gateway as an escape it refuses with an id-less bad_json.
-            head = ('{"op":' + json.dumps(op, ensure_ascii=False) + ',"id":').encode("utf-8")
-            body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-            tail = (("," + body[1:]) if fields else "}").encode("utf-8") + b"\n"
-        except UnicodeEncodeError as e:
-            raise StopgateError("bad_request", f"a string is not valid Unicode: {e}", op=op) from None
-        self._check_length(op, len(head) + 1 + len(tail), "at least ")
-        return head, tail
-
-    def _line(self, op: str, encoded: tuple[bytes, bytes], rid: int) -> bytes:
-        head, tail = encoded
-        digits = str(rid).encode()
-        self._check_length(op, len(head) + len(digits) + len(tail), "")
-        return head + digits + tail
-
-    def _check_length(self, op: str, with_newline: int, qualifier: str) -> None:
-        if with_newline - 1 > self.max_line_bytes:
-            raise StopgateError(
-                "line_too_long",
-                f"the request is {qualifier}{with_newline - 1} bytes; the limit is {self.max_line_bytes} (not sent)",
-                op=op,
-            )
-
-    @staticmethod
-    def _error_of(op: str, msg: dict[str, Any]) -> StopgateError:
-        err = msg.get("error")
-        if not isinstance(err, dict):
-            return StopgateError(BAD_RESPONSE, "an error answer without an error object", op=op, response=msg)
-        return StopgateError(str(err.get("code")), str(err.get("message", "")), op=op, response=msg)
-
     async def request(
         self,
         op: str,
@@ -407,7 +337,7 @@ class Client:
         """Sends any op with the given fields (keyword arguments or a dict; None values are
         left out, ``from_`` is sent as ``from``) and returns the answer without ``id`` and
         ``ok``. Raises :class:`StopgateError` with the gateway's code on an error answer."""
-        body = _fields(fields, kw)
+        body = merge_fields(fields, kw)
         t = self.request_timeout if timeout is _UNSET else timeout
         if t is None:
             return await self._call(op, body)
@@ -419,7 +349,7 @@ class Client:
     async def _call(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
         if self._slots is None:
             raise not_connected("connect() has not been called")
-        encoded = self._encode(op, body)  # refuses an unsendable request before waiting for anything
+        line = RequestLine(op, body, self.max_line_bytes)  # refuses an unsendable request before any wait
         safe = retry_is_safe(op, body)
         loop = asyncio.get_running_loop()
         retries = 0
@@ -431,9 +361,8 @@ class Client:
             try:
                 conn = await self._connection()
                 rid = next(self._ids)
-                line = self._line(op, encoded, rid)
                 fut: asyncio.Future[dict[str, Any]] = loop.create_future()
-                conn.submit(rid, line, fut, self._release_slot)
+                conn.submit(rid, line.with_id(rid), fut, self._release_slot)
             except NotSent:
                 self._release_slot()
                 continue  # never written: safe to send on the next connection whatever the op
@@ -452,7 +381,7 @@ class Client:
                 msg.pop("id", None)
                 msg.pop("ok", None)
                 return msg
-            raise self._error_of(op, msg)
+            raise error_of(op, msg)
 
     # ----------------------------------------------------------------- ops
     # Each takes the op's fields as keyword arguments, and ``timeout=`` (seconds) like request().
@@ -490,38 +419,10 @@ class Client:
     ) -> AsyncIterator[dict[str, Any]]:
         """Like :meth:`check_many`, yielding results in input order as they come; reads
         ``numbers`` lazily, so at most ``window`` batches are held at a time."""
-        size = chunk_size or self.max_batch
-        if size < 1 or window < 1:
-            raise ValueError("chunk_size and window must be at least 1")
-        it = iter(numbers)
-        loop = asyncio.get_running_loop()
-        inflight: deque[asyncio.Task[list[dict[str, Any]]]] = deque()
-
-        async def one(chunk: list[str]) -> list[dict[str, Any]]:
-            results = await self.check(chunk, **fields)
-            if not isinstance(results, list) or len(results) != len(chunk):
-                raise StopgateError(BAD_RESPONSE, "a batch answer does not have one result per number", op="check")
-            return results
-
-        try:
-            while True:
-                while len(inflight) < window:
-                    chunk = list(itertools.islice(it, size))
-                    if not chunk:
-                        break
-                    inflight.append(loop.create_task(one(chunk)))
-                if not inflight:
-                    return
-                for r in await inflight.popleft():
-                    yield r
-        finally:
-            for t in inflight:
-                t.cancel()
-            for t in inflight:
-                try:
-                    await t
-                except BaseException:
-                    pass
+        async for r in iter_batches(
+            lambda chunk: self.check(chunk, **fields), numbers, chunk_size or self.max_batch, window
+        ):
+            yield r
 
     async def send(self, to: str, body: str, **fields: Any) -> dict[str, Any]:
         """Checks, then relays an SMS -> ``{"status": "sent"|"blocked"|"deferred"|"failed",
