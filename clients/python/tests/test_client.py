@@ -277,16 +277,16 @@ class Backpressure(GatewayTest):
             seen_buffered = max(seen_buffered, c.write_buffer_size)
             return r["to"]
 
-        tos = await asyncio.gather(*(one(n) for n in range(1500)))
-        self.assertEqual(tos, [f"+1415555{n + 3000:04d}" for n in range(1500)])
+        tos = await asyncio.gather(*(one(n) for n in range(600)))
+        self.assertEqual(tos, [f"+1415555{n + 3000:04d}" for n in range(600)])
         self.assertLessEqual(seen_in_flight, 4)
         self.assertLessEqual(seen_buffered, 4 * 100)  # 4 request lines at most
 
     async def test_more_outstanding_than_the_gateway_reads_all_complete(self) -> None:
         # The gateway stops reading past its max_in_flight (16); the client's writes wait.
         c = await self.client(max_in_flight=2000)
-        tos = await asyncio.gather(*(c.check(f"+1617555{n + 5000:04d}", sender="acme") for n in range(2000)))
-        self.assertEqual([r["to"] for r in tos], [f"+1617555{n + 5000:04d}" for n in range(2000)])
+        tos = await asyncio.gather(*(c.check(f"+1617555{n + 5000:04d}", sender="acme") for n in range(1000)))
+        self.assertEqual([r["to"] for r in tos], [f"+1617555{n + 5000:04d}" for n in range(1000)])
 
 
 class Reconnect(unittest.IsolatedAsyncioTestCase):
