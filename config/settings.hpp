@@ -7,6 +7,7 @@
 // config/defaults.cpp (tables); docs/CONFIG.md and config/stopgate.example.toml list them.
 #pragma once
 
+#include "config/dialer_settings.hpp"
 #include "config/values.hpp"
 
 #include <date/date.h>
@@ -290,6 +291,7 @@ struct settings {
   std::vector<carrier_settings> carriers;  // sorted by name
   std::vector<list_settings> lists;        // sorted by name
   std::vector<api_key_settings> api_keys;  // in file order
+  dialer_settings dialer;                  // [dialer.fastagi], [dialer.sip]
 
   /// The sender that owns an E.164 number (as "+14155552671"), or nullptr.
   const sender_settings* sender_for_number(std::string_view e164) const;
