@@ -366,6 +366,7 @@ std::vector<http::metric_family> app::metric_families() const {
   families.push_back(std::move(redis_up));
   append_carrier_families(families, carrier_states_->counters());
   for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
+  for (auto& f : dialer_metric_families(*dialers_)) families.push_back(std::move(f));
   return families;
 }
 

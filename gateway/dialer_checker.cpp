@@ -70,4 +70,52 @@ boost::asio::awaitable<voice_answer> dialer_checker::async_check(const dialer::v
   co_return voice_answer_from(result->get_object());
 }
 
+std::vector<http::metric_family> dialer_metric_families(dialer::servers& servers) {
+  using http::metric_family;
+  using http::metric_type;
+  const auto sip = servers.sip().stats();
+  metric_family responses{"stopgate_dialer_sip_responses_total",
+                          "SIP gate final answers to INVITEs by outcome.",
+                          metric_type::counter,
+                          {}};
+  const std::pair<const char*, std::uint64_t> outcomes[] = {
+      {"redirected", sip.redirected}, {"denied", sip.denied},
+      {"deferred", sip.deferred},     {"refused", sip.refused},
+      {"cancelled", sip.cancelled},   {"check_timeout", sip.check_timeouts},
+      {"overloaded", sip.overloaded}, {"bad_request", sip.bad_requests}};
+  for (const auto& [name, n] : outcomes)
+    responses.samples.push_back({"", {{"outcome", name}}, double(n)});
+  std::vector<metric_family> out;
+  out.push_back(std::move(responses));
+  out.push_back({"stopgate_dialer_sip_retransmissions_total",
+                 "SIP requests answered from their transaction (never checked twice).",
+                 metric_type::counter,
+                 {{"", {}, double(sip.retransmissions)}}});
+  out.push_back({"stopgate_dialer_sip_dropped_total",
+                 "SIP messages dropped: malformed and unanswerable, stray responses and ACKs.",
+                 metric_type::counter,
+                 {{"", {}, double(sip.dropped)}}});
+  out.push_back({"stopgate_dialer_sip_ack_timeouts_total",
+                 "SIP final responses never acknowledged (Timer H).",
+                 metric_type::counter,
+                 {{"", {}, double(sip.ack_timeouts)}}});
+  const auto agi = servers.fastagi().stats();
+  metric_family sessions{"stopgate_dialer_fastagi_sessions_total",
+                         "FastAGI sessions by result.",
+                         metric_type::counter,
+                         {}};
+  const std::pair<const char*, std::uint64_t> results[] = {{"checked", agi.checks},
+                                                           {"malformed", agi.malformed},
+                                                           {"timeout", agi.timeouts},
+                                                           {"refused", agi.refused}};
+  for (const auto& [name, n] : results)
+    sessions.samples.push_back({"", {{"result", name}}, double(n)});
+  out.push_back(std::move(sessions));
+  out.push_back({"stopgate_dialer_fastagi_open",
+                 "Open FastAGI connections.",
+                 metric_type::gauge,
+                 {{"", {}, double(agi.open)}}});
+  return out;
+}
+
 }  // namespace stopgate::gateway

@@ -53,6 +53,10 @@ TEST_F(SipSipp, AnAllowedNumberFollowsThe302ToTheCarrier) {
   EXPECT_EQ(recs[0]["to"].as_string(), allowed_number);
   EXPECT_EQ(recs[0]["channel"], "voice");
   EXPECT_EQ(recs[0]["tech"], "manual");
+  // Counted in /metrics.
+  EXPECT_NE(http_get(gw_->http_port, "/metrics")
+                .find("stopgate_dialer_sip_responses_total{outcome=\"redirected\"} 1\n"),
+            std::string::npos);
 }
 
 TEST_F(SipSipp, AnOptedOutNumberGets608WithItsReasons) {
