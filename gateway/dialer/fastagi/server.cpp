@@ -214,7 +214,8 @@ server::server(std::vector<asio::io_context*> contexts,
       state_(std::make_shared<server_state>(std::move(settings), std::move(checker))) {}
 
 server::~server() {
-  state_->stopping.store(true);
+  // After async_stop the acceptors are closed; otherwise each is closed on its own thread.
+  if (state_->stopping.exchange(true)) return;
   for (auto& acc : state_->acceptors)
     asio::post(acc->get_executor(), [acc] {
       boost::system::error_code ec;

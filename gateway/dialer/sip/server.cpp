@@ -275,7 +275,8 @@ server::server(std::vector<asio::io_context*> contexts,
       shared_(std::make_shared<server_shared>(std::move(settings), std::move(checker))) {}
 
 server::~server() {
-  shared_->stopping.store(true);
+  // After async_stop every socket is closed; otherwise each worker closes its own.
+  if (shared_->stopping.exchange(true)) return;
   for (auto& e : endpoints_) asio::post(e->io, [e] { e->close_all(); });
 }
 
