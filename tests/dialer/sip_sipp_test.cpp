@@ -68,6 +68,13 @@ TEST_F(SipSipp, AnOptedOutNumberGets608WithItsReasons) {
   EXPECT_EQ(recs[0]["decision"], "deny");
 }
 
+TEST_F(SipSipp, OverTcpTheSameAnswersOnTheSameConnection) {
+  auto [code, log] = run_sipp(*dir_, "gate_deny.xml", target(), free_port(),
+                              {"-t", "t1", "-s", optout_number, "-cid_str", "tcp-%u-%p@dialer"});
+  EXPECT_EQ(code, 0) << log;
+  EXPECT_EQ(gw_->evidence_with("\"ref\":\"sip:tcp-").size(), 1u);
+}
+
 TEST_F(SipSipp, ACappedNumberGets480WithRetryAfter) {
   auto [code, log] = run_sipp(*dir_, "gate_defer.xml", target(), free_port(),
                               {"-s", capped_number, "-cid_str", "defer-%u-%p@dialer"});
