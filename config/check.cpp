@@ -170,6 +170,7 @@ std::vector<problem> check(const settings& s) {
                            : fmt::format("\"{}\" already belongs to sender {}", n, it->second)});
     }
   }
+  detail::check_dialer(s, out);
   return out;
 }
 

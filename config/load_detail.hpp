@@ -29,6 +29,10 @@ void read_carriers(table_reader t, std::vector<carrier_settings>& out);
 void read_lists(table_reader t, std::vector<list_settings>& out);
 void read_api_keys(table_reader& top, std::vector<api_key_settings>& out);
 
+// load_dialer.cpp: [dialer.fastagi] [dialer.sip] and their cross-field rules
+void read_dialer(table_reader t, dialer_settings& out);
+void check_dialer(const settings& s, std::vector<problem>& out);
+
 // check.cpp: relative paths, cross-field rules, indexes
 void resolve_paths(settings& s, const std::filesystem::path& cwd);
 void build_indexes(settings& s);

@@ -7,6 +7,7 @@
 // config/defaults.cpp (tables); docs/CONFIG.md and config/stopgate.example.toml list them.
 #pragma once
 
+#include "config/dialer_settings.hpp"
 #include "config/values.hpp"
 
 #include <date/date.h>
@@ -299,6 +300,7 @@ struct settings {
   std::vector<carrier_settings> carriers;  // sorted by name
   std::vector<list_settings> lists;        // sorted by name
   std::vector<api_key_settings> api_keys;  // in file order
+  dialer_settings dialer;                  // [dialer.fastagi], [dialer.sip]
   /// Key paths of secrets written in the file itself (not env:), e.g. "carriers.twilio.auth_token".
   std::vector<std::string> inline_secrets;
 

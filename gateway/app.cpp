@@ -3,6 +3,8 @@
 #include "config/version.hpp"
 #include "gateway/api/server.hpp"
 #include "gateway/contact_secret.hpp"
+#include "gateway/dialer/servers.hpp"
+#include "gateway/dialer_checker.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/evidence_setup.hpp"
 #include "gateway/ops.hpp"
@@ -107,6 +109,7 @@ bool app::reload() {
   runtime_.store(rt);
   if (api_) api_->update_settings(rt->settings);
   if (http_) http_->update_settings(rt->settings);
+  if (dialers_) dialers_->update_settings(rt->settings);
   spdlog::info("reload: configuration {} applied (policy {})", config_path_.string(),
                rt->settings->policy.version);
   return true;
@@ -223,6 +226,10 @@ bool app::start(std::string& why) {
     return false;
   }
   webhooks_->start(contexts);
+  // Call dialers: their checks are committed `check` ops (gateway/dialer_checker.cpp).
+  dialers_ = std::make_unique<dialer::servers>(
+      contexts, rt2->settings, std::make_shared<dialer_checker>(ops_, [this] { return current()->settings; }));
+  if (auto ec = dialers_->start(why); ec) return false;
   all_parts_started_.store(true, std::memory_order_release);
   if (auto ec = http_->start(); ec) {
     why = "HTTP: " + ec.message();
@@ -360,6 +367,7 @@ std::vector<http::metric_family> app::metric_families() const {
   families.push_back(std::move(redis_up));
   append_carrier_families(families, carrier_states_->counters());
   for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
+  for (auto& f : dialer_metric_families(*dialers_)) families.push_back(std::move(f));
   return families;
 }
 
@@ -380,12 +388,15 @@ void app::shutdown() {
   if (api_ && !workers_.empty()) {
     // Stop accepting; in-flight requests get the grace period to finish.
     auto done = asio::co_spawn(workers_[0]->io, api_->async_stop(grace), asio::use_future);
-    std::future<void> http_done;
+    std::future<void> http_done, dialers_done;
     if (http_) http_done = asio::co_spawn(workers_[0]->io, http_->async_stop(grace), asio::use_future);
+    if (dialers_) dialers_done = asio::co_spawn(workers_[0]->io, dialers_->async_stop(grace), asio::use_future);
     if (done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: socket API did not stop within the grace period");
     if (http_done.valid() && http_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: HTTP server did not stop within the grace period");
+    if (dialers_done.valid() && dialers_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
+      spdlog::warn("shutdown: dialer servers did not stop within the grace period");
   }
   if (webhooks_) webhooks_->stop();
   if (mirror_ && !workers_.empty()) {
@@ -406,6 +417,7 @@ void app::shutdown() {
   if (retention_.joinable()) retention_.join();
   if (contacts_init_.joinable()) contacts_init_.join();
   http_.reset();
+  dialers_.reset();
   api_.reset();
   ops_.reset();
   mirror_.reset();

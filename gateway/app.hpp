@@ -35,6 +35,9 @@ namespace http {
 class http_server;
 }
 class ops;
+namespace dialer {
+class servers;
+}
 namespace webhooks {
 class service;
 }
@@ -91,6 +94,7 @@ class app {
   std::unique_ptr<api::api_server> api_;
   std::unique_ptr<http::http_server> http_;
   std::unique_ptr<webhooks::service> webhooks_;  // POST /v1/inbound/{carrier}, reply drainers
+  std::unique_ptr<dialer::servers> dialers_;     // FastAGI and the SIP gate (docs/DIALERS.md)
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -332,6 +332,7 @@ struct check_plan {
   config::purpose purpose = config::purpose::marketing;
   dnc::policy::voice_tech tech = dnc::policy::voice_tech::atds;
   std::string_view campaign;
+  std::string_view ref;  // the caller's reference (a dialer's Call-ID), kept in decision records
   dnc::model::sys_time at{};
   bool commit = false;
   one_or_more<std::optional<dnc::model::phone_number>> numbers;
@@ -374,6 +375,8 @@ op_result parse_check(const json::object& req, const config::settings& s,
            : tech_i == 1 ? dnc::policy::voice_tech::manual
                          : dnc::policy::voice_tech::prerecorded;
   if (auto* c = f.str("campaign", false)) p.campaign = *c;
+  if (auto* r = f.str("ref", false); r && r->size() > 256) f.set("ref: at most 256 bytes");
+  else if (r) p.ref = *r;
   p.at = f.time("at", false).value_or(now);
   p.commit = f.boolean("commit", false);
   if (!f.ok()) return f.failure();
@@ -663,6 +666,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
                       : tech == dnc::policy::voice_tech::manual ? "manual"
                                                                 : "prerecorded";
       rec["campaign"] = campaign;
+      if (!p.ref.empty()) rec["ref"] = p.ref;
       rec["at"] = format_rfc3339(at);
       if (!ctx.key_name.empty()) rec["api_key"] = ctx.key_name;
       if (!numbers[i]) {

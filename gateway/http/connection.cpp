@@ -1,6 +1,7 @@
 #include "gateway/http/connection.hpp"
 
 #include "gateway/api/response_writer.hpp"
+#include "gateway/http/check_route.hpp"
 #include "gateway/http/ops_route.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -330,6 +331,9 @@ class connection final : public connection_base,
       case route_kind::ops:
         if (!state_->dispatch) co_return response::json_error(503, "unavailable", "no op dispatcher");
         co_return co_await async_handle_ops(req, snap_->keys, *state_->dispatch);
+      case route_kind::check:
+        if (!state_->dispatch) co_return response::text(503, "deny:unavailable");
+        co_return co_await async_handle_check(req, snap_->keys, *state_->dispatch);
       case route_kind::hook: break;
     }
     std::optional<response> res;

@@ -17,7 +17,7 @@
 
 namespace stopgate::gateway::http {
 
-enum class route_kind { healthz, readyz, metrics, ops, hook };
+enum class route_kind { healthz, readyz, metrics, ops, check, hook };
 
 struct route {
   beast_http::verb method = beast_http::verb::get;

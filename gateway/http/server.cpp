@@ -113,6 +113,7 @@ http_server::http_server(std::vector<asio::io_context*> contexts,
   r.add_builtin(verb::get, "/readyz", route_kind::readyz);
   r.add_builtin(verb::get, "/metrics", route_kind::metrics);
   r.add_builtin(verb::post, "/v1/ops", route_kind::ops);
+  r.add_builtin(verb::get, "/v1/check", route_kind::check);
   state_->route_labels = r.labels();
 }
 

@@ -64,7 +64,7 @@ class http_server {
   /// Adds a route for `method` and every path starting with `path_prefix` (the longest
   /// matching prefix wins; built-in exact routes win over prefixes). Not thread-safe: call
   /// before start(). Errors: http_errc::already_started, bad_route, route_taken,
-  /// too_many_routes (max_routes in all, the four built-ins included).
+  /// too_many_routes (max_routes in all, the five built-ins included).
   boost::system::error_code add_route(beast_http::verb method, std::string path_prefix,
                                       route_handler handler);
 
