@@ -40,7 +40,7 @@ function notConnected(message) {
  * or tls.connect options), `ca` / `caFile` (the CA that signed the gateway's certificate;
  * implies TLS), `rejectUnauthorized` (true: verify the certificate and host name),
  * `servername`, `key` (API key, sent as `auth` on every connect), `maxInFlight` (256),
- * `maxBatch` (10000), `maxLineBytes` (65536), `reconnect` (true), `retries` (2),
+ * `maxBatch` (10000), `maxLineBytes` (262144), `reconnect` (true), `retries` (2),
  * `backoffInitialMs` (50), `backoffMaxMs` (5000), `maxReconnectAttempts` (null: forever),
  * `connectTimeoutMs` (10000), `requestTimeoutMs` (null: none), `maxResponseBytes` (64 MiB).
  */
@@ -58,7 +58,7 @@ class Client {
       key: null,
       maxInFlight: 256,
       maxBatch: 10000,
-      maxLineBytes: 65536,
+      maxLineBytes: 262144,
       reconnect: true,
       retries: 2,
       backoffInitialMs: 50,

@@ -196,11 +196,11 @@ describe('with one gateway (max_batch 50, max_in_flight 16)', { timeout: 60000 }
     });
 
     it('an answer matching no request ends the connection instead of a wait', async () => {
-      // The client's limit is above the gateway's (64 KiB): the gateway answers the long line
+      // The client's limit is above the gateway's (256 KiB by default): the gateway answers the long line
       // with line_too_long and "id": null, which no call can claim.
       const c = await client({ maxLineBytes: 1 << 20 });
       const e = await rejectsWith(
-        c.optout('2125552663', { sender: 'acme', source: { channel: 'phone', note: 'x'.repeat(70000) } }),
+        c.optout('2125552663', { sender: 'acme', source: { channel: 'phone', note: 'x'.repeat(300000) } }),
         sg.CONNECTION_LOST,
       );
       assert.match(e.reason, /line_too_long/);

@@ -82,7 +82,7 @@ class Client:
         key: str | None = None,
         max_in_flight: int = 256,
         max_batch: int = 10000,
-        max_line_bytes: int = 65536,
+        max_line_bytes: int = 262144,
         reconnect: bool = True,
         retries: int = 2,
         backoff_initial: float = 0.05,

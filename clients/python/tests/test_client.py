@@ -225,12 +225,12 @@ class Errors(GatewayTest):
 
 
     async def test_an_answer_matching_no_request_ends_the_connection_instead_of_a_wait(self) -> None:
-        # The client's limit is above the gateway's (64 KiB): the gateway answers the long line
+        # The client's limit is above the gateway's (256 KiB by default): the gateway answers the long line
         # with line_too_long and "id": null, which no call can claim.
         c = await self.client(max_line_bytes=1 << 20)
         with self.assertRaises(sc.StopgateConnectionError) as e:
             await asyncio.wait_for(
-                c.optout("2125552663", sender="acme", source={"channel": "phone", "note": "x" * 70000}), WAIT
+                c.optout("2125552663", sender="acme", source={"channel": "phone", "note": "x" * 300000}), WAIT
             )
         self.assertEqual(e.exception.code, sc.CONNECTION_LOST)
         self.assertIn("line_too_long", e.exception.message)
