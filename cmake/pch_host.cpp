@@ -1,0 +1,1 @@
+// Compiles cmake/pch.hpp once; every target reuses the result (CMakeLists.txt).
