@@ -88,6 +88,7 @@ load_result load_string(std::string_view text, std::string_view origin,
   top.finish();
 
   s->inline_secrets = std::move(ctx.inline_secrets);
+  s->unresolved_secrets = std::move(ctx.unresolved_secrets);
   detail::resolve_paths(*s, options.cwd);
   for (auto& p : check(*s)) ctx.problems.push_back(std::move(p));
   if (!ctx.problems.empty()) return problem_list{std::move(ctx.problems)};

@@ -49,6 +49,11 @@ struct load_options {
   std::function<std::optional<std::string>(const std::string&)> getenv;
   /// Base for a relative server.data_dir (default: the current directory).
   std::filesystem::path cwd;
+  /// Which `env:` secrets the caller needs, by key path ("evidence.hmac_key",
+  /// "redis.password", ...); null = all. A secret not needed whose variable is unset is not a
+  /// problem: it stays empty and its key path goes to settings::unresolved_secrets. For tools
+  /// whose commands use only some secrets (stopgatectl dnc status needs no evidence key).
+  std::function<bool(std::string_view key_path)> needs_secret;
 };
 
 /// Loads TOML text; `origin` names it in messages and in settings::origin.

@@ -136,7 +136,11 @@ void read_evidence(table_reader t, evidence_settings& out) {
   // Absent means the SPEC default, an environment variable.
   std::string raw = "env:STOPGATE_EVIDENCE_KEY";
   bool defaulted = !t.get("hmac_key");
-  if (defaulted && !t.context().options->getenv("STOPGATE_EVIDENCE_KEY")) {
+  const auto& needs = t.context().options->needs_secret;
+  if (defaulted && !t.context().options->getenv("STOPGATE_EVIDENCE_KEY") && needs &&
+      !needs(t.key_path("hmac_key"))) {
+    t.context().unresolved_secrets.push_back(t.key_path("hmac_key"));
+  } else if (defaulted && !t.context().options->getenv("STOPGATE_EVIDENCE_KEY")) {
     t.problem("hmac_key",
               "environment variable STOPGATE_EVIDENCE_KEY is not set (hmac_key "
               "defaults to \"env:STOPGATE_EVIDENCE_KEY\"; or set hmac_key = "

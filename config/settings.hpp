@@ -303,6 +303,9 @@ struct settings {
   dialer_settings dialer;                  // [dialer.fastagi], [dialer.sip]
   /// Key paths of secrets written in the file itself (not env:), e.g. "carriers.twilio.auth_token".
   std::vector<std::string> inline_secrets;
+  /// Key paths of `env:` secrets left empty because the loader was told they are not needed
+  /// (load_options::needs_secret) and their variable is unset.
+  std::vector<std::string> unresolved_secrets;
 
   /// The sender that owns an E.164 number (as "+14155552671"), or nullptr.
   const sender_settings* sender_for_number(std::string_view e164) const;

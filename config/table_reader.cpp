@@ -63,6 +63,10 @@ secret load_context::resolve_secret(const std::string& path, const std::string& 
     return {};
   }
   std::optional<std::string> value = options->getenv(name);
+  if ((!value || value->empty()) && options->needs_secret && !options->needs_secret(path)) {
+    unresolved_secrets.push_back(path);
+    return {};
+  }
   if (!value || value->empty()) {
     add(path, fmt::format("environment variable {} is not set (the key says \"{}\")", name, raw),
         at);

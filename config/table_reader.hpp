@@ -21,6 +21,7 @@ struct load_context {
   std::vector<problem> problems;
   const load_options* options = nullptr;
   std::vector<std::string> inline_secrets;  // key paths of secrets written in the file
+  std::vector<std::string> unresolved_secrets;  // env: secrets not needed and not set
 
   void add(std::string path, std::string message, const toml::node* at = nullptr);
   /// "env:NAME" -> the variable's value (problem if unset); anything else as is.

@@ -6,6 +6,7 @@
 #include "config/version.hpp"
 #include "gateway/app.hpp"
 #include "gateway/logging.hpp"
+#include "gateway/startup_guard.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -89,6 +90,18 @@ int main(int argc, char** argv) {
   stopgate::gateway::init_logging(lvl < 7 ? levels[lvl] : "info");
   for (const auto& w : stopgate::config::secret_exposure_warnings(*settings))
     spdlog::warn("config: {}", w);
+  // One gateway per data directory, and no listener on another process's address: fail now,
+  // naming the cause, instead of starting beside it.
+  std::string why;
+  auto lock = stopgate::gateway::instance_lock::acquire(settings->server.data_dir, why);
+  if (!lock) {
+    spdlog::error("cannot start: {}", why);
+    return 1;
+  }
+  if (auto busy = stopgate::gateway::listen_addresses_in_use(*settings); !busy.empty()) {
+    for (const auto& b : busy) spdlog::error("cannot start: {} (another process holds it)", b);
+    return 1;
+  }
   stopgate::gateway::app app(settings, config_file);
   return app.run();
 }

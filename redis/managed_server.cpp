@@ -48,6 +48,8 @@ class managed_category_impl final : public boost::system::error_category {
         return "redis-server exited while starting; see DATA_DIR/redis/redis.log";
       case managed_errc::start_timeout:
         return "redis-server did not answer in time; see DATA_DIR/redis/redis.log";
+      case managed_errc::not_running:
+        return "no managed Redis is running in this data directory";
     }
     return "managed Redis error";
   }
@@ -190,6 +192,17 @@ bool wait_exit(pid_t pid, std::chrono::milliseconds limit) {
 const boost::system::error_category& managed_category() noexcept {
   static const managed_category_impl cat;
   return cat;
+}
+
+boost::system::result<std::unique_ptr<managed_server>> managed_server::attach(
+    const fs::path& data_dir_in) {
+  std::error_code fs_ec;
+  const fs::path data_dir = fs::absolute(data_dir_in, fs_ec);
+  const std::string socket = (data_dir / "redis.sock").string();
+  if (socket.size() >= sizeof(sockaddr_un{}.sun_path))
+    return make_error_code(managed_errc::socket_path);
+  if (fs_ec || ping(socket, 500ms) == probe::none) return make_error_code(managed_errc::not_running);
+  return std::unique_ptr<managed_server>(new managed_server(socket, -1));
 }
 
 boost::system::result<std::unique_ptr<managed_server>> managed_server::ensure(

@@ -19,6 +19,7 @@ enum class managed_errc {
   spawn_failed,   // fork/exec failed
   exited,         // redis-server exited while starting (its log says why)
   start_timeout,  // redis-server did not answer PING in time (its log says why)
+  not_running,    // attach(): no server answers on DATA_DIR/redis.sock
 };
 
 const boost::system::error_category& managed_category() noexcept;
@@ -38,6 +39,11 @@ inline boost::system::error_code make_error_code(managed_errc e) noexcept {
 class managed_server {
  public:
   static boost::system::result<std::unique_ptr<managed_server>> ensure(
+      const std::filesystem::path& data_dir);
+  /// Attaches to a server already answering on DATA_DIR/redis.sock and never starts one (nor
+  /// creates anything under DATA_DIR): `not_running` otherwise. For tools that must not
+  /// write into a Redis no gateway reads.
+  static boost::system::result<std::unique_ptr<managed_server>> attach(
       const std::filesystem::path& data_dir);
   ~managed_server();
   managed_server(const managed_server&) = delete;

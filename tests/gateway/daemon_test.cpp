@@ -12,7 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
 #include <csignal>
 #include <fstream>
@@ -266,6 +268,75 @@ TEST(Daemon, FailsClosedWhileRedisIsDownAndRecovers) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_EQ(up["result"].at("decision"), "allow") << json::serialize(up);
+}
+
+// stopgatectl check and lookup through a running gateway print what an operator needs to act:
+// why a number is invalid, a list that is not loaded, and how to pass a key.
+TEST(Daemon, StopgatectlCheckAndLookupExplainThemselves) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwC", "[lists.federal]\nkind = \"registry\"\n");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  const std::string ctl = built_program("tools/stopgatectl/stopgatectl"), cfg = gw.config.string();
+  auto [code, out] = run_program({ctl, "--config", cfg, "check", "2125550100", "--sender", "acme"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("invalid_number (")) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("fictional")) << out;
+  auto [lcode, lout] = run_program({ctl, "--config", cfg, "lookup", "2125552671"});
+  EXPECT_EQ(lcode, 0) << lout;
+  EXPECT_THAT(lout, ::testing::ContainsRegex("federal +not loaded\n")) << lout;
+  EXPECT_THAT(lout, ::testing::Not(::testing::HasSubstr("generation ,"))) << lout;
+}
+
+TEST(Daemon, StopgatectlWithoutAKeySaysHowToPassOne) {
+  redis_server r;
+  temp_dir d;
+  const std::string key = "sg_daemon_test_key_0123456789abcdef";
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  std::string hex;
+  for (unsigned char b : digest) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+  gateway_proc gw(d, r, "gwK", "[[api_keys]]\nname = \"ops\"\nsha256 = \"" + hex + "\"\nroles = [\"check\"]\n");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  const std::string ctl = built_program("tools/stopgatectl/stopgatectl"), cfg = gw.config.string();
+  ::unsetenv("STOPGATE_API_KEY");
+  auto [code, out] = run_program({ctl, "--config", cfg, "check", "2125552671", "--sender", "acme"});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("unauthenticated")) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("--key KEY or set STOPGATE_API_KEY")) << out;
+  auto [kcode, kout] = run_program({ctl, "--config", cfg, "check", "2125552671", "--sender", "acme", "--key", key});
+  EXPECT_EQ(kcode, 0) << kout;
+  EXPECT_THAT(kout, ::testing::HasSubstr("+12125552671")) << kout;
+}
+
+// A second gateway on the same data directory fails at once, naming the first one's pid; one
+// on another directory but the same port fails naming the address. The first keeps serving.
+TEST(Daemon, ASecondGatewayOnTheSameDataDirectoryOrPortFailsAtOnce) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc first(d, r, "gwL");
+  auto c = first.client();
+  ASSERT_TRUE(c.connected());
+  process same_dir({built_program("gateway/stopgate"), "--config", first.config.string()}, d.path() / "second.log");
+  auto code = same_dir.wait(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value()) << "the second gateway kept running:\n" << same_dir.output();
+  EXPECT_EQ(*code, 1) << same_dir.output();
+  EXPECT_THAT(same_dir.output(), ::testing::HasSubstr("another stopgate (pid " +
+                                                      std::to_string(first.proc->pid()) +
+                                                      ") is running on data directory"));
+
+  // Another data directory, the first one's socket-API port.
+  auto text = config_text(d, r, first.api_port, free_port(), "gwM");
+  auto other = d.write("gwM.toml", text);
+  process same_port({built_program("gateway/stopgate"), "--config", other.string()}, d.path() / "third.log");
+  code = same_port.wait(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value()) << "the third gateway kept running:\n" << same_port.output();
+  EXPECT_EQ(*code, 1) << same_port.output();
+  EXPECT_THAT(same_port.output(),
+              ::testing::HasSubstr("api.listen 127.0.0.1:" + std::to_string(first.api_port) + " (tcp)"));
+  EXPECT_EQ(check(c, "+12125552671")["ok"], true) << "the first gateway still answers";
 }
 
 TEST(Daemon, RegistryMissingIsStaleAndLoadedRegistryDenies) {

@@ -37,6 +37,11 @@ int print_error(const json::object& resp) {
   std::string code = e && e->is_object() ? str_of(e->get_object().if_contains("code")) : "?";
   std::string msg = e && e->is_object() ? str_of(e->get_object().if_contains("message")) : "";
   std::fprintf(stderr, "stopgatectl: the gateway answered %s: %s\n", code.c_str(), msg.c_str());
+  if (code == "unauthenticated")
+    std::fprintf(
+        stderr,
+        "stopgatectl: the gateway requires an API key: pass --key KEY or set STOPGATE_API_KEY "
+        "(stopgatectl keys new makes one)\n");
   return 1;
 }
 
@@ -51,12 +56,16 @@ int run_check(const global_options& g, const std::vector<std::string>& args) {
   bool as_json = false, commit = false;
   po::options_description desc("stopgatectl check NUMBER... [options]");
   desc.add_options()("help,h", "this text")("sender", po::value(&sender), "sender name")(
-      "purpose", po::value(&purpose), "marketing | informational")("channel", po::value(&channel), "sms | voice")(
-      "tech", po::value(&tech), "voice: manual | atds | prerecorded")("campaign", po::value(&campaign), "campaign (frequency caps)")(
+      "purpose", po::value(&purpose), "marketing | informational")(
+      "channel", po::value(&channel), "sms | voice")("tech", po::value(&tech),
+                                                     "voice: manual | atds | prerecorded")(
+      "campaign", po::value(&campaign), "campaign (frequency caps)")(
       "at", po::value(&at), "evaluate at this RFC 3339 time (default now)")(
-      "commit", po::bool_switch(&commit), "count the contact and write the decision to the evidence log")(
+      "commit", po::bool_switch(&commit),
+      "count the contact and write the decision to the evidence log")(
       "json", po::bool_switch(&as_json), "print the gateway's JSON response")(
-      "key", po::value(&key), "API key (default: $STOPGATE_API_KEY)")("number", po::value(&numbers), "numbers");
+      "key", po::value(&key), "API key (default: $STOPGATE_API_KEY)")("number", po::value(&numbers),
+                                                                      "numbers");
   po::positional_options_description pos;
   pos.add("number", -1);
   po::variables_map vm;
@@ -75,7 +84,7 @@ int run_check(const global_options& g, const std::vector<std::string>& args) {
     std::fprintf(stderr, "stopgatectl check: give at least one NUMBER (see --help)\n");
     return 2;
   }
-  auto settings = load_settings(g);
+  auto settings = load_settings(g, no_secrets);
   if (!settings) return 1;
   std::string why;
   auto client = api_client::connect(*settings, key, &why);
@@ -116,9 +125,13 @@ int run_check(const global_options& g, const std::vector<std::string>& args) {
   std::printf("%-16s %-8s %-22s %s\n", "NUMBER", "DECISION", "RETRY AT", "REASONS");
   for (auto* r : rows) {
     std::string retry = str_of(r->if_contains("retry_at"));
+    // A number the gateway could not read carries why (e.g. 555-01xx is fictional).
+    std::string reasons = join_reasons(r->if_contains("reasons"));
+    if (std::string why = str_of(r->if_contains("message")); !why.empty())
+      reasons += " (" + why + ")";
     std::printf("%-16s %-8s %-22s %s\n", str_of(r->if_contains("to")).c_str(),
                 str_of(r->if_contains("decision")).c_str(), retry.empty() ? "-" : retry.c_str(),
-                join_reasons(r->if_contains("reasons")).c_str());
+                reasons.c_str());
   }
   return 0;
 }
@@ -132,9 +145,10 @@ int run_lookup(const global_options& g, const std::vector<std::string>& args) {
     } else if (args[i] == "--key" && i + 1 < args.size()) {
       key = args[++i];
     } else if (args[i] == "--help" || args[i] == "-h") {
-      std::printf("usage: stopgatectl lookup NUMBER [--json] [--key KEY]\n\n"
-                  "Everything the gateway holds about a number: lists, opt-outs, consents,\n"
-                  "counters, time zones, region and evidence ids.\n");
+      std::printf(
+          "usage: stopgatectl lookup NUMBER [--json] [--key KEY]\n\n"
+          "Everything the gateway holds about a number: lists, opt-outs, consents,\n"
+          "counters, time zones, region and evidence ids.\n");
       return 0;
     } else if (number.empty() && !args[i].empty() && args[i][0] != '-') {
       number = args[i];
@@ -147,7 +161,7 @@ int run_lookup(const global_options& g, const std::vector<std::string>& args) {
     std::fprintf(stderr, "stopgatectl lookup: give a NUMBER\n");
     return 2;
   }
-  auto settings = load_settings(g);
+  auto settings = load_settings(g, no_secrets);
   if (!settings) return 1;
   std::string why;
   auto client = api_client::connect(*settings, key, &why);
@@ -167,7 +181,8 @@ int run_lookup(const global_options& g, const std::vector<std::string>& args) {
   if (!ok(*resp)) return print_error(*resp);
   const auto& r = *resp;
   std::printf("number      %s\n", str_of(r.if_contains("to")).c_str());
-  std::printf("region      %s %s\n", str_of(r.if_contains("region")).c_str(), str_of(r.if_contains("country")).c_str());
+  std::printf("region      %s %s\n", str_of(r.if_contains("region")).c_str(),
+              str_of(r.if_contains("country")).c_str());
   std::string zones;
   if (auto* z = r.if_contains("time_zones"); z && z->is_array())
     for (auto& v : z->get_array()) zones += (zones.empty() ? "" : ", ") + str_of(&v);
@@ -177,17 +192,23 @@ int run_lookup(const global_options& g, const std::vector<std::string>& args) {
     for (auto& v : ls->get_array()) {
       const auto& l = v.get_object();
       const auto* listed = l.if_contains("listed");
-      std::printf("  %-14s %-8s generation %s, snapshot %s\n", str_of(l.if_contains("name")).c_str(),
-                  !listed || listed->is_null() ? "not loaded" : listed->get_bool() ? "LISTED" : "no",
-                  str_of(l.if_contains("generation")).c_str(), str_of(l.if_contains("snapshot")).c_str());
+      if (!listed || !listed->is_bool()) {  // the list has no generation in Redis yet
+        std::printf("  %-14s not loaded\n", str_of(l.if_contains("name")).c_str());
+        continue;
+      }
+      std::printf("  %-14s %-8s generation %s, snapshot %s\n",
+                  str_of(l.if_contains("name")).c_str(), listed->get_bool() ? "LISTED" : "no",
+                  str_of(l.if_contains("generation")).c_str(),
+                  str_of(l.if_contains("snapshot")).c_str());
     }
   std::printf("\nopt-outs\n");
   if (auto* os = r.if_contains("optouts"); os && os->is_array()) {
     if (os->get_array().empty()) std::printf("  none\n");
     for (auto& v : os->get_array()) {
       const auto& o = v.get_object();
-      std::printf("  %-14s %s  %s  (%s)\n", str_of(o.if_contains("sender")).c_str(), str_of(o.if_contains("at")).c_str(),
-                  str_of(o.if_contains("source")).c_str(), str_of(o.if_contains("evidence_id")).c_str());
+      std::printf("  %-14s %s  %s  (%s)\n", str_of(o.if_contains("sender")).c_str(),
+                  str_of(o.if_contains("at")).c_str(), str_of(o.if_contains("source")).c_str(),
+                  str_of(o.if_contains("evidence_id")).c_str());
     }
   }
   std::printf("\nconsents\n");
@@ -195,10 +216,12 @@ int run_lookup(const global_options& g, const std::vector<std::string>& args) {
     if (cs->get_array().empty()) std::printf("  none\n");
     for (auto& v : cs->get_array()) {
       const auto& c = v.get_object();
-      std::printf("  %-14s %-16s captured %s  expires %s  %s (%s)\n", str_of(c.if_contains("sender")).c_str(),
-                  str_of(c.if_contains("kind")).c_str(), str_of(c.if_contains("captured_at")).c_str(),
+      std::printf("  %-14s %-16s captured %s  expires %s  %s (%s)\n",
+                  str_of(c.if_contains("sender")).c_str(), str_of(c.if_contains("kind")).c_str(),
+                  str_of(c.if_contains("captured_at")).c_str(),
                   c.contains("expires_at") ? str_of(c.if_contains("expires_at")).c_str() : "never",
-                  str_of(c.if_contains("consent_id")).c_str(), str_of(c.if_contains("evidence_id")).c_str());
+                  str_of(c.if_contains("consent_id")).c_str(),
+                  str_of(c.if_contains("evidence_id")).c_str());
     }
   }
   std::printf("\ncounters\n");
@@ -218,8 +241,12 @@ int run_lookup(const global_options& g, const std::vector<std::string>& args) {
   return 0;
 }
 
-const command_registration check_reg({"check", "may these numbers be contacted now? (through the gateway)", &run_check});
-const command_registration lookup_reg({"lookup", "everything held about a number (through the gateway)", &run_lookup});
+const command_registration check_reg({"check",
+                                      "may these numbers be contacted now? (through the gateway)",
+                                      &run_check});
+const command_registration lookup_reg({"lookup",
+                                       "everything held about a number (through the gateway)",
+                                       &run_lookup});
 
 }  // namespace
 }  // namespace stopgate::ctl

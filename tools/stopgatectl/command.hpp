@@ -9,8 +9,9 @@ namespace stopgate::ctl {
 
 /// Options every command shares, taken before the command name.
 struct global_options {
-  std::string config_file;  // --config FILE ("" = embedded defaults)
-  std::string redis_url;    // --redis URL overrides redis.url
+  std::string config_file;     // --config FILE ("" = embedded defaults)
+  std::string redis_url;       // --redis URL overrides redis.url
+  bool start_managed = false;  // --managed: may start the managed Redis (default: attach only)
 };
 
 /// A command's entry point: args are what follows the command name. Returns the exit code:

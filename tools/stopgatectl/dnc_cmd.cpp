@@ -10,8 +10,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -28,7 +30,7 @@ constexpr const char* dnc_usage =
     "usage:\n"
     "  stopgatectl dnc load  --list NAME --format ftc|csv|lines [options] FILE...\n"
     "  stopgatectl dnc apply --list NAME --format ftc-changes [options] FILE...\n"
-    "  stopgatectl dnc status\n"
+    "  stopgatectl dnc status [--json]\n"
     "\n"
     "load replaces the whole list atomically (checks see the old or the new generation,\n"
     "never a mix); apply adds and deletes the numbers of change lists on the current\n"
@@ -69,18 +71,27 @@ void print_bad_lines(const dnc::lists::load_report& r) {
 int run_load_or_apply(const global_options& g, const std::vector<std::string>& args, bool apply) {
   std::string list, format, snapshot, csv_column = "phone", delimiter = ",";
   double max_bad = 0.1;
+  bool force = false;
   int number_col = 0, local_col = -1, date_col = 1, flag_col = 2;
   std::vector<std::string> files;
   po::options_description desc(apply ? "dnc apply options" : "dnc load options");
-  desc.add_options()("help,h", "this text")("list", po::value(&list), "list name (federal, state:TX, internal, ...)")(
+  desc.add_options()("help,h", "this text")("list", po::value(&list),
+                                            "list name (federal, state:TX, internal, ...)")(
       "format", po::value(&format), apply ? "ftc-changes" : "ftc | csv | lines")(
-      "max-bad", po::value(&max_bad)->default_value(0.1), "refuse the load above this percentage of bad lines")(
+      "max-bad", po::value(&max_bad)->default_value(0.1, "0.1"),
+      "refuse the load above this percentage of bad lines")(
+      "force", po::bool_switch(&force),
+      "load into a list the configuration does not name ([lists.NAME])")(
       "snapshot", po::value(&snapshot), "date of the data, YYYY-MM-DD (default: today, UTC)")(
-      "csv-column", po::value(&csv_column)->default_value("phone"), "csv: header of the phone column")(
-      "delimiter", po::value(&delimiter)->default_value(","), "ftc-changes: field delimiter")(
-      "number-column", po::value(&number_col)->default_value(0), "ftc-changes: 0-based column of the number (or NPA)")(
-      "local-column", po::value(&local_col)->default_value(-1), "ftc-changes: column of the 7-digit local part when split")(
-      "date-column", po::value(&date_col)->default_value(1), "ftc-changes: column of the date (-1: none)")(
+      "csv-column", po::value(&csv_column)->default_value("phone"),
+      "csv: header of the phone column")("delimiter", po::value(&delimiter)->default_value(","),
+                                         "ftc-changes: field delimiter")(
+      "number-column", po::value(&number_col)->default_value(0),
+      "ftc-changes: 0-based column of the number (or NPA)")(
+      "local-column", po::value(&local_col)->default_value(-1),
+      "ftc-changes: column of the 7-digit local part when split")(
+      "date-column", po::value(&date_col)->default_value(1),
+      "ftc-changes: column of the date (-1: none)")(
       "flag-column", po::value(&flag_col)->default_value(2), "ftc-changes: column of the A/D flag")(
       "file", po::value(&files), "input files");
   po::positional_options_description pos;
@@ -99,14 +110,16 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
   }
   if (list.empty()) return print_usage_error("--list is required", desc);
   if (!dnc::lists::list_keys::valid_list_name(list))
-    return print_usage_error("--list: use letters, digits, ':', '_' and '-' (1-64 characters)", desc);
+    return print_usage_error("--list: use letters, digits, ':', '_' and '-' (1-64 characters)",
+                             desc);
   if (format.empty()) return print_usage_error("--format is required", desc);
   auto fmt = dnc::lists::parse_file_format(format);
   if (!fmt) return print_usage_error("--format: unknown format '" + format + "'", desc);
   if (apply != (*fmt == dnc::lists::file_format::ftc_changes))
-    return print_usage_error(apply ? "dnc apply takes --format ftc-changes (use dnc load for full lists)"
-                                   : "dnc load takes ftc, csv or lines (use dnc apply for ftc-changes)",
-                             desc);
+    return print_usage_error(
+        apply ? "dnc apply takes --format ftc-changes (use dnc load for full lists)"
+              : "dnc load takes ftc, csv or lines (use dnc apply for ftc-changes)",
+        desc);
   if (files.empty()) return print_usage_error("no input FILE given", desc);
   if (!(max_bad >= 0 && max_bad <= 100)) return print_usage_error("--max-bad must be 0..100", desc);
   if (snapshot.empty()) snapshot = today_utc();
@@ -126,6 +139,23 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
   ro.local_column = local_col;
   ro.date_column = date_col;
   ro.flag_column = flag_col;
+
+  // A list the gateway is not configured with is never checked: loading it is almost always
+  // a typo or the wrong config, so it takes --force.
+  auto settings = load_settings(g, redis_secrets_only);
+  if (!settings) return 1;
+  if (!force && std::none_of(settings->lists.begin(), settings->lists.end(),
+                             [&](const config::list_settings& l) { return l.name == list; })) {
+    std::string names;
+    for (const auto& l : settings->lists) names += (names.empty() ? "" : ", ") + l.name;
+    std::fprintf(stderr,
+                 "stopgatectl dnc: list '%s' is not configured in %s (configured: %s); the gateway "
+                 "would never check it. Add [lists.\"%s\"] to the config, or pass --force.\n",
+                 list.c_str(),
+                 g.config_file.empty() ? "the embedded defaults" : g.config_file.c_str(),
+                 names.empty() ? "none" : names.c_str(), list.c_str());
+    return 2;
+  }
 
   // Connect first: no point reading gigabytes for a Redis that is not there.
   auto ctx = open_redis(g, std::chrono::seconds(60));
@@ -158,31 +188,42 @@ int run_load_or_apply(const global_options& g, const std::vector<std::string>& a
         });
     bar.finish();
     if (rep.bad > 0) {
-      std::fprintf(stderr, "%s bad line%s:\n", group_digits(rep.bad).c_str(), rep.bad == 1 ? "" : "s");
+      std::fprintf(stderr, "%s bad line%s:\n", group_digits(rep.bad).c_str(),
+                   rep.bad == 1 ? "" : "s");
       print_bad_lines(rep);
     }
     if (ec) {
       rc = 1;
       if (ec == dnc::lists::load_errc::too_many_bad_lines)
-        std::fprintf(stderr, "stopgatectl dnc: refused: %.3f%% of lines are bad (--max-bad %.3f%%); list %s is unchanged\n",
+        std::fprintf(stderr,
+                     "stopgatectl dnc: refused: %.3f%% of lines are bad (--max-bad %.3f%%); list "
+                     "%s is unchanged\n",
                      rep.bad_percent(), max_bad, list.c_str());
       else if (ec == dnc::lists::load_errc::file_error)
-        std::fprintf(stderr, "stopgatectl dnc: %s; list %s is unchanged\n", rep.file_error.c_str(), list.c_str());
+        std::fprintf(stderr, "stopgatectl dnc: %s; list %s is unchanged\n", rep.file_error.c_str(),
+                     list.c_str());
       else if (ec == dnc::lists::list_errc::no_such_list)
-        std::fprintf(stderr, "stopgatectl dnc apply: list %s has no current generation (load it first)\n", list.c_str());
+        std::fprintf(stderr,
+                     "stopgatectl dnc apply: list %s has no current generation (load it first)\n",
+                     list.c_str());
       else
-        std::fprintf(stderr, "stopgatectl dnc: list %s unchanged: %s\n", list.c_str(), ec.message().c_str());
+        std::fprintf(stderr, "stopgatectl dnc: list %s unchanged: %s\n", list.c_str(),
+                     ec.message().c_str());
       co_return;
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf(
-        "%s %s: generation %llu, %s numbers (%llu area codes as bitmaps, %s sparse); read %s numbers, "
-        "%s bad line%s; %.2f s, %s numbers/s\n",
-        apply ? "applied" : "loaded", list.c_str(),
-        static_cast<unsigned long long>(rep.published.generation), group_digits(rep.published.count).c_str(),
-        static_cast<unsigned long long>(rep.npa_bitmaps), group_digits(rep.sparse_members).c_str(),
-        group_digits(rep.numbers).c_str(), group_digits(rep.bad).c_str(), rep.bad == 1 ? "" : "s", secs,
-        group_digits(std::uint64_t(std::llround(double(rep.numbers) / (secs > 0 ? secs : 1)))).c_str());
+        "%s %s into %s: generation %llu, %s numbers (%llu area codes as bitmaps, %s sparse); read "
+        "%s "
+        "numbers, %s bad line%s; %.2f s, %s numbers/s\n",
+        apply ? "applied" : "loaded", list.c_str(), ctx->where.c_str(),
+        static_cast<unsigned long long>(rep.published.generation),
+        group_digits(rep.published.count).c_str(), static_cast<unsigned long long>(rep.npa_bitmaps),
+        group_digits(rep.sparse_members).c_str(), group_digits(rep.numbers).c_str(),
+        group_digits(rep.bad).c_str(), rep.bad == 1 ? "" : "s", secs,
+        group_digits(std::uint64_t(std::llround(double(rep.numbers) / (secs > 0 ? secs : 1))))
+            .c_str());
   };
   // The client reconnects forever unless stopped: stop it when the job is done. (A named
   // lambda: a coroutine must not outlive the closure whose captures it uses.)
@@ -213,7 +254,9 @@ int run_status(const global_options& g, const std::vector<std::string>& args) {
     if (a == "--json") {
       json = true;
     } else if (a == "--help" || a == "-h") {
-      std::printf("usage: stopgatectl dnc status [--json]\n\nEvery list: generation, count, snapshot date, age, Redis memory.\n");
+      std::printf(
+          "usage: stopgatectl dnc status [--json]\n\nEvery list: generation, count, snapshot date, "
+          "age, Redis memory.\n");
       return 0;
     } else {
       std::fprintf(stderr, "stopgatectl dnc status: unknown argument '%s'\n", a.c_str());
@@ -241,17 +284,22 @@ int run_status(const global_options& g, const std::vector<std::string>& args) {
       co_return;
     }
     if (json) {
-      for (auto& s : *st)
-        std::printf(
-            "{\"list\":\"%s\",\"generation\":%llu,\"count\":%llu,\"snapshot\":\"%s\",\"loaded_at\":%lld,"
-            "\"area_code_bitmaps\":%llu,\"sparse_members\":%llu,\"redis_bytes\":%llu,\"source\":\"%s\"}\n",
-            s.meta.name.c_str(), static_cast<unsigned long long>(s.meta.generation),
-            static_cast<unsigned long long>(s.meta.count), s.meta.snapshot.c_str(),
-            static_cast<long long>(s.meta.loaded_at), static_cast<unsigned long long>(s.npa_bitmaps),
-            static_cast<unsigned long long>(s.sparse_members),
-            static_cast<unsigned long long>(s.redis_bytes), s.meta.source.c_str());
+      // One JSON object per line; names and file names are escaped by the serializer.
+      for (auto& s : *st) {
+        const boost::json::object line{{"list", s.meta.name},
+                                       {"generation", s.meta.generation},
+                                       {"count", s.meta.count},
+                                       {"snapshot", s.meta.snapshot},
+                                       {"loaded_at", static_cast<std::int64_t>(s.meta.loaded_at)},
+                                       {"area_code_bitmaps", s.npa_bitmaps},
+                                       {"sparse_members", s.sparse_members},
+                                       {"redis_bytes", s.redis_bytes},
+                                       {"source", s.meta.source}};
+        std::printf("%s\n", boost::json::serialize(line).c_str());
+      }
       co_return;
     }
+    std::printf("lists in %s\n", ctx->where.c_str());
     if (st->empty()) {
       std::printf("no lists loaded\n");
       co_return;
@@ -260,9 +308,10 @@ int run_status(const global_options& g, const std::vector<std::string>& args) {
                 "AGE", "BITMAPS", "MEMORY");
     for (auto& s : *st)
       std::printf("%-16s %10llu %14s %10s %6s %10llu %8.1f MB\n", s.meta.name.c_str(),
-                  static_cast<unsigned long long>(s.meta.generation), group_digits(s.meta.count).c_str(),
-                  s.meta.snapshot.c_str(), age_of(s.meta.snapshot).c_str(),
-                  static_cast<unsigned long long>(s.npa_bitmaps), double(s.redis_bytes) / 1e6);
+                  static_cast<unsigned long long>(s.meta.generation),
+                  group_digits(s.meta.count).c_str(), s.meta.snapshot.c_str(),
+                  age_of(s.meta.snapshot).c_str(), static_cast<unsigned long long>(s.npa_bitmaps),
+                  double(s.redis_bytes) / 1e6);
   };
   // The client reconnects forever unless stopped: stop it when the job is done. (A named
   // lambda: a coroutine must not outlive the closure whose captures it uses.)
@@ -285,11 +334,13 @@ int run_dnc(const global_options& g, const std::vector<std::string>& args) {
   if (args[0] == "load") return run_load_or_apply(g, rest, false);
   if (args[0] == "apply") return run_load_or_apply(g, rest, true);
   if (args[0] == "status") return run_status(g, rest);
-  std::fprintf(stderr, "stopgatectl dnc: unknown subcommand '%s'\n\n%s", args[0].c_str(), dnc_usage);
+  std::fprintf(stderr, "stopgatectl dnc: unknown subcommand '%s'\n\n%s", args[0].c_str(),
+               dnc_usage);
   return 2;
 }
 
-const command_registration reg({"dnc", "load, apply and inspect DNC lists (load | apply | status)", &run_dnc});
+const command_registration reg({"dnc", "load, apply and inspect DNC lists (load | apply | status)",
+                                &run_dnc});
 
 }  // namespace
 }  // namespace stopgate::ctl

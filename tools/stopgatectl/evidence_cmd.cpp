@@ -8,8 +8,8 @@
 #include "tools/stopgatectl/context.hpp"
 
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -100,16 +100,15 @@ int run_verify(const parsed_args& a) {
   std::printf("chain intact: %llu records in %llu segments (%.1f MB), seq %llu..%llu%s\n",
               (unsigned long long)r->records, (unsigned long long)r->segments, mb,
               (unsigned long long)r->first_seq, (unsigned long long)r->last_seq,
-              r->anchored_by_retention ? " (earlier records deleted by retention, anchored)"
-                                       : "");
+              r->anchored_by_retention ? " (earlier records deleted by retention, anchored)" : "");
   std::printf("%.2f s, %.0f MB/s\n", r->seconds, r->seconds > 0 ? mb / r->seconds : 0.0);
   if (r->uncovered > 0)
-    std::printf("note: the last %llu records follow the newest checkpoint (not yet covered "
-                "by an HMAC)\n",
-                (unsigned long long)r->uncovered);
+    std::printf(
+        "note: the last %llu records follow the newest checkpoint (not yet covered "
+        "by an HMAC)\n",
+        (unsigned long long)r->uncovered);
   if (!key) {
-    std::printf("checkpoints NOT checked: no key (set %s or use --key-file)\n",
-                a.key_env.c_str());
+    std::printf("checkpoints NOT checked: no key (set %s or use --key-file)\n", a.key_env.c_str());
     if (!a.chain_only) return 1;
     return 0;
   }
@@ -142,7 +141,8 @@ int run_export(const parsed_args& a) {
     }
     auto key = ev::parse_aes_key(*text);
     if (!key) {
-      std::fprintf(stderr, "evidence export: the AES key must be 64 hex digits or base64 of 32 bytes\n");
+      std::fprintf(stderr,
+                   "evidence export: the AES key must be 64 hex digits or base64 of 32 bytes\n");
       return 1;
     }
     cipher.emplace(*key);
@@ -177,34 +177,51 @@ int run(const global_options& g, const std::vector<std::string>& args) {
       return true;
     };
     bool ok = true;
-    if (s == "--dir") ok = value(a.dir), dir_given = true;
-    else if (s == "--key-env") ok = value(a.key_env);
-    else if (s == "--key-file") ok = value(a.key_file);
-    else if (s == "--enc-key-env") ok = value(a.enc_key_env);
-    else if (s == "--enc-key-file") ok = value(a.enc_key_file);
-    else if (s == "--to") ok = value(a.to);
-    else if (s == "--from") ok = value(a.from);
-    else if (s == "--until") ok = value(a.until);
-    else if (s == "--chain-only") a.chain_only = true;
-    else if (s == "--decrypt") a.decrypt = true;
+    if (s == "--dir")
+      ok = value(a.dir), dir_given = true;
+    else if (s == "--key-env")
+      ok = value(a.key_env);
+    else if (s == "--key-file")
+      ok = value(a.key_file);
+    else if (s == "--enc-key-env")
+      ok = value(a.enc_key_env);
+    else if (s == "--enc-key-file")
+      ok = value(a.enc_key_file);
+    else if (s == "--to")
+      ok = value(a.to);
+    else if (s == "--from")
+      ok = value(a.from);
+    else if (s == "--until")
+      ok = value(a.until);
+    else if (s == "--chain-only")
+      a.chain_only = true;
+    else if (s == "--decrypt")
+      a.decrypt = true;
     else if (s == "--help" || s == "-h") {
       std::fputs(usage_text, stdout);
       return 0;
-    } else if (!s.empty() && s[0] == '-') return bad_usage("unknown option " + s);
-    else if (!dir_given) a.dir = s, dir_given = true;
-    else return bad_usage("unexpected argument " + s);
+    } else if (!s.empty() && s[0] == '-')
+      return bad_usage("unknown option " + s);
+    else if (!dir_given)
+      a.dir = s, dir_given = true;
+    else
+      return bad_usage("unexpected argument " + s);
     if (!ok) return bad_usage(s + " needs a value");
   }
   // Without --dir or a key of its own, the command reads the gateway's configuration: the
   // evidence directory and the checkpoint key (inline, env: or the key file).
   const bool key_given = !a.key_file.empty() || std::getenv(a.key_env.c_str()) != nullptr;
   if (!dir_given || (!key_given && sub == "verify")) {
-    auto settings = load_settings(g);
+    // Only a full verify without a key of its own needs the configured checkpoint key.
+    const bool needs_key = sub == "verify" && !key_given && !a.chain_only;
+    auto settings = load_settings(
+        g, [needs_key](std::string_view path) { return needs_key && path == "evidence.hmac_key"; });
     if (!settings) return 1;
     if (!dir_given) a.dir = settings->evidence.dir.string();
     if (!key_given) {
       if (!settings->evidence.hmac_key_file.empty()) {
-        if (std::filesystem::exists(settings->evidence.hmac_key_file)) a.key_file = settings->evidence.hmac_key_file.string();
+        if (std::filesystem::exists(settings->evidence.hmac_key_file))
+          a.key_file = settings->evidence.hmac_key_file.string();
       } else if (!settings->evidence.hmac_key.empty()) {
         config_key = settings->evidence.hmac_key.reveal();
       }
@@ -215,7 +232,8 @@ int run(const global_options& g, const std::vector<std::string>& args) {
   if (sub == "reindex") {
     auto n = ev::reindex(a.dir);
     if (!n) {
-      std::fprintf(stderr, "evidence reindex: %s: %s\n", a.dir.c_str(), n.error().message().c_str());
+      std::fprintf(stderr, "evidence reindex: %s: %s\n", a.dir.c_str(),
+                   n.error().message().c_str());
       return 1;
     }
     std::printf("indexed %llu segments\n", (unsigned long long)*n);

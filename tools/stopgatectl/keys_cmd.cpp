@@ -15,8 +15,12 @@ namespace {
 
 int run_keys(const global_options&, const std::vector<std::string>& args) {
   auto usage = [](FILE* f) {
-    std::fprintf(f, "usage: stopgatectl keys new --name NAME --roles ROLE[,ROLE...]\n"
-                    "roles: check, send, consent, admin\n");
+    std::fprintf(f,
+                 "usage: stopgatectl keys new --name NAME --roles ROLE[,ROLE...]\n"
+                 "\n"
+                 "Makes a random API key and prints it once, with the [[api_keys]] entry (its\n"
+                 "SHA-256 digest, never the key) to add to the gateway's config.\n"
+                 "roles: check, send, consent, admin\n");
   };
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     usage(args.empty() ? stderr : stdout);
@@ -29,8 +33,14 @@ int run_keys(const global_options&, const std::vector<std::string>& args) {
   }
   std::string name, roles;
   for (std::size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--name" && i + 1 < args.size()) name = args[++i];
-    else if (args[i] == "--roles" && i + 1 < args.size()) roles = args[++i];
+    if (args[i] == "--help" || args[i] == "-h") {
+      usage(stdout);
+      return 0;
+    }
+    if (args[i] == "--name" && i + 1 < args.size())
+      name = args[++i];
+    else if (args[i] == "--roles" && i + 1 < args.size())
+      roles = args[++i];
     else {
       std::fprintf(stderr, "stopgatectl keys new: unexpected argument '%s'\n", args[i].c_str());
       return 2;
@@ -47,7 +57,9 @@ int run_keys(const global_options&, const std::vector<std::string>& args) {
     auto end = roles.find(',', start);
     std::string r = roles.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (!known.count(r)) {
-      std::fprintf(stderr, "stopgatectl keys new: unknown role '%s' (check, send, consent, admin)\n", r.c_str());
+      std::fprintf(stderr,
+                   "stopgatectl keys new: unknown role '%s' (check, send, consent, admin)\n",
+                   r.c_str());
       return 2;
     }
     toml_roles += (toml_roles.empty() ? "\"" : ", \"") + r + "\"";
@@ -76,13 +88,15 @@ int run_keys(const global_options&, const std::vector<std::string>& args) {
     hex += d[c >> 4];
     hex += d[c & 15];
   }
-  std::printf("key (shown once; give it to the client):\n  %s\n\nadd to the config:\n"
-              "[[api_keys]]\nname = \"%s\"\nsha256 = \"%s\"\nroles = [%s]\n",
-              key.c_str(), name.c_str(), hex.c_str(), toml_roles.c_str());
+  std::printf(
+      "key (shown once; give it to the client):\n  %s\n\nadd to the config:\n"
+      "[[api_keys]]\nname = \"%s\"\nsha256 = \"%s\"\nroles = [%s]\n",
+      key.c_str(), name.c_str(), hex.c_str(), toml_roles.c_str());
   return 0;
 }
 
-const command_registration reg({"keys", "make an API key and the digest for the config (keys new)", &run_keys});
+const command_registration reg({"keys", "make an API key and the digest for the config (keys new)",
+                                &run_keys});
 
 }  // namespace
 }  // namespace stopgate::ctl

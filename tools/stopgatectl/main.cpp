@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -20,9 +20,13 @@ std::vector<command_info>& registry() {
 }
 }  // namespace
 
-command_registration::command_registration(command_info info) { registry().push_back(info); }
+command_registration::command_registration(command_info info) {
+  registry().push_back(info);
+}
 
-const std::vector<command_info>& commands() { return registry(); }
+const std::vector<command_info>& commands() {
+  return registry();
+}
 
 }  // namespace stopgate::ctl
 
@@ -30,10 +34,12 @@ namespace {
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: stopgatectl [--config FILE] [--redis URL] COMMAND [ARGS...]\n"
+               "usage: stopgatectl [--config FILE] [--redis URL] [--managed] COMMAND [ARGS...]\n"
                "\n"
                "Reads the same config as the gateway; with no --config it uses the embedded\n"
                "defaults (managed Redis under ./var). --redis overrides redis.url.\n"
+               "With a managed Redis, commands attach to the gateway's (running on the same\n"
+               "data directory) and refuse when none runs; --managed starts one instead.\n"
                "\n"
                "commands:\n");
   auto cmds = stopgate::ctl::commands();
@@ -76,12 +82,15 @@ int main(int argc, char** argv) {
       global.config_file = value("--config");
     } else if (a.rfind("--config=", 0) == 0) {
       global.config_file = a.substr(9);
+    } else if (a == "--managed") {
+      global.start_managed = true;
     } else if (a == "--redis") {
       global.redis_url = value("--redis");
     } else if (a.rfind("--redis=", 0) == 0) {
       global.redis_url = a.substr(8);
     } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "stopgatectl: unknown option '%s' (see stopgatectl --help)\n", a.c_str());
+      std::fprintf(stderr, "stopgatectl: unknown option '%s' (see stopgatectl --help)\n",
+                   a.c_str());
       return 2;
     } else {
       break;
@@ -98,7 +107,9 @@ int main(int argc, char** argv) {
       std::vector<std::string> args;
       for (int k = i + 1; k < argc; ++k) {
         const std::string a = argv[k];
-        if ((a == "--config" || a == "--redis") && k + 1 < argc) {
+        if (a == "--managed") {
+          global.start_managed = true;
+        } else if ((a == "--config" || a == "--redis") && k + 1 < argc) {
           (a == "--config" ? global.config_file : global.redis_url) = argv[++k];
         } else if (a.rfind("--config=", 0) == 0) {
           global.config_file = a.substr(9);
@@ -111,6 +122,7 @@ int main(int argc, char** argv) {
       return c.run(global, args);
     }
   }
-  std::fprintf(stderr, "stopgatectl: unknown command '%s' (see stopgatectl --help)\n", name.c_str());
+  std::fprintf(stderr, "stopgatectl: unknown command '%s' (see stopgatectl --help)\n",
+               name.c_str());
   return 2;
 }
