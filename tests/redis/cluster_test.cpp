@@ -368,6 +368,15 @@ TEST_F(RedisCluster, ManualFailoverIsFollowed) {
     CO_ASSERT(!co_await c.async_wait_connected(10s));
     CO_ASSERT(co_await c.async_exec({"SET", key, "1"}));
   });
+  // The fixture forces the failover when Redis's coordinated one times out under load; a
+  // forced one does not wait for the replica, so the write must have reached it first.
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        const auto p = test::info_field(cluster_.cli(primary, "INFO replication"), "master_repl_offset");
+        const auto r = test::info_field(cluster_.cli(replica, "INFO replication"), "slave_repl_offset");
+        return !p.empty() && p == r;
+      },
+      10s));
   cluster_.failover(replica);
   ASSERT_EQ(cluster_.primary_of_slot(key_slot(key)), replica);
   run(io_, [&]() -> asio::awaitable<void> {

@@ -62,6 +62,12 @@ TEST_F(RedisSentinel, FollowsTheNewPrimaryAfterAFailover) {
   run(io_, [&]() -> asio::awaitable<void> {
     CO_ASSERT(!co_await c.async_wait_connected(10s));
     CO_ASSERT(co_await c.async_exec({"SET", "n", "1"}));
+    // Replication is asynchronous: a replica promoted before the write reached it would lose
+    // it (that loss is what redis.min_replica_acks guards against). Every replica holds it.
+    const auto replicas = std::to_string(setup_.data_ports().size() - 1);
+    auto acked = co_await c.async_exec({"WAIT", replicas, "10000"});
+    CO_ASSERT(acked && acked->kind == reply::type::integer);
+    CO_ASSERT(std::to_string(acked->integer) == replicas);
     // The failover runs beside the event loop, as it would in production: the client hears
     // +switch-master while it happens. The old primary stays a writable primary for seconds
     // after the switch (the Sentinels demote it later), so a write there would succeed:
