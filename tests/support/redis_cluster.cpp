@@ -74,6 +74,15 @@ redis_cluster::redis_cluster(int primaries, int replicas_each, int node_timeout_
                    std::chrono::seconds(10));
     if (!ok) throw std::runtime_error("redis_cluster: CLUSTER REPLICATE failed");
   }
+  // Every node must have heard of every replica (gossip) before a test asks who replicates whom.
+  const bool known = wait_until(
+      [&] {
+        for (const auto& node : nodes_)
+          if (read_view(node->port()).master_of.size() != std::size_t(n - primaries)) return false;
+        return true;
+      },
+      std::chrono::seconds(20));
+  if (!known) throw std::runtime_error("redis_cluster: the replicas were not known within 20 s");
   wait_agreed();
 }
 
@@ -227,15 +236,21 @@ void redis_cluster::wait_agreed() const {
   const bool agreed = wait_until(
       [&] {
         std::vector<int> owners;
+        std::map<int, int> replicas;
+        bool first = true;
         for (const auto& n : nodes_) {
           if (!n->running()) continue;
           if (info_field(n->cli("CLUSTER INFO"), "cluster_state") != "ok") return false;
           const view v = read_view(n->port());
           if (std::count(v.slot_owner.begin(), v.slot_owner.end(), 0) != 0) return false;
-          if (owners.empty())
+          // Every node tells the same story: who owns each slot and who replicates whom.
+          if (first) {
             owners = v.slot_owner;
-          else if (owners != v.slot_owner)
+            replicas = v.master_of;
+            first = false;
+          } else if (owners != v.slot_owner || replicas != v.master_of) {
             return false;
+          }
           // A dead owner is not agreement: its replica has not taken over yet.
           for (int p : v.slot_owner) {
             const auto it = std::find_if(nodes_.begin(), nodes_.end(),
