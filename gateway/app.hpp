@@ -76,6 +76,8 @@ class app {
   void shutdown();
   void retention_loop();
   http::readiness readiness() const;
+  /// Logs a warning for each required registry list not loaded (at start and after a reload).
+  void warn_unloaded_lists() const;
   void init_contacts();
   bool install_contacts(const std::string& secret, bool threads_running);
 

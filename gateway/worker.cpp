@@ -2,19 +2,21 @@
 
 #include "gateway/net/busy_poll.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 namespace stopgate::gateway {
 namespace {
 thread_local worker* tls_worker = nullptr;
 }
 
-worker* worker::current() noexcept { return tls_worker; }
+worker* worker::current() noexcept {
+  return tls_worker;
+}
 
 void worker::watch_redis() {
   boost::asio::co_spawn(
@@ -22,8 +24,16 @@ void worker::watch_redis() {
       [this]() -> boost::asio::awaitable<void> {
         boost::asio::steady_timer t(io);
         for (;;) {
-          redis_up.store(redis && redis->connected());
-          t.expires_after(std::chrono::milliseconds(100));
+          // An open connection is not enough: a frozen Redis (SIGSTOP, a stalled host) keeps
+          // its socket, and the kernel even accepts new connections for it. Up means it
+          // answered a PING within the command timeout.
+          bool up = false;
+          if (redis && redis->connected()) {
+            auto r = co_await redis->async_exec({"PING"});
+            up = r && !r->is_error();
+          }
+          redis_up.store(up);
+          t.expires_after(std::chrono::milliseconds(up ? 250 : 100));
           auto [ec] = co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
           if (ec) co_return;
         }

@@ -28,8 +28,9 @@ struct worker {
   /// carrier_states). Use it only on this worker's thread.
   std::unique_ptr<carriers::relay::relay> relay;
   std::thread thread;
-  /// The Redis connection's state, sampled on the worker's thread every 100 ms for /readyz
-  /// and /metrics (the client itself may only be asked on its own thread).
+  /// Whether this worker's Redis answers: a PING on the worker's own connection every 250 ms
+  /// (100 ms while down) answered within redis.timeout_ms. Read by /readyz and /metrics (the
+  /// client itself may only be asked on its own thread).
   std::atomic<bool> redis_up{false};
   /// Longest adaptive busy-poll before the event loop blocks (server.busy_poll_us; 0 = off).
   std::chrono::microseconds busy_poll{0};

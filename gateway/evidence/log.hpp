@@ -134,6 +134,10 @@ class log {
   /// Later appends fail with errc::closed. Idempotent; thread-safe.
   void close();
 
+  /// The write or fdatasync error that stopped the log, or none while it writes. Sticky: the
+  /// log refuses every append after one (the next open() checks and repairs the tail).
+  boost::system::error_code failure() const;
+
   log_counters counters() const;
   std::uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
   const options& settings() const { return opts_; }

@@ -2,6 +2,7 @@
 // loopback TCP, signals.
 #include "dnc/lists/loader.hpp"
 #include "gateway/evidence/verify.hpp"
+#include "tests/gateway/evidence_test_support.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
@@ -270,6 +271,33 @@ TEST(Daemon, FailsClosedWhileRedisIsDownAndRecovers) {
   EXPECT_EQ(up["result"].at("decision"), "allow") << json::serialize(up);
 }
 
+// A frozen Redis (SIGSTOP) keeps its sockets open and the kernel still accepts connections
+// for it: /readyz must not call that ready while every check fails closed.
+TEST(Daemon, ReadinessFollowsAFrozenRedis) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto ready_now = [&] {
+    return http_request(gw.http_port, "GET", "/readyz").find("200 OK") != std::string::npos;
+  };
+  auto wait_for = [&](bool want) {
+    for (int i = 0; i < 200; ++i) {
+      if (ready_now() == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for(true)) << http_request(gw.http_port, "GET", "/readyz");
+  r.pause();
+  EXPECT_TRUE(wait_for(false));
+  const std::string frozen = http_request(gw.http_port, "GET", "/readyz");
+  EXPECT_NE(frozen.find("\"redis_ok\":false"), std::string::npos) << frozen;
+  EXPECT_NE(http_request(gw.http_port, "GET", "/metrics").find("stopgate_redis_up{worker=\"0\"} 0"),
+            std::string::npos);
+  r.resume();
+  EXPECT_TRUE(wait_for(true)) << http_request(gw.http_port, "GET", "/readyz");
+}
+
 // stopgatectl check and lookup through a running gateway print what an operator needs to act:
 // why a number is invalid, a list that is not loaded, and how to pass a key.
 TEST(Daemon, StopgatectlCheckAndLookupExplainThemselves) {
@@ -354,6 +382,10 @@ TEST(Daemon, RegistryMissingIsStaleAndLoadedRegistryDenies) {
   auto notready = http_request(gw.http_port, "GET", "/readyz");
   EXPECT_NE(notready.find("503"), std::string::npos) << notready;
   EXPECT_NE(notready.find("list:federal"), std::string::npos) << notready;
+  // The log says so too, with what to do (the first start of the example config).
+  const std::string log = stopgate::evidence::test::read_all(d.path() / "gwA.log");
+  EXPECT_NE(log.find("not ready: required list 'federal' is not loaded"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopgatectl dnc load --list federal"), std::string::npos) << log;
 
   // Load the federal list with stopgatectl; the gateway picks it up within a second.
   auto file = d.write("federal.txt", "2125552671\n3125552671\n");

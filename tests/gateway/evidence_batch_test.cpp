@@ -153,10 +153,13 @@ TEST(EvidenceBatch, FailedFdatasyncFailsTheBatchAndPoisonsTheLog) {
     return -1;
   };
   auto l = log::open(test::small_options(tmp.path()), hooks).value();
+  EXPECT_FALSE(l->failure());  // /readyz reports the log ready
   auto b = inbound_and_optout();
   EXPECT_EQ(run_batch(*l, b).error(),
             boost::system::error_code(EIO, boost::system::system_category()));
   EXPECT_EQ(l->durable_seq(), 0u);
+  // The cause stays visible (/readyz names it) and every later append is refused.
+  EXPECT_EQ(l->failure(), boost::system::error_code(EIO, boost::system::system_category()));
   auto again = inbound_and_optout();
   EXPECT_EQ(run_batch(*l, again).error(), errc::failed);
 }
