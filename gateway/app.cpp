@@ -5,18 +5,18 @@
 #include "gateway/contact_secret.hpp"
 #include "gateway/dialer/servers.hpp"
 #include "gateway/dialer_checker.hpp"
-#include "gateway/evidence_setup.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/evidence_setup.hpp"
 #include "gateway/ops.hpp"
 #include "gateway/send/send_op.hpp"
 #include "gateway/send/status_route.hpp"
 #include "gateway/webhooks/relay_sender.hpp"
 #include "gateway/webhooks/service.hpp"
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
+#include <spdlog/spdlog.h>
 
 #include <sys/statvfs.h>
 
@@ -35,24 +35,17 @@ namespace asio = boost::asio;
 // Per-carrier relay families for /metrics (docs/RELAY.md, "Metrics").
 void append_carrier_families(std::vector<http::metric_family>& families,
                              const std::vector<carriers::relay::carrier_counters>& counters) {
-  http::metric_family calls{
-      "stopgate_carrier_calls_total",
-      "Carrier calls by result, and calls skipped (circuit open) or given up (limits).",
-      http::metric_type::counter,
-      {}};
-  http::metric_family in_flight{"stopgate_carrier_in_flight",
-                                "Carrier calls holding a concurrency slot.",
-                                http::metric_type::gauge,
-                                {}};
-  http::metric_family circuit{
-      "stopgate_carrier_circuit_state",
-      "Circuit breaker per carrier: 0 closed, 1 open (calls skipped), 2 half-open.",
-      http::metric_type::gauge,
-      {}};
+  http::metric_family calls{"stopgate_carrier_calls_total",
+                            "Carrier calls by result, and calls skipped (circuit open) or given up (limits).",
+                            http::metric_type::counter, {}};
+  http::metric_family in_flight{"stopgate_carrier_in_flight", "Carrier calls holding a concurrency slot.",
+                                http::metric_type::gauge, {}};
+  http::metric_family circuit{"stopgate_carrier_circuit_state",
+                              "Circuit breaker per carrier: 0 closed, 1 open (calls skipped), 2 half-open.",
+                              http::metric_type::gauge, {}};
   http::metric_family latency{"stopgate_carrier_call_duration_seconds",
                               "Duration of one carrier call (HTTP request or outbox append).",
-                              http::metric_type::histogram,
-                              {}};
+                              http::metric_type::histogram, {}};
   for (const auto& c : counters) {
     const std::pair<const char*, std::uint64_t> results[] = {
         {"accepted", c.accepted},   {"retryable", c.retryable},       {"permanent", c.permanent},
@@ -186,8 +179,7 @@ bool app::start(std::string& why) {
   runtime_.store(rt2);
 
   carrier_states_->configure(s);
-  unsigned n =
-      s.server.threads ? s.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n = s.server.threads ? s.server.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<worker>();
     w->index = i;
@@ -203,8 +195,7 @@ bool app::start(std::string& why) {
   // The contact store needs the shared pseudonym secret from Redis. Try once now, so that a
   // gateway whose Redis is up serves its first request with the store ready; if Redis is
   // unreachable, a helper thread keeps trying and ops fail closed meanwhile.
-  if (auto secret = fetch_contact_secret(redis_options_,
-                                         std::chrono::milliseconds(s.redis.connect_timeout_ms)))
+  if (auto secret = fetch_contact_secret(redis_options_, std::chrono::milliseconds(s.redis.connect_timeout_ms)))
     install_contacts(*secret, /*threads_running=*/false);
 
   dnc::lists::list_mirror::options mo;
@@ -234,8 +225,8 @@ bool app::start(std::string& why) {
     why = "HTTP: /v1/status/: " + ec.message();
     return false;
   }
-  webhooks_ = std::make_unique<webhooks::service>(
-      *evidence_, [this] { return current()->settings; }, webhooks::relay_sender());
+  webhooks_ = std::make_unique<webhooks::service>(*evidence_, [this] { return current()->settings; },
+                                                  webhooks::relay_sender());
   if (auto ec = webhooks_->register_routes(*http_); ec) {
     why = "HTTP webhook routes: " + ec.message();
     return false;
@@ -243,8 +234,7 @@ bool app::start(std::string& why) {
   webhooks_->start(contexts);
   // Call dialers: their checks are committed `check` ops (gateway/dialer_checker.cpp).
   dialers_ = std::make_unique<dialer::servers>(
-      contexts, rt2->settings,
-      std::make_shared<dialer_checker>(ops_, [this] { return current()->settings; }));
+      contexts, rt2->settings, std::make_shared<dialer_checker>(ops_, [this] { return current()->settings; }));
   if (auto ec = dialers_->start(why); ec) return false;
   all_parts_started_.store(true, std::memory_order_release);
   if (auto ec = http_->start(); ec) {
@@ -406,24 +396,16 @@ std::vector<http::metric_family> app::metric_families() const {
   auto families = ops_->metric_families();
   if (!all_parts_started_.load(std::memory_order_acquire)) return families;
   auto api_stats = api_->stats();
-  families.push_back(http::metric_family{"stopgate_api_connections",
-                                         "Open socket API connections.",
-                                         http::metric_type::gauge,
-                                         {{"", {}, double(api_stats.connections_open)}}});
-  http::metric_family req{
-      "stopgate_api_requests_total", "Socket API requests by op.", http::metric_type::counter, {}};
+  families.push_back(http::metric_family{"stopgate_api_connections", "Open socket API connections.",
+                                         http::metric_type::gauge, {{"", {}, double(api_stats.connections_open)}}});
+  http::metric_family req{"stopgate_api_requests_total", "Socket API requests by op.", http::metric_type::counter, {}};
   for (std::size_t i = 0; i < api_stats.requests.size(); ++i)
-    req.samples.push_back({"",
-                           {{"op", std::string(api::to_string(api::op_kind(i)))}},
-                           double(api_stats.requests[i])});
+    req.samples.push_back({"", {{"op", std::string(api::to_string(api::op_kind(i)))}}, double(api_stats.requests[i])});
   families.push_back(std::move(req));
-  http::metric_family redis_up{"stopgate_redis_up",
-                               "1 when the worker's Redis answered its last PING in time.",
-                               http::metric_type::gauge,
-                               {}};
+  http::metric_family redis_up{"stopgate_redis_up", "1 when the worker's Redis answered its last PING in time.",
+                               http::metric_type::gauge, {}};
   for (auto& w : workers_)
-    redis_up.samples.push_back(
-        {"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
+    redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
   families.push_back(std::move(redis_up));
   append_carrier_families(families, carrier_states_->counters());
   for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
@@ -449,17 +431,13 @@ void app::shutdown() {
     // Stop accepting; in-flight requests get the grace period to finish.
     auto done = asio::co_spawn(workers_[0]->io, api_->async_stop(grace), asio::use_future);
     std::future<void> http_done, dialers_done;
-    if (http_)
-      http_done = asio::co_spawn(workers_[0]->io, http_->async_stop(grace), asio::use_future);
-    if (dialers_)
-      dialers_done = asio::co_spawn(workers_[0]->io, dialers_->async_stop(grace), asio::use_future);
+    if (http_) http_done = asio::co_spawn(workers_[0]->io, http_->async_stop(grace), asio::use_future);
+    if (dialers_) dialers_done = asio::co_spawn(workers_[0]->io, dialers_->async_stop(grace), asio::use_future);
     if (done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: socket API did not stop within the grace period");
-    if (http_done.valid() &&
-        http_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
+    if (http_done.valid() && http_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: HTTP server did not stop within the grace period");
-    if (dialers_done.valid() &&
-        dialers_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
+    if (dialers_done.valid() && dialers_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: dialer servers did not stop within the grace period");
   }
   if (webhooks_) webhooks_->stop();
@@ -470,9 +448,9 @@ void app::shutdown() {
   for (auto& w : workers_) {
     if (!w->thread.joinable()) continue;
     auto done = asio::post(w->io, asio::use_future([c = w->redis.get(), r = w->relay.get()] {
-                             if (r) r->stop();
-                             c->stop();
-                           }));
+      if (r) r->stop();
+      c->stop();
+    }));
     done.wait_for(std::chrono::seconds(2));
     w->io.stop();
   }

@@ -17,9 +17,7 @@ namespace stopgate::evidence {
 
 namespace {
 
-boost::system::error_code last_errno() {
-  return {errno, boost::system::system_category()};
-}
+boost::system::error_code last_errno() { return {errno, boost::system::system_category()}; }
 
 boost::system::error_code write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -43,9 +41,7 @@ log::log(options opts, log_hooks hooks) : opts_(std::move(opts)), hooks_(std::mo
   wbuf_.reserve(std::size_t(1) << 20);
 }
 
-log::~log() {
-  close();
-}
+log::~log() { close(); }
 
 time_point log::now() const {
   if (hooks_.clock) return hooks_.clock();
@@ -102,8 +98,8 @@ boost::system::result<appended> log::append_sync(record_type type, boost::json::
   return w.wait();
 }
 
-boost::system::error_code log::prepare_slot(slot& s, record_type type, boost::json::object fields,
-                                            bool internal) const {
+boost::system::error_code log::prepare_slot(slot& s, record_type type,
+                                            boost::json::object fields, bool internal) const {
   s.type = type;
   if (!internal && (type == record_type::checkpoint || type == record_type::recovered ||
                     type == record_type::retention))
@@ -270,7 +266,8 @@ boost::system::error_code log::sync_out() {
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = hooks_.fdatasync ? hooks_.fdatasync(fd_) : ::fdatasync(fd_);
   if (rc != 0) return last_errno();
-  last_fsync_ns_.store((std::chrono::steady_clock::now() - t0).count(), std::memory_order_relaxed);
+  last_fsync_ns_.store((std::chrono::steady_clock::now() - t0).count(),
+                       std::memory_order_relaxed);
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
   bytes_.fetch_add(unsynced_bytes_, std::memory_order_relaxed);
   records_.fetch_add(unflushed_records_, std::memory_order_relaxed);
@@ -307,8 +304,8 @@ void log::run_writer() {
   std::vector<waiter*> batch;
   batch.reserve(opts_.max_queue);
   // Wake up at least this often so a quiet log still gets its timed checkpoint.
-  const auto poll =
-      std::min<std::chrono::milliseconds>(opts_.checkpoint_interval, std::chrono::seconds(1));
+  const auto poll = std::min<std::chrono::milliseconds>(opts_.checkpoint_interval,
+                                                        std::chrono::seconds(1));
   while (true) {
     {
       std::unique_lock lk(mu_);
