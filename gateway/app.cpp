@@ -12,6 +12,7 @@
 #include "gateway/send/status_route.hpp"
 #include "gateway/webhooks/relay_sender.hpp"
 #include "gateway/webhooks/service.hpp"
+#include "dnc/policy/engine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -24,6 +25,7 @@
 #include <csignal>
 #include <cstring>
 #include <future>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -117,7 +119,6 @@ bool app::reload() {
   if (dialers_) dialers_->update_settings(rt->settings);
   spdlog::info("reload: configuration {} applied (policy {})", config_path_.string(),
                rt->settings->policy.version);
-  warn_unloaded_lists();
   return true;
 }
 
@@ -242,25 +243,11 @@ bool app::start(std::string& why) {
     return false;
   }
   retention_ = std::thread([this] { retention_loop(); });
+  readiness_watch_ = std::thread([this] { readiness_loop(); });
   if (!contacts_ready_.load()) contacts_init_ = std::thread([this] { init_contacts(); });
   spdlog::info("stopgate {} running: {} threads, redis {}, evidence {}, data {}", version(), n,
                redis_options_.ep.to_string(), eo->dir.string(), s.server.data_dir.string());
-  warn_unloaded_lists();
   return true;
-}
-
-void app::warn_unloaded_lists() const {
-  // The log must say what /readyz says: a required registry that is not loaded fails every
-  // marketing check closed (dnc_data_stale), which "running" alone would hide.
-  auto rt = runtime_.load();
-  auto snap = mirror_ ? mirror_->current() : nullptr;
-  for (auto& l : rt->settings->lists)
-    if (l.kind == config::list_kind::registry && l.required && (!snap || !snap->find(l.name)))
-      spdlog::warn(
-          "not ready: required list '{}' is not loaded; every marketing check answers "
-          "dnc_data_stale until it is (stopgatectl dnc load --list {} FILE), or set "
-          "lists.{}.required = false",
-          l.name, l.name, l.name);
 }
 
 namespace {
@@ -280,26 +267,76 @@ std::optional<std::string> evidence_problem(const evidence::log& log) {
 }
 }  // namespace
 
-http::readiness app::readiness() const {
-  // Ready: Redis reachable from every worker, the contact store set up, and every required
-  // list loaded (a check would otherwise fail closed).
-  http::readiness r;
-  for (auto& w : workers_)
-    if (!w->redis_up.load()) r.redis_ok = false;
-  if (!r.redis_ok) r.missing.push_back("redis");
-  if (!contacts_ready_.load()) r.missing.push_back("contact_store");
+std::vector<app::readiness_condition> app::readiness_conditions() const {
+  std::vector<readiness_condition> out;
+  bool redis = true;
+  for (auto& w : workers_) redis = redis && w->redis_up.load();
+  out.push_back({"redis", redis, redis ? "" : "did not answer a PING within redis.timeout_ms"});
+  const bool contacts = contacts_ready_.load();
+  out.push_back({"contact_store", contacts, contacts ? "" : "not set up yet (waiting for Redis)"});
   // Every opt-out, consent, send and STOP is recorded before it is acknowledged: a log that
   // cannot write fails them all.
-  if (evidence_)
-    if (auto why = evidence_problem(*evidence_)) r.missing.push_back("evidence: " + *why);
+  if (evidence_) {
+    auto why = evidence_problem(*evidence_);
+    out.push_back({"evidence", !why, why.value_or("")});
+  }
+  // A required registry that is missing or too old fails every marketing check closed.
   auto rt = runtime_.load();
   auto snap = mirror_ ? mirror_->current() : nullptr;
-  for (auto& l : rt->settings->lists)
-    if (l.kind == config::list_kind::registry && l.required && (!snap || !snap->find(l.name))) {
-      r.lists_loaded = false;
-      r.missing.push_back("list:" + l.name);
-    }
+  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  for (auto& l : rt->settings->lists) {
+    if (l.kind != config::list_kind::registry || !l.required) continue;
+    const auto* g = snap ? snap->find(l.name) : nullptr;
+    std::string why;
+    if (!g)
+      why = "required list '" + l.name + "' is not loaded; every marketing check answers dnc_data_stale until it is (stopgatectl dnc load --list " + l.name + " FILE), or set lists." + l.name + ".required = false";
+    else if (dnc::policy::list_too_old(g->meta(), l.max_age_days, now))
+      why = "required list '" + l.name + "' is stale: its snapshot " + g->meta().snapshot + " is more than lists." + l.name + ".max_age_days = " + std::to_string(l.max_age_days) + " days old; every marketing check answers dnc_data_stale until a newer one is loaded";
+    out.push_back({"list:" + l.name, why.empty(), why});
+  }
+  return out;
+}
+
+http::readiness app::readiness() const {
+  // Ready: Redis answering on every worker, the contact store set up, the evidence log
+  // writable, and every required list loaded and fresh (a check would otherwise fail closed).
+  http::readiness r;
+  for (auto& c : readiness_conditions()) {
+    if (c.ok) continue;
+    if (c.name == "redis") r.redis_ok = false;
+    if (c.name.starts_with("list:")) r.lists_loaded = false;
+    r.missing.push_back(c.name == "evidence" ? "evidence: " + c.detail : c.name);
+  }
   return r;
+}
+
+void app::readiness_loop() {
+  // Logs every change of readiness, so that the log says what /readyz says: what is missing
+  // (the evidence log at error level: nothing can be recorded) and when it is back.
+  std::map<std::string, std::string> failing;  // condition -> detail, as last logged
+  bool first = true;
+  std::unique_lock lock(mu_);
+  // The first look waits a moment: the workers' first PINGs are under way at start.
+  while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_requested_; })) {
+    lock.unlock();
+    std::map<std::string, std::string> now;
+    for (auto& c : readiness_conditions())
+      if (!c.ok) now[c.name] = c.detail;
+    for (auto& [name, detail] : now) {
+      auto it = failing.find(name);
+      if (it != failing.end() && it->second == detail) continue;
+      if (name == "evidence")
+        spdlog::error("not ready: evidence: {}", detail);
+      else
+        spdlog::warn("not ready: {}", detail.empty() ? name : detail);
+    }
+    for (auto& [name, detail] : failing)
+      if (!now.count(name)) spdlog::info("ready again: {}", name);
+    if (now.empty() && (!failing.empty() || first)) spdlog::info("ready");
+    failing = std::move(now);
+    first = false;
+    lock.lock();
+  }
 }
 
 bool app::install_contacts(const std::string& secret, bool threads_running) {
@@ -407,6 +444,12 @@ std::vector<http::metric_family> app::metric_families() const {
   for (auto& w : workers_)
     redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
   families.push_back(std::move(redis_up));
+  http::metric_family ready{"stopgate_ready_condition",
+                            "1 when a readiness condition holds (/readyz is 200 when all do).",
+                            http::metric_type::gauge, {}};
+  for (auto& c : readiness_conditions())
+    ready.samples.push_back({"", {{"condition", c.name}}, c.ok ? 1.0 : 0.0});
+  families.push_back(std::move(ready));
   append_carrier_families(families, carrier_states_->counters());
   for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
   for (auto& f : dialer_metric_families(*dialers_)) families.push_back(std::move(f));
@@ -457,6 +500,7 @@ void app::shutdown() {
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
   if (retention_.joinable()) retention_.join();
+  if (readiness_watch_.joinable()) readiness_watch_.join();
   if (contacts_init_.joinable()) contacts_init_.join();
   http_.reset();
   dialers_.reset();

@@ -76,8 +76,16 @@ class app {
   void shutdown();
   void retention_loop();
   http::readiness readiness() const;
-  /// Logs a warning for each required registry list not loaded (at start and after a reload).
-  void warn_unloaded_lists() const;
+  /// One condition of readiness: "redis", "contact_store", "evidence", "list:NAME"; the
+  /// detail says what is wrong, for the log.
+  struct readiness_condition {
+    std::string name;
+    bool ok = true;
+    std::string detail;
+  };
+  std::vector<readiness_condition> readiness_conditions() const;
+  /// Once a second: logs each change of readiness (what is missing, what is back).
+  void readiness_loop();
   void init_contacts();
   bool install_contacts(const std::string& secret, bool threads_running);
 
@@ -104,6 +112,7 @@ class app {
   std::atomic<bool> contacts_ready_{false};
   std::atomic<bool> all_parts_started_{false};  // api_, http_, webhooks_ exist (release/acquire)
   std::thread retention_;
+  std::thread readiness_watch_;
   std::thread contacts_init_;
 };
 

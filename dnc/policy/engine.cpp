@@ -56,16 +56,6 @@ bool covers(const config::list_coverage& c, const model::nanp_region& r) {
   return false;
 }
 
-/// True when a generation's snapshot date is more than max_age_days before the UTC date of
-/// `at` (an unreadable date counts as stale). max_age_days 0 = never stale.
-bool too_old(const model::list_meta& m, std::uint32_t max_age_days, model::sys_time at) {
-  if (max_age_days == 0) return false;
-  const auto snap = config::parse_date(m.snapshot);
-  if (!snap) return true;
-  const auto age = date::floor<date::days>(at) - date::sys_days(*snap);
-  return age.count() > std::int64_t(max_age_days);
-}
-
 config::consent_level required_level(const config::purpose_policy& pp, const check_request& r) {
   if (r.ch == channel::sms) return pp.sms;
   switch (r.tech) {
@@ -147,6 +137,14 @@ std::optional<model::sys_time> cap_clears(const config::frequency_cap& cap,
 }
 
 }  // namespace
+
+bool list_too_old(const model::list_meta& m, std::uint32_t max_age_days, model::sys_time at) {
+  if (max_age_days == 0) return false;
+  const auto snap = config::parse_date(m.snapshot);
+  if (!snap) return true;
+  const auto age = date::floor<date::days>(at) - date::sys_days(*snap);
+  return age.count() > std::int64_t(max_age_days);
+}
 
 const boost::system::error_category& policy_category() noexcept {
   static const policy_category_impl cat;
@@ -269,7 +267,7 @@ policy_decision policy_engine::evaluate(const check_request& r, const model::num
       rec.generation = g->meta().generation;
       rec.snapshot = g->meta().snapshot;
       rec.listed = g->contains(r.to);
-      is_stale = too_old(g->meta(), ls->max_age_days, r.at);
+      is_stale = list_too_old(g->meta(), ls->max_age_days, r.at);
     }
     if (is_stale && ls->required) stale = true;
     if (!rec.listed) continue;

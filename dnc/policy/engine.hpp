@@ -84,6 +84,11 @@ inline boost::system::error_code make_error_code(policy_errc e) noexcept {
   return {static_cast<int>(e), policy_category()};
 }
 
+/// True when a list generation's snapshot date is more than max_age_days before the UTC date
+/// of `at` (an unreadable date counts as stale); max_age_days 0 = never stale. A required
+/// registry that is too old makes marketing checks answer dnc_data_stale. Pure.
+bool list_too_old(const model::list_meta& m, std::uint32_t max_age_days, model::sys_time at);
+
 /// Prepared once per settings object; immutable afterwards, so one instance may be shared by
 /// const reference between any number of threads. Cheap to move; copying shares the settings.
 class policy_engine {

@@ -382,10 +382,18 @@ TEST(Daemon, RegistryMissingIsStaleAndLoadedRegistryDenies) {
   auto notready = http_request(gw.http_port, "GET", "/readyz");
   EXPECT_NE(notready.find("503"), std::string::npos) << notready;
   EXPECT_NE(notready.find("list:federal"), std::string::npos) << notready;
-  // The log says so too, with what to do (the first start of the example config).
-  const std::string log = stopgate::evidence::test::read_all(d.path() / "gwA.log");
+  // The log says so too, with what to do (the first start of the example config), and the
+  // metric carries the condition.
+  std::string log;
+  for (int i = 0; i < 200 && log.find("not ready: required list") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    log = stopgate::evidence::test::read_all(d.path() / "gwA.log");
+  }
   EXPECT_NE(log.find("not ready: required list 'federal' is not loaded"), std::string::npos) << log;
   EXPECT_NE(log.find("stopgatectl dnc load --list federal"), std::string::npos) << log;
+  EXPECT_NE(http_request(gw.http_port, "GET", "/metrics")
+                .find("stopgate_ready_condition{condition=\"list:federal\"} 0"),
+            std::string::npos);
 
   // Load the federal list with stopgatectl; the gateway picks it up within a second.
   auto file = d.write("federal.txt", "2125552671\n3125552671\n");
@@ -411,6 +419,37 @@ TEST(Daemon, RegistryMissingIsStaleAndLoadedRegistryDenies) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_NE(ready.find("200 OK"), std::string::npos) << ready;
+  for (int i = 0; i < 200 && log.find("ready again: list:federal") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    log = stopgate::evidence::test::read_all(d.path() / "gwA.log");
+  }
+  EXPECT_NE(log.find("ready again: list:federal"), std::string::npos) << log;
+}
+
+// A required registry older than its max_age_days is not ready either: every marketing check
+// answers dnc_data_stale.
+TEST(Daemon, AStaleRequiredListIsNotReady) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA", "[lists.federal]\nkind = \"registry\"\nmax_age_days = 31\n");
+  auto file = d.write("federal.txt", "2125552671\n");
+  auto [code, out] = run_program({built_program("tools/stopgatectl/stopgatectl"), "--config", gw.config.string(), "dnc", "load",
+                                  "--list", "federal", "--format", "ftc", "--snapshot", "2020-01-01", file.string()});
+  ASSERT_EQ(code, 0) << out;
+  std::string body;
+  for (int i = 0; i < 200; ++i) {
+    body = http_request(gw.http_port, "GET", "/readyz");
+    if (body.find("list:federal") != std::string::npos && body.find("\"redis_ok\":true") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(body.find("503"), std::string::npos) << body;
+  EXPECT_NE(body.find("list:federal"), std::string::npos) << body;
+  std::string log;
+  for (int i = 0; i < 200 && log.find("is stale") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    log = stopgate::evidence::test::read_all(d.path() / "gwA.log");
+  }
+  EXPECT_NE(log.find("required list 'federal' is stale: its snapshot 2020-01-01"), std::string::npos) << log;
 }
 
 TEST(Daemon, HttpHealthMetricsAndOps) {
