@@ -8,6 +8,7 @@
 #include "gateway/http/server.hpp"
 #include "gateway/evidence_setup.hpp"
 #include "gateway/ops.hpp"
+#include "gateway/process_metrics.hpp"
 #include "gateway/send/send_op.hpp"
 #include "gateway/send/status_route.hpp"
 #include "gateway/webhooks/relay_sender.hpp"
@@ -31,6 +32,12 @@
 
 namespace stopgate::gateway {
 namespace {
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 namespace asio = boost::asio;
 
@@ -79,6 +86,7 @@ app::app(config::settings_ptr settings, std::filesystem::path config_path)
   auto rt = std::make_shared<runtime_config>();
   rt->settings = std::move(settings);
   runtime_.store(rt);
+  last_reload_success_ms_.store(unix_ms_now());
 }
 
 app::~app() {
@@ -94,6 +102,14 @@ void app::stop() {
 }
 
 bool app::reload() {
+  const bool ok = apply_reload();
+  (ok ? reloads_applied_ : reloads_refused_).fetch_add(1, std::memory_order_relaxed);
+  last_reload_ok_.store(ok);
+  if (ok) last_reload_success_ms_.store(unix_ms_now());
+  return ok;
+}
+
+bool app::apply_reload() {
   if (config_path_.empty()) {
     spdlog::info("reload: running on embedded defaults; nothing to re-read");
     return true;
@@ -453,6 +469,17 @@ std::vector<http::metric_family> app::metric_families() const {
   append_carrier_families(families, carrier_states_->counters());
   for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
   for (auto& f : dialer_metric_families(*dialers_)) families.push_back(std::move(f));
+  families.push_back({"stopgate_config_last_reload_successful",
+                      "1 when the last configuration reload (SIGHUP) was applied, 0 when refused.",
+                      http::metric_type::gauge, {{"", {}, last_reload_ok_.load() ? 1.0 : 0.0}}});
+  families.push_back({"stopgate_config_last_reload_success_timestamp_seconds",
+                      "When the running configuration was loaded (start or last applied reload).",
+                      http::metric_type::gauge, {{"", {}, double(last_reload_success_ms_.load()) / 1000}}});
+  families.push_back({"stopgate_config_reloads_total", "Configuration reloads (SIGHUP) by result.",
+                      http::metric_type::counter,
+                      {{"", {{"result", "applied"}}, double(reloads_applied_.load())},
+                       {"", {{"result", "refused"}}, double(reloads_refused_.load())}}});
+  append_process_families(families);
   return families;
 }
 

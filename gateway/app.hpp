@@ -73,6 +73,7 @@ class app {
 
  private:
   bool start(std::string& why);
+  bool apply_reload();
   void shutdown();
   void retention_loop();
   http::readiness readiness() const;
@@ -113,6 +114,10 @@ class app {
   std::atomic<bool> all_parts_started_{false};  // api_, http_, webhooks_ exist (release/acquire)
   std::thread retention_;
   std::thread readiness_watch_;
+  // Reloads (SIGHUP), for /metrics.
+  std::atomic<bool> last_reload_ok_{true};
+  std::atomic<std::int64_t> last_reload_success_ms_{0};  // unix ms; set at start
+  std::atomic<std::uint64_t> reloads_applied_{0}, reloads_refused_{0};
   std::thread contacts_init_;
 };
 

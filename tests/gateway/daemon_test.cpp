@@ -476,6 +476,12 @@ TEST(Daemon, HttpHealthMetricsAndOps) {
   EXPECT_NE(metrics.find("stopgate_decision_reasons_total{reason=\"no_consent\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("stopgate_redis_up{worker=\"0\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("stopgate_check_duration_seconds_count 2"), std::string::npos) << metrics;
+  // The conventional process metrics and the build's version.
+  for (const char* family : {"process_cpu_seconds_total counter", "process_resident_memory_bytes gauge",
+                             "process_open_fds gauge", "process_start_time_seconds gauge",
+                             "process_max_fds gauge", "stopgate_build_info gauge"})
+    EXPECT_NE(metrics.find(std::string("# TYPE ") + family), std::string::npos) << family;
+  EXPECT_NE(metrics.find("stopgate_build_info{version=\""), std::string::npos);
 }
 
 // `stats` carries every family /metrics serves (socket API, HTTP, Redis, send, relay,
@@ -537,6 +543,10 @@ TEST(Daemon, SighupAppliesAValidConfigAndRefusesAnInvalidOne) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(gw.proc->running());
   EXPECT_EQ(check(c, "+12125552671", "acme", noon)["ok"], true);
+  // /metrics says the last reload was refused (an operator's alert).
+  std::string metrics = http_request(gw.http_port, "GET", "/metrics");
+  EXPECT_NE(metrics.find("stopgate_config_last_reload_successful 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stopgate_config_reloads_total{result=\"refused\"} 1"), std::string::npos) << metrics;
   // Valid file adding a sender: the new sender is known after the reload.
   d.write("gwA.toml", original + "[senders.newco]\nnumbers = [\"+14155552002\"]\nroute = [\"sandbox\"]\n");
   EXPECT_EQ(check(c, "+12125552671", "newco", noon)["error"].at("code"), "bad_request");
@@ -549,6 +559,9 @@ TEST(Daemon, SighupAppliesAValidConfigAndRefusesAnInvalidOne) {
   }
   EXPECT_EQ(resp["ok"], true) << json::serialize(resp);
   EXPECT_NE(gw.proc->output().find("reload refused"), std::string::npos);
+  metrics = http_request(gw.http_port, "GET", "/metrics");
+  EXPECT_NE(metrics.find("stopgate_config_last_reload_successful 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stopgate_config_reloads_total{result=\"applied\"} 1"), std::string::npos) << metrics;
 }
 
 // Regression: a connection's reused request memory must not grow without bound (Boost.JSON's
