@@ -73,8 +73,7 @@ class webhook_bed {
   /// `encryption_key`: 32 bytes to seal bodies in the evidence log ("" = off).
   explicit webhook_bed(redis_server& r, const std::string& extra_config = "",
                        webhooks::service_options opts = {}, evidence::log_hooks hooks = {},
-                       const std::string& instance = "gwT", const std::string& encryption_key = "")
-      : redis_(r) {
+                       const std::string& instance = "gwT", const std::string& encryption_key = "") {
     auto loaded = config::load_string(webhook_config(dir_, extra_config), "test");
     if (!loaded) throw std::runtime_error("config: " + loaded.error().to_string());
     settings_ = *loaded;
@@ -84,7 +83,7 @@ class webhook_bed {
     eo.hmac_key = "webhook-test-hmac-key-0123456789abcdef";
     eo.checkpoint_every = 1000;
     eo.encryption_key = encryption_key;
-    log_ = std::move(*evidence::log::open(eo, std::move(hooks)));
+    log_ = *evidence::log::open(eo, std::move(hooks));
 
     redis::client_options ro;
     ro.ep = *redis::parse_url(r.tcp_url());
@@ -267,7 +266,6 @@ class webhook_bed {
     return *settings_->carrier(name);
   }
 
-  redis_server& redis_;
   temp_dir dir_;
   config::settings_ptr settings_;
   std::unique_ptr<evidence::log> log_;

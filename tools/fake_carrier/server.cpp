@@ -343,8 +343,11 @@ void server::stop(std::chrono::milliseconds grace) {
     std::unique_lock lock(st.mutex);
     if (st.stopping) return;
     st.stopping = true;
-    for (const auto& [id, conn] : st.live)
+    for (const auto& entry : st.live) {
+      // Named, not a structured binding: clang 14 cannot capture one.
+      const auto& conn = entry.second;
       asio::post(conn->stream.get_executor(), [conn] { conn->close(); });
+    }
   }
   asio::post(st.accept_strand, [&st] {
     boost::system::error_code ec;
