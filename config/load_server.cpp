@@ -127,6 +127,14 @@ void read_redis(table_reader t, redis_settings& out) {
   t.read_int("contact_cache_mb", out.contact_cache_mb, 0, 4096);
   t.read_int("reconnect_min_ms", out.reconnect_min_ms, 1, 60'000);
   t.read_int("reconnect_max_ms", out.reconnect_max_ms, 1, 600'000);
+  if (const toml::node* n = t.get("min_replica_acks"); n && n->is_string()) {
+    if (n->value<std::string>() != "auto")
+      t.problem("min_replica_acks", "must be \"auto\" or a number of replicas 0..16", n);
+  } else if (n) {
+    std::uint32_t acks = 0;
+    if (t.read_int("min_replica_acks", acks, 0, 16)) out.min_replica_acks = acks;
+  }
+  t.read_int("replica_ack_timeout_ms", out.replica_ack_timeout_ms, 1, 60'000);
   t.finish();
 }
 

@@ -89,6 +89,11 @@ struct redis_settings {
   /// Per worker thread: the local cache of opt-outs and consents validated against the
   /// change stream on every fetch (docs/CONTACTS.md); 0 = off, every fetch reads the hashes.
   std::uint32_t contact_cache_mb = 16;
+  /// Replicas that must acknowledge an opt-out, opt-in or consent write (Redis WAIT) before
+  /// it is acknowledged; unset = "auto": 1 when the primary has replicas at start, else 0.
+  std::optional<std::uint32_t> min_replica_acks;
+  /// How long such a write waits for the acknowledgements; then store_unavailable / 503.
+  std::uint32_t replica_ack_timeout_ms = 500;
   bool managed() const noexcept { return url == "managed"; }
 };
 

@@ -9,6 +9,7 @@
 #include "gateway/evidence_setup.hpp"
 #include "gateway/ops.hpp"
 #include "gateway/process_metrics.hpp"
+#include "gateway/replica_acks.hpp"
 #include "gateway/send/send_op.hpp"
 #include "gateway/send/status_route.hpp"
 #include "gateway/webhooks/relay_sender.hpp"
@@ -358,10 +359,30 @@ void app::readiness_loop() {
 bool app::install_contacts(const std::string& secret, bool threads_running) {
   auto p = dnc::contacts::contact_keys::pseudonymizer::create(secret);
   if (!p) return false;
+  const auto& rs = current()->settings->redis;
+  auto acks = resolve_replica_acks(rs, redis_options_, std::chrono::milliseconds(rs.connect_timeout_ms));
+  if (!acks) {
+    spdlog::warn("contact store: could not ask Redis for its replicas ({}); trying again",
+                 acks.error().message());
+    return false;
+  }
+  spdlog::info("contact store: opt-out, opt-in and consent writes wait for {} replica ack(s){}", *acks,
+               rs.min_replica_acks ? "" : " (redis.min_replica_acks = auto)");
   for (auto& w : workers_) {
     dnc::contacts::contact_store_options copts;
-    copts.cache.max_bytes = std::size_t(current()->settings->redis.contact_cache_mb) << 20;
-    auto make = [wp = w.get(), p = *p, copts] {
+    copts.cache.max_bytes = std::size_t(rs.contact_cache_mb) << 20;
+    copts.min_replica_acks = *acks;
+    copts.replica_ack_timeout = std::chrono::milliseconds(rs.replica_ack_timeout_ms);
+    auto make = [wp = w.get(), p = *p, copts, opts = redis_options_]() mutable {
+      // WAIT holds up its connection: the acknowledged writes get one of their own, so that
+      // checks never queue behind a replica's acknowledgement.
+      if (copts.min_replica_acks > 0) {
+        // A WAIT answers after up to replica_ack_timeout: the command timeout comes on top.
+        opts.command_timeout += copts.replica_ack_timeout;
+        wp->acked_redis = std::make_unique<redis::client>(wp->io.get_executor(), opts);
+        wp->acked_redis->start();
+        copts.acked_writes = wp->acked_redis.get();
+      }
       wp->contacts = std::make_unique<dnc::contacts::contact_store>(*wp->redis, p, copts);
     };
     // Once the workers run, their store is set on their own thread (it is read there).
@@ -517,9 +538,10 @@ void app::shutdown() {
   }
   for (auto& w : workers_) {
     if (!w->thread.joinable()) continue;
-    auto done = asio::post(w->io, asio::use_future([c = w->redis.get(), r = w->relay.get()] {
-      if (r) r->stop();
-      c->stop();
+    auto done = asio::post(w->io, asio::use_future([wp = w.get()] {
+      if (wp->relay) wp->relay->stop();
+      wp->redis->stop();
+      if (wp->acked_redis) wp->acked_redis->stop();  // set on this thread: read here
     }));
     done.wait_for(std::chrono::seconds(2));
     w->io.stop();

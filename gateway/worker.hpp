@@ -23,6 +23,9 @@ struct worker {
   // Keeps run() going while the worker has nothing to do yet (or between requests).
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
   std::unique_ptr<redis::client> redis;
+  /// The connection for opt-out, opt-in and consent writes and their WAIT, when
+  /// redis.min_replica_acks > 0 (set with the contact store; null otherwise).
+  std::unique_ptr<redis::client> acked_redis;
   std::unique_ptr<dnc::contacts::contact_store> contacts;
   /// This thread's carrier relay (its own HTTP connections; limits shared through the app's
   /// carrier_states). Use it only on this worker's thread.

@@ -16,6 +16,8 @@ enum class contact_errc {
   redis_error,     // Redis answered with an error reply
   bad_data,        // a stored value that is not what the store writes
   busy,            // forget kept racing with concurrent commits; try again
+  replicas_behind, // written on the primary, but fewer replicas than min_replica_acks
+                   // acknowledged it within replica_ack_timeout
 };
 
 const boost::system::error_category& contact_category() noexcept;

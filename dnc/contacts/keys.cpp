@@ -30,6 +30,10 @@ class contact_category_impl final : public boost::system::error_category {
         return "unexpected data in the contact store";
       case contact_errc::busy:
         return "the number kept changing during forget; try again";
+      case contact_errc::replicas_behind:
+        return "fewer Redis replicas than redis.min_replica_acks acknowledged the write within "
+               "redis.replica_ack_timeout_ms (it is on the primary only and could be lost by a "
+               "failover)";
     }
     return "unknown contact store error";
   }

@@ -72,6 +72,28 @@ asio::awaitable<result<redis::reply>> contact_store::eval(const redis::script& s
   co_return std::move(*r);
 }
 
+asio::awaitable<result<redis::reply>> contact_store::acked_eval(
+    const redis::script& s, std::span<const std::string_view> keys,
+    std::span<const std::string_view> args) {
+  redis::client& c = opts_.acked_writes ? *opts_.acked_writes : redis_;
+  auto r = co_await redis::async_eval(c, s, keys, args, &round_trips_);
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(contact_errc::redis_error);
+  if (opts_.min_replica_acks == 0) co_return std::move(*r);
+  // Acknowledged only once enough replicas hold it: a failover to a replica that missed it
+  // would otherwise lose an opt-out the caller was told is recorded.
+  char n_buf[24], ms_buf[24];
+  auto w = co_await c.async_exec(
+      {"WAIT", to_decimal(std::int64_t(opts_.min_replica_acks), n_buf),
+       to_decimal(std::int64_t(opts_.replica_ack_timeout.count()), ms_buf)});
+  ++round_trips_;
+  if (!w) co_return w.error();
+  if (w->kind != redis::reply::type::integer) co_return make_error_code(contact_errc::redis_error);
+  if (w->integer < std::int64_t(opts_.min_replica_acks))
+    co_return make_error_code(contact_errc::replicas_behind);
+  co_return std::move(*r);
+}
+
 namespace {
 
 // The opt-out script's keys and args (views into this struct's own strings).
@@ -111,7 +133,7 @@ asio::awaitable<result<bool>> contact_store::async_record_optout(model::phone_nu
                                                                  std::string_view evidence_id) {
   if (!contact_keys::valid_name(sender)) co_return failed(contact_errc::bad_sender);
   const optout_call c(keys_, opts_, n, sender, at, source, evidence_id);
-  auto r = co_await eval(optout_script(), c.keys, c.args);
+  auto r = co_await acked_eval(optout_script(), c.keys, c.args);
   if (!r) co_return failed(r.error());
   if (r->kind != redis::reply::type::integer) co_return failed(contact_errc::bad_data);
   co_return r->integer == 1;
@@ -127,7 +149,7 @@ asio::awaitable<result<redis::reply>> contact_store::async_record_optout_then(
       all_args(c.args.begin(), c.args.end());
   all_keys.insert(all_keys.end(), keys.begin(), keys.end());
   all_args.insert(all_args.end(), args.begin(), args.end());
-  co_return co_await eval(followup.script(), all_keys, all_args);
+  co_return co_await acked_eval(followup.script(), all_keys, all_args);
 }
 
 optout_followup::optout_followup(std::string_view step_lua)
@@ -175,7 +197,7 @@ asio::awaitable<result<optin_result>> contact_store::async_record_optin_impl(
                                    fact.evidence_id,
                                    to_decimal(std::int64_t(opts_.max_evidence_ids), max_buf),
                                    to_decimal(std::int64_t(opts_.change_stream_length), len_buf)};
-  auto r = co_await eval(consent_script(), keys, args);
+  auto r = co_await acked_eval(consent_script(), keys, args);
   if (!r) co_return r.error();
   if (r->kind != redis::reply::type::integer || r->integer < 0 || r->integer > 2)
     co_return make_error_code(contact_errc::bad_data);

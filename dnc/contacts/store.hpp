@@ -121,6 +121,16 @@ struct contact_store_options {
   /// The local cache of opt-outs and consents (cache.max_bytes = 0: off, every fetch reads
   /// every hash).
   contact_cache_options cache;
+  /// Replica acknowledgement of opt-out, opt-in and consent writes (redis.min_replica_acks,
+  /// docs/REDIS.md): after each such write, WAIT until this many replicas hold it, at most
+  /// replica_ack_timeout; fewer is contact_errc::replicas_behind (the write is on the
+  /// primary but could be lost by a failover: the caller must not acknowledge it).
+  unsigned min_replica_acks = 0;
+  std::chrono::milliseconds replica_ack_timeout{500};
+  /// The connection those writes and their WAIT go on. WAIT holds up every command behind it
+  /// on its connection, so the fetches' connection should not carry it. Null: the store's own
+  /// client. Same executor as the store's client.
+  redis::client* acked_writes = nullptr;
 };
 
 /// Not thread-safe: use it from the executor of its client (the same rule as the client).
@@ -204,6 +214,11 @@ class contact_store {
   boost::asio::awaitable<void> flush();
   void post_flush(const boost::asio::any_io_executor& ex);
   boost::asio::awaitable<boost::system::result<redis::reply>> eval(
+      const redis::script& s, std::span<const std::string_view> keys,
+      std::span<const std::string_view> args);
+  /// eval of an opt-out, opt-in or consent write, on the acked-writes connection and followed
+  /// by its WAIT when min_replica_acks > 0.
+  boost::asio::awaitable<boost::system::result<redis::reply>> acked_eval(
       const redis::script& s, std::span<const std::string_view> keys,
       std::span<const std::string_view> args);
   boost::asio::awaitable<boost::system::result<std::vector<redis::reply>>> exec(

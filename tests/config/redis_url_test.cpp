@@ -88,5 +88,26 @@ TEST(ConfigRedisUrl, ClusterIsRefusedUntilTheKeySchemaIsSlotLocal) {
               HasSubstr("use a single server or sentinel://"));
 }
 
+// redis.min_replica_acks: "auto" (the default) decides at start; a number is used as is.
+TEST(ConfigRedisReplicaAcks, AutoOrANumberOfReplicas) {
+  auto dflt = load_ok(k_minimal);
+  ASSERT_TRUE(dflt);
+  EXPECT_FALSE(dflt->redis.min_replica_acks.has_value());
+  EXPECT_EQ(dflt->redis.replica_ack_timeout_ms, 500u);
+  auto s = load_ok(k_minimal + "[redis]\nmin_replica_acks = 2\nreplica_ack_timeout_ms = 250\n");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->redis.min_replica_acks, 2u);
+  EXPECT_EQ(s->redis.replica_ack_timeout_ms, 250u);
+  auto a = load_ok(k_minimal + "[redis]\nmin_replica_acks = \"auto\"\n");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->redis.min_replica_acks.has_value());
+  EXPECT_THAT(load_bad(k_minimal + "[redis]\nmin_replica_acks = \"all\"\n"),
+              HasSubstr("redis.min_replica_acks: must be \"auto\" or a number of replicas 0..16"));
+  EXPECT_THAT(load_bad(k_minimal + "[redis]\nmin_replica_acks = 17\n"),
+              HasSubstr("redis.min_replica_acks"));
+  EXPECT_THAT(load_bad(k_minimal + "[redis]\nreplica_ack_timeout_ms = 0\n"),
+              HasSubstr("redis.replica_ack_timeout_ms"));
+}
+
 }  // namespace
 }  // namespace stopgate::config

@@ -298,6 +298,41 @@ TEST(Daemon, ReadinessFollowsAFrozenRedis) {
   EXPECT_TRUE(wait_for(true)) << http_request(gw.http_port, "GET", "/readyz");
 }
 
+// With a replica, an opt-out is acknowledged only once the replica holds it
+// (redis.min_replica_acks = auto -> 1): a replica that does not acknowledge makes the opt-out
+// store_unavailable (the caller retries) instead of an acknowledged write a failover could lose.
+TEST(Daemon, OptoutsWaitForTheReplicaWhenThereIsOne) {
+  redis_server r, replica;
+  ASSERT_EQ(r.cli("CONFIG SET repl-diskless-sync-delay 0"), "OK");
+  ASSERT_EQ(replica.cli("REPLICAOF 127.0.0.1 " + std::to_string(r.port())), "OK");
+  for (int i = 0; i < 400 && r.cli("INFO replication").find("connected_slaves:1") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA", "");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  json::object o;
+  for (int i = 0; i < 200; ++i) {  // the contact store is set up once Redis answered
+    o = c.call(json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
+    if (o["ok"] == true) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(o["ok"], true) << json::serialize(o);
+  EXPECT_NE(gw.proc->output().find("wait for 1 replica ack(s) (redis.min_replica_acks = auto)"),
+            std::string::npos)
+      << gw.proc->output();
+  replica.pause();
+  auto behind = c.call(json::object{{"op", "optout"}, {"to", "+13125552672"}, {"sender", "acme"}});
+  replica.resume();
+  EXPECT_EQ(behind["error"].at("code"), "store_unavailable") << json::serialize(behind);
+  EXPECT_NE(json::serialize(behind).find("min_replica_acks"), std::string::npos) << json::serialize(behind);
+  // Retried once the replica answers again: recorded, and checks deny it.
+  auto again = c.call(json::object{{"op", "optout"}, {"to", "+13125552672"}, {"sender", "acme"}});
+  EXPECT_EQ(again["ok"], true) << json::serialize(again);
+  auto rs = reasons(check(c, "+13125552672", "acme", noon));
+  EXPECT_NE(std::find(rs.begin(), rs.end(), "optout"), rs.end());
+}
+
 // stopgatectl check and lookup through a running gateway print what an operator needs to act:
 // why a number is invalid, a list that is not loaded, and how to pass a key.
 TEST(Daemon, StopgatectlCheckAndLookupExplainThemselves) {

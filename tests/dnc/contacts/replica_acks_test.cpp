@@ -1,0 +1,122 @@
+// Opt-out, opt-in and consent writes wait for replica acknowledgements (redis.min_replica_acks)
+// before the store reports them recorded: a real primary with a real replica.
+#include "dnc/contacts/keys.hpp"
+#include "dnc/contacts/store.hpp"
+#include "tests/support/redis_node.hpp"
+#include "tests/support/redis_server.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace stopgate::dnc::contacts {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::redis_server;
+
+const model::phone_number alice = model::phone_number::nanp(415, 5552671);
+const model::sys_time when = model::sys_time(std::chrono::sys_days(std::chrono::year(2026) / 3 / 2));
+
+class ReplicaAcks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Sync at once (the default waits 5 s for more replicas to join).
+    ASSERT_EQ(primary_.cli("CONFIG SET repl-diskless-sync-delay 0"), "OK");
+    ASSERT_EQ(replica_.cli("REPLICAOF 127.0.0.1 " + std::to_string(primary_.port())), "OK");
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+          return test::info_field(replica_.cli("INFO replication"), "master_link_status") == "up";
+        },
+        10s));
+  }
+
+  // Runs f(store, acked-writes client) with a store whose writes need `acks` replicas.
+  template <class F>
+  auto run(unsigned acks, F f) {
+    asio::io_context io;
+    redis::client_options o;
+    o.ep = *redis::parse_url(primary_.tcp_url());
+    o.command_timeout = 10s;
+    redis::client reads(io.get_executor(), o), writes(io.get_executor(), o);
+    reads.start();
+    writes.start();
+    contact_store_options so;
+    so.min_replica_acks = acks;
+    so.replica_ack_timeout = 300ms;
+    so.acked_writes = &writes;
+    contact_store store(reads, contact_keys::pseudonymizer::create("0123456789abcdef-test").value(),
+                        so);
+    using result_t = decltype(f(store).await_resume());
+    auto body = [&]() -> asio::awaitable<result_t> {
+      EXPECT_FALSE(co_await reads.async_wait_connected(5s));
+      EXPECT_FALSE(co_await writes.async_wait_connected(5s));
+      auto out = co_await f(store);
+      reads.stop();
+      writes.stop();
+      co_return out;
+    };
+    auto fut = asio::co_spawn(io, body(), asio::use_future);
+    io.run();
+    return fut.get();
+  }
+
+  redis_server primary_, replica_;
+};
+
+TEST_F(ReplicaAcks, AnOptoutIsReportedOnceTheReplicaHoldsIt) {
+  auto r = run(1, [](contact_store& s) {
+    return s.async_record_optout(alice, "acme", when, "api", "ev-1");
+  });
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(*r);
+  // Acknowledged means on the replica already: a failover now would keep it.
+  const auto keys = contact_keys::number_keys(
+      contact_keys::pseudonymizer::create("0123456789abcdef-test").value(), alice);
+  EXPECT_NE(replica_.cli("HGETALL '" + std::string(keys.hash()) + "'"), "");
+  EXPECT_EQ(replica_.cli("HEXISTS '" + std::string(keys.hash()) + "' '" +
+                         contact_keys::optout_field("acme") + "'"),
+            "1");
+}
+
+TEST_F(ReplicaAcks, AReplicaThatDoesNotAnswerFailsTheWriteInsteadOfAcknowledgingIt) {
+  replica_.pause();  // connected but silent: it never acknowledges
+  auto r = run(1, [](contact_store& s) {
+    return s.async_record_optout(alice, "acme", when, "api", "ev-1");
+  });
+  replica_.resume();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(contact_errc::replicas_behind)) << r.error().message();
+  consent_record c;
+  c.fact.sender = "acme";
+  c.fact.captured_at = when;
+  c.fact.evidence_id = "ev-2";
+  replica_.pause();
+  auto cr = run(1, [&](contact_store& s) { return s.async_record_consent(alice, c); });
+  auto oi = run(1, [&](contact_store& s) { return s.async_record_optin(alice, c); });
+  replica_.resume();
+  EXPECT_EQ(cr.error(), make_error_code(contact_errc::replicas_behind));
+  EXPECT_EQ(oi.error(), make_error_code(contact_errc::replicas_behind));
+}
+
+TEST_F(ReplicaAcks, WithoutAcksNothingWaitsForTheReplica) {
+  replica_.pause();
+  auto r = run(0, [](contact_store& s) {
+    return s.async_record_optout(alice, "acme", when, "api", "ev-1");
+  });
+  replica_.resume();
+  ASSERT_TRUE(r) << r.error().message();
+}
+
+TEST_F(ReplicaAcks, MoreAcksThanReplicasIsNeverAcknowledged) {
+  auto r = run(2, [](contact_store& s) {
+    return s.async_record_optout(alice, "acme", when, "api", "ev-1");
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(contact_errc::replicas_behind));
+}
+
+}  // namespace
+}  // namespace stopgate::dnc::contacts
