@@ -781,6 +781,8 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
                                        std::move(rec));
   if (!ev) {
     ++counters_.evidence_failures;
+    spdlog::error("{} of {} for {} refused: the evidence log could not record it: {}",
+                  optin ? "opt-in" : "consent", to->masked(), sender, ev.error().message());
     co_return fail(api_errc::internal, "the evidence log could not record the consent: " + ev.error().message());
   }
   c.fact.evidence_id = ev->id;
@@ -789,6 +791,8 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
     auto r = co_await st->async_record_optin(*to, c);
     if (!r) {
       ++counters_.store_failures;
+      spdlog::error("opt-in of {} for {} not stored (evidence {}): {}", to->masked(), sender, ev->id,
+                    r.error().message());
       co_return fail(api_errc::store_unavailable, "the opt-in could not be stored: " + r.error().message());
     }
     out["consent_id"] = r->consent_id;
@@ -800,6 +804,8 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
     auto r = co_await st->async_record_consent(*to, c);
     if (!r) {
       ++counters_.store_failures;
+      spdlog::error("consent of {} for {} not stored (evidence {}): {}", to->masked(), sender, ev->id,
+                    r.error().message());
       co_return fail(api_errc::store_unavailable, "the consent could not be stored: " + r.error().message());
     }
     out["consent_id"] = *r;
@@ -836,12 +842,17 @@ asio::awaitable<op_result> ops::optout(const json::object& req) {
   auto ev = co_await log_.async_append(evidence::record_type::optout, std::move(rec));
   if (!ev) {
     ++counters_.evidence_failures;
+    // An opt-out the gateway could not take: the caller must retry, and an operator must know.
+    spdlog::error("opt-out of {} for {} refused: the evidence log could not record it: {}", to->masked(),
+                  sender, ev.error().message());
     co_return fail(api_errc::internal, "the evidence log could not record the opt-out: " + ev.error().message());
   }
   auto r = co_await st->async_record_optout(*to, sender, at, "api:" + channel, ev->id);
   if (!r) {
     // The evidence exists but Redis has not got it: the client must retry.
     ++counters_.store_failures;
+    spdlog::error("opt-out of {} for {} not stored (evidence {}; the caller must retry): {}", to->masked(),
+                  sender, ev->id, r.error().message());
     co_return fail(api_errc::store_unavailable, "the opt-out could not be stored: " + r.error().message());
   }
   ++counters_.optouts;

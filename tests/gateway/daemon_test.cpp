@@ -326,6 +326,15 @@ TEST(Daemon, OptoutsWaitForTheReplicaWhenThereIsOne) {
   replica.resume();
   EXPECT_EQ(behind["error"].at("code"), "store_unavailable") << json::serialize(behind);
   EXPECT_NE(json::serialize(behind).find("min_replica_acks"), std::string::npos) << json::serialize(behind);
+  // The operator hears of it: an opt-out the gateway could not take is an error in the log.
+  std::string out;
+  for (int i = 0; i < 100 && out.find("not stored (evidence") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    out = gw.proc->output();
+  }
+  EXPECT_NE(out.find("error opt-out of"), std::string::npos) << out;
+  EXPECT_NE(out.find("not stored (evidence"), std::string::npos) << out;
+  EXPECT_EQ(out.find("+13125552672"), std::string::npos) << "numbers are masked in the log";
   // Retried once the replica answers again: recorded, and checks deny it.
   auto again = c.call(json::object{{"op", "optout"}, {"to", "+13125552672"}, {"sender", "acme"}});
   EXPECT_EQ(again["ok"], true) << json::serialize(again);
