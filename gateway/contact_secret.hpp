@@ -7,6 +7,9 @@
 
 #include "redis/client.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -15,6 +18,29 @@
 namespace stopgate::gateway {
 
 inline constexpr std::string_view contact_secret_key = "stopgate:contacts:pseudonym-key";
+
+/// Runs `job(client)` (a coroutine returning result<T>) on a private connection with its own
+/// io_context and returns its answer: for start-up questions asked before the workers run.
+/// Fails with the connection's error when Redis does not answer within `timeout`. Blocking.
+template <class T, class Job>
+boost::system::result<T> ask_redis(const redis::client_options& opts,
+                                   std::chrono::milliseconds timeout, Job job) {
+  boost::asio::io_context io;
+  redis::client client(io.get_executor(), opts);
+  client.start();
+  auto run = [&]() -> boost::asio::awaitable<boost::system::result<T>> {
+    boost::system::result<T> out = boost::system::error_code(redis::errc::not_connected);
+    if (auto ec = co_await client.async_wait_connected(timeout))
+      out = boost::system::result<T>(boost::system::in_place_error, ec);
+    else
+      out = co_await job(client);
+    client.stop();
+    co_return out;
+  };
+  auto fut = boost::asio::co_spawn(io, run(), boost::asio::use_future);
+  io.run();
+  return fut.get();
+}
 
 /// Blocking: connects with its own io_context, creates the secret if missing, returns it.
 boost::system::result<std::string> fetch_contact_secret(const redis::client_options& opts,

@@ -1,8 +1,6 @@
 #include "gateway/replica_acks.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include "gateway/contact_secret.hpp"
 
 #include <charconv>
 
@@ -31,29 +29,15 @@ boost::system::result<unsigned> resolve_replica_acks(const config::redis_setting
                                                      const redis::client_options& opts,
                                                      std::chrono::milliseconds timeout) {
   if (s.min_replica_acks) return *s.min_replica_acks;
-  asio::io_context io;
-  redis::client client(io.get_executor(), opts);
-  client.start();
-  auto job = [&]() -> asio::awaitable<boost::system::result<unsigned>> {
-    boost::system::result<unsigned> out = boost::system::error_code(redis::errc::not_connected);
-    if (auto ec = co_await client.async_wait_connected(timeout)) {
-      out = boost::system::result<unsigned>(boost::system::in_place_error, ec);
-    } else {
-      auto info = co_await client.async_exec({"INFO", "replication"});
-      if (!info)
-        out = boost::system::result<unsigned>(boost::system::in_place_error, info.error());
-      else if (info->kind != redis::reply::type::string)
-        out = boost::system::result<unsigned>(boost::system::in_place_error,
-                                              make_error_code(redis::errc::protocol));
-      else
-        out = connected_replicas(info->str) > 0 ? 1u : 0u;
-    }
-    client.stop();
-    co_return out;
-  };
-  auto fut = asio::co_spawn(io, job(), asio::use_future);
-  io.run();
-  return fut.get();
+  return ask_redis<unsigned>(
+      opts, timeout, [](redis::client& client) -> asio::awaitable<boost::system::result<unsigned>> {
+        using out_t = boost::system::result<unsigned>;
+        auto info = co_await client.async_exec({"INFO", "replication"});
+        if (!info) co_return out_t(boost::system::in_place_error, info.error());
+        if (info->kind != redis::reply::type::string)
+          co_return out_t(boost::system::in_place_error, make_error_code(redis::errc::protocol));
+        co_return connected_replicas(info->str) > 0 ? 1u : 0u;
+      });
 }
 
 }  // namespace stopgate::gateway
