@@ -87,7 +87,7 @@ struct redis_settings {
   std::uint32_t reconnect_min_ms = 100;
   std::uint32_t reconnect_max_ms = 5000;
   /// Per worker thread: the local cache of opt-outs and consents validated against the
-  /// change stream on every fetch (docs/CONTACTS.md); 0 = off, every fetch reads the hashes.
+  /// change stream on every fetch (docs/dev/CONTACTS.md); 0 = off, every fetch reads the hashes.
   std::uint32_t contact_cache_mb = 16;
   /// Replicas that must acknowledge an opt-out, opt-in or consent write (Redis WAIT) before
   /// it is acknowledged; unset = "auto": 1 when the primary has replicas at start, else 0.

@@ -1,6 +1,6 @@
 // The key that pseudonymises contact-store key names (dnc/contact_keys.hpp). Every gateway
 // sharing a Redis must use the same one, so it lives in that Redis: the first gateway creates
-// 32 random bytes with SET NX, every other reads them. docs/CONTACTS.md discusses what this
+// 32 random bytes with SET NX, every other reads them. docs/dev/CONTACTS.md discusses what this
 // protects against (a casual look at Redis keys) and what it does not (someone who can read
 // the whole Redis, key included).
 #pragma once

@@ -1,7 +1,7 @@
 // The socket API's operations (SPEC section 3): check, consent, optout, optin, lookup,
 // forget, stats. Each op parses its fields into typed values, asks the contact store (one
 // pipeline per batch) and the in-process list snapshot, runs the policy engine, and writes
-// its evidence (durable before the answer) — docs/ARCHITECTURE.md has the flows.
+// its evidence (durable before the answer) — docs/dev/ARCHITECTURE.md has the flows.
 #pragma once
 
 #include "dnc/lists/mirror.hpp"

@@ -26,7 +26,7 @@ class multi_bridge;
 
 /// One per executor (an io_context run by one thread). Not thread-safe: construct, call and
 /// destroy it on that executor only. Uses no threads of its own (libcurl's resolver may use a
-/// short-lived thread for host-name lookups; see docs/HTTP_CLIENT.md). Completions never run
+/// short-lived thread for host-name lookups; see docs/dev/HTTP_CLIENT.md). Completions never run
 /// inline inside libcurl: a finished request resumes its coroutine through the executor.
 class client {
  public:

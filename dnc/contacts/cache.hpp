@@ -7,7 +7,7 @@
 // so a poll sent after a check began sees every change acknowledged before it; the entries
 // it names are dropped before the check is answered, and a reader that cannot prove it saw
 // every change (the stream was trimmed past it, the counter went backwards, Redis was
-// replaced) drops the whole cache. docs/CONTACTS.md ("Local cache") has the protocol.
+// replaced) drops the whole cache. docs/dev/CONTACTS.md ("Local cache") has the protocol.
 #pragma once
 
 #include "dnc/model/facts.hpp"
@@ -23,7 +23,7 @@
 
 namespace stopgate::dnc::contacts {
 
-/// Redis keys of the change stream (one per Redis; see docs/CONTACTS.md about Cluster).
+/// Redis keys of the change stream (one per Redis; see docs/dev/CONTACTS.md about Cluster).
 inline constexpr std::string_view change_stream_key = "{c:changes}";
 inline constexpr std::string_view change_counter_key = "{c:changes}:n";
 

@@ -1,4 +1,4 @@
-// Internal to the contact store: the compact JSON values it keeps in Redis (docs/CONTACTS.md).
+// Internal to the contact store: the compact JSON values it keeps in Redis (docs/dev/CONTACTS.md).
 //   opt-out  {"at":US,"src":"...","ev":"..."}              ("at" first: the Lua scripts read it)
 //   consent  {"s":"sender","k":"express_written","at":US,"exp":US?,"ev":"..."}
 //   details  {"method":"...","url":"...","ip":"...","user_agent":"...","text":"...","proof":"..."}

@@ -1,5 +1,5 @@
 // Redis key schema of the contact store (opt-outs, consents, counters) and the keyed
-// pseudonym that names a number's keys without revealing it. docs/CONTACTS.md has the table.
+// pseudonym that names a number's keys without revealing it. docs/dev/CONTACTS.md has the table.
 //
 // Every key of one number shares the hash tag {c:P}, P = 32 hex digits of
 // SipHash-2-4-128(k, E.164 digits), so one number lives on one Redis Cluster slot:

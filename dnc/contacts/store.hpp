@@ -1,6 +1,6 @@
 // The contact store: opt-outs, consents and frequency counters of each number in Redis, one
 // hash-tagged key family per number (dnc/contact_keys.hpp), a whole check batch read in one
-// pipeline, every write one atomic round trip. docs/CONTACTS.md describes the schema.
+// pipeline, every write one atomic round trip. docs/dev/CONTACTS.md describes the schema.
 //
 //   auto p = contact_keys::pseudonymizer::create(secret).value();
 //   contact_store store(client, p);

@@ -1,4 +1,4 @@
-// Redis key schema of the DNC list store (docs/ARCHITECTURE.md has the full table).
+// Redis key schema of the DNC list store (docs/dev/ARCHITECTURE.md has the full table).
 //
 // Every key of one list shares the hash tag {dnc:NAME}, so a list lives on one Redis Cluster
 // slot and a Lua script may read its pointer, meta and bitmaps together. A generation G is:

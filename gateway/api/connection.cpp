@@ -233,6 +233,14 @@ class connection final : public connection_base,
       return release_slot(std::move(slot));
     }
     const request_line& req = *decoded;
+    std::optional<op_spec> spec = state_->dispatch->find_op(req.op);
+    if (spec && spec->def) {
+      // A field the op does not define is refused, never ignored (SPEC section 3).
+      if (auto unknown = unknown_field(*spec->def, *req.object)) {
+        respond_error(req.id, api_errc::bad_request, *unknown);
+        return release_slot(std::move(slot));
+      }
+    }
     if (req.op == "ping") {
       respond_pong(req.id);
       return release_slot(std::move(slot));
@@ -241,7 +249,6 @@ class connection final : public connection_base,
       authenticate(req);
       return release_slot(std::move(slot));
     }
-    std::optional<op_spec> spec = state_->dispatch->find_op(req.op);
     if (!spec) {
       std::string message = "unknown op: ";
       message.append(req.op.substr(0, 64));

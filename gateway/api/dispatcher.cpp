@@ -3,8 +3,6 @@
 #include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
 
-#include <array>
-#include <utility>
 
 namespace stopgate::gateway::api {
 
@@ -13,24 +11,9 @@ void throw_exception_from_error(const op_error& e, const boost::source_location&
 }
 
 std::optional<op_spec> standard_op_spec(std::string_view op) noexcept {
-  using config::role;
-  static constexpr std::array<std::pair<std::string_view, std::optional<role>>, 11> table{{
-      {"ping", std::nullopt},
-      {"auth", std::nullopt},
-      {"check", role::check},
-      {"lookup", role::check},
-      {"send", role::send},
-      {"consent", role::consent},
-      {"optout", role::consent},
-      {"optin", role::consent},
-      {"forget", role::admin},
-      {"reload", role::admin},
-      {"stats", role::admin},
-  }};
-  for (const auto& [name, r] : table) {
-    if (name == op) return op_spec{r};
-  }
-  return std::nullopt;
+  const op_def* def = find_op_def(op);
+  if (!def) return std::nullopt;
+  return op_spec{def->role, def};
 }
 
 std::string_view to_string(config::role r) noexcept {

@@ -8,6 +8,7 @@
 
 #include "config/settings.hpp"
 #include "gateway/api/error.hpp"
+#include "gateway/api/op_table.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -45,6 +46,7 @@ using op_result = boost::system::result<boost::json::object, op_error>;
 /// What an op needs before it may run.
 struct op_spec {
   std::optional<config::role> role;  // nullopt: no role needed
+  const op_def* def = nullptr;       // the op's row of op_table(); null for a dispatcher's own ops
 };
 
 class dispatcher {
@@ -62,8 +64,9 @@ class dispatcher {
   virtual std::optional<op_spec> find_op(std::string_view op) const = 0;
 };
 
-/// The SPEC section 3 role table (check: check, lookup; send: send; consent: consent, optout,
-/// optin; admin: forget, reload, stats; ping, auth: none). nullopt for ops not in the table.
+/// The role of an op of op_table() (check: check, lookup; send: send; consent: consent, optout,
+/// optin; admin: forget, stats; ping, auth: none), with its row. nullopt for ops not in the
+/// table (`reload` is not an op: SIGHUP reloads).
 std::optional<op_spec> standard_op_spec(std::string_view op) noexcept;
 
 /// The wire name of a role ("check", ...).

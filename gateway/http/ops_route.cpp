@@ -113,6 +113,12 @@ boost::asio::awaitable<response> async_handle_ops(const request& req, const api:
     co_return ops_error(e.id, e.code, e.message);
   }
   const api::request_line& line = **decoded;
+  std::optional<api::op_spec> spec = dispatch.find_op(line.op);
+  if (spec && spec->def) {
+    // A field the op does not define is refused, never ignored (SPEC section 3).
+    if (auto unknown = api::unknown_field(*spec->def, *line.object))
+      co_return ops_error(line.id, api::api_errc::bad_request, *unknown);
+  }
   if (line.op == "ping") {
     co_return ops_ok(line.id, {{"pong", true}, {"version", stopgate::version()}});
   }
@@ -131,7 +137,6 @@ boost::asio::awaitable<response> async_handle_ops(const request& req, const api:
     fields["roles"] = std::move(roles);
     co_return ops_ok(line.id, fields);
   }
-  std::optional<api::op_spec> spec = dispatch.find_op(line.op);
   if (!spec) {
     std::string message = "unknown op: ";
     message.append(line.op.substr(0, 64));

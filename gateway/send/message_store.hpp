@@ -9,7 +9,7 @@
 //   stopgate:msg:carrier:CARRIER:CARRIER_MESSAGE_ID  string -> MESSAGE_ID
 //   stopgate:msg:seen:CARRIER:CARRIER_MESSAGE_ID:STATUS  string "pending" | "done"
 //   {c:P}:msgs                                       set   MESSAGE_ID... (the recipient's
-//                                                          pseudonym tag, docs/CONTACTS.md)
+//                                                          pseudonym tag, docs/dev/CONTACTS.md)
 #pragma once
 
 #include "dnc/model/facts.hpp"

@@ -28,7 +28,7 @@ enum class fault_kind {
                      // client gives up (or the server stops)
   drop_before_body,  // close the connection once the request headers are read
   drop_after_body,   // read the whole request, then close without answering
-  opted_out,         // the carrier's "recipient opted out" answer (see docs/FAKE_CARRIER.md)
+  opted_out,         // the carrier's "recipient opted out" answer (see docs/dev/FAKE_CARRIER.md)
   permanent,         // the carrier's "invalid destination number" error
 };
 

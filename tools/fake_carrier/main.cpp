@@ -48,7 +48,7 @@ std::string credentials_help() {
          "/_fake/faults, POST /_fake/reset, GET /_fake/health. Faults are JSON such as\n"
          "{\"kind\": \"rate_limit\", \"carrier\": \"twilio\", \"count\": 2, \"retry_after\": \"3\"};\n"
          "kinds: latency rate_limit server_error timeout drop_before_body drop_after_body\n"
-         "opted_out permanent. See docs/FAKE_CARRIER.md.\n";
+         "opted_out permanent. See docs/dev/FAKE_CARRIER.md.\n";
   return out.str();
 }
 

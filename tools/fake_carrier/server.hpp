@@ -1,7 +1,7 @@
 // The fake carrier: one loopback HTTP/1.1 server (Boost.Beast, keep-alive) that speaks the
 // send API of every carrier stopgate has an adapter for, checks credentials and required
 // fields, answers with the carrier's real bodies, records every request, and injects faults.
-// docs/FAKE_CARRIER.md describes the protocol details, faults and control API.
+// docs/dev/FAKE_CARRIER.md describes the protocol details, faults and control API.
 //
 //   auto fake = fake_carrier::server::start({}).value();     // 127.0.0.1, free port
 //   auto s = fake->settings_for(config::carrier_type::twilio);  // base_url points at it
