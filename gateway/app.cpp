@@ -470,8 +470,28 @@ std::vector<http::metric_family> app::metric_families() const {
   auto families = ops_->metric_families();
   if (!all_parts_started_.load(std::memory_order_acquire)) return families;
   auto api_stats = api_->stats();
-  families.push_back(http::metric_family{"stopgate_api_connections", "Open socket API connections.",
-                                         http::metric_type::gauge, {{"", {}, double(api_stats.connections_open)}}});
+  auto one = [&](const char* name, const char* help, http::metric_type type, double v) {
+    families.push_back(http::metric_family{name, help, type, {{"", {}, v}}});
+  };
+  one("stopgate_api_connections_open", "Open socket API connections.", http::metric_type::gauge,
+      double(api_stats.connections_open));
+  one("stopgate_api_connections_total", "Socket API connections accepted.", http::metric_type::counter,
+      double(api_stats.connections_total));
+  one("stopgate_api_connections_rejected_total",
+      "Socket API connections closed at accept because api.max_connections was reached.",
+      http::metric_type::counter, double(api_stats.connections_rejected));
+  one("stopgate_api_in_flight_requests", "Socket API requests being handled now.", http::metric_type::gauge,
+      double(api_stats.in_flight));
+  one("stopgate_api_received_bytes_total", "Bytes read from socket API connections.", http::metric_type::counter,
+      double(api_stats.bytes_in));
+  one("stopgate_api_sent_bytes_total", "Bytes written to socket API connections.", http::metric_type::counter,
+      double(api_stats.bytes_out));
+  http::metric_family errors{"stopgate_api_errors_total", "Socket API error answers by code.",
+                             http::metric_type::counter, {}};
+  for (int code = 1; code < api::api_errc_count; ++code)
+    errors.samples.push_back(
+        {"", {{"code", std::string(api::to_string(api::api_errc(code)))}}, double(api_stats.errors[std::size_t(code)])});
+  families.push_back(std::move(errors));
   http::metric_family req{"stopgate_api_requests_total", "Socket API requests by op.", http::metric_type::counter, {}};
   for (std::size_t i = 0; i < api_stats.requests.size(); ++i)
     req.samples.push_back({"", {{"op", std::string(api::to_string(api::op_kind(i)))}}, double(api_stats.requests[i])});

@@ -111,7 +111,7 @@ std::vector<http::metric_family> dialer_metric_families(dialer::servers& servers
   for (const auto& [name, n] : results)
     sessions.samples.push_back({"", {{"result", name}}, double(n)});
   out.push_back(std::move(sessions));
-  out.push_back({"stopgate_dialer_fastagi_open",
+  out.push_back({"stopgate_dialer_fastagi_connections_open",
                  "Open FastAGI connections.",
                  metric_type::gauge,
                  {{"", {}, double(agi.open)}}});

@@ -30,7 +30,7 @@ class dialer_checker final : public dialer::voice_checker {
 
 /// The dialer servers' counters as /metrics families: stopgate_dialer_sip_responses_total by
 /// outcome, stopgate_dialer_sip_retransmissions_total, stopgate_dialer_sip_dropped_total,
-/// stopgate_dialer_fastagi_sessions_total by result, stopgate_dialer_fastagi_open.
+/// stopgate_dialer_fastagi_sessions_total by result, stopgate_dialer_fastagi_connections_open.
 std::vector<http::metric_family> dialer_metric_families(dialer::servers& servers);
 
 /// The answer of a `check` op for one number (its "result" object) as a voice answer.

@@ -1,5 +1,6 @@
 #include "gateway/ops.hpp"
 
+#include "config/values.hpp"
 #include "dnc/contacts/keys.hpp"
 #include "dnc/model/nanp_tables.hpp"
 #include "dnc/policy/engine.hpp"
@@ -279,41 +280,71 @@ std::vector<http::metric_family> ops::metric_families() const {
                               metric_type::gauge, {{"", {}, double(ec.queue_depth)}}});
   out.push_back(metric_family{"stopgate_evidence_last_fsync_seconds", "Duration of the last evidence fdatasync.",
                               metric_type::gauge, {{"", {}, std::chrono::duration<double>(ec.last_fsync_latency).count()}}});
+  {
+    // The log counts each fdatasync in its slot; Prometheus buckets are cumulative.
+    metric_family fsync{"stopgate_evidence_fsync_duration_seconds", "Duration of each evidence log fdatasync.",
+                        metric_type::histogram, {}};
+    http::histogram_snapshot h;
+    h.bounds.assign(ec.fsync_bucket_bounds.begin(), ec.fsync_bucket_bounds.end());
+    std::uint64_t running = 0;
+    for (auto n : ec.fsync_buckets) h.cumulative.push_back(running += n);
+    h.count = running;
+    h.sum = std::chrono::duration<double>(ec.fsync_total).count();
+    http::append_histogram_samples(fsync, h);
+    out.push_back(std::move(fsync));
+  }
   auto snap = mirror_.current();
   metric_family size{"stopgate_list_numbers", "Numbers in the current generation of each DNC list.", metric_type::gauge, {}};
   metric_family gen{"stopgate_list_generation", "Current generation of each DNC list.", metric_type::gauge, {}};
   metric_family age{"stopgate_list_loaded_age_seconds", "Seconds since each DNC list generation became current.",
                     metric_type::gauge, {}};
+  metric_family loaded{"stopgate_list_loaded_timestamp_seconds",
+                       "When each DNC list's current generation became current (Unix time).", metric_type::gauge, {}};
+  metric_family snapshot{"stopgate_list_snapshot_timestamp_seconds",
+                         "The date of each DNC list's current data (its snapshot date, 00:00 UTC, Unix time); "
+                         "staleness is judged on it.",
+                         metric_type::gauge, {}};
   const double now = double(std::chrono::duration_cast<std::chrono::seconds>(
                                 std::chrono::system_clock::now().time_since_epoch()).count());
   for (auto& [name, g] : snap->lists) {
     size.samples.push_back({"", {{"list", name}}, double(g.data->meta().count)});
     gen.samples.push_back({"", {{"list", name}}, double(g.data->meta().generation)});
     age.samples.push_back({"", {{"list", name}}, now - double(g.data->meta().loaded_at)});
+    loaded.samples.push_back({"", {{"list", name}}, double(g.data->meta().loaded_at)});
+    if (auto day = config::parse_date(g.data->meta().snapshot))
+      snapshot.samples.push_back(
+          {"", {{"list", name}}, double(date::sys_seconds(date::sys_days(*day)).time_since_epoch().count())});
   }
   out.push_back(std::move(size));
   out.push_back(std::move(gen));
   out.push_back(std::move(age));
+  out.push_back(std::move(loaded));
+  out.push_back(std::move(snapshot));
   for (auto& f : send_->metric_families()) out.push_back(std::move(f));
   return out;
 }
 
 std::optional<api::op_spec> ops::find_op(std::string_view op) const {
-  if (op == "reload") return std::nullopt;  // not implemented yet: unknown_op
   return api::standard_op_spec(op);
 }
 
 asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::object& req,
                                              const api::request_context& ctx) {
-  if (op == "check") co_return co_await check(req, ctx);
-  if (op == "send") co_return co_await send_->async_send(req, ctx);
-  if (op == "consent") co_return co_await consent(req, false);
-  if (op == "optin") co_return co_await consent(req, true);
-  if (op == "optout") co_return co_await optout(req);
-  if (op == "lookup") co_return co_await lookup(req);
-  if (op == "forget") co_return co_await forget(req);
-  if (op == "stats") co_return stats();
-  co_return fail(api_errc::unknown_op, "unknown op '" + std::string(op) + "'");
+  const api::op_def* def = api::find_op_def(op);
+  if (!def) co_return fail(api_errc::unknown_op, "unknown op '" + std::string(op) + "'");
+  switch (def->id) {
+    case api::op_id::check: co_return co_await check(req, ctx);
+    case api::op_id::send: co_return co_await send_->async_send(req, ctx);
+    case api::op_id::consent: co_return co_await consent(req, false);
+    case api::op_id::optin: co_return co_await consent(req, true);
+    case api::op_id::optout: co_return co_await optout(req);
+    case api::op_id::lookup: co_return co_await lookup(req);
+    case api::op_id::forget: co_return co_await forget(req);
+    case api::op_id::stats: co_return stats();
+    case api::op_id::ping:
+    case api::op_id::auth: break;  // answered by the transport
+  }
+  co_return fail(api_errc::unknown_op, "op '" + std::string(op) + "' is answered by the transport");
 }
 
 namespace {

@@ -89,6 +89,9 @@ log_counters log::counters() const {
   c.durable_seq = durable_seq_.load(std::memory_order_acquire);
   c.queue_depth = depth_.load(std::memory_order_relaxed);
   c.last_fsync_latency = std::chrono::nanoseconds(last_fsync_ns_.load(std::memory_order_relaxed));
+  for (std::size_t i = 0; i < c.fsync_buckets.size(); ++i)
+    c.fsync_buckets[i] = fsync_buckets_[i].load(std::memory_order_relaxed);
+  c.fsync_total = std::chrono::nanoseconds(fsync_total_ns_.load(std::memory_order_relaxed));
   return c;
 }
 
@@ -266,8 +269,13 @@ boost::system::error_code log::sync_out() {
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = hooks_.fdatasync ? hooks_.fdatasync(fd_) : ::fdatasync(fd_);
   if (rc != 0) return last_errno();
-  last_fsync_ns_.store((std::chrono::steady_clock::now() - t0).count(),
-                       std::memory_order_relaxed);
+  const std::int64_t took = (std::chrono::steady_clock::now() - t0).count();
+  last_fsync_ns_.store(took, std::memory_order_relaxed);
+  fsync_total_ns_.fetch_add(took, std::memory_order_relaxed);
+  const auto& bounds = log_counters::fsync_bucket_bounds;
+  std::size_t slot = 0;
+  while (slot < bounds.size() && double(took) / 1e9 > bounds[slot]) ++slot;
+  fsync_buckets_[slot].fetch_add(1, std::memory_order_relaxed);
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
   bytes_.fetch_add(unsynced_bytes_, std::memory_order_relaxed);
   records_.fetch_add(unflushed_records_, std::memory_order_relaxed);

@@ -74,6 +74,12 @@ struct log_counters {
   std::uint64_t durable_seq = 0;  // every record up to this seq is on disk
   std::size_t queue_depth = 0;    // records waiting (queued and held back by backpressure)
   std::chrono::nanoseconds last_fsync_latency{0};
+  /// fdatasync durations: the count of calls that took at most fsync_bucket_bounds[i]
+  /// seconds, not cumulative (the last slot counts the slower ones); and their sum.
+  static constexpr std::array<double, 14> fsync_bucket_bounds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  std::array<std::uint64_t, fsync_bucket_bounds.size() + 1> fsync_buckets{};
+  std::chrono::nanoseconds fsync_total{0};
 };
 
 /// What open() found and did.
@@ -261,6 +267,8 @@ class log {
   std::atomic<std::uint64_t> records_{0}, batches_{0}, fsyncs_{0}, bytes_{0};
   std::atomic<std::uint64_t> durable_seq_{0};
   std::atomic<std::int64_t> last_fsync_ns_{0};
+  std::atomic<std::int64_t> fsync_total_ns_{0};
+  std::array<std::atomic<std::uint64_t>, log_counters::fsync_bucket_bounds.size() + 1> fsync_buckets_{};
   std::atomic<std::size_t> depth_{0};
 };
 

@@ -1,6 +1,7 @@
 // The stopgate daemon end to end: the real binary, a real redis-server, the socket API over
 // loopback TCP, signals.
 #include "dnc/lists/loader.hpp"
+#include "gateway/api/op_table.hpp"
 #include "gateway/evidence/verify.hpp"
 #include "tests/gateway/evidence_test_support.hpp"
 #include "tests/support/line_client.hpp"
@@ -19,6 +20,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -498,6 +500,10 @@ TEST(Daemon, AStaleRequiredListIsNotReady) {
     log = stopgate::evidence::test::read_all(d.path() / "gwA.log");
   }
   EXPECT_NE(log.find("required list 'federal' is stale: its snapshot 2020-01-01"), std::string::npos) << log;
+  // The snapshot date as a timestamp, for an alert on time() - it.
+  const auto metrics = http_request(gw.http_port, "GET", "/metrics");
+  EXPECT_NE(metrics.find("stopgate_list_snapshot_timestamp_seconds{list=\"federal\"} 1577836800"), std::string::npos)
+      << metrics;
 }
 
 TEST(Daemon, HttpHealthMetricsAndOps) {
@@ -530,6 +536,128 @@ TEST(Daemon, HttpHealthMetricsAndOps) {
                              "process_max_fds gauge", "stopgate_build_info gauge"})
     EXPECT_NE(metrics.find(std::string("# TYPE ") + family), std::string::npos) << family;
   EXPECT_NE(metrics.find("stopgate_build_info{version=\""), std::string::npos);
+  // Socket-API errors by code, bytes and connections, named as the HTTP server's are.
+  auto bad = c.call(json::parse(R"({"op":"check","to":"+12125552671","sender":"acme","chanel":"voice"})").as_object());
+  ASSERT_EQ(bad["ok"], false);
+  metrics = http_request(gw.http_port, "GET", "/metrics");
+  EXPECT_NE(metrics.find("stopgate_api_errors_total{code=\"bad_request\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stopgate_api_errors_total{code=\"store_unavailable\"} 0"), std::string::npos);
+  EXPECT_NE(metrics.find("stopgate_api_connections_open 1"), std::string::npos);
+  for (const char* family : {"stopgate_api_received_bytes_total counter", "stopgate_api_sent_bytes_total counter",
+                             "stopgate_api_connections_total counter", "stopgate_api_connections_rejected_total counter",
+                             "stopgate_evidence_fsync_duration_seconds histogram",
+                             "stopgate_list_snapshot_timestamp_seconds gauge",
+                             "stopgate_list_loaded_timestamp_seconds gauge"})
+    EXPECT_NE(metrics.find(std::string("# TYPE ") + family), std::string::npos) << family;
+  EXPECT_NE(metrics.find("stopgate_evidence_fsync_duration_seconds_bucket{le=\"+Inf\"}"), std::string::npos);
+}
+
+// Every op's example in the API reference (docs/API.md, generated from the op table) is sent
+// to a real gateway: each is accepted, and every member of each answer is one the reference
+// documents (an op answering something undocumented, or refusing a documented field, fails).
+TEST(Daemon, EveryReferenceExampleIsAnsweredAsDocumented) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  for (const auto& op : gateway::api::op_table()) {
+    SCOPED_TRACE(std::string(op.name));
+    auto answer = c.call(json::parse(op.example_request).as_object());
+    ASSERT_EQ(answer["ok"], true) << json::serialize(answer);
+    std::set<std::string> declared{"id", "ok"};
+    for (const auto& a : op.answer) {
+      declared.insert(std::string(a.name));
+      // (auth without keys configured answers only the key.)
+      if (a.always) {
+        EXPECT_TRUE(answer.contains(a.name)) << a.name << " missing: " << json::serialize(answer);
+      }
+    }
+    for (const auto& [k, v] : answer) EXPECT_TRUE(declared.count(std::string(k))) << "undocumented member " << k;
+  }
+}
+
+// A field the op does not define is refused with its name, on the socket API and /v1/ops:
+// a `send_at` (which this version does not have) must not send at once.
+TEST(Daemon, UnknownFieldsAreRefusedNotIgnored) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  const std::string consented = R"({"op":"consent","to":"+12125552671","sender":"acme")" + express_consent + "}";
+  ASSERT_EQ(c.call(json::parse(consented).as_object())["ok"], true);
+
+  auto sent = c.call(json::parse(R"({"op":"send","to":"+12125552671","sender":"acme","body":"Sale tomorrow","send_at":"2026-12-08T14:00:00Z"})").as_object());
+  ASSERT_EQ(sent["ok"], false) << json::serialize(sent);
+  EXPECT_EQ(sent["error"].at("code"), "bad_request");
+  EXPECT_NE(std::string(sent["error"].at("message").as_string()).find("unknown field 'send_at'"), std::string::npos)
+      << json::serialize(sent);
+  // Nothing was sent or recorded.
+  auto stats = c.call(json::object{{"op", "stats"}});
+  double sends = 0;
+  for (const auto& sample : stats["metrics"].at("stopgate_send_total").at("samples").as_array())
+    sends += sample.at("value").to_number<double>();
+  EXPECT_EQ(sends, 0.0) << json::serialize(stats["metrics"].at("stopgate_send_total"));
+
+  // Nested members, a misspelt field in a pipelined check batch (the others are answered), and
+  // the caller's own x_ members (ignored).
+  auto nested = c.call(json::parse(R"({"op":"optout","to":"+12125552671","sender":"acme","source":{"channel":"phone","notes":"x"}})").as_object());
+  EXPECT_EQ(nested["error"].at("code"), "bad_request");
+  EXPECT_NE(std::string(nested["error"].at("message").as_string()).find("'source.notes'"), std::string::npos);
+  c.send_line(R"({"op":"check","id":1,"to":"+12125552671","sender":"acme"})"
+              "\n"
+              R"({"op":"check","id":2,"to":"+12125552671","sender":"acme","purpos":"informational"})"
+              "\n"
+              R"({"op":"check","id":3,"to":"+12125552671","sender":"acme","x_trace":"t-1"})");
+  std::map<std::int64_t, json::object> by_id;
+  for (int i = 0; i < 3; ++i) {
+    auto line = json::parse(c.read_line()).as_object();
+    by_id[line["id"].as_int64()] = line;
+  }
+  EXPECT_EQ(by_id[1]["ok"], true);
+  EXPECT_EQ(by_id[2]["ok"], false);
+  EXPECT_NE(json::serialize(by_id[2]).find("unknown field 'purpos'"), std::string::npos) << json::serialize(by_id[2]);
+  EXPECT_EQ(by_id[3]["ok"], true) << json::serialize(by_id[3]);
+
+  auto http = http_request(gw.http_port, "POST", "/v1/ops",
+                           R"({"op":"check","id":"h1","to":"+12125552671","sender":"acme","chanel":"voice"})");
+  EXPECT_NE(http.find("400 Bad Request"), std::string::npos) << http;
+  EXPECT_NE(http.find("unknown field 'chanel'"), std::string::npos) << http;
+}
+
+// docs/METRICS.md lists exactly the families a gateway serves, each with its type.
+TEST(Daemon, MetricsDocumentListsEveryFamilyServed) {
+  redis_server r;
+  temp_dir d;
+  gateway_proc gw(d, r, "gwA");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  const std::string metrics = http_request(gw.http_port, "GET", "/metrics");
+  std::map<std::string, std::string> served;  // family -> type
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("# TYPE ")) continue;
+    std::istringstream words(line.substr(7));
+    std::string name, type;
+    words >> name >> type;
+    served[name] = type;
+  }
+  ASSERT_GT(served.size(), 40u) << metrics;
+  std::map<std::string, std::string> documented;
+  std::ifstream doc(std::filesystem::path(STOPGATE_SOURCE_DIR) / "docs/METRICS.md");
+  for (std::string line; std::getline(doc, line);) {
+    // | `name` | type | meaning |
+    if (!line.starts_with("| `")) continue;
+    const auto end = line.find('`', 3);
+    const auto type_begin = line.find("| ", end) + 2;
+    documented[line.substr(3, end - 3)] = line.substr(type_begin, line.find(' ', type_begin) - type_begin);
+  }
+  for (const auto& [name, type] : served) {
+    ASSERT_TRUE(documented.count(name)) << name << " is served but not in docs/METRICS.md";
+    EXPECT_EQ(documented[name], type) << name;
+  }
+  for (const auto& [name, type] : documented) EXPECT_TRUE(served.count(name)) << name << " is documented but not served";
 }
 
 // `stats` carries every family /metrics serves (socket API, HTTP, Redis, send, relay,

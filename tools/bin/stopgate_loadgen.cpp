@@ -5,6 +5,7 @@
 //   stopgate_loadgen --port 7600 --idle --seconds 5                                  one request at a time
 //   stopgate_loadgen --port 7600 --op send --purpose informational -c 50 -d 1         sends (check + relay)
 //   stopgate_loadgen --port 7600 --op send -c 50 -d 1 --rate 5000                    paced: 5,000 requests/s
+//   stopgate_loadgen --port 7600 --op optout -c 16 -d 1                               API opt-outs (sender from --sender)
 //
 // Prints requests/s, numbers/s and latency percentiles (per request, from the write that
 // carried it to the read that brought its response line, matched by id). A response that is
@@ -79,7 +80,11 @@ struct request_parts {
   explicit request_parts(const options& o) : head("{\"op\":\"" + o.op + "\",\"id\":") {
     if (o.op == "send") mid += ",\"body\":\"" + o.body + "\"";
     if (!o.sender.empty()) mid += ",\"sender\":\"" + o.sender + "\"";
-    mid += ",\"purpose\":\"" + o.purpose + "\",\"to\":";
+    // (An opt-out has no purpose: the gateway refuses fields an op does not define.)
+    if (o.op == "optout")
+      mid += ",\"source\":{\"channel\":\"bench\"},\"to\":";
+    else
+      mid += ",\"purpose\":\"" + o.purpose + "\",\"to\":";
   }
 };
 
@@ -217,7 +222,7 @@ int main(int argc, char** argv) {
       "seconds,s", po::value(&o.seconds)->default_value(o.seconds), "duration")(
       "sender", po::value(&o.sender), "sender name")("purpose", po::value(&o.purpose)->default_value(o.purpose), "purpose")(
       "key", po::value(&o.key), "API key")("idle", po::bool_switch(&o.idle), "one connection, one request at a time")(
-      "op", po::value(&o.op)->default_value(o.op), "check or send")(
+      "op", po::value(&o.op)->default_value(o.op), "check, send or optout")(
       "body", po::value(&o.body)->default_value(o.body), "message body for --op send (plain ASCII)")(
       "rate", po::value(&o.rate)->default_value(0), "requests per second over all connections (0: unpaced)");
   po::variables_map vm;
@@ -233,11 +238,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.idle) o.connections = 1;
-  if (o.op != "check" && o.op != "send") {
-    std::cerr << "--op: check or send\n";
+  if (o.op != "check" && o.op != "send" && o.op != "optout") {
+    std::cerr << "--op: check, send or optout\n";
     return 2;
   }
-  if (o.op == "send" && o.batch > 0) {
+  if (o.op != "check" && o.batch > 0) {
     std::cerr << "--batch: only for --op check\n";
     return 2;
   }
