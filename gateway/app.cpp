@@ -7,7 +7,7 @@
 #include "gateway/dialer_checker.hpp"
 #include "gateway/http/server.hpp"
 #include "gateway/evidence_setup.hpp"
-#include "gateway/ops.hpp"
+#include "gateway/ops/ops.hpp"
 #include "gateway/process_metrics.hpp"
 #include "gateway/replica_acks.hpp"
 #include "gateway/send/send_op.hpp"

@@ -1,7 +1,10 @@
-// The socket API's operations (SPEC section 3): check, consent, optout, optin, lookup,
-// forget, stats. Each op parses its fields into typed values, asks the contact store (one
-// pipeline per batch) and the in-process list snapshot, runs the policy engine, and writes
-// its evidence (durable before the answer) — docs/dev/ARCHITECTURE.md has the flows.
+// The socket API's operations (SPEC section 3; docs/API.md): check, send, consent, optout,
+// optin, lookup, forget, stats. One file per op family in this folder (check.cpp,
+// consent.cpp, optout.cpp, lookup.cpp, forget.cpp, stats.cpp; dispatch.cpp routes by the op
+// table's id; support.hpp holds the field decoder and helpers they share; send lives in
+// gateway/send/). Each op parses its fields into typed values, asks the contact store (one
+// pipeline per batch) and the in-process list snapshot, runs the policy engine, and writes its
+// evidence (durable before the answer) — docs/dev/ARCHITECTURE.md has the flows.
 #pragma once
 
 #include "dnc/lists/mirror.hpp"
