@@ -5,6 +5,13 @@
 #include "dnc/contacts/codec.hpp"
 #include "dnc/contacts/scripts.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -72,6 +79,18 @@ asio::awaitable<result<redis::reply>> contact_store::eval(const redis::script& s
   co_return std::move(*r);
 }
 
+struct contact_store::ack_round {
+  explicit ack_round(const asio::any_io_executor& ex) : done_signal(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer done_signal;  // cancelled when the round's WAIT has answered
+  bool done = false;
+  error_code ec;  // replicas_behind, or the WAIT's own failure
+};
+
+struct contact_store::ack_rounds {
+  std::shared_ptr<ack_round> next;  // the round writes answered now join; null: none yet
+  bool sending = false;             // a send_waits coroutine is running
+};
+
 asio::awaitable<result<redis::reply>> contact_store::acked_eval(
     const redis::script& s, std::span<const std::string_view> keys,
     std::span<const std::string_view> args) {
@@ -82,16 +101,49 @@ asio::awaitable<result<redis::reply>> contact_store::acked_eval(
   if (opts_.min_replica_acks == 0) co_return std::move(*r);
   // Acknowledged only once enough replicas hold it: a failover to a replica that missed it
   // would otherwise lose an opt-out the caller was told is recorded.
-  char n_buf[24], ms_buf[24];
-  auto w = co_await c.async_exec(
-      {"WAIT", to_decimal(std::int64_t(opts_.min_replica_acks), n_buf),
-       to_decimal(std::int64_t(opts_.replica_ack_timeout.count()), ms_buf)});
-  ++round_trips_;
-  if (!w) co_return w.error();
-  if (w->kind != redis::reply::type::integer) co_return make_error_code(contact_errc::redis_error);
-  if (w->integer < std::int64_t(opts_.min_replica_acks))
-    co_return make_error_code(contact_errc::replicas_behind);
+  if (auto ec = co_await await_replica_acks()) co_return ec;
   co_return std::move(*r);
+}
+
+asio::awaitable<error_code> contact_store::await_replica_acks() {
+  auto ex = co_await asio::this_coro::executor;
+  if (!ack_rounds_) ack_rounds_ = std::make_shared<ack_rounds>();
+  auto rounds = ack_rounds_;
+  if (!rounds->next) rounds->next = std::make_shared<ack_round>(ex);
+  const auto mine = rounds->next;
+  if (!rounds->sending) {
+    rounds->sending = true;
+    redis::client& c = opts_.acked_writes ? *opts_.acked_writes : redis_;
+    asio::co_spawn(ex, send_waits(rounds, c, opts_.min_replica_acks, opts_.replica_ack_timeout), asio::detached);
+  }
+  ++round_trips_;  // (a WAIT shared with the other writes of the round)
+  while (!mine->done) {
+    error_code ignored;
+    co_await mine->done_signal.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  co_return mine->ec;
+}
+
+asio::awaitable<void> contact_store::send_waits(std::shared_ptr<ack_rounds> rounds, redis::client& c,
+                                                std::size_t min_acks, std::chrono::milliseconds timeout) {
+  while (rounds->next) {
+    // Writes answered from now on join the next round: this WAIT may be sent before their
+    // writes reached the primary.
+    const auto round = std::move(rounds->next);
+    rounds->next = nullptr;
+    char n_buf[24], ms_buf[24];
+    auto w = co_await c.async_exec(
+        {"WAIT", to_decimal(std::int64_t(min_acks), n_buf), to_decimal(std::int64_t(timeout.count()), ms_buf)});
+    if (!w)
+      round->ec = w.error();
+    else if (w->kind != redis::reply::type::integer)
+      round->ec = make_error_code(contact_errc::redis_error);
+    else if (w->integer < std::int64_t(min_acks))
+      round->ec = make_error_code(contact_errc::replicas_behind);
+    round->done = true;
+    round->done_signal.cancel();
+  }
+  rounds->sending = false;
 }
 
 namespace {

@@ -216,11 +216,21 @@ class contact_store {
   boost::asio::awaitable<boost::system::result<redis::reply>> eval(
       const redis::script& s, std::span<const std::string_view> keys,
       std::span<const std::string_view> args);
-  /// eval of an opt-out, opt-in or consent write, on the acked-writes connection and followed
-  /// by its WAIT when min_replica_acks > 0.
+  /// eval of an opt-out, opt-in or consent write, on the acked-writes connection and, when
+  /// min_replica_acks > 0, answered only once a WAIT sent after it has enough replicas.
   boost::asio::awaitable<boost::system::result<redis::reply>> acked_eval(
       const redis::script& s, std::span<const std::string_view> keys,
       std::span<const std::string_view> args);
+  // The WAITs are coalesced (group commit for replica acknowledgements): WAIT blocks its
+  // connection until it returns, so one WAIT per write would serialise this thread's acked
+  // writes one replication round trip each. Instead the writes answered while a WAIT is out
+  // join the next round, and one WAIT (sent after all of them were answered, so it covers
+  // them) acknowledges the whole round.
+  struct ack_round;
+  struct ack_rounds;
+  boost::asio::awaitable<boost::system::error_code> await_replica_acks();
+  static boost::asio::awaitable<void> send_waits(std::shared_ptr<ack_rounds> rounds, redis::client& c,
+                                                 std::size_t min_acks, std::chrono::milliseconds timeout);
   boost::asio::awaitable<boost::system::result<std::vector<redis::reply>>> exec(
       const redis::pipeline& p);
   boost::asio::awaitable<boost::system::result<optin_result>> async_record_optin_impl(
@@ -235,6 +245,7 @@ class contact_store {
   redis::pipeline pipe_;  // reused: read by the client before its first suspension
   std::string scratch_;   // reused counter-key buffer
   std::uint64_t round_trips_ = 0;
+  std::shared_ptr<ack_rounds> ack_rounds_;  // shared with the coroutine sending the WAITs
   std::unique_ptr<contact_cache> cache_;
   // Fetches waiting for the next flush. Shared with the awaiting coroutine: a fetch whose
   // caller was cancelled is abandoned, not freed under a flush that still reads it.

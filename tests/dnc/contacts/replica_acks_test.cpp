@@ -7,8 +7,15 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+
+#include <memory>
 
 namespace stopgate::dnc::contacts {
 namespace {
@@ -19,6 +26,15 @@ using test::redis_server;
 
 const model::phone_number alice = model::phone_number::nanp(415, 5552671);
 const model::sys_time when = model::sys_time(std::chrono::sys_days(std::chrono::year(2026) / 3 / 2));
+
+// One opt-out of many running at once; counts its failure and signals the last one done.
+asio::awaitable<void> one_optout(contact_store& s, int i, std::shared_ptr<int> left, std::shared_ptr<int> failed,
+                                 asio::steady_timer& done) {
+  auto r = co_await s.async_record_optout(model::phone_number::nanp(415, 5553000 + i), "acme", when, "api",
+                                          "ev-" + std::to_string(i));
+  if (!r || !*r) ++*failed;
+  if (--*left == 0) done.cancel();
+}
 
 class ReplicaAcks : public ::testing::Test {
  protected:
@@ -118,6 +134,44 @@ TEST_F(ReplicaAcks, MoreAcksThanReplicasIsNeverAcknowledged) {
       300ms);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), make_error_code(contact_errc::replicas_behind));
+}
+
+}  // namespace
+}  // namespace stopgate::dnc::contacts
+
+namespace stopgate::dnc::contacts {
+namespace {
+
+constexpr int n = 200;
+
+// Many acked writes at once are acknowledged by fewer WAITs than writes (the writes answered
+// while a WAIT is out share the next one), and every one of them still only after the replica
+// holds it.
+TEST_F(ReplicaAcks, ConcurrentWritesShareTheirWaits) {
+  ASSERT_EQ(primary_.cli("CONFIG RESETSTAT"), "OK");
+  const int failures = run(1, [](contact_store& s) -> asio::awaitable<int> {
+    auto ex = co_await asio::this_coro::executor;
+    auto left = std::make_shared<int>(n);
+    auto failed = std::make_shared<int>(0);
+    asio::steady_timer done(ex, asio::steady_timer::time_point::max());
+    for (int i = 0; i < n; ++i) asio::co_spawn(ex, one_optout(s, i, left, failed, done), asio::detached);
+    while (*left > 0) {
+      boost::system::error_code ignored;
+      co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    co_return *failed;
+  });
+  EXPECT_EQ(failures, 0);
+  const std::string waits = test::info_field(primary_.cli("INFO commandstats"), "cmdstat_wait");
+  ASSERT_EQ(waits.rfind("calls=", 0), 0u) << waits;
+  const int calls = std::stoi(waits.substr(6));
+  EXPECT_GE(calls, 1);
+  EXPECT_LT(calls, n) << waits;
+  // Acknowledged means on the replica: the last write too.
+  const auto keys = contact_keys::number_keys(
+      contact_keys::pseudonymizer::create("0123456789abcdef-test").value(),
+      model::phone_number::nanp(415, 5553000 + n - 1));
+  EXPECT_NE(replica_.cli("HGETALL '" + std::string(keys.hash()) + "'"), "");
 }
 
 }  // namespace
