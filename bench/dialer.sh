@@ -14,6 +14,7 @@
 #   bench/dialer.sh [RATE] [SECONDS] [AGI_CONNECTIONS] [ROUNDS]    (default 1000 10 32 2)
 #
 # BENCH_BIN=DIR runs DIR/gateway/stopgate and DIR/tools/agi_loadgen instead of building build/.
+# BUSY_POLL_US sets the gateway's server.busy_poll_us (unset: its default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-1000}
@@ -49,6 +50,7 @@ data_dir = "$work/gw"
 instance = "bench"
 threads = 2
 log_level = "warn"
+${BUSY_POLL_US:+busy_poll_us = $BUSY_POLL_US}
 [api]
 listen = "127.0.0.1:$api"
 [http]
