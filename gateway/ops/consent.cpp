@@ -14,10 +14,8 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
   auto rt = app_.current();
   const auto& s = *rt->settings;
   fields f(req);
-  op_result err = json::object{};
-  std::string raw;
-  auto to = parse_to(f, raw, err);
-  if (!err) co_return err;
+  const auto to = read_to(f);
+  if (!to) co_return fail(to.error());
   std::string sender;
   resolve_sender(s, f, false, sender);
   const int kind_i = f.choice("kind", {"express_written", "express", "ebr_purchase", "ebr_inquiry"});

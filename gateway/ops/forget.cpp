@@ -47,10 +47,8 @@ asio::awaitable<error_code> forget_elsewhere(worker& w, const config::settings& 
 asio::awaitable<op_result> ops::forget(const json::object& req) {
   auto rt = app_.current();
   fields f(req);
-  op_result err = json::object{};
-  std::string raw;
-  auto to = parse_to(f, raw, err);
-  if (!err) co_return err;
+  const auto to = read_to(f);
+  if (!to) co_return fail(to.error());
   if (!f.ok()) co_return f.failure();
   const auto at = now_us();
   auto* w = worker::current();

@@ -13,10 +13,8 @@ asio::awaitable<op_result> ops::lookup(const json::object& req) {
   auto rt = app_.current();
   const auto& s = *rt->settings;
   fields f(req);
-  op_result err = json::object{};
-  std::string raw;
-  auto to = parse_to(f, raw, err);
-  if (!err) co_return err;
+  const auto to = read_to(f);
+  if (!to) co_return fail(to.error());
   if (!f.ok()) co_return f.failure();
   auto* st = store();
   if (!st) co_return store_down();

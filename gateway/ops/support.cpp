@@ -17,6 +17,10 @@ op_result fail(api_errc code, std::string message) {
   return op_result(boost::system::in_place_error, op_error{code, std::move(message)});
 }
 
+op_result fail(op_error e) {
+  return op_result(boost::system::in_place_error, std::move(e));
+}
+
 dnc::model::sys_time now_us() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
@@ -42,15 +46,11 @@ const config::sender_settings* resolve_sender(const config::settings& s, fields&
   return sole;
 }
 
-std::optional<dnc::model::phone_number> parse_to(fields& f, std::string& raw, op_result& err) {
+boost::system::result<dnc::model::phone_number, op_error> read_to(fields& f) {
   auto* to = f.str("to", true);
-  if (!to) return std::nullopt;
-  raw = std::string(*to);
-  auto n = dnc::model::parse_phone(raw);
-  if (!n) {
-    err = fail(api_errc::invalid_number, "to: " + n.error().message());
-    return std::nullopt;
-  }
+  if (!to) return op_error{api_errc::bad_request, f.failure().error().message};
+  auto n = dnc::model::parse_phone(*to);
+  if (!n) return op_error{api_errc::invalid_number, "to: " + n.error().message()};
   return *n;
 }
 

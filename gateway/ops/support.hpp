@@ -29,6 +29,7 @@ using boost::system::error_code;
 
 /// An error answer with `code` and `message`.
 op_result fail(api_errc code, std::string message);
+op_result fail(op_error e);
 
 /// Now, to the microsecond (the resolution of evidence timestamps).
 dnc::model::sys_time now_us();
@@ -108,8 +109,9 @@ class fields {
 const config::sender_settings* resolve_sender(const config::settings& s, fields& f, bool allow_all,
                                               std::string& name);
 
-/// The request's `to`, parsed; on a bad number `err` holds the invalid_number answer.
-std::optional<dnc::model::phone_number> parse_to(fields& f, std::string& raw, op_result& err);
+/// The request's `to` as a number, or the answer to give: bad_request when it is missing or
+/// not a string, invalid_number (with why) when it cannot be read as one.
+boost::system::result<dnc::model::phone_number, op_error> read_to(fields& f);
 
 /// Appends many evidence records concurrently (one group-commit batch), each durable before
 /// this returns. Results in order; an empty id marks a failed append.
