@@ -1,9 +1,10 @@
 // One entry point for webhook signature verification: the webhook routes call this with the
-// carrier's settings and never name a scheme. docs/SIGNATURES.md has each scheme.
+// carrier's settings and never name a scheme; each carrier's row (carriers/dialect.hpp) picks
+// its scheme and secrets. docs/SIGNATURES.md has each scheme.
 #pragma once
 
-#include "carriers/signature/vonage.hpp"
 #include "carriers/signature/webhook_request.hpp"
+#include "carriers/vonage/signature.hpp"
 #include "config/settings.hpp"
 
 #include <chrono>

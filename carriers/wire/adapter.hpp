@@ -1,5 +1,6 @@
 // One entry point per wire operation for any carrier type: the relay and the webhook
-// handlers call these with the carrier's settings (or type) and never name a carrier.
+// handlers call these with the carrier's settings (or type) and never name a carrier; each
+// looks up the carrier's row (carriers/dialect.hpp).
 // Pure functions; thread-safe; never throw on carrier input.
 #pragma once
 

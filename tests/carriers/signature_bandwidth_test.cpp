@@ -1,5 +1,5 @@
 // Bandwidth callback Basic auth.
-#include "carriers/signature/bandwidth.hpp"
+#include "carriers/bandwidth/signature.hpp"
 
 #include <gtest/gtest.h>
 

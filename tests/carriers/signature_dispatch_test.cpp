@@ -1,7 +1,7 @@
 // verify_webhook picks each carrier's scheme and secrets from its settings; missing secrets
 // refuse (bad_key) rather than accept, except the sandbox's loopback-only unsigned mode.
-#include "carriers/signature/sandbox.hpp"
-#include "carriers/signature/twilio.hpp"
+#include "carriers/sandbox/signature.hpp"
+#include "carriers/twilio/signature.hpp"
 #include "carriers/signature/verify.hpp"
 
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // plivo-ruby signature_spec.rb (url https://answer.url, nonce 12345, token my_auth_token);
 // V3 GET from plivo-ruby spec/signature_spec.rb. V3 POST vectors are self-generated with
 // `openssl dgst -sha256 -hmac` from the algorithm of plivo-python signature_v3.py.
-#include "carriers/signature/plivo.hpp"
+#include "carriers/plivo/signature.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The sandbox scheme (docs/SIGNATURES.md). The vector was computed independently with
 // `printf '1700000000.<body>' | openssl dgst -sha256 -hmac sandbox-secret`.
-#include "carriers/signature/sandbox.hpp"
+#include "carriers/sandbox/signature.hpp"
 
 #include <gtest/gtest.h>
 

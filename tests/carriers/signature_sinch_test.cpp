@@ -1,6 +1,6 @@
 // Sinch callback HMAC. Official vector: sinch-sdk-dotnet Conversation WebhooksTests
 // ValidateRequest (secret foo_secret1234); the rest self-generated with openssl.
-#include "carriers/signature/sinch.hpp"
+#include "carriers/sinch/signature.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Telnyx Ed25519 scheme. Telnyx publishes no fixed vectors (its SDK tests generate keys at
 // run time), so these use a key pair generated here with OpenSSL plus the RFC 8032 TEST 2
 // seed for a fully deterministic vector.
-#include "carriers/signature/telnyx.hpp"
+#include "carriers/telnyx/signature.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/rand.h>

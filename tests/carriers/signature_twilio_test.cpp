@@ -1,7 +1,7 @@
 // Twilio X-Twilio-Signature. Official vectors from twilio-python
 // tests/unit/test_request_validator.py (token "12345"); SharedKey vector self-generated with
 // `openssl dgst -sha256 -hmac`.
-#include "carriers/signature/twilio.hpp"
+#include "carriers/twilio/signature.hpp"
 
 #include <gtest/gtest.h>
 

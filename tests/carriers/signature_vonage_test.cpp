@@ -1,7 +1,7 @@
 // Vonage SMS API signed params and Messages API JWT. Official vectors: vonage-php-sdk-core
 // test/Client/SignatureTest.php, vonage-python-sdk (check_signature: a=1, b=2, secret
 // "secret"; vonage_jwt tests/test_verify_jwt.py token).
-#include "carriers/signature/vonage.hpp"
+#include "carriers/vonage/signature.hpp"
 
 #include "carriers/signature/crypto.hpp"
 

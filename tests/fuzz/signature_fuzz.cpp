@@ -5,14 +5,14 @@
 // Input: fields separated by 0x1f: method, url, content type, body, then headers whose first
 // byte picks a known header name (so the verifiers' deep paths are reached) and the rest is
 // the value.
-#include "carriers/signature/bandwidth.hpp"
+#include "carriers/bandwidth/signature.hpp"
 #include "carriers/signature/crypto.hpp"
-#include "carriers/signature/plivo.hpp"
-#include "carriers/signature/sandbox.hpp"
-#include "carriers/signature/sinch.hpp"
-#include "carriers/signature/telnyx.hpp"
-#include "carriers/signature/twilio.hpp"
-#include "carriers/signature/vonage.hpp"
+#include "carriers/plivo/signature.hpp"
+#include "carriers/sandbox/signature.hpp"
+#include "carriers/sinch/signature.hpp"
+#include "carriers/telnyx/signature.hpp"
+#include "carriers/twilio/signature.hpp"
+#include "carriers/vonage/signature.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // `send` through real carrier adapters: the stopgate binary relays to the fake carrier
 // (tools/fake_carrier, in this process) speaking Twilio's API, with a generic `http` carrier
 // as the second carrier of the route.
-#include "carriers/signature/twilio.hpp"
+#include "carriers/twilio/signature.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"

@@ -1,6 +1,6 @@
 // The `send` op and delivery-status callbacks end to end: the real stopgate binary, a real
 // redis-server, the sandbox carrier's outbox, signed sandbox status callbacks.
-#include "carriers/signature/sandbox.hpp"
+#include "carriers/sandbox/signature.hpp"
 #include "gateway/evidence/verify.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"

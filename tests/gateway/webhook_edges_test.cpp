@@ -4,7 +4,7 @@
 // and unknown carrier names answered like bad signatures.
 #include "tests/gateway/webhook_test_support.hpp"
 
-#include "carriers/signature/twilio.hpp"
+#include "carriers/twilio/signature.hpp"
 #include "gateway/evidence/field_crypto.hpp"
 
 #include <boost/json.hpp>

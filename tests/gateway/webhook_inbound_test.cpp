@@ -2,7 +2,7 @@
 // a real evidence log, two worker threads; every carrier's own signed format.
 #include "tests/gateway/webhook_test_support.hpp"
 
-#include "carriers/signature/sandbox.hpp"
+#include "carriers/sandbox/signature.hpp"
 
 #include <boost/json.hpp>
 

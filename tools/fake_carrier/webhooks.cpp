@@ -1,13 +1,13 @@
 #include "tools/fake_carrier/webhooks.hpp"
 
-#include "carriers/signature/bandwidth.hpp"
-#include "carriers/signature/plivo.hpp"
-#include "carriers/signature/sandbox.hpp"
-#include "carriers/signature/sinch.hpp"
-#include "carriers/signature/telnyx.hpp"
-#include "carriers/signature/twilio.hpp"
+#include "carriers/bandwidth/signature.hpp"
+#include "carriers/plivo/signature.hpp"
+#include "carriers/sandbox/signature.hpp"
+#include "carriers/sinch/signature.hpp"
+#include "carriers/telnyx/signature.hpp"
+#include "carriers/twilio/signature.hpp"
 #include "carriers/signature/verify.hpp"
-#include "carriers/signature/vonage.hpp"
+#include "carriers/vonage/signature.hpp"
 #include "carriers/wire/encode.hpp"
 
 #include <date/date.h>

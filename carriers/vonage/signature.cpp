@@ -1,4 +1,4 @@
-#include "carriers/signature/vonage.hpp"
+#include "carriers/vonage/signature.hpp"
 
 #include "carriers/signature/crypto.hpp"
 

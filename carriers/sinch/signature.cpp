@@ -1,4 +1,4 @@
-#include "carriers/signature/sinch.hpp"
+#include "carriers/sinch/signature.hpp"
 
 #include "carriers/signature/crypto.hpp"
 

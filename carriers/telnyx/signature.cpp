@@ -1,4 +1,4 @@
-#include "carriers/signature/telnyx.hpp"
+#include "carriers/telnyx/signature.hpp"
 
 namespace stopgate::carriers::signature {
 

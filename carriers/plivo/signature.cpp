@@ -1,4 +1,4 @@
-#include "carriers/signature/plivo.hpp"
+#include "carriers/plivo/signature.hpp"
 
 #include "carriers/signature/crypto.hpp"
 

@@ -1,4 +1,4 @@
-#include "carriers/signature/bandwidth.hpp"
+#include "carriers/bandwidth/signature.hpp"
 
 #include "carriers/signature/crypto.hpp"
 

@@ -1,4 +1,4 @@
-#include "carriers/signature/sandbox.hpp"
+#include "carriers/sandbox/signature.hpp"
 
 #include "carriers/signature/crypto.hpp"
 

@@ -1,4 +1,4 @@
-#include "carriers/signature/twilio.hpp"
+#include "carriers/twilio/signature.hpp"
 
 #include "carriers/signature/crypto.hpp"
 
