@@ -3,6 +3,7 @@
 #include "dnc/contacts/keys.hpp"
 #include "dnc/policy/engine.hpp"
 #include "gateway/app.hpp"
+#include "gateway/ops/support.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/message_store.hpp"
 #include "gateway/send/relay_call.hpp"
@@ -42,32 +43,11 @@ struct send_handler::request {
   mutable std::optional<json::object> outcome;
 };
 
+using op_support::fail;
+using op_support::now_us;
+using op_support::reasons_json;
+
 namespace {
-
-op_result fail(api_errc code, std::string message) {
-  return op_result(boost::system::in_place_error, op_error{code, std::move(message)});
-}
-
-dnc::model::sys_time now_us() {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-
-// An optional string field; sets `err` when present but not a string.
-const json::string* opt_str(const json::object& o, std::string_view key, std::string& err) {
-  auto* v = o.if_contains(key);
-  if (!v || v->is_null()) return nullptr;
-  if (!v->is_string()) {
-    if (err.empty()) err = std::string(key) + ": must be a string";
-    return nullptr;
-  }
-  return &v->get_string();
-}
-
-json::array reasons_json(const std::vector<std::string>& reasons) {
-  json::array a;
-  for (auto& r : reasons) a.emplace_back(r);
-  return a;
-}
 
 json::object error_json(std::string_view code, std::string_view message) {
   return json::object{{"code", code}, {"message", message}};
@@ -156,65 +136,50 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   request r;
   r.rt = app_.current();
   const auto& s = *r.rt->settings;
-  std::string err;
-
-  auto* to = opt_str(req, "to", err);
-  if (!to && err.empty()) err = "to: required";
-  const config::sender_settings* snd = nullptr;
-  if (auto* v = opt_str(req, "sender", err)) {
-    snd = s.sender(*v);
-    if (!snd && err.empty()) err = "sender: unknown sender '" + std::string(*v) + "'";
-  } else if (err.empty()) {
-    snd = s.sole_sender();
-    if (!snd) err = "sender: required (several senders are configured)";
-  }
-  auto* body = opt_str(req, "body", err);
-  if (!body && err.empty()) err = "body: required";
-  if (body && err.empty() && (body->empty() || body->size() > max_body_bytes))
-    err = "body: must be 1 to " + std::to_string(max_body_bytes) + " bytes";
-  if (auto* p = opt_str(req, "purpose", err)) {
-    if (*p == "informational")
-      r.purpose = config::purpose::informational;
-    else if (*p != "marketing" && err.empty())
-      err = "purpose: must be one of marketing informational";
-  }
-  if (auto* c = opt_str(req, "campaign", err)) {
+  // The same field decoder as the other ops (gateway/ops/support.hpp): the first problem is
+  // the answer, naming its field.
+  op_support::fields f(req);
+  auto* to = f.str("to", true);
+  const config::sender_settings* snd = op_support::resolve_sender(s, f, false, r.sender);
+  auto* body = f.str("body", true);
+  if (body && (body->empty() || body->size() > max_body_bytes))
+    f.set("body: must be 1 to " + std::to_string(max_body_bytes) + " bytes");
+  r.purpose = f.choice("purpose", {"marketing", "informational"}) == 0 ? config::purpose::marketing
+                                                                        : config::purpose::informational;
+  if (auto* c = f.str("campaign", false)) {
     r.campaign = std::string(*c);
-    if (!dnc::contacts::contact_keys::valid_name(r.campaign) && err.empty())
-      err = "campaign: 1-64 bytes without spaces or control characters";
+    if (!dnc::contacts::contact_keys::valid_name(r.campaign))
+      f.set("campaign: 1-64 bytes without spaces or control characters");
   }
-  if (auto* c = opt_str(req, "carrier", err)) {
-    if (!s.carrier(*c) && err.empty())
-      err = "carrier: no carrier named '" + std::string(*c) + "' is configured";
+  if (auto* c = f.str("carrier", false)) {
+    if (!s.carrier(*c)) f.set("carrier: no carrier named '" + std::string(*c) + "' is configured");
     r.route.emplace_back(*c);
   }
-  if (auto* k = opt_str(req, "idempotency_key", err)) {
+  if (auto* k = f.str("idempotency_key", false)) {
     r.idempotency_key = std::string(*k);
-    if (!valid_idempotency_key(r.idempotency_key) && err.empty())
-      err = "idempotency_key: 1-128 printable ASCII characters without spaces";
+    if (!valid_idempotency_key(r.idempotency_key))
+      f.set("idempotency_key: 1-128 printable ASCII characters without spaces");
   }
-  auto* from = opt_str(req, "from", err);
-  if (err.empty() && snd) {
+  auto* from = f.str("from", false);
+  if (f.ok() && snd) {
     // A sender sends only from the numbers it owns (their STOPs come back to it).
     if (from) {
       if (std::find(snd->numbers.begin(), snd->numbers.end(), std::string_view(*from)) ==
           snd->numbers.end())
-        err = "from: not a number of sender '" + snd->name + "'";
+        f.set("from: not a number of sender '" + snd->name + "'");
       r.from = std::string(*from);
     } else if (snd->numbers.empty()) {
-      err = "from: required (sender '" + snd->name + "' has no numbers)";
+      f.set("from: required (sender '" + snd->name + "' has no numbers)");
     } else {
       r.from = snd->numbers.front();
     }
     if (r.route.empty()) r.route = snd->route;
-    if (r.route.empty() && err.empty())
-      err = "carrier: required (sender '" + snd->name + "' has no route)";
+    if (r.route.empty()) f.set("carrier: required (sender '" + snd->name + "' has no route)");
   }
-  if (!err.empty()) co_return fail(api_errc::bad_request, err);
+  if (!f.ok()) co_return f.failure();
   auto n = dnc::model::parse_phone(*to);
   if (!n) co_return fail(api_errc::invalid_number, "to: " + n.error().message());
   r.to = *n;
-  r.sender = snd->name;
   r.body = std::string(*body);
   r.api_key = std::string(ctx.key_name);
   r.message_id = new_message_id();
