@@ -17,6 +17,15 @@ namespace stopgate::evidence {
 
 namespace {
 
+// The writer thread posts completions with an executor that does not count as work: the
+// waiter's own tracked executor keeps the worker's io_context running until the completion
+// ran, and once it has, the worker may stop and free its io_context at once (a test bed's
+// teardown does). A tracked copy destroyed on the writer thread after the post would then
+// touch a freed io_context.
+boost::asio::any_io_executor post_executor(const boost::asio::any_io_executor& ex) {
+  return boost::asio::prefer(ex, boost::asio::execution::outstanding_work.untracked);
+}
+
 boost::system::error_code last_errno() { return {errno, boost::system::system_category()}; }
 
 boost::system::error_code write_all(int fd, std::string_view data) {
@@ -413,10 +422,11 @@ void log::complete_all(waiter* const* ws, std::size_t n) {
       continue;
     }
     w->next = nullptr;
+    auto ex = post_executor(w->ex);
     auto g = std::find_if(groups_.begin(), groups_.end(),
-                          [&](const completion_group& c) { return c.ex == w->ex; });
+                          [&](const completion_group& c) { return c.ex == ex; });
     if (g == groups_.end()) {
-      groups_.push_back({w->ex, w, w});
+      groups_.push_back({std::move(ex), w, w});
     } else {
       g->tail->next = w;
       g->tail = w;
@@ -432,8 +442,7 @@ void log::complete_one(waiter* w) {
     return;
   }
   w->next = nullptr;
-  auto ex = w->ex;
-  boost::asio::post(ex, [w] { run_chain(w); });
+  boost::asio::post(post_executor(w->ex), [w] { run_chain(w); });
 }
 
 void log::run_chain(waiter* head) {

@@ -160,5 +160,35 @@ TEST(EvidenceConcurrency, FailedFdatasyncFailsEveryAppenderAndPoisonsTheLog) {
             errc::failed);
 }
 
+// An appender's thread may stop and free its io_context as soon as its append resumed (a
+// worker shutting down after its last request does). The writer thread must not touch that
+// io_context after posting the completion. Under AddressSanitizer the old writer, which
+// destroyed its work-counting copy of the executor after the post, failed this within a few
+// hundred rounds; without a sanitizer it checks that every round resumes.
+TEST(EvidenceConcurrency, AnAppendersIoContextMayGoAwayAsSoonAsItResumed) {
+  stopgate::test::temp_dir tmp;
+  auto log = log::open(test::small_options(tmp.path()), {}).value();
+  constexpr int rounds = 2000;
+  int resumed = 0;
+  for (int i = 0; i < rounds; ++i) {
+    auto io = std::make_unique<boost::asio::io_context>();
+    bool ok = false;
+    boost::asio::co_spawn(
+        *io,
+        [&]() -> boost::asio::awaitable<void> {
+          auto r = co_await log->async_append(record_type::decision,
+                                              test::fields("+14155552671", std::to_string(i)));
+          ok = r.has_value();
+        },
+        boost::asio::detached);
+    std::thread t([&] { io->run(); });  // returns once the append resumed: no work is left
+    t.join();
+    io.reset();
+    if (ok) ++resumed;
+  }
+  EXPECT_EQ(resumed, rounds);
+  log->close();
+}
+
 }  // namespace
 }  // namespace stopgate::evidence
