@@ -227,9 +227,18 @@ bool app::start(std::string& why) {
   for (int i = 0; i < 100 && mirror_->refreshes() == 0 && mirror_->failures() == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
-  ops_ = std::make_shared<ops>(*this, *evidence_, *mirror_);
+  // What the ops and routes use, handed in: the shared parts and each loop's own.
+  services svc;
+  svc.log = evidence_.get();
+  svc.mirror = mirror_.get();
+  svc.runtime = [this] { return current(); };
+  svc.metrics = [this] { return all_metric_families(); };
   std::vector<asio::io_context*> contexts;
-  for (auto& w : workers_) contexts.push_back(&w->io);
+  for (auto& w : workers_) {
+    contexts.push_back(&w->io);
+    svc.workers.push_back(w.get());
+  }
+  ops_ = std::make_shared<ops>(svc);
   api_ = std::make_unique<api::api_server>(contexts, rt2->settings, ops_);
   if (auto ec = api_->start(); ec) {
     why = "socket API: " + ec.message();
@@ -239,17 +248,17 @@ bool app::start(std::string& why) {
   provide.ready = [this] { return readiness(); };
   provide.metrics = [this] { return metric_families(); };
   http_ = std::make_unique<http::http_server>(contexts, rt2->settings, ops_, std::move(provide));
-  if (auto ec = send::add_status_route(*http_, *evidence_, ops_->sending().status()); ec) {
+  if (auto ec = send::add_status_route(*http_, svc, ops_->sending().status()); ec) {
     why = "HTTP: /v1/status/: " + ec.message();
     return false;
   }
   webhooks_ = std::make_unique<webhooks::service>(*evidence_, [this] { return current()->settings; },
-                                                  webhooks::relay_sender());
+                                                  webhooks::relay_sender(), svc.workers);
   if (auto ec = webhooks_->register_routes(*http_); ec) {
     why = "HTTP webhook routes: " + ec.message();
     return false;
   }
-  webhooks_->start(contexts);
+  webhooks_->start();
   // Call dialers: their checks are committed `check` ops (gateway/dialer_checker.cpp).
   dialers_ = std::make_unique<dialer::servers>(
       contexts, rt2->settings, std::make_shared<dialer_checker>(ops_, [this] { return current()->settings; }));

@@ -15,6 +15,7 @@
 #include "dnc/policy/engine.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/services.hpp"
 #include "gateway/worker.hpp"
 #include "redis/managed_server.hpp"
 
@@ -41,12 +42,6 @@ class servers;
 namespace webhooks {
 class service;
 }
-
-/// What every request reads; replaced whole on SIGHUP.
-struct runtime_config {
-  config::settings_ptr settings;
-  std::shared_ptr<const dnc::policy::policy_engine> engine;
-};
 
 class app {
  public:

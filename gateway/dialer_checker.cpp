@@ -58,7 +58,7 @@ boost::asio::awaitable<voice_answer> dialer_checker::async_check(const dialer::v
   req["commit"] = true;
   // The dialer servers authenticate their peers by configuration (listen address, sender
   // table); their checks need no API key.
-  api::request_context ctx{{}, 0x0F, true, settings.get(), {}};
+  api::request_context ctx{{}, 0x0F, true, settings.get(), {}, q.worker};
   api::op_result r = co_await ops_->async_handle("check", req, ctx);
   if (!r) {
     spdlog::warn("dialer: {} check {} failed closed: {}", dialer::to_string(q.source), q.ref,

@@ -10,14 +10,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 namespace stopgate::gateway {
-namespace {
-thread_local worker* tls_worker = nullptr;
-}
-
-worker* worker::current() noexcept {
-  return tls_worker;
-}
-
 void worker::watch_redis() {
   boost::asio::co_spawn(
       io,
@@ -42,7 +34,6 @@ void worker::watch_redis() {
 }
 
 void worker::run() {
-  tls_worker = this;
   net::spin_window window(busy_poll);
   for (;;) {
     try {
@@ -53,7 +44,6 @@ void worker::run() {
       spdlog::error("worker {}: unexpected exception: {}", index, e.what());
     }
   }
-  tls_worker = nullptr;
 }
 
 }  // namespace stopgate::gateway

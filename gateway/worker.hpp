@@ -1,6 +1,7 @@
-// One gateway thread: its io_context and the per-thread Redis connection and contact store.
-// Request coroutines run on the worker that accepted their connection and use that worker's
-// store, so the hot path takes no locks and makes no cross-thread hops.
+// One gateway thread: its io_context and the per-thread Redis connection, contact store and
+// relay. Request coroutines run on the worker that accepted their connection and use that
+// worker's parts (handed to them: gateway/services.hpp), so the hot path takes no locks and
+// makes no cross-thread hops.
 #pragma once
 
 #include "carriers/relay/relay.hpp"
@@ -38,9 +39,8 @@ struct worker {
   /// Longest adaptive busy-poll before the event loop blocks (server.busy_poll_us; 0 = off).
   std::chrono::microseconds busy_poll{0};
 
-  /// The worker whose thread is running the caller, or null off the worker threads.
-  static worker* current() noexcept;
-  /// Runs io until stopped, with current() set.
+  /// Runs io until stopped. (Handlers are handed their worker, through the request's worker
+  /// index and the services table, gateway/services.hpp; none looks it up by thread.)
   void run();
   /// Starts the redis_up sampler (call before run()).
   void watch_redis();

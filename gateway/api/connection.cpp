@@ -104,6 +104,7 @@ class connection final : public connection_base,
         exec_(net::connection_executor(lowest_layer(stream_).get_executor())),
         block_(state_->counters.block(context_index)),
         loopback_(loopback),
+        worker_(unsigned(context_index)),
         snapshot_(state_->snapshot()),
         framer_(snapshot_->settings->api.max_line_bytes),
         space_timer_(exec_),
@@ -288,7 +289,8 @@ class connection final : public connection_base,
     entries.reserve(slots.size());
     for (const slot_ptr& s : slots) {
       entries.push_back(batch_entry{s->op, s->object,
-                                    request_context{key_name_, roles_, loopback_, snapshot_->settings.get(), s->storage()},
+                                    request_context{key_name_, roles_, loopback_, snapshot_->settings.get(), s->storage(),
+                                                    worker_},
                                     std::nullopt, std::nullopt});
     }
     dispatched_ += slots.size();
@@ -400,7 +402,7 @@ class connection final : public connection_base,
   awaitable<void> run_request([[maybe_unused]] std::shared_ptr<connection> self, slot_ptr slot, std::string_view op,
                               const boost::json::object* req) {
     {
-      request_context ctx{key_name_, roles_, loopback_, snapshot_->settings.get(), slot->storage()};
+      request_context ctx{key_name_, roles_, loopback_, snapshot_->settings.get(), slot->storage(), worker_};
       std::optional<op_result> result;
       try {
         result.emplace(co_await state_->dispatch->async_handle(op, *req, ctx));
@@ -605,6 +607,7 @@ class connection final : public connection_base,
   asio::any_io_executor exec_;  // a strand, or the socket's executor (one thread per context)
   counter_block& block_;
   const bool loopback_;
+  const unsigned worker_;  // the index of this connection's io_context (request_context::worker)
 
   std::shared_ptr<const settings_snapshot> snapshot_;
   std::vector<std::shared_ptr<const settings_snapshot>> retired_;

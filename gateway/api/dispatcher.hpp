@@ -31,6 +31,9 @@ struct request_context {
   /// Storage of the request object: allocate the response object from it (optional) to avoid
   /// heap allocations; it lives until the response is serialised.
   boost::json::storage_ptr storage;
+  /// The event loop (worker) the request runs on: the index of its io_context in the list the
+  /// server was given. Handlers use that worker's connections and contact store.
+  unsigned worker = 0;
 };
 
 /// An op's failure: one of the SPEC codes and a message for the client.

@@ -33,6 +33,9 @@ struct voice_check {
   config::voice_tech tech = config::voice_tech::atds;
   std::string ref;  // the channel's uniqueid (FastAGI) or the Call-ID (SIP)
   check_source source = check_source::sip;
+  /// The event loop the check runs on (the index of its io_context in the servers' list): the
+  /// check uses that worker's connections and contact store. Set by the server.
+  unsigned worker = 0;
 };
 
 enum class decision : std::uint8_t { allow, deny, defer };

@@ -94,7 +94,7 @@ boost::asio::awaitable<response> async_handle_check(const request& req, const ap
   if (!q.contains("ref")) q["ref"] = "http:";
   q["commit"] = true;
 
-  api::request_context ctx{who->key_name, who->roles, req.loopback, req.settings, {}};
+  api::request_context ctx{who->key_name, who->roles, req.loopback, req.settings, {}, req.worker};
   std::optional<api::op_result> result;
   try {
     result.emplace(co_await dispatch.async_handle("check", q, ctx));

@@ -308,6 +308,7 @@ class connection final : public connection_base,
     req.fields = &msg.base();
     req.peer = peer_;
     req.loopback = loopback_;
+    req.worker = unsigned(index_);
     req.settings = snap_->settings.get();
     const std::string& base = snap_->settings->http.public_url;
     if (!base.empty()) req.public_url.append(base).append(req.target);

@@ -37,6 +37,9 @@ struct request {
   std::string public_url;
   /// The configuration this request was accepted under (never null inside a handler).
   const config::settings* settings = nullptr;
+  /// The event loop (worker) the request runs on: the index of its io_context in the list the
+  /// server was given.
+  unsigned worker = 0;
 
   /// The first value of header `name` (case-insensitive), "" when absent.
   std::string_view header(std::string_view name) const;

@@ -148,7 +148,7 @@ boost::asio::awaitable<response> async_handle_ops(const request& req, const api:
     co_return ops_error(line.id, api_errc::forbidden, message);
   }
   api::request_context ctx{who->key_name, who->roles, req.loopback, req.settings,
-                           boost::json::storage_ptr(&resource)};
+                           boost::json::storage_ptr(&resource), req.worker};
   std::optional<api::op_result> result;
   try {
     result.emplace(co_await dispatch.async_handle(line.op, *line.object, ctx));

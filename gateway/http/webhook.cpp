@@ -1,5 +1,7 @@
 #include "gateway/http/webhook.hpp"
 
+#include "carriers/signature/verify.hpp"
+
 #include <boost/beast/http/field.hpp>
 
 namespace stopgate::gateway::http {
@@ -28,6 +30,29 @@ std::string_view carrier_from_path(std::string_view path, std::string_view prefi
   auto rest = path.substr(prefix.size());
   if (rest.find('/') != std::string_view::npos) return {};
   return rest;
+}
+
+webhook_front verify_front(const request& req, const config::settings& s, std::string_view prefix,
+                           std::chrono::system_clock::time_point now) {
+  webhook_front f;
+  const auto name = carrier_from_path(req.path, prefix);
+  const auto* c = name.empty() ? nullptr : s.carrier(name);
+  if (!c) {
+    // A config name never holds parentheses.
+    f.label = "(unknown)";
+    f.why = "no carrier of that name";
+    return f;
+  }
+  f.label = c->name;
+  f.request = to_webhook_request(req);
+  const auto v = carriers::signature::verify_webhook(
+      *c, f.request, now, req.loopback, std::chrono::seconds(s.http.replay_window_s));
+  if (!v) {
+    f.why = v.error.message();
+    return f;
+  }
+  f.carrier = c;
+  return f;
 }
 
 response webhook_refused() {

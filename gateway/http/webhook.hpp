@@ -3,8 +3,10 @@
 #pragma once
 
 #include "carriers/signature/webhook_request.hpp"
+#include "config/settings.hpp"
 #include "gateway/http/message.hpp"
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -27,5 +29,20 @@ std::string_view carrier_from_path(std::string_view path, std::string_view prefi
 /// and a missing, bad or stale signature look alike (403, same body), so the configured
 /// carrier names cannot be listed by probing. The reason goes to the log, not the caller.
 response webhook_refused();
+
+/// The front both webhook routes share (/v1/inbound/ and /v1/status/): the carrier configured
+/// in `s` under the name after `prefix`, then its signature over the request (at `now`, within
+/// s.http.replay_window_s). On success `carrier` is set and `request` is what was verified; on
+/// refusal `carrier` is null, the answer is webhook_refused(), `label` names the carrier for
+/// the counters ("(unknown)" for a name not configured) and `why` says why, for the log.
+/// Parsing the body is the route's own step.
+struct webhook_front {
+  const config::carrier_settings* carrier = nullptr;
+  carriers::signature::webhook_request request;
+  std::string label;
+  std::string why;
+};
+webhook_front verify_front(const request& req, const config::settings& s, std::string_view prefix,
+                           std::chrono::system_clock::time_point now);
 
 }  // namespace stopgate::gateway::http

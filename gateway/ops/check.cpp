@@ -5,7 +5,6 @@
 #include "dnc/contacts/keys.hpp"
 #include "dnc/policy/engine.hpp"
 #include "gateway/api/response_writer.hpp"
-#include "gateway/app.hpp"
 
 #include <boost/container/small_vector.hpp>
 #include <spdlog/spdlog.h>
@@ -228,8 +227,11 @@ bool ops::batchable(std::string_view op, const json::object& req) const {
 }
 
 asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entries, std::string& text) {
+  if (entries.empty()) co_return;
   const auto started = std::chrono::steady_clock::now();
-  auto rt = app_.current();
+  // The entries of a batch come from one connection: one worker.
+  const api::request_context& first = entries.front().ctx;
+  auto rt = svc_.runtime();
   const auto& engine = *rt->engine;
   // Every request of the batch is evaluated at the same instant (none names its own `at`).
   const dnc::model::sys_time now = now_us();
@@ -272,7 +274,7 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
         }
       }
     }
-    auto* st = store();
+    auto* st = store(first);
     boost::system::result<std::vector<dnc::model::number_facts>> fetched(
         boost::system::in_place_error, make_error_code(redis::errc::not_connected));
     if (st)
@@ -306,12 +308,13 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
   }
   add_tally(counters_, t);
   counters_.observe_check_latency(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), answered);
+      first.worker, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+      answered);
 }
 
 asio::awaitable<op_result> ops::check(const json::object& req, const api::request_context& ctx) {
   const auto started = std::chrono::steady_clock::now();
-  auto rt = app_.current();
+  auto rt = svc_.runtime();
   const auto& s = *rt->settings;
   const auto& engine = *rt->engine;
   check_plan p;
@@ -322,7 +325,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
   check_tally t;
   std::vector<dnc::model::number_facts> facts;
   if (!items.empty()) {
-    auto* st = store();
+    auto* st = store(ctx);
     // (No co_await inside ?: — GCC 12 miscompiles that.)
     boost::system::result<std::vector<dnc::model::number_facts>> fetched(
         boost::system::in_place_error, make_error_code(redis::errc::not_connected));
@@ -402,7 +405,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
         co_return fail(api_errc::internal, "the evidence log could not record the decision; nothing was committed");
       }
     if (!commits.empty()) {
-      auto* st = store();
+      auto* st = store(ctx);
       error_code ec = make_error_code(redis::errc::not_connected);
       if (st) ec = co_await st->async_commit_many(commits);
       if (ec) {
@@ -416,7 +419,7 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
 
   op_result out = answer(p, decisions, evidence_ids, ctx.storage, t);
   add_tally(counters_, t);
-  counters_.observe_check_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  counters_.observe_check_latency(ctx.worker, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   co_return out;
 }
 

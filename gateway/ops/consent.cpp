@@ -2,7 +2,6 @@
 #include "gateway/ops/ops.hpp"
 #include "gateway/ops/support.hpp"
 
-#include "gateway/app.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,8 +9,9 @@ namespace stopgate::gateway {
 
 using namespace op_support;  // NOLINT: this folder's own helpers
 
-asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
-  auto rt = app_.current();
+asio::awaitable<op_result> ops::consent(const json::object& req, bool optin,
+                                        const api::request_context& ctx) {
+  auto rt = svc_.runtime();
   const auto& s = *rt->settings;
   fields f(req);
   const auto to = read_to(f);
@@ -48,7 +48,7 @@ asio::awaitable<op_result> ops::consent(const json::object& req, bool optin) {
   if (!sf.ok()) co_return fail(api_errc::bad_request, "source." + std::string(sf.failure().error().message));
   if (c.fact.kind == dnc::model::consent_kind::express_written && c.source.text.empty())
     co_return fail(api_errc::bad_request, "source.text: required for express_written (the disclosure shown)");
-  auto* st = store();
+  auto* st = store(ctx);
   if (!st) co_return store_down();
 
   // Evidence first: a consent is in effect only once it is provable.

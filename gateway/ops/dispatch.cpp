@@ -8,11 +8,15 @@ namespace stopgate::gateway {
 
 using namespace op_support;  // NOLINT: this folder's own helpers
 
-ops::ops(app& a, evidence::log& log, dnc::lists::list_mirror& mirror)
-    : app_(a),
-      log_(log),
-      mirror_(mirror),
-      send_(std::make_unique<send::send_handler>(a, log, mirror)) {}
+ops::ops(services svc)
+    : svc_(std::move(svc)),
+      log_(*svc_.log),
+      mirror_(*svc_.mirror),
+      send_(std::make_unique<send::send_handler>(svc_)) {}
+
+dnc::contacts::contact_store* ops::store(const api::request_context& ctx) const {
+  return svc_.on(ctx.worker).contacts.get();
+}
 
 ops::~ops() = default;
 
@@ -27,11 +31,11 @@ asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::ob
   switch (def->id) {
     case api::op_id::check: co_return co_await check(req, ctx);
     case api::op_id::send: co_return co_await send_->async_send(req, ctx);
-    case api::op_id::consent: co_return co_await consent(req, false);
-    case api::op_id::optin: co_return co_await consent(req, true);
-    case api::op_id::optout: co_return co_await optout(req);
-    case api::op_id::lookup: co_return co_await lookup(req);
-    case api::op_id::forget: co_return co_await forget(req);
+    case api::op_id::consent: co_return co_await consent(req, false, ctx);
+    case api::op_id::optin: co_return co_await consent(req, true, ctx);
+    case api::op_id::optout: co_return co_await optout(req, ctx);
+    case api::op_id::lookup: co_return co_await lookup(req, ctx);
+    case api::op_id::forget: co_return co_await forget(req, ctx);
     case api::op_id::stats: co_return stats();
     case api::op_id::ping:
     case api::op_id::auth: break;  // answered by the transport

@@ -2,7 +2,6 @@
 #include "gateway/ops/ops.hpp"
 #include "gateway/ops/support.hpp"
 
-#include "gateway/app.hpp"
 #include "gateway/send/idempotency.hpp"
 #include "gateway/send/message_store.hpp"
 #include "gateway/webhooks/inbound_store.hpp"
@@ -44,16 +43,16 @@ asio::awaitable<error_code> forget_elsewhere(worker& w, const config::settings& 
 
 }  // namespace
 
-asio::awaitable<op_result> ops::forget(const json::object& req) {
-  auto rt = app_.current();
+asio::awaitable<op_result> ops::forget(const json::object& req, const api::request_context& ctx) {
+  auto rt = svc_.runtime();
   fields f(req);
   const auto to = read_to(f);
   if (!to) co_return fail(to.error());
   if (!f.ok()) co_return f.failure();
   const auto at = now_us();
-  auto* w = worker::current();
-  auto* st = store();
-  if (!st || !w->redis) co_return store_down();
+  worker& w = svc_.on(ctx.worker);
+  auto* st = store(ctx);
+  if (!st || !w.redis) co_return store_down();
   auto r = co_await st->async_forget(*to, at);
   if (!r) {
     ++counters_.store_failures;
@@ -62,7 +61,7 @@ asio::awaitable<op_result> ops::forget(const json::object& req) {
   json::array erased, kept;
   for (auto& e : r->erased) erased.emplace_back(e);
   for (auto& k : r->kept) kept.emplace_back(k);
-  if (auto ec = co_await forget_elsewhere(*w, *rt->settings, *to, erased)) {
+  if (auto ec = co_await forget_elsewhere(w, *rt->settings, *to, erased)) {
     // The contact store part is done; repeating the request finishes the rest.
     ++counters_.store_failures;
     co_return fail(api_errc::store_unavailable,

@@ -3,20 +3,19 @@
 #include "gateway/ops/support.hpp"
 
 #include "dnc/model/nanp_tables.hpp"
-#include "gateway/app.hpp"
 
 namespace stopgate::gateway {
 
 using namespace op_support;  // NOLINT: this folder's own helpers
 
-asio::awaitable<op_result> ops::lookup(const json::object& req) {
-  auto rt = app_.current();
+asio::awaitable<op_result> ops::lookup(const json::object& req, const api::request_context& ctx) {
+  auto rt = svc_.runtime();
   const auto& s = *rt->settings;
   fields f(req);
   const auto to = read_to(f);
   if (!to) co_return fail(to.error());
   if (!f.ok()) co_return f.failure();
-  auto* st = store();
+  auto* st = store(ctx);
   if (!st) co_return store_down();
   auto rec = co_await st->async_lookup(*to);
   if (!rec) {

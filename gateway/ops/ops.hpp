@@ -12,6 +12,7 @@
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/prometheus.hpp"
+#include "gateway/services.hpp"
 
 #include <array>
 #include <atomic>
@@ -21,7 +22,6 @@
 
 namespace stopgate::gateway {
 
-class app;
 namespace send {
 class send_handler;
 }
@@ -41,21 +41,23 @@ struct op_counters {
   static std::size_t reason_index(std::string_view code) noexcept;
 
   op_counters();
-  /// Seconds from a check request's start to its answer, observed into the calling worker's
+  /// Seconds from a check request's start to its answer, observed into worker `worker`'s
   /// own histogram (no cache line shared between workers).
-  void observe_check_latency(double seconds, std::uint64_t times = 1) noexcept;
+  void observe_check_latency(unsigned worker, double seconds, std::uint64_t times = 1) noexcept;
   /// Every worker's check latency histogram, merged. Thread-safe.
   http::histogram_snapshot check_latency() const;
 
  private:
-  // One per worker index (modulo the size; threads that are not workers use the first).
+  // One per worker index (modulo the size).
   static constexpr std::size_t latency_shards = 16;
   std::array<std::unique_ptr<http::histogram>, latency_shards> check_latency_;
 };
 
 class ops final : public api::dispatcher, public api::batch_handler {
  public:
-  ops(app& a, evidence::log& log, dnc::lists::list_mirror& mirror);
+  /// `svc.log`, `svc.mirror` and `svc.runtime` must be set; the workers' parts are used on
+  /// the worker a request names.
+  explicit ops(services svc);
   ~ops() override;
 
   boost::asio::awaitable<api::op_result> async_handle(std::string_view op,
@@ -74,13 +76,16 @@ class ops final : public api::dispatcher, public api::batch_handler {
 
  private:
   boost::asio::awaitable<api::op_result> check(const boost::json::object& req, const api::request_context& ctx);
-  boost::asio::awaitable<api::op_result> consent(const boost::json::object& req, bool optin);
-  boost::asio::awaitable<api::op_result> optout(const boost::json::object& req);
-  boost::asio::awaitable<api::op_result> lookup(const boost::json::object& req);
-  boost::asio::awaitable<api::op_result> forget(const boost::json::object& req);
+  boost::asio::awaitable<api::op_result> consent(const boost::json::object& req, bool optin,
+                                                 const api::request_context& ctx);
+  boost::asio::awaitable<api::op_result> optout(const boost::json::object& req, const api::request_context& ctx);
+  boost::asio::awaitable<api::op_result> lookup(const boost::json::object& req, const api::request_context& ctx);
+  boost::asio::awaitable<api::op_result> forget(const boost::json::object& req, const api::request_context& ctx);
   api::op_result stats() const;
+  /// The contact store of the request's worker; null until it is set up.
+  dnc::contacts::contact_store* store(const api::request_context& ctx) const;
 
-  app& app_;
+  services svc_;
   evidence::log& log_;
   dnc::lists::list_mirror& mirror_;
   op_counters counters_;

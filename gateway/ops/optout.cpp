@@ -2,7 +2,6 @@
 #include "gateway/ops/ops.hpp"
 #include "gateway/ops/support.hpp"
 
-#include "gateway/app.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,8 +9,8 @@ namespace stopgate::gateway {
 
 using namespace op_support;  // NOLINT: this folder's own helpers
 
-asio::awaitable<op_result> ops::optout(const json::object& req) {
-  auto rt = app_.current();
+asio::awaitable<op_result> ops::optout(const json::object& req, const api::request_context& ctx) {
+  auto rt = svc_.runtime();
   const auto& s = *rt->settings;
   fields f(req);
   const auto to = read_to(f);
@@ -26,7 +25,7 @@ asio::awaitable<op_result> ops::optout(const json::object& req) {
     if (!sf.ok()) co_return fail(api_errc::bad_request, "source." + std::string(sf.failure().error().message));
   }
   if (!f.ok()) co_return f.failure();
-  auto* st = store();
+  auto* st = store(ctx);
   if (!st) co_return store_down();
   const auto at = now_us();
   json::object rec{{"to", to->e164()}, {"sender", sender}, {"channel", channel}, {"at", format_rfc3339(at)}};

@@ -3,10 +3,8 @@
 #include "gateway/ops/support.hpp"
 
 #include "config/values.hpp"
-#include "gateway/app.hpp"
 #include "gateway/http/metrics_json.hpp"
 #include "gateway/send/send_op.hpp"
-#include "gateway/worker.hpp"
 
 namespace stopgate::gateway {
 
@@ -17,9 +15,8 @@ op_counters::op_counters() {
   for (auto& h : check_latency_) h = std::make_unique<http::histogram>(http::histogram::latency_seconds_buckets());
 }
 
-void op_counters::observe_check_latency(double seconds, std::uint64_t times) noexcept {
-  const worker* w = worker::current();
-  http::histogram& h = *check_latency_[w ? w->index % latency_shards : 0];
+void op_counters::observe_check_latency(unsigned worker, double seconds, std::uint64_t times) noexcept {
+  http::histogram& h = *check_latency_[worker % latency_shards];
   for (std::uint64_t i = 0; i < times; ++i) h.observe(seconds);
 }
 
@@ -153,7 +150,8 @@ op_result ops::stats() const {
       {"lists", std::move(lists)},
       {"list_refreshes", mirror_.refreshes()},
       // Everything GET /metrics serves, by family (socket API, HTTP, carriers, webhooks...).
-      {"metrics", http::metrics_to_json(app_.all_metric_families())},
+      {"metrics", http::metrics_to_json(svc_.metrics ? svc_.metrics()
+                                                     : std::vector<http::metric_family>{})},
   };
 }
 

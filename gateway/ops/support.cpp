@@ -1,7 +1,5 @@
 #include "gateway/ops/support.hpp"
 
-#include "gateway/worker.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -91,12 +89,6 @@ const char* kind_name(dnc::model::consent_kind k) {
       return "ebr_inquiry";
   }
   return "express";
-}
-
-// This thread's contact store; null until the store is ready (Redis unreachable at start).
-dnc::contacts::contact_store* store() {
-  auto* w = worker::current();
-  return w ? w->contacts.get() : nullptr;
 }
 
 op_result store_down() { return fail(api_errc::store_unavailable, "the contact store is not reachable"); }

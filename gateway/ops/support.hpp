@@ -1,5 +1,5 @@
 // Helpers every op of gateway/ops/ shares: the field decoder that names the field in every
-// error, the sender and number readers, the evidence fan-out, the thread's contact store.
+// error, the sender and number readers, the evidence fan-out.
 #pragma once
 
 #include "config/settings.hpp"
@@ -120,9 +120,6 @@ asio::awaitable<std::vector<std::string>> append_all(evidence::log& log, evidenc
 
 /// The wire name of a consent kind ("express_written", ...).
 const char* kind_name(dnc::model::consent_kind k);
-
-/// This thread's contact store; null until the store is ready (Redis unreachable at start).
-dnc::contacts::contact_store* store();
 
 /// The answer when there is no contact store.
 op_result store_down();

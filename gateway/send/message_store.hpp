@@ -65,7 +65,7 @@ std::string new_message_id();
 enum class status_claim { fresh, done, busy };
 
 /// The send path's Redis state. A thin wrapper over one client: use it on the client's
-/// executor (worker::current()->redis), like the client. Completions never run inline.
+/// executor (the request's worker's), like the client. Completions never run inline.
 /// Errors are the client's transport errors; an unexpected reply (a Redis error) becomes
 /// redis::errc::protocol.
 class message_store {

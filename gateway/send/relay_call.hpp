@@ -1,4 +1,4 @@
-// The send op's one call into the carrier relay (carriers/relay/relay.hpp), on the calling
+// The send op's one call into the carrier relay (carriers/relay/relay.hpp), on the request's
 // worker's relay.
 #pragma once
 
@@ -11,9 +11,11 @@
 
 namespace stopgate::gateway::send {
 
-/// Relays `msg` along `route` with the current worker's relay. Must run on a worker thread;
-/// `s` must stay alive until completion. Never throws.
+/// Relays `msg` along `route` with `relay` (the request's worker's; used on that worker's
+/// thread). A null relay sends nothing and answers a permanent failure. `s` must stay alive
+/// until completion. Never throws.
 boost::asio::awaitable<carriers::relay::relay_result> async_relay(
-    const config::settings& s, std::span<const std::string> route, carriers::outbound_message msg);
+    carriers::relay::relay* relay, const config::settings& s, std::span<const std::string> route,
+    carriers::outbound_message msg);
 
 }  // namespace stopgate::gateway::send

@@ -2,12 +2,10 @@
 
 #include "dnc/contacts/keys.hpp"
 #include "dnc/policy/engine.hpp"
-#include "gateway/app.hpp"
 #include "gateway/ops/support.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/message_store.hpp"
 #include "gateway/send/relay_call.hpp"
-#include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -37,6 +35,7 @@ struct send_handler::request {
   std::string idempotency_key;
   std::string message_id;
   std::string api_key;
+  unsigned worker = 0;  // the worker the request runs on (its connections and store)
   dnc::model::sys_time at{};
   // Set by run() when an outcome exists even though the answer is an error (the message
   // went to a carrier but its evidence failed): stored under the idempotency key anyway.
@@ -92,9 +91,8 @@ asio::awaitable<error_code> count_contact(dnc::contacts::contact_store& contacts
 
 }  // namespace
 
-send_handler::send_handler(app& a, evidence::log& log, dnc::lists::list_mirror& mirror,
-                           idempotency_options idem)
-    : app_(a), log_(log), mirror_(mirror), idem_(idem) {}
+send_handler::send_handler(services svc, idempotency_options idem)
+    : svc_(std::move(svc)), log_(*svc_.log), mirror_(*svc_.mirror), idem_(idem) {}
 
 std::vector<http::metric_family> send_handler::metric_families() const {
   using http::metric_family;
@@ -134,7 +132,7 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
                                                     const api::request_context& ctx) {
   ++counters_.requests;
   request r;
-  r.rt = app_.current();
+  r.rt = svc_.runtime();
   const auto& s = *r.rt->settings;
   // The same field decoder as the other ops (gateway/ops/support.hpp): the first problem is
   // the answer, naming its field.
@@ -184,9 +182,10 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   r.api_key = std::string(ctx.key_name);
   r.message_id = new_message_id();
   r.at = now_us();
+  r.worker = ctx.worker;
 
-  auto* w = worker::current();
-  if (!w || !w->redis || !w->contacts)
+  worker* w = &svc_.on(ctx.worker);
+  if (!w->redis || !w->contacts)
     co_return fail(api_errc::store_unavailable, "the contact store is not reachable");
 
   const auto& engine = *r.rt->engine;
@@ -270,7 +269,7 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
 
 asio::awaitable<op_result> send_handler::run(const request& r, const dnc::model::number_facts& facts) {
   using namespace asio::experimental::awaitable_operators;
-  auto* w = worker::current();
+  worker* w = &svc_.on(r.worker);
   const auto& engine = *r.rt->engine;
 
   auto snapshot = mirror_.current();
@@ -385,7 +384,7 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::model:
   // The callback URL names one carrier, so it is only given when the route has one.
   if (const auto& pub = r.rt->settings->http.public_url; !pub.empty() && r.route.size() == 1)
     msg.status_callback_url = pub + "/v1/status/" + r.route.front();
-  const auto rr = co_await async_relay(*r.rt->settings, r.route, std::move(msg));
+  const auto rr = co_await async_relay(w->relay.get(), *r.rt->settings, r.route, std::move(msg));
   const bool sent = rr.status == carriers::relay::relay_status::sent;
   const bool opted_out = !sent && rr.failure == carriers::failure_class::recipient_opted_out;
 

@@ -15,6 +15,7 @@
 #include "gateway/api/dispatcher.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/prometheus.hpp"
+#include "gateway/services.hpp"
 #include "gateway/send/idempotency.hpp"
 #include "gateway/send/status_route.hpp"
 
@@ -25,10 +26,6 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-namespace stopgate::gateway {
-class app;
-}
 
 namespace stopgate::gateway::send {
 
@@ -43,12 +40,12 @@ struct send_counters {
 };
 
 /// Handles `send` requests. Thread-safe: one handler serves every worker; each request uses
-/// its own worker's Redis connection, contact store and relay, so it must run on a worker
-/// thread. Completions run on the request's executor.
+/// the Redis connection, contact store and relay of the worker it names
+/// (request_context::worker), so it must run on that worker's thread. Completions run on the request's executor.
 class send_handler {
  public:
-  send_handler(app& a, evidence::log& log, dnc::lists::list_mirror& mirror,
-               idempotency_options idem = {});
+  /// `svc.log`, `svc.mirror` and `svc.runtime` must be set.
+  explicit send_handler(services svc, idempotency_options idem = {});
 
   /// The op: fields to, from, body, sender, purpose, campaign, carrier, idempotency_key.
   /// Answers {status, message_id, reasons, retry_at?, carrier?, carrier_message_id?, error?,
@@ -69,7 +66,7 @@ class send_handler {
   boost::asio::awaitable<api::op_result> run(const request& r,
                                              const dnc::model::number_facts& facts);
 
-  app& app_;
+  services svc_;
   evidence::log& log_;
   dnc::lists::list_mirror& mirror_;
   idempotency_options idem_;

@@ -1,13 +1,11 @@
 #include "gateway/send/status_route.hpp"
 
-#include "carriers/signature/verify.hpp"
 #include "carriers/wire/adapter.hpp"
 #include "gateway/http/webhook.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/message_store.hpp"
 #include "gateway/webhooks/carrier_number.hpp"
 #include "gateway/webhooks/carrier_text.hpp"
-#include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -42,15 +40,14 @@ std::string update_identity(const carriers::status_update& u, const webhooks::ca
 }
 
 // Applies one fresh update; false when something could not be made durable.
-asio::awaitable<bool> apply(const config::settings& s, const config::carrier_settings& c,
+asio::awaitable<bool> apply(worker& w, const config::settings& s, const config::carrier_settings& c,
                             const carriers::status_update& u, evidence::log& log,
                             status_counters& counters) {
   const std::string_view carrier = c.name;
   // The callback's numbers, read as the inbound webhooks read them (carrier default country).
   const auto u_to = webhooks::read_carrier_number(u.to, c.default_country);
   const auto u_from = webhooks::read_carrier_number(u.from, c.default_country);
-  auto* w = worker::current();
-  message_store messages(*w->redis);
+  message_store messages(*w.redis);
   auto id = co_await messages.async_find(carrier, u.carrier_message_id);
   if (!id) co_return false;
   std::optional<message_record> m;
@@ -110,8 +107,8 @@ asio::awaitable<bool> apply(const config::settings& s, const config::carrier_set
   if (!u.error_code.empty()) webhooks::put_text(orec, "carrier_error_code", u.error_code);
   auto oev = co_await log.async_append(evidence::record_type::optout, std::move(orec));
   if (!oev) co_return false;
-  if (!w->contacts) co_return false;
-  auto stored = co_await w->contacts->async_record_optout(*to, sender, at, source, oev->id);
+  if (!w.contacts) co_return false;
+  auto stored = co_await w.contacts->async_record_optout(*to, sender, at, source, oev->id);
   if (!stored) co_return false;
   ++counters.optouts;
   co_return true;
@@ -120,12 +117,11 @@ asio::awaitable<bool> apply(const config::settings& s, const config::carrier_set
 // One update: dedupe claim, apply, finish. The answer it asks for.
 enum class update_outcome { applied, duplicate, unavailable };
 
-asio::awaitable<update_outcome> claim_and_apply(const config::settings& s,
+asio::awaitable<update_outcome> claim_and_apply(worker& w, const config::settings& s,
                                                 const config::carrier_settings& c,
                                                 const carriers::status_update& u,
                                                 evidence::log& log, status_counters& counters) {
-  auto* w = worker::current();
-  message_store messages(*w->redis);
+  message_store messages(*w.redis);
   const std::string identity =
       update_identity(u, webhooks::read_carrier_number(u.to, c.default_country));
   auto claimed = co_await messages.async_claim_status(c.name, u.carrier_message_id, identity);
@@ -137,7 +133,7 @@ asio::awaitable<update_outcome> claim_and_apply(const config::settings& s,
     ++counters.duplicates;
     co_return update_outcome::duplicate;
   }
-  const bool ok = co_await apply(s, c, u, log, counters);
+  const bool ok = co_await apply(w, s, c, u, log, counters);
   auto ec = co_await messages.async_finish_status(c.name, u.carrier_message_id, identity, ok);
   if (ec)
     spdlog::warn("status callback ({}): the dedupe marker could not be updated: {}", c.name,
@@ -150,24 +146,20 @@ asio::awaitable<update_outcome> claim_and_apply(const config::settings& s,
   co_return update_outcome::applied;
 }
 
-asio::awaitable<response> handle(const http::request& req, evidence::log& log,
+asio::awaitable<response> handle(const http::request& req, const services& svc,
                                  status_counters& counters) {
+  evidence::log& log = *svc.log;
   const auto& s = *req.settings;
-  const auto name = http::carrier_from_path(req.path, prefix);
-  const auto* c = name.empty() ? nullptr : s.carrier(name);
-  // An unknown name is refused like a bad signature, so carrier names cannot be probed for.
-  if (!c) {
+  // The signature first: an unsigned or forged request changes nothing. An unknown name is
+  // refused like a bad signature, so carrier names cannot be probed for.
+  const auto front = http::verify_front(req, s, prefix, std::chrono::system_clock::now());
+  if (!front.carrier) {
     ++counters.rejected_signature;
+    spdlog::warn("status callback from {} for carrier {} refused: {}", req.peer.to_string(),
+                 front.label, front.why);
     co_return http::webhook_refused();
   }
-  // The signature first: an unsigned or forged request changes nothing.
-  const auto vr = carriers::signature::verify_webhook(
-      *c, http::to_webhook_request(req), std::chrono::system_clock::now(), req.loopback,
-      std::chrono::seconds(s.http.replay_window_s));
-  if (!vr) {
-    ++counters.rejected_signature;
-    co_return http::webhook_refused();
-  }
+  const config::carrier_settings* c = front.carrier;
   // Every update of the request (Bandwidth batches events; a Sinch batch report lists
   // several recipients).
   auto updates = carriers::parse_status(c->type, req.header("Content-Type"), req.body, req.query);
@@ -179,8 +171,8 @@ asio::awaitable<response> handle(const http::request& req, evidence::log& log,
     ++counters.bad_request;
     co_return response::json_error(400, "bad_request", updates.error().message());
   }
-  auto* w = worker::current();
-  if (!w || !w->redis) {
+  worker& w = svc.on(req.worker);
+  if (!w.redis) {
     ++counters.unavailable;
     co_return response::json_error(503, "store_unavailable", "Redis is not reachable");
   }
@@ -188,7 +180,7 @@ asio::awaitable<response> handle(const http::request& req, evidence::log& log,
   // answered 503 after the others were applied (the carrier's retry finds those done).
   bool unavailable = false, fresh = false;
   for (const auto& u : *updates) {
-    auto o = co_await claim_and_apply(s, *c, u, log, counters);
+    auto o = co_await claim_and_apply(w, s, *c, u, log, counters);
     unavailable |= o == update_outcome::unavailable;
     fresh |= o == update_outcome::applied;
   }
@@ -204,11 +196,12 @@ asio::awaitable<response> handle(const http::request& req, evidence::log& log,
 
 }  // namespace
 
-boost::system::error_code add_status_route(http::http_server& server, evidence::log& log,
+boost::system::error_code add_status_route(http::http_server& server, services svc,
                                            std::shared_ptr<status_counters> counters) {
-  return server.add_route(
-      http::beast_http::verb::post, std::string(prefix),
-      [&log, counters](const http::request& req) { return handle(req, log, *counters); });
+  return server.add_route(http::beast_http::verb::post, std::string(prefix),
+                          [svc = std::move(svc), counters](const http::request& req) {
+                            return handle(req, svc, *counters);
+                          });
 }
 
 }  // namespace stopgate::gateway::send

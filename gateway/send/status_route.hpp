@@ -10,6 +10,7 @@
 
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/services.hpp"
 
 #include <boost/system/error_code.hpp>
 
@@ -25,10 +26,10 @@ struct status_counters {
   std::atomic<std::uint64_t> ignored{0}, unavailable{0}, optouts{0};
 };
 
-/// Adds the route to `server` (before server.start()). `log` must outlive the server; the
-/// route keeps `counters` alive. Handlers run on the worker threads (their Redis connection
-/// and contact store).
-boost::system::error_code add_status_route(http::http_server& server, evidence::log& log,
+/// Adds the route to `server` (before server.start()). `svc.log` and the workers must outlive
+/// the server; the route keeps `counters` alive. A request uses the Redis connection and
+/// contact store of the worker it runs on (`svc.workers`, in the server's loop order).
+boost::system::error_code add_status_route(http::http_server& server, services svc,
                                            std::shared_ptr<status_counters> counters);
 
 }  // namespace stopgate::gateway::send

@@ -4,7 +4,6 @@
 #include "gateway/webhooks/service.hpp"
 
 #include "gateway/webhooks/worker_state.hpp"
-#include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -18,10 +17,7 @@ namespace stopgate::gateway::webhooks {
 
 namespace asio = boost::asio;
 
-void service::wake_local() {
-  auto* wk = worker::current();
-  if (!wk || wk->index >= workers_.size()) return;
-  auto& w = *workers_[wk->index];
+void service::wake_local(per_worker& w) {
   w.woken = true;
   if (w.timer) w.timer->cancel();
 }
@@ -31,8 +27,8 @@ asio::awaitable<void> service::drain_loop(per_worker& w) {
   while (!stopping_.load()) {
     w.woken = false;
     bool more = false;
-    auto* wk = worker::current();
-    if (wk && wk->redis && wk->redis->connected()) {
+    gateway::worker* wk = w.gw;
+    if (wk->redis && wk->redis->connected()) {
       if (w.in_flight < opts_.max_sends_in_flight) {
         const std::size_t room = opts_.max_sends_in_flight - w.in_flight;
         auto items = co_await store_.async_claim_due(*wk->redis, now_ms(), room);
@@ -55,8 +51,7 @@ asio::awaitable<void> service::drain_loop(per_worker& w) {
 }
 
 asio::awaitable<void> service::send_one(per_worker& w, claimed_reply c) {
-  auto* wk = worker::current();
-  auto& redis = *wk->redis;
+  auto& redis = *w.gw->redis;
   auto item = decode_reply(c.payload);
   std::string kind = item ? item->kind : "unknown";
   std::string result;
@@ -73,7 +68,7 @@ asio::awaitable<void> service::send_one(per_worker& w, claimed_reply c) {
     auto s = settings_();
     send_verdict v = send_verdict::unknown;
     try {
-      v = co_await send_(*s, *item);
+      v = co_await send_(*s, *item, *w.gw);
     } catch (const std::exception& e) {
       spdlog::error("reply {}: sender threw: {}", item->id, e.what());
     }

@@ -3,7 +3,6 @@
 #include "gateway/webhooks/service.hpp"
 
 #include "gateway/webhooks/worker_state.hpp"
-#include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -16,13 +15,11 @@ namespace stopgate::gateway::webhooks {
 
 namespace asio = boost::asio;
 
-void service::forward(const config::sender_settings& sender, std::string payload) {
-  auto* wk = worker::current();
-  if (!wk || wk->index >= workers_.size() || stopping_.load()) {
+void service::forward(per_worker& w, const config::sender_settings& sender, std::string payload) {
+  if (stopping_.load()) {
     counters_.forward(false);
     return;
   }
-  auto& w = *workers_[wk->index];
   asio::co_spawn(
       *w.io,
       [this, &w, url = sender.forward_url, name = sender.name,

@@ -1,13 +1,15 @@
-// POST|GET /v1/inbound/{carrier}: verify, parse, claim the message id, apply, acknowledge.
+// POST|GET /v1/inbound/{carrier}: verify, parse, then per message: plan (inbound_plan.hpp),
+// claim the message id, write the evidence, apply the effect, finish; acknowledge.
 #include "gateway/webhooks/service.hpp"
 
-#include "carriers/signature/verify.hpp"
 #include "carriers/wire/adapter.hpp"
 #include "dnc/model/phone_number.hpp"
 #include "gateway/http/webhook.hpp"
 #include "gateway/rfc3339.hpp"
 #include "gateway/webhooks/carrier_number.hpp"
 #include "gateway/webhooks/carrier_text.hpp"
+#include "gateway/webhooks/inbound_plan.hpp"
+#include "gateway/webhooks/worker_state.hpp"
 #include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
@@ -57,30 +59,6 @@ std::string masked(const std::optional<dnc::model::phone_number>& n) {
   return n ? n->masked() : std::string("(not a number)");
 }
 
-// The label under which refusals for carrier names that are not configured are counted (a
-// config name never holds parentheses).
-constexpr std::string_view unknown_carrier_label = "(unknown)";
-
-struct body_class {
-  dnc::keywords::keyword_result result;
-  bool latin1 = false;  // decided by the Latin-1 reading of a body that is not UTF-8
-};
-
-int opt_out_rank(dnc::keywords::keyword_class c) noexcept {
-  return c == dnc::keywords::keyword_class::opt_out_all ? 2 : c == dnc::keywords::keyword_class::opt_out ? 1 : 0;
-}
-
-// The classifier reads bytes that are not UTF-8 as separators ("STOP\xFF" is STOP). A Latin-1
-// body ("Arr\xEAt") reads right only with them as Latin-1 letters, so that reading is tried
-// too, and an opt-out found by either one stands: an opt-out is never lost to an encoding.
-body_class classify_body(const dnc::keywords::keyword_classifier& k, std::string_view body) {
-  body_class out{k.classify(body), false};
-  if (is_utf8(body)) return out;
-  auto alt = k.classify(utf8_from_latin1_bytes(body));
-  if (opt_out_rank(alt.cls) > opt_out_rank(out.result.cls)) out = {std::move(alt), true};
-  return out;
-}
-
 }  // namespace
 
 struct service::applied {
@@ -91,25 +69,17 @@ struct service::applied {
 
 asio::awaitable<http::response> service::handle(const http::request& req) {
   auto s = settings_();
-  const auto name = http::carrier_from_path(req.path, route_prefix);
-  const config::carrier_settings* carrier = name.empty() ? nullptr : s->carrier(name);
-  // An unknown name is refused like a bad signature, so carrier names cannot be probed for.
-  if (!carrier) {
-    counters_.signature_failure(unknown_carrier_label);
-    spdlog::warn("inbound webhook from {} refused: no carrier of that name", req.peer.to_string());
-    co_return http::webhook_refused();
-  }
-
-  // Authenticity before anything else: a refused webhook changes nothing.
-  const auto wreq = http::to_webhook_request(req);
-  const auto v = carriers::signature::verify_webhook(*carrier, wreq, opts_.clock(), req.loopback,
-                                                     std::chrono::seconds(s->http.replay_window_s));
-  if (!v) {
-    counters_.signature_failure(carrier->name);
+  // Authenticity before anything else: a refused webhook changes nothing. An unknown name is
+  // refused like a bad signature, so carrier names cannot be probed for.
+  const auto front = http::verify_front(req, *s, route_prefix, opts_.clock());
+  if (!front.carrier) {
+    counters_.signature_failure(front.label);
     spdlog::warn("inbound webhook from {} for carrier {} refused: {}", req.peer.to_string(),
-                 carrier->name, v.error.message());
+                 front.label, front.why);
     co_return http::webhook_refused();
   }
+  const config::carrier_settings* carrier = front.carrier;
+  const auto& wreq = front.request;
 
   // Every message of the request (Bandwidth batches events, one per owned recipient).
   auto messages = carriers::parse_inbound(carrier->type, wreq.content_type, req.body, req.query);
@@ -126,8 +96,9 @@ asio::awaitable<http::response> service::handle(const http::request& req) {
   // Each message is claimed and applied on its own; one that could not be is answered 503
   // after the others were applied (the carrier's retry finds those done).
   std::optional<applied> refused;
+  per_worker& w = *workers_.at(req.worker);
   for (const auto& m : *messages) {
-    auto a = co_await apply(s, *carrier, m);
+    auto a = co_await apply(w, s, *carrier, m);
     counters_.inbound(carrier->name, a.outcome);
     if (!a.ok && !refused) refused = std::move(a);
   }
@@ -135,32 +106,22 @@ asio::awaitable<http::response> service::handle(const http::request& req) {
   co_return acknowledge(carrier->type);
 }
 
-asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
+asio::awaitable<service::applied> service::apply(per_worker& w, const config::settings_ptr& s,
                                                  const config::carrier_settings& carrier,
                                                  const carriers::inbound_message& m) {
-  auto* w = worker::current();
-  if (!w || !w->redis || !w->contacts)
+  if (!w.gw->redis || !w.gw->contacts)
     co_return applied{"unavailable", false, "the contact store is not ready (Redis unreachable)"};
-  auto& redis = *w->redis;
-  auto& contacts = *w->contacts;
+  auto& redis = *w.gw->redis;
+  auto& contacts = *w.gw->contacts;
 
   const auto now = opts_.clock();
   const auto at = std::chrono::time_point_cast<std::chrono::microseconds>(now);
-  // Numbers read as the socket API reads them, with the carrier's default country: a number
-  // that cannot be read without guessing its country keys nothing.
-  const carrier_number from_n = read_carrier_number(m.from, carrier.default_country);
-  const carrier_number to_n = read_carrier_number(m.to, carrier.default_country);
-  const std::optional<dnc::model::phone_number> from =
-      from_n.is_number() ? std::optional(from_n.number) : std::nullopt;
-  const std::string& to = to_n.text;
-  const config::sender_settings* sender = s->sender_for_number(to);
-  const body_class kw = classify_body(classifiers_.get(s)->for_sender(sender), m.body);
-  const std::string cls(dnc::keywords::to_string(kw.result.cls));
+  inbound_plan p = plan_inbound(*s, carrier, m, *classifiers_.get(s), at);
+  const bool opt_out = p.effect == inbound_effect::opt_out;
 
   // One delivery of a message id at a time, and each applied once (across gateways).
-  const std::string key = message_key(carrier.name, to, m.carrier_message_id);
   const std::string token = random_hex("t_");
-  auto claim = co_await store_.async_claim(redis, key, token);
+  auto claim = co_await store_.async_claim(redis, p.claim_key, token);
   if (!claim) co_return applied{"unavailable", false, "Redis: " + claim.error().message()};
   if (*claim == claim_state::done) co_return applied{"duplicate", true, {}};
   if (*claim == claim_state::in_progress)
@@ -168,137 +129,86 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
 
   // From here every failure gives the claim back, so the carrier's retry can apply it.
   auto failed = [&](std::string why) -> asio::awaitable<applied> {
-    co_await store_.async_release(redis, key, token);
-    spdlog::warn("inbound {} message from {} not applied: {}", carrier.name, masked(from), why);
+    co_await store_.async_release(redis, p.claim_key, token);
+    spdlog::warn("inbound {} message from {} not applied: {}", carrier.name, masked(p.from), why);
     co_return applied{"unavailable", false, std::move(why)};
   };
 
-  json::object rec{{"carrier", carrier.name},
-                   {"carrier_type", std::string(config::to_string(carrier.type))},
-                   {"sender", sender ? json::value(sender->name) : json::value(nullptr)},
-                   {"class", cls},
-                   {"match", std::string(dnc::keywords::to_string(kw.result.kind))},
-                   {"matched", kw.result.matched},
-                   {"received_at", format_rfc3339(at)}};
-  // The carrier's own text is recorded losslessly (`<field>_b64` beside what is not UTF-8).
-  put_text(rec, "carrier_message_id", m.carrier_message_id);
-  put_number(rec, "from", m.from, from_n);
-  put_number(rec, "to", m.to, to_n);
-  put_text(rec, "body", m.body);
-  if (kw.latin1) rec["body_reading"] = "latin1";
-  if (!m.carrier_intent.empty()) put_text(rec, "carrier_intent", m.carrier_intent);
-
-  const auto c = kw.result.cls;
-  const bool opt_out =
-      from && (c == dnc::keywords::keyword_class::opt_out || c == dnc::keywords::keyword_class::opt_out_all);
-  const bool opt_in = from && sender && c == dnc::keywords::keyword_class::opt_in;
-  // A STOP to a number no sender owns still stops everything: never lose an opt-out.
-  const std::string scope = c == dnc::keywords::keyword_class::opt_out_all || !sender ? "*" : sender->name;
-  const std::string source = "sms:" + carrier.name;
-
   // The inbound record and the record of its effect are one batch: one group commit, and the
   // effect's inbound_evidence_id filled in by the log (ids are known only in chain order).
-  std::array<evidence::batch_record, 2> batch;
-  std::size_t records = 1;
-  batch[0] = {evidence::record_type::inbound, std::move(rec), {}, 0};
-  if (opt_out) {
-    json::object o{
-        {"to", from->e164()},       {"sender", scope},
-        {"channel", "sms"},         {"source", source},
-        {"at", format_rfc3339(at)}, {"match", std::string(dnc::keywords::to_string(kw.result.kind))}};
-    put_text(o, "carrier_message_id", m.carrier_message_id);
-    put_text(o, "written_to", to);
-    batch[records++] = {evidence::record_type::optout, std::move(o), "inbound_evidence_id", 0};
-  } else if (opt_in) {
-    // A keyword reply is prior express consent, not express written consent: it carries no
-    // signed disclosure (rules.md 1.2), so marketing that needs PEWC stays blocked by policy.
-    json::object o{{"to", from->e164()},  {"sender", sender->name},
-                   {"kind", "express"},   {"captured_at", format_rfc3339(at)},
-                   {"method", "keyword"}, {"keyword", kw.result.matched}};
-    put_text(o, "carrier_message_id", m.carrier_message_id);
-    batch[records++] = {evidence::record_type::optin, std::move(o), "inbound_evidence_id", 0};
-  }
   // The records are durable before anything changes in Redis: an opt-out in the store always
   // names evidence on disk. The opt-out itself is then written together with the finish.
-  auto evs = co_await log_.async_append_batch(std::span(batch.data(), records));
+  auto evs = co_await log_.async_append_batch(std::span(p.records));
   if (!evs) {
     std::string why = "evidence log: " + evs.error().message();
     co_return co_await failed(std::move(why));
   }
   const evidence::appended& ev = (*evs)[0];
 
-  reply_item reply;
-  std::string marker;
-  auto make_reply = [&](std::string_view kind, const std::string& body) {
-    reply.id = random_hex("r_");
-    reply.kind = std::string(kind);
-    reply.carrier = carrier.name;
-    reply.sender = sender->name;
-    reply.from = to;
-    reply.to = from->e164();
-    reply.body = body;
-    reply.inbound_evidence_id = ev.id;
-    reply.created_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    reply.deadline_ms = reply.created_ms + opts_.reply_budget.count();
-  };
-
-  if (opt_out) {
-    if (sender && !sender->optout_reply.empty()) {
-      make_reply("optout", sender->optout_reply);
-      marker = marker_key(from->e164(), sender->name);
-    }
-  } else if (opt_in) {
+  bool reply_wanted = !p.reply.kind.empty();
+  if (p.effect == inbound_effect::opt_in) {
     dnc::contacts::consent_record c;
-    c.fact.sender = sender->name;
+    c.fact.sender = p.sender->name;
     c.fact.kind = dnc::model::consent_kind::express;
     c.fact.captured_at = at;
     c.fact.evidence_id = (*evs)[1].id;
     c.source.method = "keyword";
     c.source.proof = "evidence:" + ev.id;
-    auto r = co_await contacts.async_record_optin(*from, c);
+    auto r = co_await contacts.async_record_optin(*p.from, c);
     if (!r) {
       std::string why = "contact store: " + r.error().message();
       co_return co_await failed(std::move(why));
     }
-    // Confirm only when nothing still blocks the number (a STOPALL is not lifted by START).
-    const dnc::contacts::fetch_item item{*from, {}, std::nullopt};
-    auto facts = co_await contacts.async_fetch(std::span<const dnc::contacts::fetch_item>(&item, 1), at);
-    bool blocked = !facts || facts->empty() || !(*facts)[0].available;
-    if (!blocked)
-      for (auto& o : (*facts)[0].optouts)
-        if (o.sender == "*" || o.sender == sender->name) blocked = true;
-    if (!blocked && !sender->optin_reply.empty()) make_reply("optin", sender->optin_reply);
-  } else if (c == dnc::keywords::keyword_class::help && from && sender && !sender->help_reply.empty()) {
-    make_reply("help", sender->help_reply);
+    if (reply_wanted && p.reply.only_if_unblocked) {
+      const dnc::contacts::fetch_item item{*p.from, {}, std::nullopt};
+      auto facts =
+          co_await contacts.async_fetch(std::span<const dnc::contacts::fetch_item>(&item, 1), at);
+      bool blocked = !facts || facts->empty() || !(*facts)[0].available;
+      if (!blocked)
+        for (auto& o : (*facts)[0].optouts)
+          if (o.sender == "*" || o.sender == p.sender->name) blocked = true;
+      reply_wanted = !blocked;
+    }
   }
 
+  reply_item reply;
   reply_to_queue q;
-  if (!reply.id.empty()) {
+  if (reply_wanted) {
+    reply.id = random_hex("r_");
+    reply.kind = p.reply.kind;
+    reply.carrier = carrier.name;
+    reply.sender = p.sender->name;
+    reply.from = p.to;
+    reply.to = p.from->e164();
+    reply.body = p.reply.body;
+    reply.inbound_evidence_id = ev.id;
+    reply.created_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    reply.deadline_ms = reply.created_ms + opts_.reply_budget.count();
     q.id = reply.id;
     q.due_ms = reply.created_ms;
     q.payload = encode_reply(reply);
-    q.marker = marker;
+    q.marker = p.reply.marker;
   }
   // An opt-out, its reply and `done` in one script: the carrier's retry finds either nothing
   // applied (and applies it all) or all of it.
   // (No co_await inside ?: — GCC 12 destroys such an expression's temporaries twice.)
   boost::system::result<enqueue_state> fin = make_error_code(redis::errc::stopped);
   if (opt_out)
-    fin = co_await store_.async_finish_optout(contacts, *from, scope, at, source, (*evs)[1].id,
-                                              key, q);
+    fin = co_await store_.async_finish_optout(contacts, *p.from, p.scope, at, p.source,
+                                              (*evs)[1].id, p.claim_key, q);
   else
-    fin = co_await store_.async_finish(redis, key, q);
+    fin = co_await store_.async_finish(redis, p.claim_key, q);
   if (!fin) {
     std::string why = (opt_out ? "contact store: " : "Redis: ") + fin.error().message();
     co_return co_await failed(std::move(why));
   }
   if (opt_out)
-    spdlog::info("opt-out of {} from {} via {} ({} match)", scope, from->masked(), carrier.name,
-                 dnc::keywords::to_string(kw.result.kind));
+    spdlog::info("opt-out of {} from {} via {} ({} match)", p.scope, p.from->masked(),
+                 carrier.name, p.match);
   switch (*fin) {
     case enqueue_state::queued:
-      wake_local();
+      wake_local(w);
       break;
     case enqueue_state::suppressed:
       counters_.reply(reply.kind, "suppressed");
@@ -306,24 +216,24 @@ asio::awaitable<service::applied> service::apply(const config::settings_ptr& s,
     case enqueue_state::full:
       counters_.reply(reply.kind, "dropped");
       spdlog::error("reply queue full ({} items): {} reply to {} dropped",
-                    store_.options().max_queue, reply.kind, from->masked());
+                    store_.options().max_queue, reply.kind, p.from->masked());
       break;
     default:
       break;
   }
 
-  if (c == dnc::keywords::keyword_class::other && sender && !sender->forward_url.empty()) {
+  if (p.forward) {
     json::object f{{"carrier", carrier.name},
-                   {"sender", sender->name},
+                   {"sender", p.sender->name},
                    {"received_at", format_rfc3339(at)},
                    {"evidence_id", ev.id}};
     put_text(f, "carrier_message_id", m.carrier_message_id);
-    put_text(f, "from", from_n.text);
-    put_text(f, "to", to);
+    put_text(f, "from", read_carrier_number(m.from, carrier.default_country).text);
+    put_text(f, "to", p.to);
     put_text(f, "body", m.body);
-    forward(*sender, json::serialize(f));
+    forward(w, *p.sender, json::serialize(f));
   }
-  co_return applied{cls, true, {}};
+  co_return applied{p.cls, true, {}};
 }
 
 }  // namespace stopgate::gateway::webhooks

@@ -8,16 +8,16 @@ namespace stopgate::gateway::webhooks {
 
 reply_sender relay_sender() {
   return
-      [](const config::settings& s, const reply_item& r) -> boost::asio::awaitable<send_verdict> {
-        auto* w = worker::current();
-        if (!w || !w->relay) co_return send_verdict::retry;  // nothing was sent
+      [](const config::settings& s, const reply_item& r,
+         gateway::worker& w) -> boost::asio::awaitable<send_verdict> {
+        if (!w.relay) co_return send_verdict::retry;  // nothing was sent
         carriers::outbound_message msg;
         msg.to = r.to;
         msg.from = r.from;
         msg.body = r.body;
         msg.message_id = r.id;
         const std::string route[] = {r.carrier};
-        auto res = co_await w->relay->async_send(s, route, std::move(msg));
+        auto res = co_await w.relay->async_send(s, route, std::move(msg));
         if (res.status == carriers::relay::relay_status::sent) co_return send_verdict::sent;
         spdlog::warn("reply {} via {} failed: {} {}", r.id, r.carrier, res.error_code,
                      res.error_message);

@@ -7,7 +7,7 @@
 
 namespace stopgate::gateway::webhooks {
 
-/// Uses gateway::worker::current()->relay; must be called on a worker thread.
+/// Sends with the given worker's relay (on that worker's thread).
 reply_sender relay_sender();
 
 }  // namespace stopgate::gateway::webhooks

@@ -12,6 +12,10 @@
 #include <string>
 #include <string_view>
 
+namespace stopgate::gateway {
+struct worker;
+}
+
 namespace stopgate::gateway::webhooks {
 
 struct reply_item {
@@ -40,8 +44,8 @@ enum class send_verdict {
 };
 
 /// Sends one reply through the carrier it names (route = {item.carrier}), bypassing policy
-/// checks. Called on a worker thread; completes on it.
-using reply_sender =
-    std::function<boost::asio::awaitable<send_verdict>(const config::settings&, const reply_item&)>;
+/// checks. Called on the thread of the worker it is given (its relay); completes on it.
+using reply_sender = std::function<boost::asio::awaitable<send_verdict>(
+    const config::settings&, const reply_item&, gateway::worker&)>;
 
 }  // namespace stopgate::gateway::webhooks

@@ -15,13 +15,20 @@ namespace stopgate::gateway::webhooks {
 namespace asio = boost::asio;
 
 service::service(evidence::log& log, settings_provider settings, reply_sender send,
-                 service_options opts)
+                 std::vector<gateway::worker*> workers, service_options opts)
     : log_(log),
       settings_(std::move(settings)),
       send_(std::move(send)),
       opts_(std::move(opts)),
       store_(opts_.store) {
   if (!opts_.clock) opts_.clock = [] { return std::chrono::system_clock::now(); };
+  for (unsigned i = 0; i < workers.size(); ++i) {
+    auto w = std::make_unique<per_worker>();
+    w->gw = workers[i];
+    w->io = &workers[i]->io;
+    w->index = i;
+    workers_.push_back(std::move(w));
+  }
 }
 
 service::~service() = default;
@@ -38,13 +45,7 @@ boost::system::error_code service::register_routes(http::http_server& server) {
   return server.add_route(http::beast_http::verb::get, "/v1/inbound/", handler);
 }
 
-void service::start(std::vector<asio::io_context*> contexts) {
-  for (unsigned i = 0; i < contexts.size(); ++i) {
-    auto w = std::make_unique<per_worker>();
-    w->io = contexts[i];
-    w->index = i;
-    workers_.push_back(std::move(w));
-  }
+void service::start() {
   for (auto& w : workers_) asio::co_spawn(*w->io, drain_loop(*w), asio::detached);
 }
 

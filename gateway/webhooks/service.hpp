@@ -2,14 +2,15 @@
 // POST|GET /v1/inbound/{carrier}, the effects of each keyword class, the durable reply
 // queue's drainers, and forwarding of `other` messages.
 //
-//   webhooks::service wh(evidence, [&] { return app.current()->settings; }, sender);
+//   webhooks::service wh(evidence, [&] { return app.current()->settings; }, sender, workers);
 //   wh.register_routes(http_server);      // before http_server.start()
-//   wh.start(contexts);                   // one drainer per worker io_context
+//   wh.start();                           // one drainer per worker
 //   ...
 //   wh.stop();                            // before the worker threads stop
 //
-// Request coroutines and drainers run on the gateway's worker threads and use the worker's
-// Redis connection and contact store (gateway::worker::current()).
+// Request coroutines and drainers run on the gateway's worker threads and use the Redis
+// connection and contact store of the worker they run on (handed in: `workers`, in the HTTP
+// server's loop order; http::request::worker names a request's).
 #pragma once
 
 #include "config/load.hpp"
@@ -19,6 +20,7 @@
 #include "gateway/webhooks/counters.hpp"
 #include "gateway/webhooks/inbound_store.hpp"
 #include "gateway/webhooks/reply.hpp"
+#include "gateway/worker.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -64,10 +66,10 @@ using settings_provider = std::function<config::settings_ptr()>;
 class service {
  public:
   /// `settings` returns the configuration in force (called per request and per drain).
-  /// `send` delivers a reply (the carrier relay in the gateway). The log must outlive the
-  /// service.
+  /// `send` delivers a reply (the carrier relay in the gateway). `workers`: one per event
+  /// loop of the HTTP server, in its order. The log and the workers must outlive the service.
   service(evidence::log& log, settings_provider settings, reply_sender send,
-          service_options opts = {});
+          std::vector<gateway::worker*> workers, service_options opts = {});
   ~service();
   service(const service&) = delete;
   service& operator=(const service&) = delete;
@@ -75,9 +77,8 @@ class service {
   /// Adds POST and GET /v1/inbound/ to the server (before its start()).
   boost::system::error_code register_routes(http::http_server& server);
 
-  /// Starts one drainer per context; contexts[i] must be run by worker i's thread (the
-  /// drainer uses gateway::worker::current()). Call once.
-  void start(std::vector<boost::asio::io_context*> contexts);
+  /// Starts one drainer per worker, on its loop. Call once.
+  void start();
 
   /// Stops the drainers and forwarders and waits (bounded) until each worker acknowledged.
   /// Thread-safe; call from outside the worker threads, while they still run. Idempotent.
@@ -95,15 +96,15 @@ class service {
   struct applied;
 
   // inbound_route.cpp
-  boost::asio::awaitable<applied> apply(const config::settings_ptr& s,
+  boost::asio::awaitable<applied> apply(per_worker& w, const config::settings_ptr& s,
                                         const config::carrier_settings& carrier,
                                         const carriers::inbound_message& m);
   // drainer.cpp
   boost::asio::awaitable<void> drain_loop(per_worker& w);
   boost::asio::awaitable<void> send_one(per_worker& w, claimed_reply item);
-  void wake_local();
+  void wake_local(per_worker& w);
   // forwarder.cpp
-  void forward(const config::sender_settings& sender, std::string payload);
+  void forward(per_worker& w, const config::sender_settings& sender, std::string payload);
 
   std::int64_t now_ms() const;
 

@@ -13,6 +13,7 @@
 namespace stopgate::gateway::webhooks {
 
 struct service::per_worker {
+  gateway::worker* gw = nullptr;  // its loop, Redis connection and contact store
   boost::asio::io_context* io = nullptr;
   unsigned index = 0;
   std::unique_ptr<boost::asio::steady_timer> timer;  // the drainer's wait; cancelled to wake it

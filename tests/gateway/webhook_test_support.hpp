@@ -108,25 +108,30 @@ class webhook_bed {
 
     opts.clock = [this] { return now(); };
     opts.poll_interval = std::chrono::milliseconds(20);
+    gateway::services parts;
+    parts.log = log_.get();
+    std::vector<asio::io_context*> contexts;
+    for (auto& w : workers_) {
+      contexts.push_back(&w->io);
+      parts.workers.push_back(w.get());
+    }
     svc_ = std::make_unique<webhooks::service>(
         *log_, [this] { return settings_; },
-        [this](const config::settings&,
-               const webhooks::reply_item& it) -> asio::awaitable<webhooks::send_verdict> {
+        [this](const config::settings&, const webhooks::reply_item& it,
+               gateway::worker&) -> asio::awaitable<webhooks::send_verdict> {
           std::lock_guard lock(mu_);
           sent_.push_back(it);
           co_return verdict_.load();
         },
-        opts);
-    std::vector<asio::io_context*> contexts;
-    for (auto& w : workers_) contexts.push_back(&w->io);
+        parts.workers, opts);
     server_ = std::make_unique<gateway::http::http_server>(contexts, settings_, nullptr,
                                                            gateway::http::providers{});
     if (svc_->register_routes(*server_)) throw std::runtime_error("routes");
     // The delivery-status route too, on the same workers (its Redis and contact store).
-    if (gateway::send::add_status_route(*server_, *log_, status_counters_))
+    if (gateway::send::add_status_route(*server_, parts, status_counters_))
       throw std::runtime_error("status route");
     if (server_->start()) throw std::runtime_error("http start");
-    svc_->start(contexts);
+    svc_->start();
   }
 
   ~webhook_bed() {

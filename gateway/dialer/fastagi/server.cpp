@@ -73,7 +73,8 @@ bool take_lines(std::string& buf, std::size_t max, F&& each) {
   return buf.size() <= max;
 }
 
-asio::awaitable<void> serve(std::shared_ptr<server_state> st, std::shared_ptr<connection> c) {
+asio::awaitable<void> serve(std::shared_ptr<server_state> st, std::shared_ptr<connection> c,
+                            unsigned worker) {
   const auto snap = st->snapshot();
   const auto& f = snap->dialer.fastagi;
   session s(session_options{f.script, f.defaults});
@@ -96,6 +97,7 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> st, std::shared_ptr<co
       note(out);
       if (out.check) {
         voice_check q = std::move(*out.check);
+        q.worker = worker;
         voice_answer a = co_await async_check_within(st->checker, std::move(q), check_timeout);
         ++st->checks;
         // A HANGUP that came while the check ran is read before the answer is used.
@@ -166,7 +168,8 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> st, std::shared_ptr<co
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<server_state> st,
-                                  std::shared_ptr<tcp::acceptor> acc, asio::io_context& io) {
+                                  std::shared_ptr<tcp::acceptor> acc, asio::io_context& io,
+                                  unsigned worker) {
   for (;;) {
     auto [ec, sock] = co_await acc->async_accept(io, nothrow);
     if (st->stopping.load() || !acc->is_open()) co_return;
@@ -190,7 +193,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server_state> st,
       st->live.emplace(c.get(), c);
     }
     ++st->sessions;
-    asio::co_spawn(io, serve(st, c), [st, c](const std::exception_ptr& e) {
+    asio::co_spawn(io, serve(st, c, worker), [st, c](const std::exception_ptr& e) {
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -239,7 +242,7 @@ boost::system::error_code server::start() {
   }
   port_ = *port;
   for (std::size_t i = 0; i < state_->acceptors.size(); ++i)
-    asio::co_spawn(*contexts_[i], accept_loop(state_, state_->acceptors[i], *contexts_[i]),
+    asio::co_spawn(*contexts_[i], accept_loop(state_, state_->acceptors[i], *contexts_[i], unsigned(i)),
                    asio::detached);
   spdlog::info("fastagi: listening on {}:{}", listen->host, port_);
   return {};

@@ -71,10 +71,12 @@ struct tcp_connection {
 
 /// One worker's share of the gate. Used only on its io_context's thread.
 struct endpoint : std::enable_shared_from_this<endpoint> {
-  endpoint(asio::io_context& io, std::shared_ptr<server_shared> sh)
-      : io(io), shared(std::move(sh)), g(shared->snapshot(), std::random_device{}()), timer(io) {}
+  endpoint(asio::io_context& io, unsigned worker, std::shared_ptr<server_shared> sh)
+      : io(io), worker(worker), shared(std::move(sh)), g(shared->snapshot(), std::random_device{}()),
+        timer(io) {}
 
   asio::io_context& io;
+  unsigned worker;  // the index of `io` in the servers' list (voice_check::worker)
   std::shared_ptr<server_shared> shared;
   gate g;
   std::shared_ptr<udp::socket> udp_socket;
@@ -120,6 +122,7 @@ void endpoint::flush() {
     }
   }
   for (auto& c : work.checks) {
+    c.query.worker = worker;
     spawn_check(io.get_executor(), shared->checker, std::move(c.query),
                 [self = shared_from_this(), id = c.id](const voice_answer& a) {
                   self->out.clear();
@@ -306,7 +309,7 @@ boost::system::error_code server::start() {
   }
   port_ = where.port;
   for (std::size_t i = 0; i < contexts_.size(); ++i) {
-    auto e = std::make_shared<endpoint>(*contexts_[i], shared_);
+    auto e = std::make_shared<endpoint>(*contexts_[i], unsigned(i), shared_);
     if (s.udp) e->udp_socket = udps[i];
     if (s.tcp) e->acceptor = tcps[i];
     endpoints_.push_back(e);
