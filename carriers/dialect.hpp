@@ -26,6 +26,12 @@ struct webhook_check {
   std::chrono::seconds window{300};    // replay window of timestamped schemes
 };
 
+/// What a carrier expects in a 200 answer to its inbound webhook.
+struct webhook_ack {
+  std::string_view content_type = "application/json";
+  std::string_view body = R"({"ok":true})";
+};
+
 struct dialect {
   config::carrier_type type;
   /// The HTTP request for a message; nullopt when there is none (the sandbox appends to its
@@ -45,6 +51,8 @@ struct dialect {
   /// The webhook's signature, with the secrets of `c` (bad_key when they are missing).
   signature::verify_result (*verify_webhook)(const config::carrier_settings& c,
                                              const signature::webhook_request& req, const webhook_check& check);
+  /// The 200 answer to an inbound webhook once it was applied (or ignored).
+  webhook_ack inbound_ack{};
 };
 
 /// The row of `type`; every carrier_type has one (tests/carriers/dialect_test.cpp).

@@ -23,6 +23,8 @@ extern const dialect dialect_row{
     &parse_send_response,
     &one_inbound<parse_inbound>,
     &one_status<parse_status>,
-    &verify};
+    &verify,
+    // TwiML with no reply: Twilio sends nothing back.
+    webhook_ack{"text/xml; charset=utf-8", "<Response></Response>"}};
 
 }  // namespace stopgate::carriers::twilio

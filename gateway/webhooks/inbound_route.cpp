@@ -2,6 +2,7 @@
 // claim the message id, write the evidence, apply the effect, finish; acknowledge.
 #include "gateway/webhooks/service.hpp"
 
+#include "carriers/dialect.hpp"
 #include "carriers/wire/adapter.hpp"
 #include "dnc/model/phone_number.hpp"
 #include "gateway/http/webhook.hpp"
@@ -38,15 +39,14 @@ std::string random_hex(std::string_view prefix) {
   return s;
 }
 
-// What the carrier gets on success: TwiML / Plivo XML where the carrier reads XML replies.
+// What the carrier gets on success: its dialect's answer (TwiML / Plivo XML where the carrier
+// reads XML replies, else JSON).
 http::response acknowledge(config::carrier_type t) {
-  if (t == config::carrier_type::twilio || t == config::carrier_type::plivo) {
-    http::response r;
-    r.content_type = "text/xml; charset=utf-8";
-    r.body = "<Response></Response>";
-    return r;
-  }
-  return http::response::json(200, R"({"ok":true})");
+  const carriers::webhook_ack& ack = carriers::dialect_of(t).inbound_ack;
+  http::response r;
+  r.content_type = std::string(ack.content_type);
+  r.body = std::string(ack.body);
+  return r;
 }
 
 http::response unavailable(std::string_view code, std::string_view why) {

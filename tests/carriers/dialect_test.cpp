@@ -25,5 +25,18 @@ TEST(Dialect, EveryCarrierTypeHasItsOwnCompleteRow) {
   EXPECT_FALSE(dialect_of(carrier_type::sandbox).build_send(config::carrier_settings{}, outbound_message{}));
 }
 
+TEST(Dialect, CarriersThatReadXmlRepliesGetAnEmptyXmlAnswerOthersJson) {
+  using config::carrier_type;
+  for (auto t : {carrier_type::twilio, carrier_type::plivo}) {
+    EXPECT_EQ(dialect_of(t).inbound_ack.content_type, "text/xml; charset=utf-8");
+    EXPECT_EQ(dialect_of(t).inbound_ack.body, "<Response></Response>");  // no reply message
+  }
+  for (auto t : {carrier_type::telnyx, carrier_type::bandwidth, carrier_type::vonage, carrier_type::sinch,
+                 carrier_type::http, carrier_type::sandbox}) {
+    EXPECT_EQ(dialect_of(t).inbound_ack.content_type, "application/json") << config::to_string(t);
+    EXPECT_EQ(dialect_of(t).inbound_ack.body, R"({"ok":true})");
+  }
+}
+
 }  // namespace
 }  // namespace stopgate::carriers
