@@ -433,6 +433,7 @@ void log::complete_all(waiter* const* ws, std::size_t n) {
     }
   }
   for (auto& g : groups_) boost::asio::post(g.ex, [head = g.head] { run_chain(head); });
+  if (hooks_.after_completions_posted) hooks_.after_completions_posted();
   groups_.clear();
 }
 

@@ -63,6 +63,9 @@ inline constexpr std::size_t max_batch_records = 8;
 struct log_hooks {
   std::function<time_point()> clock;
   std::function<int(int fd)> fdatasync;
+  /// Runs on the writer thread right after it posted a group commit's completions (a test
+  /// widens the window in which appenders run on ahead of the writer).
+  std::function<void()> after_completions_posted;
 };
 
 /// Counters for /metrics. Read at any time from any thread.
