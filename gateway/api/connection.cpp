@@ -80,6 +80,7 @@ struct request_slot {
     id.clear();
     op = {};
     object = nullptr;
+    def = nullptr;
   }
   boost::json::storage_ptr storage() noexcept { return boost::json::storage_ptr(&*resource); }
 
@@ -90,6 +91,7 @@ struct request_slot {
   std::string id;
   std::string_view op;                        // into value (batched requests)
   const boost::json::object* object = nullptr;  // into value (batched requests)
+  const op_def* def = nullptr;                  // the op's row, as admit() found it
 };
 using slot_ptr = std::unique_ptr<request_slot>;
 
@@ -234,34 +236,21 @@ class connection final : public connection_base,
       return release_slot(std::move(slot));
     }
     const request_line& req = *decoded;
-    std::optional<op_spec> spec = state_->dispatch->find_op(req.op);
-    if (spec && spec->def) {
-      // A field the op does not define is refused, never ignored (SPEC section 3).
-      if (auto unknown = unknown_field(*spec->def, *req.object)) {
-        respond_error(req.id, api_errc::bad_request, *unknown);
+    const admitted a = admit(*state_->dispatch, req.op, *req.object, roles_);
+    switch (a.what) {
+      case admission::refused:
+        respond_error(req.id, a.error.code, a.error.message);
         return release_slot(std::move(slot));
-      }
+      case admission::ping:
+        respond_pong(req.id);
+        return release_slot(std::move(slot));
+      case admission::auth:
+        authenticate(req);
+        return release_slot(std::move(slot));
+      case admission::run:
+        break;
     }
-    if (req.op == "ping") {
-      respond_pong(req.id);
-      return release_slot(std::move(slot));
-    }
-    if (req.op == "auth") {
-      authenticate(req);
-      return release_slot(std::move(slot));
-    }
-    if (!spec) {
-      std::string message = "unknown op: ";
-      message.append(req.op.substr(0, 64));
-      respond_error(req.id, api_errc::unknown_op, message);
-      return release_slot(std::move(slot));
-    }
-    if (spec->role && !(roles_ & std::uint8_t(*spec->role))) {
-      std::string message = "op ";
-      message.append(req.op).append(" needs role ").append(to_string(*spec->role));
-      respond_error(req.id, api_errc::forbidden, message);
-      return release_slot(std::move(slot));
-    }
+    slot->def = a.spec->def;
     slot->id.assign(req.id);
     if (state_->batch && state_->batch->batchable(req.op, *req.object)) {
       slot->op = req.op;
@@ -290,7 +279,7 @@ class connection final : public connection_base,
     for (const slot_ptr& s : slots) {
       entries.push_back(batch_entry{s->op, s->object,
                                     request_context{key_name_, roles_, loopback_, snapshot_->settings.get(), s->storage(),
-                                                    worker_},
+                                                    worker_, s->def},
                                     std::nullopt, std::nullopt});
     }
     dispatched_ += slots.size();
@@ -402,7 +391,8 @@ class connection final : public connection_base,
   awaitable<void> run_request([[maybe_unused]] std::shared_ptr<connection> self, slot_ptr slot, std::string_view op,
                               const boost::json::object* req) {
     {
-      request_context ctx{key_name_, roles_, loopback_, snapshot_->settings.get(), slot->storage(), worker_};
+      request_context ctx{key_name_, roles_, loopback_, snapshot_->settings.get(), slot->storage(), worker_,
+                          slot->def};
       std::optional<op_result> result;
       try {
         result.emplace(co_await state_->dispatch->async_handle(op, *req, ctx));

@@ -26,4 +26,34 @@ std::string_view to_string(config::role r) noexcept {
   return "unknown";
 }
 
+admitted admit(const dispatcher& d, std::string_view op, const boost::json::object& req,
+               std::uint8_t roles) {
+  admitted a;
+  a.spec = d.find_op(op);
+  if (a.spec && a.spec->def)
+    if (auto unknown = unknown_field(*a.spec->def, req)) {
+      a.error = {api_errc::bad_request, std::move(*unknown)};
+      return a;
+    }
+  if (op == "ping") {
+    a.what = admission::ping;
+    return a;
+  }
+  if (op == "auth") {
+    a.what = admission::auth;
+    return a;
+  }
+  if (!a.spec) {
+    a.error = {api_errc::unknown_op, "unknown op: " + std::string(op.substr(0, 64))};
+    return a;
+  }
+  if (a.spec->role && !(roles & std::uint8_t(*a.spec->role))) {
+    a.error = {api_errc::forbidden,
+               "op " + std::string(op) + " needs role " + std::string(to_string(*a.spec->role))};
+    return a;
+  }
+  a.what = admission::run;
+  return a;
+}
+
 }  // namespace stopgate::gateway::api

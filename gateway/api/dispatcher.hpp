@@ -34,6 +34,9 @@ struct request_context {
   /// The event loop (worker) the request runs on: the index of its io_context in the list the
   /// server was given. Handlers use that worker's connections and contact store.
   unsigned worker = 0;
+  /// The op's row of op_table(), when the transport already looked it up (admit()); null:
+  /// the handler looks it up by name.
+  const op_def* def = nullptr;
 };
 
 /// An op's failure: one of the SPEC codes and a message for the client.
@@ -71,6 +74,26 @@ class dispatcher {
 /// optin; admin: forget, stats; ping, auth: none), with its row. nullopt for ops not in the
 /// table (`reload` is not an op: SIGHUP reloads).
 std::optional<op_spec> standard_op_spec(std::string_view op) noexcept;
+
+/// What a transport does with a decoded request, as admit() decides it.
+enum class admission : std::uint8_t {
+  run,      // hand it to the dispatcher (`spec` is set)
+  ping,     // the transport's own ops: answered by the transport
+  auth,
+  refused,  // answer `error`
+};
+struct admitted {
+  admission what = admission::refused;
+  std::optional<op_spec> spec;
+  op_error error;
+};
+
+/// The checks every transport (socket API, POST /v1/ops) makes before an op runs, in this
+/// order: a field the op does not define is refused (bad_request, never ignored: SPEC
+/// section 3); ping and auth are the transport's; an op the dispatcher does not know is
+/// unknown_op; an op whose role `roles` lacks is forbidden.
+admitted admit(const dispatcher& d, std::string_view op, const boost::json::object& req,
+               std::uint8_t roles);
 
 /// The wire name of a role ("check", ...).
 std::string_view to_string(config::role r) noexcept;

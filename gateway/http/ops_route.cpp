@@ -113,16 +113,12 @@ boost::asio::awaitable<response> async_handle_ops(const request& req, const api:
     co_return ops_error(e.id, e.code, e.message);
   }
   const api::request_line& line = **decoded;
-  std::optional<api::op_spec> spec = dispatch.find_op(line.op);
-  if (spec && spec->def) {
-    // A field the op does not define is refused, never ignored (SPEC section 3).
-    if (auto unknown = api::unknown_field(*spec->def, *line.object))
-      co_return ops_error(line.id, api::api_errc::bad_request, *unknown);
-  }
-  if (line.op == "ping") {
+  const api::admitted a = api::admit(dispatch, line.op, *line.object, who->roles);
+  if (a.what == api::admission::refused) co_return ops_error(line.id, a.error.code, a.error.message);
+  if (a.what == api::admission::ping) {
     co_return ops_ok(line.id, {{"pong", true}, {"version", stopgate::version()}});
   }
-  if (line.op == "auth") {
+  if (a.what == api::admission::auth) {
     // There is no session over HTTP: `auth` reports who the bearer key is.
     boost::json::object fields;
     if (keys.empty()) {
@@ -137,18 +133,8 @@ boost::asio::awaitable<response> async_handle_ops(const request& req, const api:
     fields["roles"] = std::move(roles);
     co_return ops_ok(line.id, fields);
   }
-  if (!spec) {
-    std::string message = "unknown op: ";
-    message.append(line.op.substr(0, 64));
-    co_return ops_error(line.id, api_errc::unknown_op, message);
-  }
-  if (spec->role && !(who->roles & std::uint8_t(*spec->role))) {
-    std::string message = "op ";
-    message.append(line.op).append(" needs role ").append(api::to_string(*spec->role));
-    co_return ops_error(line.id, api_errc::forbidden, message);
-  }
   api::request_context ctx{who->key_name, who->roles, req.loopback, req.settings,
-                           boost::json::storage_ptr(&resource), req.worker};
+                           boost::json::storage_ptr(&resource), req.worker, a.spec->def};
   std::optional<api::op_result> result;
   try {
     result.emplace(co_await dispatch.async_handle(line.op, *line.object, ctx));

@@ -26,7 +26,7 @@ std::optional<api::op_spec> ops::find_op(std::string_view op) const {
 
 asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::object& req,
                                              const api::request_context& ctx) {
-  const api::op_def* def = api::find_op_def(op);
+  const api::op_def* def = ctx.def ? ctx.def : api::find_op_def(op);
   if (!def) co_return fail(api_errc::unknown_op, "unknown op '" + std::string(op) + "'");
   switch (def->id) {
     case api::op_id::check: co_return co_await check(req, ctx);
