@@ -1,9 +1,13 @@
 // The fake carrier's protocol logic without I/O: routing, and answers fed raw request bytes.
 #include "tools/fake_carrier/protocol.hpp"
 
+#include "tools/fake_carrier/dialect.hpp"
+
 #include "carriers/wire/response.hpp"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 namespace stopgate::fake_carrier {
 namespace {
@@ -97,6 +101,18 @@ TEST(FakeCarrierProtocol, VonageTakesJsonBodiesToo) {
   EXPECT_EQ(m.at("status"), "0");
   EXPECT_EQ(m.at("message-id").as_string(), r.message_id);
   EXPECT_EQ(r.message_id.size(), 16u);
+}
+
+TEST(FakeCarrierRows, EveryCarrierTypeHasItsOwnCompleteRow) {
+  std::set<const dialect::carrier_row*> rows;
+  for (auto t : {carrier_type::twilio, carrier_type::telnyx, carrier_type::bandwidth, carrier_type::vonage,
+                 carrier_type::plivo, carrier_type::sinch, carrier_type::http, carrier_type::sandbox}) {
+    const dialect::carrier_row& r = dialect::row_of(t);
+    EXPECT_EQ(r.type, t) << config::to_string(t);
+    EXPECT_TRUE(r.answer && r.inbound && r.status && r.sign) << config::to_string(t);
+    rows.insert(&r);
+  }
+  EXPECT_EQ(rows.size(), 8u);  // no two types share a row
 }
 
 }  // namespace

@@ -1,10 +1,16 @@
-// Internal to the fake carrier: one answer function per carrier API (tools/fake_carrier/
-// dialect_<name>.cpp) and the helpers they share. Pure and thread-safe.
+// Internal to the fake carrier: one row per carrier API (tools/fake_carrier/dialect_<name>.cpp):
+// how it answers a send request, how it builds and signs its webhooks (inbound message,
+// delivery status). The server and webhooks.cpp look the row up by type and name no carrier.
+// Pure and thread-safe.
 #pragma once
 
+#include "carriers/signature/webhook_request.hpp"
 #include "tools/fake_carrier/protocol.hpp"
+#include "tools/fake_carrier/webhooks.hpp"
 
 #include <boost/json/value.hpp>
+
+#include <chrono>
 
 #include <optional>
 #include <string>
@@ -12,6 +18,43 @@
 #include <utility>
 
 namespace stopgate::fake_carrier::dialect {
+
+namespace json = boost::json;
+namespace sig = carriers::signature;
+using params = sig::param_list;
+
+/// What a webhook builder is given besides the message.
+struct build {
+  const config::carrier_settings& c;
+  std::string_view url;  // the full URL the gateway rebuilds and checks the signature over
+  std::chrono::system_clock::time_point now;
+  const signing& keys;
+};
+
+/// One carrier's row.
+struct carrier_row {
+  config::carrier_type type;
+  /// The answer to a send request (with the fault to inject, if any).
+  reply (*answer)(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
+  /// The unsigned webhooks: content type and body; form carriers also fill `p`, the
+  /// parameters their signature covers.
+  void (*inbound)(webhook& w, params& p, const inbound_spec& m, const build& b);
+  void (*status)(webhook& w, params& p, const status_spec& st, const build& b);
+  /// Signs a built webhook in place (a carrier without a configured secret leaves it unsigned).
+  void (*sign)(webhook& w, params p, std::string_view nonce, const build& b);
+};
+
+extern const carrier_row twilio_row, telnyx_row, bandwidth_row, vonage_row, plivo_row, sinch_row,
+    http_row, sandbox_row;
+/// The row of `t`; every carrier_type has one.
+const carrier_row& row_of(config::carrier_type t) noexcept;
+
+/// The form encoding of `p` (application/x-www-form-urlencoded).
+std::string form(const params& p);
+/// `number` without its '+'.
+std::string digits(std::string_view number);
+/// Seconds since the epoch.
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t);
 
 reply twilio(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);
 reply telnyx(const request_view& r, const std::optional<fault>& f, const answer_context& ctx);

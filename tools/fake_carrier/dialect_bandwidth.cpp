@@ -3,6 +3,11 @@
 // message-failed callback (4775), so the opted_out fault accepts the message.
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/bandwidth/signature.hpp"
+
+#include <date/date.h>
+#include <boost/json.hpp>
+
 #include "carriers/wire/response.hpp"
 
 #include <boost/json/array.hpp>
@@ -108,5 +113,66 @@ reply bandwidth(const request_view& r, const std::optional<fault>& f, const answ
   }
   return out;
 }
+
+
+// Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
+void bandwidth_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
+                       [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const auto now = b.now;
+  json::array events{json::object{
+      {"type", "message-received"},
+      {"time", rfc3339_ms(now)},
+      {"description", "Incoming message received"},
+      {"to", m.to},
+      {"message",
+       json::object{{"id", m.carrier_message_id},
+                    {"owner", m.to},
+                    {"applicationId", c.creds<config::bandwidth_credentials>().application_id},
+                    {"time", rfc3339_ms(now)},
+                    {"segmentCount", 1},
+                    {"direction", "in"},
+                    {"to", json::array{json::value(m.to)}},
+                    {"from", m.from},
+                    {"text", m.body}}}}};
+  w.content_type = "application/json; charset=utf-8";
+  w.body = json::serialize(events);
+}
+
+void bandwidth_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st,
+                      [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const auto now = b.now;
+  json::object ev{
+      {"type", st.status},
+      {"time", rfc3339_ms(now)},
+      {"description",
+       st.status == "message-delivered" ? "Message delivered to carrier." : "failed"},
+      {"to", st.to},
+      {"message",
+       json::object{{"id", st.carrier_message_id},
+                    {"owner", st.from},
+                    {"applicationId", c.creds<config::bandwidth_credentials>().application_id},
+                    {"time", rfc3339_ms(now)},
+                    {"segmentCount", 1},
+                    {"direction", "out"},
+                    {"to", json::array{json::value(st.to)}},
+                    {"from", st.from},
+                    {"text", ""}}}};
+  if (!st.error_code.empty()) ev["errorCode"] = std::stoll(st.error_code);
+  w.content_type = "application/json; charset=utf-8";
+  w.body = json::serialize(json::array{std::move(ev)});
+}
+
+void bandwidth_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::string_view nonce,
+                    [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  auto& k = c.creds<config::bandwidth_credentials>();
+  w.headers.emplace_back("Authorization", sig::bandwidth_authorization(
+                                              k.webhook_username, k.webhook_password.reveal()));
+}
+
+extern const carrier_row bandwidth_row{config::carrier_type::bandwidth, &bandwidth, &bandwidth_inbound, &bandwidth_status,
+                                  &bandwidth_sign};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -2,6 +2,11 @@
 // configured path carrying the configured headers; errors {"error": {"code", "message"}}.
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/sandbox/signature.hpp"
+
+#include <date/date.h>
+#include <boost/json.hpp>
+
 #include "carriers/wire/response.hpp"
 
 #include <boost/json/object.hpp>
@@ -53,5 +58,44 @@ reply generic(const request_view& r, const std::optional<fault>& f, const answer
   out.message_id = id;
   return out;
 }
+
+
+// Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
+void generic_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
+                     [[maybe_unused]] const build& b) {
+  json::object o{
+      {"message_id", m.carrier_message_id}, {"from", m.from}, {"to", m.to}, {"body", m.body}};
+  w.content_type = "application/json";
+  w.body = json::serialize(o);
+}
+
+void generic_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st,
+                    [[maybe_unused]] const build& b) {
+  json::object o{{"message_id", st.carrier_message_id},
+                 {"status", st.status},
+                 {"to", st.to},
+                 {"from", st.from}};
+  if (!st.error_code.empty()) o["error_code"] = st.error_code;
+  w.content_type = "application/json";
+  w.body = json::serialize(o);
+}
+
+void generic_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::string_view nonce,
+                  [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const auto ts = unix_seconds(b.now);
+  const auto& secret = c.type == config::carrier_type::http
+                           ? c.creds<config::http_credentials>().webhook_secret
+                           : c.creds<config::sandbox_credentials>().webhook_secret;
+  if (secret.empty()) return;  // unsigned: accepted from loopback peers (sandbox only)
+  w.headers.emplace_back("X-Stopgate-Timestamp", std::to_string(ts));
+  w.headers.emplace_back("X-Stopgate-Signature",
+                         sig::sandbox_sign(secret.reveal(), ts, w.body));
+}
+
+extern const carrier_row http_row{config::carrier_type::http, &generic, &generic_inbound,
+                                  &generic_status, &generic_sign};
+extern const carrier_row sandbox_row{config::carrier_type::sandbox, &generic, &generic_inbound,
+                                     &generic_status, &generic_sign};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -3,6 +3,11 @@
 // so the opted_out fault accepts the message.
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/plivo/signature.hpp"
+
+#include <date/date.h>
+#include <boost/json.hpp>
+
 #include "carriers/wire/response.hpp"
 
 #include <boost/json/array.hpp>
@@ -66,5 +71,48 @@ reply plivo(const request_view& r, const std::optional<fault>& f, const answer_c
   }
   return out;
 }
+
+
+// Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
+void plivo_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
+                   [[maybe_unused]] const build& b) {
+  p = {{"From", digits(m.from)},
+       {"To", digits(m.to)},
+       {"Text", m.body},
+       {"Type", "sms"},
+       {"MessageUUID", m.carrier_message_id},
+       {"Units", "1"},
+       {"TotalRate", "0.00000"},
+       {"TotalAmount", "0.00000"}};
+  w.content_type = "application/x-www-form-urlencoded";
+  w.body = form(p);
+}
+
+void plivo_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st,
+                  [[maybe_unused]] const build& b) {
+  p = {{"MessageUUID", st.carrier_message_id},
+       {"Status", st.status},
+       {"To", digits(st.to)},
+       {"From", digits(st.from)},
+       {"Type", "sms"},
+       {"Units", "1"}};
+  if (!st.error_code.empty()) p.emplace_back("ErrorCode", st.error_code);
+  w.content_type = "application/x-www-form-urlencoded";
+  w.body = form(p);
+}
+
+void plivo_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::string_view nonce,
+                [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const std::string_view url = b.url;
+  w.headers.emplace_back(
+      "X-Plivo-Signature-V3",
+      sig::plivo_v3_sign(c.creds<config::plivo_credentials>().auth_token.reveal(), w.method,
+                         url, nonce, p));
+  w.headers.emplace_back("X-Plivo-Signature-V3-Nonce", std::string(nonce));
+}
+
+extern const carrier_row plivo_row{config::carrier_type::plivo, &plivo, &plivo_inbound, &plivo_status,
+                                  &plivo_sign};
 
 }  // namespace stopgate::fake_carrier::dialect

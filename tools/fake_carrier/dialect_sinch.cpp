@@ -3,6 +3,11 @@
 // delivery report says "Deleted", so the opted_out fault accepts the batch.
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/sinch/signature.hpp"
+
+#include <date/date.h>
+#include <boost/json.hpp>
+
 #include "carriers/wire/response.hpp"
 
 #include <boost/json/array.hpp>
@@ -97,5 +102,50 @@ reply sinch(const request_view& r, const std::optional<fault>& f, const answer_c
   }
   return out;
 }
+
+
+// Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
+void sinch_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
+                   [[maybe_unused]] const build& b) {
+  const auto now = b.now;
+  json::object o{{"id", m.carrier_message_id},
+                 {"type", "mo_text"},
+                 {"from", digits(m.from)},
+                 {"to", digits(m.to)},
+                 {"body", m.body},
+                 {"operator_id", "310260"},
+                 {"sent_at", rfc3339_ms(now)},
+                 {"received_at", rfc3339_ms(now)}};
+  w.content_type = "application/json";
+  w.body = json::serialize(o);
+}
+
+void sinch_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st,
+                  [[maybe_unused]] const build& b) {
+  const auto now = b.now;
+  json::object o{{"type", "recipient_delivery_report_sms"},
+                 {"batch_id", st.carrier_message_id},
+                 {"recipient", digits(st.to)},
+                 {"code", st.error_code.empty() ? 0 : std::stoll(st.error_code)},
+                 {"status", st.status},
+                 {"at", rfc3339_ms(now)}};
+  w.content_type = "application/json";
+  w.body = json::serialize(o);
+}
+
+void sinch_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::string_view nonce,
+                [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const auto ts = unix_seconds(b.now);
+  const auto secret = c.creds<config::sinch_credentials>().webhook_secret.reveal();
+  w.headers.emplace_back("x-sinch-webhook-signature",
+                         sig::sinch_sign(secret, w.body, nonce, ts));
+  w.headers.emplace_back("x-sinch-webhook-signature-algorithm", "HmacSHA256");
+  w.headers.emplace_back("x-sinch-webhook-signature-nonce", std::string(nonce));
+  w.headers.emplace_back("x-sinch-webhook-signature-timestamp", std::to_string(ts));
+}
+
+extern const carrier_row sinch_row{config::carrier_type::sinch, &sinch, &sinch_inbound, &sinch_status,
+                                  &sinch_sign};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -1,5 +1,7 @@
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/wire/encode.hpp"
+
 #include "carriers/signature/crypto.hpp"
 #include "carriers/wire/response.hpp"
 
@@ -93,6 +95,34 @@ std::string uuid(id_source& ids) {
 
 std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
   return date::format("%FT%TZ", date::floor<std::chrono::milliseconds>(t));
+}
+
+const carrier_row& row_of(config::carrier_type t) noexcept {
+  switch (t) {
+    case config::carrier_type::twilio: return twilio_row;
+    case config::carrier_type::telnyx: return telnyx_row;
+    case config::carrier_type::bandwidth: return bandwidth_row;
+    case config::carrier_type::vonage: return vonage_row;
+    case config::carrier_type::plivo: return plivo_row;
+    case config::carrier_type::sinch: return sinch_row;
+    case config::carrier_type::http: return http_row;
+    case config::carrier_type::sandbox: break;
+  }
+  return sandbox_row;
+}
+
+std::string form(const params& p) {
+  std::string out;
+  for (auto& [k, v] : p) carriers::wire::append_form_field(out, k, v);
+  return out;
+}
+
+std::string digits(std::string_view number) {
+  return std::string(carriers::wire::without_plus(number));
+}
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
 }  // namespace stopgate::fake_carrier::dialect

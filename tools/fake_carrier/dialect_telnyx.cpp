@@ -2,6 +2,11 @@
 // (carriers.md section 2.1).
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/telnyx/signature.hpp"
+
+#include <date/date.h>
+#include <boost/json.hpp>
+
 #include "carriers/wire/response.hpp"
 
 #include <boost/json/array.hpp>
@@ -106,5 +111,75 @@ reply telnyx(const request_view& r, const std::optional<fault>& f, const answer_
   out.message_id = id;
   return out;
 }
+
+
+// Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
+void telnyx_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
+                    [[maybe_unused]] const build& b) {
+  const std::string_view url = b.url;
+  const auto now = b.now;
+  json::object payload{{"record_type", "message"},
+                       {"direction", "inbound"},
+                       {"id", m.carrier_message_id},
+                       {"type", "SMS"},
+                       {"messaging_profile_id", "40017f1a-0000-4000-8000-000000000001"},
+                       {"from", json::object{{"phone_number", m.from},
+                                             {"carrier", "T-Mobile USA"},
+                                             {"line_type", "Wireless"}}},
+                       {"to", json::array{json::object{{"phone_number", m.to},
+                                                       {"status", "webhook_delivered"}}}},
+                       {"text", m.body},
+                       {"media", json::array{}},
+                       {"received_at", rfc3339_ms(now)},
+                       {"parts", 1}};
+  json::object root{{"data", json::object{{"event_type", "message.received"},
+                                          {"id", "ev-" + m.carrier_message_id},
+                                          {"occurred_at", rfc3339_ms(now)},
+                                          {"payload", std::move(payload)},
+                                          {"record_type", "event"}}},
+                    {"meta", json::object{{"attempt", 1}, {"delivered_to", url}}}};
+  w.content_type = "application/json";
+  w.body = json::serialize(root);
+}
+
+void telnyx_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st,
+                   [[maybe_unused]] const build& b) {
+  const std::string_view url = b.url;
+  const auto now = b.now;
+  json::array errors;
+  if (!st.error_code.empty())
+    errors.push_back(json::object{{"code", st.error_code}, {"title", "error"}});
+  const bool final = st.status != "queued" && st.status != "sending" && st.status != "sent";
+  json::object payload{
+      {"record_type", "message"},
+      {"direction", "outbound"},
+      {"id", st.carrier_message_id},
+      {"type", "SMS"},
+      {"from", json::object{{"phone_number", st.from}}},
+      {"to", json::array{json::object{{"phone_number", st.to}, {"status", st.status}}}},
+      {"errors", std::move(errors)},
+      {"completed_at", rfc3339_ms(now)}};
+  json::object root{
+      {"data", json::object{{"event_type", final ? "message.finalized" : "message.sent"},
+                            {"id", "ev-" + st.carrier_message_id + "-" + st.status},
+                            {"occurred_at", rfc3339_ms(now)},
+                            {"payload", std::move(payload)},
+                            {"record_type", "event"}}},
+      {"meta", json::object{{"attempt", 1}, {"delivered_to", url}}}};
+  w.content_type = "application/json";
+  w.body = json::serialize(root);
+}
+
+void telnyx_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::string_view nonce,
+                 [[maybe_unused]] const build& b) {
+  const signing& keys = b.keys;
+  const auto ts = unix_seconds(b.now);
+  auto s = sig::telnyx_sign(keys.telnyx_seed, ts, w.body);
+  w.headers.emplace_back("telnyx-signature-ed25519", s.value_or(""));
+  w.headers.emplace_back("telnyx-timestamp", std::to_string(ts));
+}
+
+extern const carrier_row telnyx_row{config::carrier_type::telnyx, &telnyx, &telnyx_inbound, &telnyx_status,
+                                  &telnyx_sign};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -2,6 +2,11 @@
 // body, HTTP Basic AccountSid:AuthToken (carriers.md section 1.1).
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/twilio/signature.hpp"
+
+#include <date/date.h>
+#include <boost/json.hpp>
+
 #include "carriers/wire/webhook_fields.hpp"
 
 #include <boost/json/object.hpp>
@@ -102,5 +107,54 @@ reply twilio(const request_view& r, const std::optional<fault>& f, const answer_
   out.message_id = id;
   return out;
 }
+
+
+// Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
+void twilio_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
+                    [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  p = {{"ToCountry", "US"},
+       {"SmsMessageSid", m.carrier_message_id},
+       {"NumMedia", "0"},
+       {"SmsSid", m.carrier_message_id},
+       {"SmsStatus", "received"},
+       {"Body", m.body},
+       {"To", m.to},
+       {"NumSegments", "1"},
+       {"MessageSid", m.carrier_message_id},
+       {"AccountSid", c.creds<config::twilio_credentials>().account_sid},
+       {"From", m.from},
+       {"ApiVersion", "2010-04-01"}};
+  w.content_type = "application/x-www-form-urlencoded";
+  w.body = form(p);
+}
+
+void twilio_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st,
+                   [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  p = {{"SmsSid", st.carrier_message_id},
+       {"SmsStatus", st.status},
+       {"MessageStatus", st.status},
+       {"To", st.to},
+       {"MessageSid", st.carrier_message_id},
+       {"AccountSid", c.creds<config::twilio_credentials>().account_sid},
+       {"From", st.from},
+       {"ApiVersion", "2010-04-01"}};
+  if (!st.error_code.empty()) p.emplace_back("ErrorCode", st.error_code);
+  w.content_type = "application/x-www-form-urlencoded";
+  w.body = form(p);
+}
+
+void twilio_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::string_view nonce,
+                 [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const std::string_view url = b.url;
+  w.headers.emplace_back(
+      "X-Twilio-Signature",
+      sig::twilio_sign(c.creds<config::twilio_credentials>().auth_token.reveal(), url, p));
+}
+
+extern const carrier_row twilio_row{config::carrier_type::twilio, &twilio, &twilio_inbound, &twilio_status,
+                                  &twilio_sign};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -2,6 +2,12 @@
 // answer is HTTP 200 with a per-message status code even for errors (carriers.md 4.1).
 #include "tools/fake_carrier/dialect.hpp"
 
+#include "carriers/signature/verify.hpp"
+#include "carriers/vonage/signature.hpp"
+
+#include <date/date.h>
+#include <boost/json.hpp>
+
 #include "carriers/wire/webhook_fields.hpp"
 
 #include <boost/json/array.hpp>
@@ -81,5 +87,76 @@ reply vonage(const request_view& r, const std::optional<fault>& f, const answer_
   out.message_id = id;
   return out;
 }
+
+
+// Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
+void vonage_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
+                    [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const auto now = b.now;
+  const signing& keys = b.keys;
+  const auto first_space = m.body.find(' ');
+  p = {{"msisdn", digits(m.from)},
+       {"to", digits(m.to)},
+       {"messageId", m.carrier_message_id},
+       {"text", m.body},
+       {"type", "text"},
+       {"keyword", m.body.substr(0, first_space)},
+       {"api-key", c.creds<config::vonage_credentials>().api_key},
+       {"message-timestamp",
+        date::format("%F %T", std::chrono::floor<std::chrono::seconds>(now))}};
+  w.content_type = "application/x-www-form-urlencoded";
+  w.body = form(p);
+  if (keys.vonage_jwt) {
+    // Signed with a JWT the params are the JSON body (POST-JSON webhooks).
+    json::object o;
+    for (auto& [k, v] : p) o[k] = v;
+    w.content_type = "application/json";
+    w.body = json::serialize(o);
+  }
+}
+
+void vonage_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st,
+                   [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const auto now = b.now;
+  // In a DLR msisdn is the recipient and `to` our sender.
+  p = {{"msisdn", digits(st.to)},
+       {"to", digits(st.from)},
+       {"network-code", "310260"},
+       {"messageId", st.carrier_message_id},
+       {"price", "0.00570000"},
+       {"status", st.status},
+       {"scts", "2605011200"},
+       {"err-code", st.error_code.empty() ? "0" : st.error_code},
+       {"api-key", c.creds<config::vonage_credentials>().api_key},
+       {"message-timestamp",
+        date::format("%F %T", std::chrono::floor<std::chrono::seconds>(now))}};
+  w.content_type = "application/x-www-form-urlencoded";
+  w.body = form(p);
+}
+
+void vonage_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::string_view nonce,
+                 [[maybe_unused]] const build& b) {
+  const config::carrier_settings& c = b.c;
+  const signing& keys = b.keys;
+  const auto ts = unix_seconds(b.now);
+  auto& k = c.creds<config::vonage_credentials>();
+  if (keys.vonage_jwt) {
+    w.headers.emplace_back("Authorization",
+                           "Bearer " + sig::vonage_jwt_sign(k.signature_secret.reveal(), ts,
+                                                            w.body, std::string(nonce)));
+    return;
+  }
+  // Signed-request params travel in the form itself: rebuild the body with them.
+  p.emplace_back("timestamp", std::to_string(ts));
+  p.emplace_back("nonce", std::string(nonce));
+  p.emplace_back("sig", sig::vonage_sign(p, k.signature_secret.reveal(),
+                                         sig::to_vonage_sig_method(k.signature_method)));
+  w.body = form(p);
+}
+
+extern const carrier_row vonage_row{config::carrier_type::vonage, &vonage, &vonage_inbound, &vonage_status,
+                                  &vonage_sign};
 
 }  // namespace stopgate::fake_carrier::dialect

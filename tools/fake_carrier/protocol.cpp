@@ -22,17 +22,7 @@ std::optional<carrier_type> route(std::string_view method, std::string_view path
 
 reply answer(carrier_type c, const request_view& r, const std::optional<fault>& f,
              const answer_context& ctx) {
-  switch (c) {
-    case carrier_type::twilio: return dialect::twilio(r, f, ctx);
-    case carrier_type::telnyx: return dialect::telnyx(r, f, ctx);
-    case carrier_type::bandwidth: return dialect::bandwidth(r, f, ctx);
-    case carrier_type::vonage: return dialect::vonage(r, f, ctx);
-    case carrier_type::plivo: return dialect::plivo(r, f, ctx);
-    case carrier_type::sinch: return dialect::sinch(r, f, ctx);
-    case carrier_type::http:
-    case carrier_type::sandbox: break;
-  }
-  return dialect::generic(r, f, ctx);
+  return dialect::row_of(c).answer(r, f, ctx);
 }
 
 }  // namespace stopgate::fake_carrier
