@@ -119,16 +119,7 @@ std::string text(const json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->get_string()) : "";
 }
 
-class Ops : public ::testing::Test {
- protected:
-  static inline redis_server* redis = nullptr;
-  static void SetUpTestSuite() { redis = new redis_server(); }
-  static void TearDownTestSuite() {
-    delete redis;
-    redis = nullptr;
-  }
-  void SetUp() override { redis->cli("FLUSHALL"); }
-};
+class Ops : public shared_redis<> {};
 
 TEST_F(Ops, AnOptOutIsRecordedAndTheNextCommittedCheckDeniesIt) {
   ops_bed bed(*redis);

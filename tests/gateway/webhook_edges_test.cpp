@@ -29,16 +29,7 @@ bool has_optout(const dnc::contacts::contact_record& r, std::string_view sender,
   return false;
 }
 
-class WebhookEdges : public ::testing::Test {
- protected:
-  static inline redis_server* redis = nullptr;
-  static void SetUpTestSuite() { redis = new redis_server(); }
-  static void TearDownTestSuite() {
-    delete redis;
-    redis = nullptr;
-  }
-  void SetUp() override { redis->cli("FLUSHALL"); }
-};
+class WebhookEdges : public shared_redis<> {};
 
 // ---- 1. numbers without a country code ----------------------------------------------------
 

@@ -172,16 +172,7 @@ class receiver {
   std::vector<std::string> bodies_;
 };
 
-class WebhookForward : public ::testing::Test {
- protected:
-  static inline redis_server* redis = nullptr;
-  static void SetUpTestSuite() { redis = new redis_server(); }
-  static void TearDownTestSuite() {
-    delete redis;
-    redis = nullptr;
-  }
-  void SetUp() override { redis->cli("FLUSHALL"); }
-};
+class WebhookForward : public shared_redis<> {};
 
 TEST_F(WebhookForward, OtherMessagesArePostedToTheSendersForwardUrl) {
   receiver rx(200);

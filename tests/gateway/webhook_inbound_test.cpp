@@ -55,16 +55,7 @@ config::carrier_settings with_wrong_secret(config::carrier_settings c) {
   return c;
 }
 
-class WebhookCarrier : public ::testing::TestWithParam<std::string> {
- protected:
-  static inline redis_server* redis = nullptr;
-  static void SetUpTestSuite() { redis = new redis_server(); }
-  static void TearDownTestSuite() {
-    delete redis;
-    redis = nullptr;
-  }
-  void SetUp() override { redis->cli("FLUSHALL"); }
-};
+class WebhookCarrier : public shared_redis<::testing::TestWithParam<std::string>> {};
 
 TEST_P(WebhookCarrier, SignedStopOptsOutRecordsEvidenceAndQueuesOneConfirmation) {
   webhook_bed bed(*redis);
@@ -145,16 +136,7 @@ INSTANTIATE_TEST_SUITE_P(AllCarriers, WebhookCarrier,
                                            "sinch", "generic", "sandbox"),
                          [](const auto& info) { return info.param; });
 
-class WebhookInbound : public ::testing::Test {
- protected:
-  static inline redis_server* redis = nullptr;
-  static void SetUpTestSuite() { redis = new redis_server(); }
-  static void TearDownTestSuite() {
-    delete redis;
-    redis = nullptr;
-  }
-  void SetUp() override { redis->cli("FLUSHALL"); }
-};
+class WebhookInbound : public shared_redis<> {};
 
 TEST_F(WebhookInbound, UnknownCarrierIs403MalformedIs400IgnoredEventIs200) {
   webhook_bed bed(*redis);

@@ -42,16 +42,7 @@ class store_bench {
   std::unique_ptr<redis::client> client_;
 };
 
-class WebhookStore : public ::testing::Test {
- protected:
-  static inline redis_server* redis = nullptr;
-  static void SetUpTestSuite() { redis = new redis_server(); }
-  static void TearDownTestSuite() {
-    delete redis;
-    redis = nullptr;
-  }
-  void SetUp() override { redis->cli("FLUSHALL"); }
-};
+class WebhookStore : public shared_redis<> {};
 
 // The claim's whole life: exclusive, releasable only by its holder, final once done.
 void claim_sequence(redis_server* redis, const webhooks::inbound_store_options& o) {

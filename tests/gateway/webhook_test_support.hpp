@@ -67,6 +67,20 @@ inline std::string webhook_config(const temp_dir& d, const std::string& extra = 
          extra;
 }
 
+/// A test suite with one redis-server for all its tests, flushed before each test.
+/// `Base`: ::testing::Test, or ::testing::TestWithParam<T> for parameterised suites.
+template <class Base = ::testing::Test>
+class shared_redis : public Base {
+ protected:
+  static inline redis_server* redis = nullptr;
+  static void SetUpTestSuite() { redis = new redis_server(); }
+  static void TearDownTestSuite() {
+    delete redis;
+    redis = nullptr;
+  }
+  void SetUp() override { redis->cli("FLUSHALL"); }
+};
+
 class webhook_bed {
  public:
   /// `hooks` and `instance`: for tests that fail the evidence log or run two gateways.
