@@ -109,7 +109,8 @@ TEST(FakeCarrierRows, EveryCarrierTypeHasItsOwnCompleteRow) {
                  carrier_type::plivo, carrier_type::sinch, carrier_type::http, carrier_type::sandbox}) {
     const dialect::carrier_row& r = dialect::row_of(t);
     EXPECT_EQ(r.type, t) << config::to_string(t);
-    EXPECT_TRUE(r.answer && r.inbound && r.status && r.sign) << config::to_string(t);
+    EXPECT_TRUE(r.answer && r.inbound && r.status && r.sign && r.read_credentials && r.settings)
+        << config::to_string(t);
     rows.insert(&r);
   }
   EXPECT_EQ(rows.size(), 8u);  // no two types share a row

@@ -10,7 +10,10 @@
 
 #include <boost/json/value.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
+#include <initializer_list>
 
 #include <optional>
 #include <string>
@@ -42,12 +45,28 @@ struct carrier_row {
   void (*status)(webhook& w, params& p, const status_spec& st, const build& b);
   /// Signs a built webhook in place (a carrier without a configured secret leaves it unsigned).
   void (*sign)(webhook& w, params p, std::string_view nonce, const build& b);
+  /// Reads the carrier's section `key` of the fake's credentials file into `c`.
+  boost::system::error_code (*read_credentials)(const json::object& o, std::string_view key,
+                                                credentials& c, std::string& detail);
+  /// The gateway's settings for the carrier with the credentials the fake expects.
+  void (*settings)(config::carrier_settings& s, const credentials& c, std::string_view base_url);
 };
 
 extern const carrier_row twilio_row, telnyx_row, bandwidth_row, vonage_row, plivo_row, sinch_row,
     http_row, sandbox_row;
 /// The row of `t`; every carrier_type has one.
 const carrier_row& row_of(config::carrier_type t) noexcept;
+
+/// One string member of a credentials section and where it goes.
+struct string_field {
+  std::string_view key;
+  std::string* target;
+};
+/// Copies the string members of `obj` named in `fields`; any other member, or a value that is
+/// not a string, is an error (`detail` says which, prefixed with `section`).
+boost::system::error_code read_fields(const json::object& obj, std::string_view section,
+                                      std::initializer_list<string_field> fields,
+                                      std::string& detail);
 
 /// The form encoding of `p` (application/x-www-form-urlencoded).
 std::string form(const params& p);

@@ -30,8 +30,7 @@ std::string message_id(const answer_context& ctx) {
   std::uint64_t v = ctx.ids.next() * 0x9E3779B97F4A7C15ull ^ ctx.ids.instance();
   std::string tail;
   for (int i = 0; i < 15; ++i, v /= 36) tail += alphabet[v % 36];
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      ctx.now.time_since_epoch());
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.now.time_since_epoch());
   return std::to_string(ms.count()) + tail;
 }
 
@@ -62,8 +61,8 @@ reply bandwidth(const request_view& r, const std::optional<fault>& f, const answ
     return error(403, "forbidden", "Access is denied", outcome::unauthorized);
 
   if (media_type(r.headers) != "application/json")
-    return error(415, "unsupported-content-type",
-                 "Content-Type must be application/json.", outcome::invalid);
+    return error(415, "unsupported-content-type", "Content-Type must be application/json.",
+                 outcome::invalid);
   auto root = wire::parse_json(r.body);
   if (!root || !root->is_object())
     return error(400, "request-validation", "The request body is not valid JSON.",
@@ -76,11 +75,10 @@ reply bandwidth(const request_view& r, const std::optional<fault>& f, const answ
   if (to == nullptr || !to->is_array() || to->get_array().empty() || to->get_array().size() > 10)
     return error(400, "request-validation", "'to' must be an array of 1 to 10 numbers",
                  outcome::invalid);
-  if (from.empty())
-    return error(400, "request-validation", "'from' is required", outcome::invalid);
+  if (from.empty()) return error(400, "request-validation", "'from' is required", outcome::invalid);
   if (app != c.application_id)
-    return error(400, "request-validation",
-                 "'applicationId' is not an application of this account", outcome::invalid);
+    return error(400, "request-validation", "'applicationId' is not an application of this account",
+                 outcome::invalid);
   if (text.empty() && !wire::member(&*root, "media"))
     return error(400, "request-validation", "'text' or 'media' is required", outcome::invalid);
   for (const auto& n : to->get_array()) {
@@ -113,7 +111,6 @@ reply bandwidth(const request_view& r, const std::optional<fault>& f, const answ
   }
   return out;
 }
-
 
 // Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
 void bandwidth_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
@@ -172,7 +169,36 @@ void bandwidth_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std:
                                               k.webhook_username, k.webhook_password.reveal()));
 }
 
-extern const carrier_row bandwidth_row{config::carrier_type::bandwidth, &bandwidth, &bandwidth_inbound, &bandwidth_status,
-                                  &bandwidth_sign};
+// Its credentials: what the fake expects (its config file's "bandwidth" section) and the gateway
+// settings that carry them.
+boost::system::error_code bandwidth_read(const json::object& o, std::string_view key,
+                                         credentials& c, std::string& detail) {
+  return read_fields(o, key,
+                     {{"account_id", &c.bandwidth.account_id},
+                      {"application_id", &c.bandwidth.application_id},
+                      {"username", &c.bandwidth.username},
+                      {"password", &c.bandwidth.password},
+                      {"token", &c.bandwidth.token}},
+                     detail);
+}
+
+void bandwidth_settings(config::carrier_settings& s, const credentials& c,
+                        [[maybe_unused]] std::string_view base_url) {
+  config::bandwidth_credentials b;
+  b.account_id = c.bandwidth.account_id;
+  b.application_id = c.bandwidth.application_id;
+  b.username = c.bandwidth.username;
+  b.password = config::secret::from_inline(c.bandwidth.password);
+  b.token = config::secret::from_inline(c.bandwidth.token);
+  s.credentials = std::move(b);
+}
+
+extern const carrier_row bandwidth_row{config::carrier_type::bandwidth,
+                                       &bandwidth,
+                                       &bandwidth_inbound,
+                                       &bandwidth_status,
+                                       &bandwidth_sign,
+                                       &bandwidth_read,
+                                       &bandwidth_settings};
 
 }  // namespace stopgate::fake_carrier::dialect

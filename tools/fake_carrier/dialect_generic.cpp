@@ -1,6 +1,7 @@
 // The generic `http` carrier (docs/CARRIERS.md, "Generic HTTP"): a JSON POST to the
 // configured path carrying the configured headers; errors {"error": {"code", "message"}}.
 #include "tools/fake_carrier/dialect.hpp"
+#include "tools/fake_carrier/error.hpp"
 
 #include "carriers/sandbox/signature.hpp"
 
@@ -19,8 +20,7 @@ namespace wire = carriers::wire;
 
 reply error(int status, std::string_view code, std::string_view message, outcome result) {
   return json_reply(
-      status, json::object{{"error", json::object{{"code", code}, {"message", message}}}},
-      result);
+      status, json::object{{"error", json::object{{"code", code}, {"message", message}}}}, result);
 }
 
 }  // namespace
@@ -38,8 +38,7 @@ reply generic(const request_view& r, const std::optional<fault>& f, const answer
     if (wire::find_header(r.headers, name) != std::string_view(value))
       return error(401, "unauthorized", "missing or wrong " + name, outcome::unauthorized);
 
-  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body)
-                                                          : std::nullopt;
+  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body) : std::nullopt;
   if (!root || !root->is_object())
     return error(400, "bad_request", "the body must be a JSON object", outcome::invalid);
   const std::string to = wire::scalar_text(wire::member(&*root, "to")).value_or("");
@@ -58,7 +57,6 @@ reply generic(const request_view& r, const std::optional<fault>& f, const answer
   out.message_id = id;
   return out;
 }
-
 
 // Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
 void generic_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
@@ -89,13 +87,71 @@ void generic_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::s
                            : c.creds<config::sandbox_credentials>().webhook_secret;
   if (secret.empty()) return;  // unsigned: accepted from loopback peers (sandbox only)
   w.headers.emplace_back("X-Stopgate-Timestamp", std::to_string(ts));
-  w.headers.emplace_back("X-Stopgate-Signature",
-                         sig::sandbox_sign(secret.reveal(), ts, w.body));
+  w.headers.emplace_back("X-Stopgate-Signature", sig::sandbox_sign(secret.reveal(), ts, w.body));
 }
 
-extern const carrier_row http_row{config::carrier_type::http, &generic, &generic_inbound,
-                                  &generic_status, &generic_sign};
-extern const carrier_row sandbox_row{config::carrier_type::sandbox, &generic, &generic_inbound,
-                                     &generic_status, &generic_sign};
+// The credentials of the generic HTTP carrier: its path and headers (the sandbox has none).
+boost::system::error_code generic_read(const json::object& obj, std::string_view, credentials& c,
+                                       std::string& detail) {
+  credentials::http_creds& h = c.http;
+  for (const auto& [key, value] : obj) {
+    if (key == "path") {
+      if (!value.is_string() || !value.get_string().starts_with("/")) {
+        detail = "http.path must be a string starting with '/'";
+        return fake_errc::bad_value;
+      }
+      h.path = std::string(value.get_string());
+    } else if (key == "headers") {
+      if (!value.is_object()) {
+        detail = "http.headers must be an object of strings";
+        return fake_errc::bad_value;
+      }
+      h.headers.clear();
+      for (const auto& [name, v] : value.get_object()) {
+        if (!v.is_string()) {
+          detail = "http.headers." + std::string(name) + " must be a string";
+          return fake_errc::bad_value;
+        }
+        h.headers.emplace_back(std::string(name), std::string(v.get_string()));
+      }
+    } else {
+      detail = "http." + std::string(key);
+      return fake_errc::unknown_key;
+    }
+  }
+  return {};
+}
+
+void generic_settings(config::carrier_settings& s, const credentials& c,
+                      std::string_view base_url) {
+  config::http_credentials h;
+  h.url = std::string(base_url) + c.http.path;
+  for (const auto& [name, value] : c.http.headers)
+    h.headers.emplace_back(name, config::secret::from_inline(value));
+  s.base_url.clear();
+  s.credentials = std::move(h);
+}
+
+boost::system::error_code sandbox_read(const json::object&, std::string_view, credentials&,
+                                       std::string&) {
+  return {};
+}
+
+void sandbox_settings(config::carrier_settings&, const credentials&, std::string_view) {}
+
+extern const carrier_row http_row{config::carrier_type::http,
+                                  &generic,
+                                  &generic_inbound,
+                                  &generic_status,
+                                  &generic_sign,
+                                  &generic_read,
+                                  &generic_settings};
+extern const carrier_row sandbox_row{config::carrier_type::sandbox,
+                                     &generic,
+                                     &generic_inbound,
+                                     &generic_status,
+                                     &generic_sign,
+                                     &sandbox_read,
+                                     &sandbox_settings};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -39,19 +39,17 @@ reply plivo(const request_view& r, const std::optional<fault>& f, const answer_c
   auto user = basic_credentials(r.headers);
   if (!user || user->first != c.auth_id || user->second != c.auth_token ||
       middle_segment(r.path, "/v1/Account/", "/Message/") != c.auth_id)
-    return error(401, "authentication failed: invalid auth_id or auth_token",
-                 outcome::unauthorized, ctx);
+    return error(401, "authentication failed: invalid auth_id or auth_token", outcome::unauthorized,
+                 ctx);
 
-  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body)
-                                                          : std::nullopt;
+  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body) : std::nullopt;
   if (!root || !root->is_object())
     return error(400, "invalid JSON data received", outcome::invalid, ctx);
   const std::string src = wire::scalar_text(wire::member(&*root, "src")).value_or("");
   const std::string dst = wire::scalar_text(wire::member(&*root, "dst")).value_or("");
   const std::string text = wire::scalar_text(wire::member(&*root, "text")).value_or("");
   if (src.empty() && !wire::member(&*root, "powerpack_uuid"))
-    return error(400, "Missing mandatory parameter: src or powerpack_uuid", outcome::invalid,
-                 ctx);
+    return error(400, "Missing mandatory parameter: src or powerpack_uuid", outcome::invalid, ctx);
   if (dst.empty()) return error(400, "Missing mandatory parameter: dst", outcome::invalid, ctx);
   if (text.empty()) return error(400, "Missing mandatory parameter: text", outcome::invalid, ctx);
   if (!plausible_msisdn(dst) || (f && f->kind == fault_kind::permanent))
@@ -71,7 +69,6 @@ reply plivo(const request_view& r, const std::optional<fault>& f, const answer_c
   }
   return out;
 }
-
 
 // Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
 void plivo_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
@@ -107,12 +104,31 @@ void plivo_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::str
   const std::string_view url = b.url;
   w.headers.emplace_back(
       "X-Plivo-Signature-V3",
-      sig::plivo_v3_sign(c.creds<config::plivo_credentials>().auth_token.reveal(), w.method,
-                         url, nonce, p));
+      sig::plivo_v3_sign(c.creds<config::plivo_credentials>().auth_token.reveal(), w.method, url,
+                         nonce, p));
   w.headers.emplace_back("X-Plivo-Signature-V3-Nonce", std::string(nonce));
 }
 
-extern const carrier_row plivo_row{config::carrier_type::plivo, &plivo, &plivo_inbound, &plivo_status,
-                                  &plivo_sign};
+// Its credentials: what the fake expects (its config file's "plivo" section) and the gateway
+// settings that carry them.
+boost::system::error_code plivo_read(const json::object& o, std::string_view key, credentials& c,
+                                     std::string& detail) {
+  return read_fields(o, key, {{"auth_id", &c.plivo.auth_id}, {"auth_token", &c.plivo.auth_token}},
+                     detail);
+}
+
+void plivo_settings(config::carrier_settings& s, const credentials& c,
+                    [[maybe_unused]] std::string_view base_url) {
+  s.credentials =
+      config::plivo_credentials{c.plivo.auth_id, config::secret::from_inline(c.plivo.auth_token)};
+}
+
+extern const carrier_row plivo_row{config::carrier_type::plivo,
+                                   &plivo,
+                                   &plivo_inbound,
+                                   &plivo_status,
+                                   &plivo_sign,
+                                   &plivo_read,
+                                   &plivo_settings};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -38,8 +38,8 @@ std::string batch_id(const answer_context& ctx) {
 
 reply sinch(const request_view& r, const std::optional<fault>& f, const answer_context& ctx) {
   if (f && f->kind == fault_kind::rate_limit) {
-    reply out = error(status_of(*f, 429), "too_many_requests", "Too many requests",
-                      outcome::faulted);
+    reply out =
+        error(status_of(*f, 429), "too_many_requests", "Too many requests", outcome::faulted);
     add_retry_after(out, *f);
     return out;
   }
@@ -52,20 +52,17 @@ reply sinch(const request_view& r, const std::optional<fault>& f, const answer_c
       middle_segment(r.path, "/xms/v1/", "/batches") != c.service_plan_id)
     return error(401, "unauthorized", "Unauthorized", outcome::unauthorized);
 
-  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body)
-                                                          : std::nullopt;
+  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body) : std::nullopt;
   if (!root || !root->is_object())
     return error(400, "syntax_invalid_json", "The JSON body is invalid", outcome::invalid);
   const json::value* to = wire::member(&*root, "to");
   const std::string from = wire::scalar_text(wire::member(&*root, "from")).value_or("");
   const std::string body = wire::scalar_text(wire::member(&*root, "body")).value_or("");
-  if (to == nullptr || !to->is_array() || to->get_array().empty() ||
-      to->get_array().size() > 1000)
+  if (to == nullptr || !to->is_array() || to->get_array().empty() || to->get_array().size() > 1000)
     return error(400, "syntax_constraint_violation", "to: must contain 1 to 1000 recipients",
                  outcome::invalid);
   if (from.empty())
-    return error(400, "syntax_constraint_violation", "from: must not be empty",
-                 outcome::invalid);
+    return error(400, "syntax_constraint_violation", "from: must not be empty", outcome::invalid);
   if (body.empty() || body.size() > 2000)
     return error(400, "syntax_constraint_violation", "body: must be 1 to 2000 characters",
                  outcome::invalid);
@@ -103,7 +100,6 @@ reply sinch(const request_view& r, const std::optional<fault>& f, const answer_c
   return out;
 }
 
-
 // Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
 void sinch_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
                    [[maybe_unused]] const build& b) {
@@ -138,14 +134,33 @@ void sinch_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::str
   const config::carrier_settings& c = b.c;
   const auto ts = unix_seconds(b.now);
   const auto secret = c.creds<config::sinch_credentials>().webhook_secret.reveal();
-  w.headers.emplace_back("x-sinch-webhook-signature",
-                         sig::sinch_sign(secret, w.body, nonce, ts));
+  w.headers.emplace_back("x-sinch-webhook-signature", sig::sinch_sign(secret, w.body, nonce, ts));
   w.headers.emplace_back("x-sinch-webhook-signature-algorithm", "HmacSHA256");
   w.headers.emplace_back("x-sinch-webhook-signature-nonce", std::string(nonce));
   w.headers.emplace_back("x-sinch-webhook-signature-timestamp", std::to_string(ts));
 }
 
-extern const carrier_row sinch_row{config::carrier_type::sinch, &sinch, &sinch_inbound, &sinch_status,
-                                  &sinch_sign};
+// Its credentials: what the fake expects (its config file's "sinch" section) and the gateway
+// settings that carry them.
+boost::system::error_code sinch_read(const json::object& o, std::string_view key, credentials& c,
+                                     std::string& detail) {
+  return read_fields(
+      o, key, {{"service_plan_id", &c.sinch.service_plan_id}, {"api_token", &c.sinch.api_token}},
+      detail);
+}
+
+void sinch_settings(config::carrier_settings& s, const credentials& c,
+                    [[maybe_unused]] std::string_view base_url) {
+  s.credentials = config::sinch_credentials{
+      c.sinch.service_plan_id, config::secret::from_inline(c.sinch.api_token), {}};
+}
+
+extern const carrier_row sinch_row{config::carrier_type::sinch,
+                                   &sinch,
+                                   &sinch_inbound,
+                                   &sinch_status,
+                                   &sinch_sign,
+                                   &sinch_read,
+                                   &sinch_settings};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -1,4 +1,5 @@
 #include "tools/fake_carrier/dialect.hpp"
+#include "tools/fake_carrier/error.hpp"
 
 #include "carriers/wire/encode.hpp"
 
@@ -70,7 +71,9 @@ reply json_reply(int status, const boost::json::value& body, outcome result) {
   return r;
 }
 
-int status_of(const fault& f, int usual) noexcept { return f.status != 0 ? f.status : usual; }
+int status_of(const fault& f, int usual) noexcept {
+  return f.status != 0 ? f.status : usual;
+}
 
 void add_retry_after(reply& r, const fault& f) {
   if (!f.retry_after.empty()) r.headers.emplace_back("Retry-After", f.retry_after);
@@ -99,14 +102,22 @@ std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
 
 const carrier_row& row_of(config::carrier_type t) noexcept {
   switch (t) {
-    case config::carrier_type::twilio: return twilio_row;
-    case config::carrier_type::telnyx: return telnyx_row;
-    case config::carrier_type::bandwidth: return bandwidth_row;
-    case config::carrier_type::vonage: return vonage_row;
-    case config::carrier_type::plivo: return plivo_row;
-    case config::carrier_type::sinch: return sinch_row;
-    case config::carrier_type::http: return http_row;
-    case config::carrier_type::sandbox: break;
+    case config::carrier_type::twilio:
+      return twilio_row;
+    case config::carrier_type::telnyx:
+      return telnyx_row;
+    case config::carrier_type::bandwidth:
+      return bandwidth_row;
+    case config::carrier_type::vonage:
+      return vonage_row;
+    case config::carrier_type::plivo:
+      return plivo_row;
+    case config::carrier_type::sinch:
+      return sinch_row;
+    case config::carrier_type::http:
+      return http_row;
+    case config::carrier_type::sandbox:
+      break;
   }
   return sandbox_row;
 }
@@ -123,6 +134,26 @@ std::string digits(std::string_view number) {
 
 std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+boost::system::error_code read_fields(const json::object& obj, std::string_view section,
+                                      std::initializer_list<string_field> fields,
+                                      std::string& detail) {
+  for (const auto& [key, value] : obj) {
+    const string_field* f = nullptr;
+    for (const auto& candidate : fields)
+      if (candidate.key == key) f = &candidate;
+    if (f == nullptr) {
+      detail = std::string(section) + "." + std::string(key);
+      return fake_errc::unknown_key;
+    }
+    if (!value.is_string()) {
+      detail = std::string(section) + "." + std::string(key) + " must be a string";
+      return fake_errc::bad_value;
+    }
+    *f->target = std::string(value.get_string());
+  }
+  return {};
 }
 
 }  // namespace stopgate::fake_carrier::dialect

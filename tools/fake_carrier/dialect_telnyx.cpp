@@ -44,15 +44,14 @@ reply telnyx(const request_view& r, const std::optional<fault>& f, const answer_
     return out;
   }
   if (f && f->kind == fault_kind::server_error)
-    return error(status_of(*f, 503), "10007", "Unexpected error",
-                 "An unexpected error occured.", outcome::faulted);
+    return error(status_of(*f, 503), "10007", "Unexpected error", "An unexpected error occured.",
+                 outcome::faulted);
 
   if (!bearer_is(r.headers, ctx.creds.telnyx.api_key))
     return error(401, "10009", "Authentication failed",
                  "Could not understand the provided credentials.", outcome::unauthorized);
 
-  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body)
-                                                          : std::nullopt;
+  auto root = media_type(r.headers) == "application/json" ? wire::parse_json(r.body) : std::nullopt;
   if (!root || !root->is_object())
     return error(400, "10015", "Bad Request", "The request body is not a JSON object.",
                  outcome::invalid);
@@ -61,8 +60,7 @@ reply telnyx(const request_view& r, const std::optional<fault>& f, const answer_
   const std::string text = wire::scalar_text(wire::member(&*root, "text")).value_or("");
   const std::string webhook = wire::scalar_text(wire::member(&*root, "webhook_url")).value_or("");
   if (to.empty())
-    return error(400, "10015", "Bad Request", "The 'to' parameter is required.",
-                 outcome::invalid);
+    return error(400, "10015", "Bad Request", "The 'to' parameter is required.", outcome::invalid);
   if (from.empty() && !wire::member(&*root, "messaging_profile_id"))
     return error(400, "10015", "Bad Request",
                  "The 'from' or 'messaging_profile_id' parameter is required.", outcome::invalid);
@@ -93,8 +91,8 @@ reply telnyx(const request_view& r, const std::optional<fault>& f, const answer_
                                      {"status", "queued"},
                                      {"carrier", "FAKE WIRELESS"},
                                      {"line_type", "Wireless"}}};
-  d["from"] = json::object{
-      {"phone_number", from}, {"carrier", "Telnyx"}, {"line_type", "Wireless"}};
+  d["from"] =
+      json::object{{"phone_number", from}, {"carrier", "Telnyx"}, {"line_type", "Wireless"}};
   d["text"] = text;
   d["media"] = json::array{};
   d["webhook_url"] = webhook;
@@ -112,26 +110,25 @@ reply telnyx(const request_view& r, const std::optional<fault>& f, const answer_
   return out;
 }
 
-
 // Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
 void telnyx_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
                     [[maybe_unused]] const build& b) {
   const std::string_view url = b.url;
   const auto now = b.now;
-  json::object payload{{"record_type", "message"},
-                       {"direction", "inbound"},
-                       {"id", m.carrier_message_id},
-                       {"type", "SMS"},
-                       {"messaging_profile_id", "40017f1a-0000-4000-8000-000000000001"},
-                       {"from", json::object{{"phone_number", m.from},
-                                             {"carrier", "T-Mobile USA"},
-                                             {"line_type", "Wireless"}}},
-                       {"to", json::array{json::object{{"phone_number", m.to},
-                                                       {"status", "webhook_delivered"}}}},
-                       {"text", m.body},
-                       {"media", json::array{}},
-                       {"received_at", rfc3339_ms(now)},
-                       {"parts", 1}};
+  json::object payload{
+      {"record_type", "message"},
+      {"direction", "inbound"},
+      {"id", m.carrier_message_id},
+      {"type", "SMS"},
+      {"messaging_profile_id", "40017f1a-0000-4000-8000-000000000001"},
+      {"from",
+       json::object{
+           {"phone_number", m.from}, {"carrier", "T-Mobile USA"}, {"line_type", "Wireless"}}},
+      {"to", json::array{json::object{{"phone_number", m.to}, {"status", "webhook_delivered"}}}},
+      {"text", m.body},
+      {"media", json::array{}},
+      {"received_at", rfc3339_ms(now)},
+      {"parts", 1}};
   json::object root{{"data", json::object{{"event_type", "message.received"},
                                           {"id", "ev-" + m.carrier_message_id},
                                           {"occurred_at", rfc3339_ms(now)},
@@ -179,7 +176,24 @@ void telnyx_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::st
   w.headers.emplace_back("telnyx-timestamp", std::to_string(ts));
 }
 
-extern const carrier_row telnyx_row{config::carrier_type::telnyx, &telnyx, &telnyx_inbound, &telnyx_status,
-                                  &telnyx_sign};
+// Its credentials: what the fake expects (its config file's "telnyx" section) and the gateway
+// settings that carry them.
+boost::system::error_code telnyx_read(const json::object& o, std::string_view key, credentials& c,
+                                      std::string& detail) {
+  return read_fields(o, key, {{"api_key", &c.telnyx.api_key}}, detail);
+}
+
+void telnyx_settings(config::carrier_settings& s, const credentials& c,
+                     [[maybe_unused]] std::string_view base_url) {
+  s.credentials = config::telnyx_credentials{config::secret::from_inline(c.telnyx.api_key), {}};
+}
+
+extern const carrier_row telnyx_row{config::carrier_type::telnyx,
+                                    &telnyx,
+                                    &telnyx_inbound,
+                                    &telnyx_status,
+                                    &telnyx_sign,
+                                    &telnyx_read,
+                                    &telnyx_settings};
 
 }  // namespace stopgate::fake_carrier::dialect

@@ -45,15 +45,15 @@ reply twilio(const request_view& r, const std::optional<fault>& f, const answer_
   if (f && f->kind == fault_kind::server_error) {
     const int status = status_of(*f, 503);
     return error(status, status == 503 ? 20503 : 20500,
-                 status == 503 ? "Service Unavailable" : "Internal Server Error",
-                 outcome::faulted);
+                 status == 503 ? "Service Unavailable" : "Internal Server Error", outcome::faulted);
   }
 
   const auto& c = ctx.creds.twilio;
   auto user = basic_credentials(r.headers);
   auto sid = middle_segment(r.path, "/2010-04-01/Accounts/", "/Messages.json");
-  if (!user) return error(401, 20003, "Authentication Error - No credentials provided",
-                          outcome::unauthorized);
+  if (!user)
+    return error(401, 20003, "Authentication Error - No credentials provided",
+                 outcome::unauthorized);
   if (user->first != c.account_sid || user->second != c.auth_token || sid != c.account_sid)
     return error(401, 20003, "Authentication Error - invalid username", outcome::unauthorized);
 
@@ -62,8 +62,7 @@ reply twilio(const request_view& r, const std::optional<fault>& f, const answer_
   carriers::wire::param_list params = parsed ? std::move(*parsed) : carriers::wire::param_list{};
   const std::string to = param(params, "To"), from = param(params, "From"),
                     body = param(params, "Body");
-  if (to.empty())
-    return error(400, 21604, "A 'To' phone number is required.", outcome::invalid);
+  if (to.empty()) return error(400, 21604, "A 'To' phone number is required.", outcome::invalid);
   if (from.empty() && param(params, "MessagingServiceSid").empty())
     return error(400, 21603, "A 'From' phone number is required.", outcome::invalid);
   if (body.empty() && param(params, "MediaUrl").empty() && param(params, "ContentSid").empty())
@@ -79,8 +78,8 @@ reply twilio(const request_view& r, const std::optional<fault>& f, const answer_
                  outcome::faulted);
 
   const std::string id = "SM" + hex(ctx.ids.instance(), 16) + hex(ctx.ids.next(), 16);
-  const std::string date = date::format("%a, %d %b %Y %T +0000",
-                                        date::floor<std::chrono::seconds>(ctx.now));
+  const std::string date =
+      date::format("%a, %d %b %Y %T +0000", date::floor<std::chrono::seconds>(ctx.now));
   const std::string uri = "/2010-04-01/Accounts/" + c.account_sid + "/Messages/" + id;
   json::object o;
   o["account_sid"] = c.account_sid;
@@ -107,7 +106,6 @@ reply twilio(const request_view& r, const std::optional<fault>& f, const answer_
   out.message_id = id;
   return out;
 }
-
 
 // Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
 void twilio_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
@@ -154,7 +152,27 @@ void twilio_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::st
       sig::twilio_sign(c.creds<config::twilio_credentials>().auth_token.reveal(), url, p));
 }
 
-extern const carrier_row twilio_row{config::carrier_type::twilio, &twilio, &twilio_inbound, &twilio_status,
-                                  &twilio_sign};
+// Its credentials: what the fake expects (its config file's "twilio" section) and the gateway
+// settings that carry them.
+boost::system::error_code twilio_read(const json::object& o, std::string_view key, credentials& c,
+                                      std::string& detail) {
+  return read_fields(o, key,
+                     {{"account_sid", &c.twilio.account_sid}, {"auth_token", &c.twilio.auth_token}},
+                     detail);
+}
+
+void twilio_settings(config::carrier_settings& s, const credentials& c,
+                     [[maybe_unused]] std::string_view base_url) {
+  s.credentials = config::twilio_credentials{c.twilio.account_sid,
+                                             config::secret::from_inline(c.twilio.auth_token)};
+}
+
+extern const carrier_row twilio_row{config::carrier_type::twilio,
+                                    &twilio,
+                                    &twilio_inbound,
+                                    &twilio_status,
+                                    &twilio_sign,
+                                    &twilio_read,
+                                    &twilio_settings};
 
 }  // namespace stopgate::fake_carrier::dialect

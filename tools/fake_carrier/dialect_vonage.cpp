@@ -37,12 +37,12 @@ reply vonage(const request_view& r, const std::optional<fault>& f, const answer_
   if (f && f->kind == fault_kind::rate_limit) {
     // Vonage signals throttling in the body (status 1); status 429 in the fault asks for the
     // HTTP-level limit instead.
-    reply out = f->status == 429
-                    ? json_reply(429, json::object{{"type", "throttled"},
-                                                   {"title", "Too Many Requests"}},
-                                 outcome::faulted)
-                    : error("1", "Throughput Rate Exceeded - please wait [ 1000 ] and retry",
-                            outcome::faulted);
+    reply out =
+        f->status == 429
+            ? json_reply(429, json::object{{"type", "throttled"}, {"title", "Too Many Requests"}},
+                         outcome::faulted)
+            : error("1", "Throughput Rate Exceeded - please wait [ 1000 ] and retry",
+                    outcome::faulted);
     add_retry_after(out, *f);
     return out;
   }
@@ -67,8 +67,7 @@ reply vonage(const request_view& r, const std::optional<fault>& f, const answer_
   if (text.empty()) return error("2", "Missing text param", outcome::invalid);
   if (!plausible_msisdn(to) || (f && f->kind == fault_kind::permanent))
     return error("3", "Invalid to param", f ? outcome::faulted : outcome::invalid);
-  if (f && f->kind == fault_kind::opted_out)
-    return error("7", "Number barred.", outcome::faulted);
+  if (f && f->kind == fault_kind::opted_out) return error("7", "Number barred.", outcome::faulted);
 
   // Vonage message ids: 16 upper-case hex digits.
   std::string id = hex(ctx.ids.instance() << 32 ^ ctx.ids.next(), 16);
@@ -88,7 +87,6 @@ reply vonage(const request_view& r, const std::optional<fault>& f, const answer_
   return out;
 }
 
-
 // Its webhooks, as the carrier sends them (inbound message, delivery status) and signs them.
 void vonage_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& m,
                     [[maybe_unused]] const build& b) {
@@ -103,8 +101,7 @@ void vonage_inbound(webhook& w, [[maybe_unused]] params& p, const inbound_spec& 
        {"type", "text"},
        {"keyword", m.body.substr(0, first_space)},
        {"api-key", c.creds<config::vonage_credentials>().api_key},
-       {"message-timestamp",
-        date::format("%F %T", std::chrono::floor<std::chrono::seconds>(now))}};
+       {"message-timestamp", date::format("%F %T", std::chrono::floor<std::chrono::seconds>(now))}};
   w.content_type = "application/x-www-form-urlencoded";
   w.body = form(p);
   if (keys.vonage_jwt) {
@@ -130,8 +127,7 @@ void vonage_status(webhook& w, [[maybe_unused]] params& p, const status_spec& st
        {"scts", "2605011200"},
        {"err-code", st.error_code.empty() ? "0" : st.error_code},
        {"api-key", c.creds<config::vonage_credentials>().api_key},
-       {"message-timestamp",
-        date::format("%F %T", std::chrono::floor<std::chrono::seconds>(now))}};
+       {"message-timestamp", date::format("%F %T", std::chrono::floor<std::chrono::seconds>(now))}};
   w.content_type = "application/x-www-form-urlencoded";
   w.body = form(p);
 }
@@ -144,8 +140,8 @@ void vonage_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::st
   auto& k = c.creds<config::vonage_credentials>();
   if (keys.vonage_jwt) {
     w.headers.emplace_back("Authorization",
-                           "Bearer " + sig::vonage_jwt_sign(k.signature_secret.reveal(), ts,
-                                                            w.body, std::string(nonce)));
+                           "Bearer " + sig::vonage_jwt_sign(k.signature_secret.reveal(), ts, w.body,
+                                                            std::string(nonce)));
     return;
   }
   // Signed-request params travel in the form itself: rebuild the body with them.
@@ -156,7 +152,28 @@ void vonage_sign(webhook& w, [[maybe_unused]] params p, [[maybe_unused]] std::st
   w.body = form(p);
 }
 
-extern const carrier_row vonage_row{config::carrier_type::vonage, &vonage, &vonage_inbound, &vonage_status,
-                                  &vonage_sign};
+// Its credentials: what the fake expects (its config file's "vonage" section) and the gateway
+// settings that carry them.
+boost::system::error_code vonage_read(const json::object& o, std::string_view key, credentials& c,
+                                      std::string& detail) {
+  return read_fields(o, key, {{"api_key", &c.vonage.api_key}, {"api_secret", &c.vonage.api_secret}},
+                     detail);
+}
+
+void vonage_settings(config::carrier_settings& s, const credentials& c,
+                     [[maybe_unused]] std::string_view base_url) {
+  config::vonage_credentials v;
+  v.api_key = c.vonage.api_key;
+  v.api_secret = config::secret::from_inline(c.vonage.api_secret);
+  s.credentials = std::move(v);
+}
+
+extern const carrier_row vonage_row{config::carrier_type::vonage,
+                                    &vonage,
+                                    &vonage_inbound,
+                                    &vonage_status,
+                                    &vonage_sign,
+                                    &vonage_read,
+                                    &vonage_settings};
 
 }  // namespace stopgate::fake_carrier::dialect
