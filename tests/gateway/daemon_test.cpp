@@ -72,7 +72,14 @@ std::string http_request(int port, const std::string& method, const std::string&
   asio::io_context io;
   asio::ip::tcp::socket s(io);
   boost::system::error_code ec;
-  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+  // The gateway opens its HTTP listener after the socket API's: a test that has just connected
+  // to the API may be a moment early. Connecting is retried (bounded); nothing else is.
+  for (int i = 0; i < 250; ++i) {
+    s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+    if (!ec) break;
+    s.close();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (ec) return {};
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
