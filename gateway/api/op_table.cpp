@@ -255,7 +255,8 @@ constexpr op_def table[] = {
      "When Redis does not answer, marketing checks fail closed (`deny`, `store_unavailable`).",
      check_fields, check_answer, check_errors,
      R"({"op":"check","id":7,"to":"(212) 555-2671","sender":"acme","channel":"voice","purpose":"marketing","tech":"manual","campaign":"spring","at":"2026-12-02T17:00:00Z","commit":true,"ref":"call-8841"})",
-     R"({"id":7,"ok":true,"result":{"to":"+12125552671","decision":"allow","reasons":[],"evidence_id":"gw1-1042"}})"},
+     R"({"id":7,"ok":true,"result":{"to":"+12125552671","decision":"allow","reasons":[],"evidence_id":"gw1-1042"}})",
+     /*batchable=*/true},
     {op_id::send, "send", role::send, false, "Check, then relay an SMS to a carrier.",
      "Checks the number as a committed `check` would, writes the decision (or the `send` record) "
      "to the evidence log, then relays the message along the sender's carrier route and answers "

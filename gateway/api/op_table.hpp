@@ -63,6 +63,9 @@ struct op_def {
   std::span<const api_errc> errors;  // the op's own error codes (transport ones aside)
   std::string_view example_request;  // one request line
   std::string_view example_answer;   // its answer line
+  /// Requests of one socket read may be answered together (one contact fetch) when they are
+  /// uncommitted and name no `at` (the ops' batchable() applies the rest).
+  bool batchable = false;
 };
 
 /// Members every request may carry besides the op's own fields.

@@ -216,12 +216,31 @@ bool absent(const json::object& req, std::string_view key) {
   return !v || v->is_null();
 }
 
+// The one fail-closed fetch of both check paths: the facts of `items` at `at` in one
+// pipeline. Without a store, or when the fetch fails or answers short, every number's facts
+// are unavailable (the policy then denies marketing with `store_unavailable`) and `failed` is
+// set.
+asio::awaitable<std::vector<dnc::model::number_facts>> fetch_or_unavailable(
+    dnc::contacts::contact_store* st, std::span<const dnc::contacts::fetch_item> items,
+    dnc::model::sys_time at, bool& failed) {
+  // (No co_await inside ?: — GCC 12 miscompiles that.)
+  boost::system::result<std::vector<dnc::model::number_facts>> fetched(
+      boost::system::in_place_error, make_error_code(redis::errc::not_connected));
+  if (st) fetched = co_await st->async_fetch(items, at);
+  failed = !fetched || fetched->size() != items.size();
+  if (!failed) co_return std::move(*fetched);
+  std::vector<dnc::model::number_facts> none(items.size());
+  for (auto& f : none) f.available = false;
+  co_return none;
+}
+
 }  // namespace
 
 bool ops::batchable(std::string_view op, const json::object& req) const {
   // Uncommitted checks evaluated now: a commit waits for the evidence log and is answered on
   // its own; an explicit `at` reads its own counter window.
-  if (op != "check" || !absent(req, "at")) return false;
+  const api::op_def* def = api::find_op_def(op);
+  if (!def || !def->batchable || !absent(req, "at")) return false;
   const json::value* c = req.if_contains("commit");
   return !c || c->is_null() || (c->is_bool() && !c->get_bool());
 }
@@ -274,19 +293,13 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
         }
       }
     }
-    auto* st = store(first);
-    boost::system::result<std::vector<dnc::model::number_facts>> fetched(
-        boost::system::in_place_error, make_error_code(redis::errc::not_connected));
-    if (st)
-      fetched = co_await st->async_fetch(
-          all ? std::span<const dnc::contacts::fetch_item>(items) : shared, now);
-    const std::size_t want = all ? items.size() : shared.size();
-    if (fetched && fetched->size() == want) {
-      if (all) {
-        facts = std::move(*fetched);
-      } else {
-        for (std::size_t j = 0; j < want; ++j) facts[at_index[j]] = std::move((*fetched)[j]);
-      }
+    bool failed = false;
+    auto fetched = co_await fetch_or_unavailable(
+        store(first), all ? std::span<const dnc::contacts::fetch_item>(items) : shared, now, failed);
+    if (all) {
+      facts = std::move(fetched);
+    } else {
+      for (std::size_t j = 0; j < fetched.size(); ++j) facts[at_index[j]] = std::move(fetched[j]);
     }
   }
   auto snapshot = mirror_.current();
@@ -325,18 +338,10 @@ asio::awaitable<op_result> ops::check(const json::object& req, const api::reques
   check_tally t;
   std::vector<dnc::model::number_facts> facts;
   if (!items.empty()) {
-    auto* st = store(ctx);
-    // (No co_await inside ?: — GCC 12 miscompiles that.)
-    boost::system::result<std::vector<dnc::model::number_facts>> fetched(
-        boost::system::in_place_error, make_error_code(redis::errc::not_connected));
-    if (st && p.fetchable) fetched = co_await st->async_fetch(items, p.at);
-    if (fetched && fetched->size() == items.size()) {
-      facts = std::move(*fetched);
-    } else {
-      ++t.store_failures;
-      facts.assign(items.size(), dnc::model::number_facts{});
-      for (auto& x : facts) x.available = false;
-    }
+    // A request parse_check refused to fetch (see there) fails closed like a failed fetch.
+    bool failed = false;
+    facts = co_await fetch_or_unavailable(p.fetchable ? store(ctx) : nullptr, items, p.at, failed);
+    if (failed) ++t.store_failures;
   }
 
   auto snapshot = mirror_.current();

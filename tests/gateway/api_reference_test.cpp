@@ -132,5 +132,12 @@ TEST(ApiReference, SchemasFollowTheTable) {
             api::op_table().size());
 }
 
+// Batching (one contact fetch for the requests of one socket read) is the op table's word:
+// only the check, whose uncommitted answers depend on nothing but the facts fetched together.
+TEST(ApiReference, OnlyTheCheckIsBatchable) {
+  for (const auto& op : api::op_table())
+    EXPECT_EQ(op.batchable, op.id == api::op_id::check) << op.name;
+}
+
 }  // namespace
 }  // namespace stopgate::test
