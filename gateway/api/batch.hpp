@@ -42,9 +42,10 @@ class batch_handler {
   virtual ~batch_handler() = default;
 
   /// True when this request may be handled together with the others of its read (short ops
-  /// only: a batch is answered when its slowest entry is). Called after find_op and the role
-  /// check; must be cheap.
-  virtual bool batchable(std::string_view op, const boost::json::object& req) const = 0;
+  /// only: a batch is answered when its slowest entry is). Called after admit() with the op's
+  /// row as it found it (`def`, null for an op outside op_table()); must be cheap.
+  virtual bool batchable(std::string_view op, const op_def* def,
+                         const boost::json::object& req) const = 0;
 
   /// Handles the entries (only requests batchable() accepted) and sets each one's result, or
   /// appends its answer's members to `text` (empty at the call) and sets `written` (a result,

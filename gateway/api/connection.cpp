@@ -252,7 +252,7 @@ class connection final : public connection_base,
     }
     slot->def = a.spec->def;
     slot->id.assign(req.id);
-    if (state_->batch && state_->batch->batchable(req.op, *req.object)) {
+    if (state_->batch && state_->batch->batchable(req.op, a.spec->def, *req.object)) {
       slot->op = req.op;
       slot->object = req.object;
       batch_.push_back(std::move(slot));

@@ -236,10 +236,9 @@ asio::awaitable<std::vector<dnc::model::number_facts>> fetch_or_unavailable(
 
 }  // namespace
 
-bool ops::batchable(std::string_view op, const json::object& req) const {
+bool ops::batchable(std::string_view, const api::op_def* def, const json::object& req) const {
   // Uncommitted checks evaluated now: a commit waits for the evidence log and is answered on
   // its own; an explicit `at` reads its own counter window.
-  const api::op_def* def = api::find_op_def(op);
   if (!def || !def->batchable || !absent(req, "at")) return false;
   const json::value* c = req.if_contains("commit");
   return !c || c->is_null() || (c->is_bool() && !c->get_bool());
@@ -260,7 +259,7 @@ asio::awaitable<void> ops::async_handle_batch(std::span<api::batch_entry> entrie
   std::size_t fetchable = 0;
   for (std::size_t e = 0; e < entries.size(); ++e) {
     api::batch_entry& x = entries[e];
-    if (!batchable(x.op, *x.req)) {
+    if (!batchable(x.op, x.ctx.def, *x.req)) {
       // Not ours to batch (the transport only sends batchable ops): handle it alone.
       x.result.emplace(co_await async_handle(x.op, *x.req, x.ctx));
       continue;

@@ -65,7 +65,8 @@ class ops final : public api::dispatcher, public api::batch_handler {
                                                       const api::request_context& ctx) override;
   std::optional<api::op_spec> find_op(std::string_view op) const override;
   /// Uncommitted checks: those of one socket read share one contact fetch.
-  bool batchable(std::string_view op, const boost::json::object& req) const override;
+  bool batchable(std::string_view op, const api::op_def* def,
+                 const boost::json::object& req) const override;
   /// Writes each answer as text into `text` (api::written_fields).
   boost::asio::awaitable<void> async_handle_batch(std::span<api::batch_entry> entries, std::string& text) override;
 

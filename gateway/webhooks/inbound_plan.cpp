@@ -42,6 +42,7 @@ inbound_plan plan_inbound(const config::settings& s, const config::carrier_setti
   const carrier_number from_n = read_carrier_number(m.from, carrier.default_country);
   const carrier_number to_n = read_carrier_number(m.to, carrier.default_country);
   if (from_n.is_number()) p.from = from_n.number;
+  p.from_text = from_n.text;
   p.to = to_n.text;
   p.sender = s.sender_for_number(p.to);
   const body_class kw = classify_body(k.for_sender(p.sender), m.body);

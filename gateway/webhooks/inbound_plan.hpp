@@ -36,7 +36,8 @@ struct inbound_plan {
   /// The consumer, when their number reads without guessing a country (else nothing is keyed
   /// to it: no opt-out, no opt-in, no reply).
   std::optional<dnc::model::phone_number> from;
-  std::string to;  // the number written to, as read (the sender's number)
+  std::string from_text;  // the consumer's number as read (E.164, or the carrier's text)
+  std::string to;         // the number written to, as read (the sender's number)
   const config::sender_settings* sender = nullptr;  // the sender owning `to`; null = none
   inbound_effect effect = inbound_effect::none;
   std::string scope;   // opt-out: the sender's name, or "*" (STOPALL, or no sender owns `to`)

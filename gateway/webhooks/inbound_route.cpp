@@ -7,7 +7,6 @@
 #include "dnc/model/phone_number.hpp"
 #include "gateway/http/webhook.hpp"
 #include "gateway/rfc3339.hpp"
-#include "gateway/webhooks/carrier_number.hpp"
 #include "gateway/webhooks/carrier_text.hpp"
 #include "gateway/webhooks/inbound_plan.hpp"
 #include "gateway/webhooks/worker_state.hpp"
@@ -228,7 +227,7 @@ asio::awaitable<service::applied> service::apply(per_worker& w, const config::se
                    {"received_at", format_rfc3339(at)},
                    {"evidence_id", ev.id}};
     put_text(f, "carrier_message_id", m.carrier_message_id);
-    put_text(f, "from", read_carrier_number(m.from, carrier.default_country).text);
+    put_text(f, "from", p.from_text);
     put_text(f, "to", p.to);
     put_text(f, "body", m.body);
     forward(w, *p.sender, json::serialize(f));

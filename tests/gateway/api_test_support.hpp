@@ -74,7 +74,8 @@ class fake_dispatcher : public gateway::api::dispatcher, public gateway::api::ba
     co_return boost::json::object{{"op", op}};
   }
 
-  bool batchable(std::string_view op, const boost::json::object&) const override {
+  bool batchable(std::string_view op, const gateway::api::op_def*,
+                 const boost::json::object&) const override {
     return op == "bcheck" || op == "bwrite" || op == "bgate" || op == "bthrow";
   }
 

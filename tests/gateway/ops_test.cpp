@@ -40,48 +40,25 @@ class ops_bed {
 
     redis::client_options ro;
     ro.ep = *redis::parse_url(r.tcp_url());
-    auto p = *dnc::contacts::contact_keys::pseudonymizer::create(contact_secret);
-    for (unsigned i = 0; i < 2; ++i) {
-      auto w = std::make_unique<gateway::worker>();
-      w->index = i;
-      w->redis = std::make_unique<redis::client>(w->io.get_executor(), ro);
-      if (i == 0) w->contacts = std::make_unique<dnc::contacts::contact_store>(*w->redis, p);
-      asio::post(w->io, [c = w->redis.get()] { c->start(); });
-      workers_.push_back(std::move(w));
-    }
-    for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
-    for (auto& w : workers_) {
-      auto f = asio::co_spawn(w->io, w->redis->async_wait_connected(std::chrono::seconds(5)),
-                              asio::use_future);
-      if (f.get()) throw std::runtime_error("redis did not connect");
-    }
+    workers_ = std::make_unique<test_workers>(ro, 2, [](unsigned i) { return i == 0; });
     // Never started: an empty list snapshot (no list is configured as required).
     dnc::lists::list_mirror::options mo;
     mo.redis = ro;
-    mirror_ = std::make_unique<dnc::lists::list_mirror>(workers_[0]->io.get_executor(), mo);
+    mirror_ = std::make_unique<dnc::lists::list_mirror>((*workers_)[0].io.get_executor(), mo);
 
     gateway::services svc;
     svc.log = log_.get();
     svc.mirror = mirror_.get();
     svc.runtime = [this] { return runtime_; };
-    for (auto& w : workers_) svc.workers.push_back(w.get());
+    svc.workers = workers_->all();
     ops_ = std::make_unique<gateway::ops>(svc);
   }
 
   ~ops_bed() {
-    for (auto& w : workers_) {
-      auto d = asio::post(w->io, asio::use_future([c = w->redis.get()] { c->stop(); }));
-      d.wait_for(std::chrono::seconds(2));
-      w->io.stop();
-    }
-    for (auto& w : workers_) w->thread.join();
+    workers_->stop();
     ops_.reset();
     mirror_.reset();
-    for (auto& w : workers_) {
-      w->contacts.reset();
-      w->redis.reset();
-    }
-    workers_.clear();
+    workers_.reset();
     log_->close();
   }
 
@@ -89,7 +66,7 @@ class ops_bed {
   op_result call(std::string_view op, json::object fields, unsigned worker = 0) {
     auto settings = runtime_->settings;
     return asio::co_spawn(
-               workers_[worker]->io,
+               (*workers_)[worker].io,
                [this, op, fields = std::move(fields), worker,
                 settings]() -> asio::awaitable<op_result> {
                  gateway::api::request_context ctx;
@@ -109,7 +86,7 @@ class ops_bed {
   temp_dir dir_;
   std::unique_ptr<evidence::log> log_;
   std::shared_ptr<const gateway::runtime_config> runtime_;
-  std::vector<std::unique_ptr<gateway::worker>> workers_;
+  std::unique_ptr<test_workers> workers_;
   std::unique_ptr<dnc::lists::list_mirror> mirror_;
   std::unique_ptr<gateway::ops> ops_;
 };

@@ -159,6 +159,7 @@ TEST(InboundPlanRecord, KeepsTheBodyLosslesslyAndNamesItsReading) {
   EXPECT_TRUE(rec.contains("body_b64")) << "the original bytes are recoverable";
   EXPECT_EQ(rec.at("sender").as_string(), "acme");
   EXPECT_EQ(rec.at("carrier").as_string(), "sandbox");
+  EXPECT_EQ(p.from_text, "+14155552671");  // what a forward names as `from`
 }
 
 }  // namespace

@@ -81,6 +81,60 @@ class shared_redis : public Base {
   void SetUp() override { redis->cli("FLUSHALL"); }
 };
 
+/// Worker threads as the gateway runs them: each its io_context, Redis connection and (unless
+/// `with_store(i)` is false) contact store, connected before the constructor returns.
+class test_workers {
+ public:
+  test_workers(const redis::client_options& ro, unsigned n,
+               std::function<bool(unsigned)> with_store = {}) {
+    auto p = *dnc::contacts::contact_keys::pseudonymizer::create(contact_secret);
+    for (unsigned i = 0; i < n; ++i) {
+      auto w = std::make_unique<gateway::worker>();
+      w->index = i;
+      w->redis = std::make_unique<redis::client>(w->io.get_executor(), ro);
+      if (!with_store || with_store(i))
+        w->contacts = std::make_unique<dnc::contacts::contact_store>(*w->redis, p);
+      asio::post(w->io, [c = w->redis.get()] { c->start(); });
+      w_.push_back(std::move(w));
+    }
+    for (auto& w : w_) w->thread = std::thread([wp = w.get()] { wp->run(); });
+    for (auto& w : w_) {
+      auto f = asio::co_spawn(w->io, w->redis->async_wait_connected(std::chrono::seconds(5)),
+                              asio::use_future);
+      if (f.get()) throw std::runtime_error("redis did not connect");
+    }
+  }
+  ~test_workers() { stop(); }
+
+  /// Stops each Redis client and event loop, joins the threads, then frees the connections and
+  /// stores (what runs on the workers must be stopped first). Idempotent.
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& w : w_) {
+      auto d = asio::post(w->io, asio::use_future([c = w->redis.get()] { c->stop(); }));
+      d.wait_for(std::chrono::seconds(2));
+      w->io.stop();
+    }
+    for (auto& w : w_) w->thread.join();
+    for (auto& w : w_) {
+      w->contacts.reset();
+      w->redis.reset();
+    }
+  }
+
+  gateway::worker& operator[](unsigned i) { return *w_.at(i); }
+  std::vector<gateway::worker*> all() const {
+    std::vector<gateway::worker*> out;
+    for (auto& w : w_) out.push_back(w.get());
+    return out;
+  }
+
+ private:
+  std::vector<std::unique_ptr<gateway::worker>> w_;
+  bool stopped_ = false;
+};
+
 class webhook_bed {
  public:
   /// `hooks` and `instance`: for tests that fail the evidence log or run two gateways.
@@ -104,31 +158,15 @@ class webhook_bed {
     ro.command_timeout = std::chrono::milliseconds(300);
     ro.reconnect_min = std::chrono::milliseconds(20);
     ro.reconnect_max = std::chrono::milliseconds(100);
-    auto p = *dnc::contacts::contact_keys::pseudonymizer::create(contact_secret);
-    for (unsigned i = 0; i < 2; ++i) {
-      auto w = std::make_unique<gateway::worker>();
-      w->index = i;
-      w->redis = std::make_unique<redis::client>(w->io.get_executor(), ro);
-      w->contacts = std::make_unique<dnc::contacts::contact_store>(*w->redis, p);
-      asio::post(w->io, [c = w->redis.get()] { c->start(); });
-      workers_.push_back(std::move(w));
-    }
-    for (auto& w : workers_) w->thread = std::thread([wp = w.get()] { wp->run(); });
-    for (auto& w : workers_) {
-      auto f = asio::co_spawn(w->io, w->redis->async_wait_connected(std::chrono::seconds(5)),
-                              asio::use_future);
-      if (f.get()) throw std::runtime_error("redis did not connect");
-    }
+    workers_ = std::make_unique<test_workers>(ro, 2);
 
     opts.clock = [this] { return now(); };
     opts.poll_interval = std::chrono::milliseconds(20);
     gateway::services parts;
     parts.log = log_.get();
+    parts.workers = workers_->all();
     std::vector<asio::io_context*> contexts;
-    for (auto& w : workers_) {
-      contexts.push_back(&w->io);
-      parts.workers.push_back(w.get());
-    }
+    for (auto* w : parts.workers) contexts.push_back(&w->io);
     svc_ = std::make_unique<webhooks::service>(
         *log_, [this] { return settings_; },
         [this](const config::settings&, const webhooks::reply_item& it,
@@ -150,22 +188,13 @@ class webhook_bed {
 
   ~webhook_bed() {
     svc_->stop();
-    auto f = asio::co_spawn(workers_[0]->io, server_->async_stop(std::chrono::milliseconds(500)),
+    auto f = asio::co_spawn((*workers_)[0].io, server_->async_stop(std::chrono::milliseconds(500)),
                             asio::use_future);
     f.wait_for(std::chrono::seconds(3));
-    for (auto& w : workers_) {
-      auto d = asio::post(w->io, asio::use_future([c = w->redis.get()] { c->stop(); }));
-      d.wait_for(std::chrono::seconds(2));
-      w->io.stop();
-    }
-    for (auto& w : workers_) w->thread.join();
+    workers_->stop();
     svc_.reset();
     server_.reset();
-    for (auto& w : workers_) {
-      w->contacts.reset();
-      w->redis.reset();
-    }
-    workers_.clear();
+    workers_.reset();
     log_->close();
   }
 
@@ -217,7 +246,8 @@ class webhook_bed {
   /// Runs `f(worker 0's contact store)` on worker 0 and waits.
   template <class F>
   auto on_worker(F f) {
-    return asio::co_spawn(workers_[0]->io, f(*workers_[0]->contacts, *workers_[0]->redis),
+    gateway::worker& w = (*workers_)[0];
+    return asio::co_spawn(w.io, f(*w.contacts, *w.redis),
                           asio::use_future)
         .get();
   }
@@ -288,7 +318,7 @@ class webhook_bed {
   temp_dir dir_;
   config::settings_ptr settings_;
   std::unique_ptr<evidence::log> log_;
-  std::vector<std::unique_ptr<gateway::worker>> workers_;
+  std::unique_ptr<test_workers> workers_;
   std::unique_ptr<gateway::http::http_server> server_;
   std::unique_ptr<webhooks::service> svc_;
   std::shared_ptr<gateway::send::status_counters> status_counters_ =
