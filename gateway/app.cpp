@@ -300,6 +300,15 @@ std::vector<app::readiness_condition> app::readiness_conditions() const {
   out.push_back({"redis", redis, redis ? "" : "did not answer a PING within redis.timeout_ms"});
   const bool contacts = contacts_ready_.load();
   out.push_back({"contact_store", contacts, contacts ? "" : "not set up yet (waiting for Redis)"});
+  // Opt-outs Redis lost are answered as if never given: not ready until they are restored.
+  bool lost = false;
+  for (auto& w : workers_) lost = lost || w->contacts_data_lost.load();
+  out.push_back({"contact_data", !lost,
+                 lost ? "Redis lost contact-store data (its change counter went backwards: a restart "
+                        "without persistence, FLUSHALL, or a failover to a replica that missed writes); "
+                        "opt-outs and consents may be missing until `stopgatectl contacts rebuild "
+                        "--from-evidence` restores them from the evidence log (docs/REDIS.md)"
+                      : ""});
   // Every opt-out, consent, send and STOP is recorded before it is acknowledged: a log that
   // cannot write fails them all.
   if (evidence_) {
@@ -341,6 +350,7 @@ void app::readiness_loop() {
   // (the evidence log at error level: nothing can be recorded) and when it is back.
   std::map<std::string, std::string> failing;  // condition -> detail, as last logged
   bool first = true;
+  bool secret_restored = false;  // since the contact data was last seen lost
   std::unique_lock lock(mu_);
   // The first look waits a moment: the workers' first PINGs are under way at start.
   while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_requested_; })) {
@@ -348,11 +358,16 @@ void app::readiness_loop() {
     std::map<std::string, std::string> now;
     for (auto& c : readiness_conditions())
       if (!c.ok) now[c.name] = c.detail;
+    if (now.count("contact_data") == 0) {
+      secret_restored = false;
+    } else if (!secret_restored && contacts_ready_.load()) {
+      secret_restored = restore_contact_secret();
+    }
     for (auto& [name, detail] : now) {
       auto it = failing.find(name);
       if (it != failing.end() && it->second == detail) continue;
-      if (name == "evidence")
-        spdlog::error("not ready: evidence: {}", detail);
+      if (name == "evidence" || name == "contact_data")
+        spdlog::error("not ready: {}: {}", name, detail);
       else
         spdlog::warn("not ready: {}", detail.empty() ? name : detail);
     }
@@ -400,8 +415,25 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
     else
       make();
   }
+  contact_secret_ = secret;
   contacts_ready_.store(true);
   spdlog::info("contact store ready");
+  return true;
+}
+
+bool app::restore_contact_secret() {
+  // Redis lost its data, the pseudonym key with it: put ours back (SET NX), so that the keys
+  // this gateway reads are the ones `stopgatectl contacts rebuild` writes. Every running
+  // gateway holds the same key, so whichever puts it back first puts back the same one.
+  auto held = fetch_contact_secret(redis_options_, std::chrono::seconds(1), contact_secret_);
+  if (!held) return false;  // tried again next second
+  if (*held != contact_secret_)
+    spdlog::error(
+        "contact store: Redis now holds another pseudonym key than this gateway's (a gateway started "
+        "on the emptied Redis made a new one): restart this gateway so that it reads the same keys");
+  else
+    spdlog::warn("contact store: the pseudonym key is in Redis again; run `stopgatectl contacts rebuild "
+                 "--from-evidence` to restore the opt-outs and consents Redis lost");
   return true;
 }
 
@@ -510,6 +542,13 @@ std::vector<http::metric_family> app::metric_families() const {
   for (auto& w : workers_)
     redis_up.samples.push_back({"", {{"worker", std::to_string(w->index)}}, w->redis_up.load() ? 1.0 : 0.0});
   families.push_back(std::move(redis_up));
+  http::metric_family losses{"stopgate_contacts_data_loss_detected_total",
+                             "Change-stream polls of the worker's contact cache that showed Redis lost "
+                             "contact-store changes (readiness condition contact_data).",
+                             http::metric_type::counter, {}};
+  for (auto& w : workers_)
+    losses.samples.push_back({"", {{"worker", std::to_string(w->index)}}, double(w->contacts_data_losses.load())});
+  families.push_back(std::move(losses));
   http::metric_family ready{"stopgate_ready_condition",
                             "1 when a readiness condition holds (/readyz is 200 when all do).",
                             http::metric_type::gauge, {}};

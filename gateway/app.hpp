@@ -84,6 +84,9 @@ class app {
   void readiness_loop();
   void init_contacts();
   bool install_contacts(const std::string& secret, bool threads_running);
+  /// After a data loss: stores this gateway's pseudonym key in Redis again if it is missing.
+  /// False when Redis did not answer (tried again).
+  bool restore_contact_secret();
 
   std::filesystem::path config_path_;
   std::atomic<std::shared_ptr<const runtime_config>> runtime_;
@@ -106,6 +109,7 @@ class app {
   std::condition_variable cv_;
   bool stop_requested_ = false;
   std::atomic<bool> contacts_ready_{false};
+  std::string contact_secret_;  // set before contacts_ready_; read after it only
   std::atomic<bool> all_parts_started_{false};  // api_, http_, webhooks_ exist (release/acquire)
   std::thread retention_;
   std::thread readiness_watch_;

@@ -13,6 +13,7 @@
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace stopgate::gateway {
@@ -42,8 +43,16 @@ boost::system::result<T> ask_redis(const redis::client_options& opts,
   return fut.get();
 }
 
-/// Blocking: connects with its own io_context, creates the secret if missing, returns it.
+/// Blocking: connects with its own io_context and returns the secret Redis holds; when it holds
+/// none, first stores `offer` there (SET NX: the first writer wins, everyone reads the same one
+/// back). An empty `offer` is 32 fresh random bytes; a gateway that saw Redis lose its data
+/// offers the secret it holds, so that the pseudonyms of every running gateway stay valid.
 boost::system::result<std::string> fetch_contact_secret(const redis::client_options& opts,
-                                                        std::chrono::milliseconds timeout);
+                                                        std::chrono::milliseconds timeout,
+                                                        std::string_view offer = {});
+
+/// Blocking: the secret Redis holds, or nullopt when it holds none (nothing is written).
+boost::system::result<std::optional<std::string>> read_contact_secret(
+    const redis::client_options& opts, std::chrono::milliseconds timeout);
 
 }  // namespace stopgate::gateway

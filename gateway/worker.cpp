@@ -25,6 +25,13 @@ void worker::watch_redis() {
             up = r && !r->is_error();
           }
           redis_up.store(up);
+          // A quiet worker reads the change stream too, so that it sees a data loss (and the
+          // rebuild after it) without waiting for a check.
+          if (up && contacts && contacts->cache()) {
+            co_await contacts->async_poll_changes();
+            contacts_data_lost.store(contacts->cache()->data_lost());
+            contacts_data_losses.store(contacts->cache()->data_losses());
+          }
           t.expires_after(std::chrono::milliseconds(up ? 250 : 100));
           auto [ec] = co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
           if (ec) co_return;

@@ -36,6 +36,10 @@ struct worker {
   /// (100 ms while down) answered within redis.timeout_ms. Read by /readyz and /metrics (the
   /// client itself may only be asked on its own thread).
   std::atomic<bool> redis_up{false};
+  /// This worker's contact cache saw Redis lose changes and no rebuild since
+  /// (contact_cache::data_lost(); polled with the PING), and how many times it saw one.
+  std::atomic<bool> contacts_data_lost{false};
+  std::atomic<std::uint64_t> contacts_data_losses{0};
   /// Longest adaptive busy-poll before the event loop blocks (server.busy_poll_us; 0 = off).
   std::chrono::microseconds busy_poll{0};
 

@@ -227,16 +227,19 @@ void contact_cache::reset() noexcept {
 }
 
 bool contact_cache::apply_poll(const reply& r) {
-  if (r.kind != reply::type::array || r.elements.size() != 3 ||
+  if (r.kind != reply::type::array || r.elements.size() != 4 ||
       r.elements[0].kind != reply::type::integer ||
       (r.elements[1].kind != reply::type::string && !r.elements[1].is_nil()) ||
-      r.elements[2].kind != reply::type::array) {
+      r.elements[2].kind != reply::type::array || r.elements[3].kind != reply::type::string) {
     reset();
     return false;
   }
   const std::int64_t seq = r.elements[0].integer;
   const std::string& top = r.elements[1].str;
   const auto& entries = r.elements[2].elements;
+  const std::string& marker = r.elements[3].str;
+  // A counter below one already read: Redis lost the changes counted in between.
+  bool lost = seq < high_water_;
   // The changes since the last applied poll are complete when the entries past it carry
   // the numbers last+1, last+2, ..., seq in order. Entries at or below it were applied by
   // an earlier poll (two pipelines in flight read from the same position).
@@ -259,7 +262,10 @@ bool contact_cache::apply_poll(const reply& r) {
       if (erase(*k)) ++invalidations_;
     } else {
       const auto id = parse_stream_id(entries[i].elements[0].str);
-      if (!id || !seen_up_to || *id > *seen_up_to) complete = false;
+      if (!id || !seen_up_to || *id > *seen_up_to) {
+        complete = false;
+        lost = lost || (id && seen_up_to);  // renumbered: see above
+      }
     }
   }
   complete = complete && next == seq + 1;
@@ -267,6 +273,14 @@ bool contact_cache::apply_poll(const reply& r) {
     if (used_ > 0) ++drops_;
     clear();
   }
+  if (lost) {
+    if (!data_lost_) marker_at_loss_ = marker;
+    data_lost_ = true;
+    ++data_losses_;
+  } else if (data_lost_ && marker != marker_at_loss_) {
+    data_lost_ = false;  // rebuilt from the evidence log since
+  }
+  high_water_ = lost ? seq : std::max(high_water_, seq);
   positioned_ = true;
   last_seq_ = seq;
   // An empty stream (never written, or deleted) is read from its start next time.

@@ -26,6 +26,9 @@ namespace stopgate::dnc::contacts {
 /// Redis keys of the change stream (one per Redis; see docs/dev/CONTACTS.md about Cluster).
 inline constexpr std::string_view change_stream_key = "{c:changes}";
 inline constexpr std::string_view change_counter_key = "{c:changes}:n";
+/// Set by `stopgatectl contacts rebuild` when it has replayed the evidence log (a value unique
+/// to that run): a cache that saw Redis lose data clears its data_lost() flag when it changes.
+inline constexpr std::string_view rebuild_marker_key = "{c:changes}:rebuilt";
 
 struct contact_cache_options {
   /// Estimated bytes of cached facts (entries, strings, table) per cache; above it an
@@ -115,6 +118,14 @@ class contact_cache {
   /// Whole-cache drops (gaps, resets, bad replies) and entries dropped by name: for tests
   /// and metrics.
   std::uint64_t drops() const noexcept { return drops_; }
+  /// True from the poll that showed Redis lost changes this cache had seen (the change counter
+  /// went backwards, or numbers it had read came back for other changes: a restart without
+  /// persistence, FLUSHALL, a failover to a replica that missed writes) until a poll reads a
+  /// rebuild marker other than the one there at that moment. Unlike the cache's contents, it
+  /// survives reset(): a lost connection is how most such losses look from here.
+  bool data_lost() const noexcept { return data_lost_; }
+  /// How many polls showed such a loss.
+  std::uint64_t data_losses() const noexcept { return data_losses_; }
   std::uint64_t invalidations() const noexcept { return invalidations_; }
   /// Grows whenever an entry may have been removed (invalidation, eviction, drop).
   std::uint64_t erasures() const noexcept { return erasures_; }
@@ -155,6 +166,11 @@ class contact_cache {
   bool positioned_ = false;
   std::int64_t last_seq_ = 0;
   std::string last_id_;
+  // The highest change counter any poll read (kept across reset()), and the loss state.
+  std::int64_t high_water_ = 0;
+  bool data_lost_ = false;
+  std::string marker_at_loss_;
+  std::uint64_t data_losses_ = 0;
   std::uint64_t drops_ = 0, invalidations_ = 0, erasures_ = 0;
 };
 

@@ -144,6 +144,21 @@ boost::system::result<pseudonymizer> pseudonymizer::create(std::string_view secr
   return pseudonymizer(k);
 }
 
+std::string consent_id_of(std::string_view evidence_id) {
+  static constexpr char domain[] = "stopgate consent id v1";
+  std::string input(domain, sizeof domain);  // includes the NUL separator
+  input.append(evidence_id);
+  std::uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id = "cn_";
+  for (int i = 0; i < 8; ++i) {
+    id += hex[digest[i] >> 4];
+    id += hex[digest[i] & 15];
+  }
+  return id;
+}
+
 void pseudonymizer::tag(model::phone_number n, tag_buffer& out) const noexcept {
   // The message is the E.164 digits as ASCII, without '+'.
   std::uint8_t digits[20];

@@ -62,6 +62,12 @@ class pseudonymizer {
   std::array<std::uint8_t, 16> key_;
 };
 
+/// The id of the consent recorded with evidence record `evidence_id`: "cn_" + 16 hex digits
+/// of SHA-256("stopgate consent id v1" || 0x00 || evidence id). Derived, not random, so that
+/// replaying the evidence log (`stopgatectl contacts rebuild`) writes the same consent again
+/// instead of a second copy, and the rebuilt id is the one the API answered.
+std::string consent_id_of(std::string_view evidence_id);
+
 /// A number's keys, formatted once into one small inline buffer (no allocation except for
 /// counter keys, which carry the campaign).
 class number_keys {

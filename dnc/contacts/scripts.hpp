@@ -22,7 +22,9 @@ namespace contact_scripts {
 // KEYS: hash, evidence list, change stream, change counter. ARGV: field, at, json, number,
 // evidence id, max evidence ids, change stream length.
 // Keeps the latest opt-out; returns 1 when stored, 0 when one at least as recent was there.
-// The evidence list is trimmed only when the push took it past its bound (one call less).
+// An evidence id already in the list is not pushed again (a replay of the evidence log,
+// `stopgatectl contacts rebuild`, is idempotent); the list is trimmed only when the push took
+// it past its bound (one call less).
 // A value that cannot be read is overwritten: an opt-out is never dropped for it.
 inline constexpr std::string_view optout = R"lua(
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 's', redis.call('INCR', KEYS[4]), 'k', KEYS[1])
@@ -39,7 +41,8 @@ if stored == 1 then
 else
   redis.call('HSET', KEYS[1], 'n', ARGV[4])
 end
-if ARGV[5] ~= '' and redis.call('LPUSH', KEYS[2], ARGV[5]) > tonumber(ARGV[6]) then
+if ARGV[5] ~= '' and not redis.call('LPOS', KEYS[2], ARGV[5]) and
+   redis.call('LPUSH', KEYS[2], ARGV[5]) > tonumber(ARGV[6]) then
   redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
 end
 return stored
@@ -85,7 +88,8 @@ if ARGV[1] ~= '' then
 end
 redis.call('HSET', KEYS[1], ARGV[3], ARGV[4], 'n', ARGV[7])
 redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
-if ARGV[8] ~= '' and redis.call('LPUSH', KEYS[3], ARGV[8]) > tonumber(ARGV[9]) then
+if ARGV[8] ~= '' and not redis.call('LPOS', KEYS[3], ARGV[8]) and
+   redis.call('LPUSH', KEYS[3], ARGV[8]) > tonumber(ARGV[9]) then
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[9]) - 1)
 end
 return outcome
@@ -147,12 +151,14 @@ end
 return {erased, kept}
 )lua";
 
-// KEYS: change stream, change counter. ARGV: the last stream id read ('' when starting),
-// most entries to return. Returns {counter, id of the newest entry ('' when none), entries
-// after the last id, oldest first, at most ARGV[2]} read atomically, so the caller can tell
-// whether it saw every change since its last poll (contact_cache::apply_poll).
+// KEYS: change stream, change counter, rebuild marker. ARGV: the last stream id read ('' when
+// starting), most entries to return. Returns {counter, id of the newest entry ('' when none),
+// entries after the last id, oldest first, at most ARGV[2], the rebuild marker ('' when
+// none)} read atomically, so the caller can tell whether it saw every change since its last
+// poll, and whether Redis lost data or was rebuilt since (contact_cache::apply_poll).
 inline constexpr std::string_view poll = R"lua(
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local rebuilt = redis.call('GET', KEYS[3]) or ''
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local top_id = ''
 if #top > 0 then top_id = top[1][1] end
@@ -160,7 +166,7 @@ local entries = {}
 if ARGV[1] ~= '' then
   entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
 end
-return {seq, top_id, entries}
+return {seq, top_id, entries, rebuilt}
 )lua";
 
 }  // namespace contact_scripts

@@ -178,6 +178,18 @@ struct optout_call {
 
 }  // namespace
 
+asio::awaitable<error_code> contact_store::async_load_scripts() {
+  redis::pipeline p;
+  for (std::string_view text : {contact_scripts::optout, contact_scripts::consent,
+                                contact_scripts::commit, contact_scripts::forget})
+    p.add({"SCRIPT", "LOAD", text});
+  auto r = co_await exec(p);
+  if (!r) co_return r.error();
+  for (const auto& reply : *r)
+    if (reply.is_error()) co_return make_error_code(contact_errc::redis_error);
+  co_return error_code{};
+}
+
 asio::awaitable<result<bool>> contact_store::async_record_optout(model::phone_number n,
                                                                  std::string_view sender,
                                                                  model::sys_time at,
@@ -228,7 +240,10 @@ asio::awaitable<result<optin_result>> contact_store::async_record_optin_impl(
   if (!contact_keys::valid_name(c.fact.sender) || c.fact.sender == "*")
     co_return make_error_code(contact_errc::bad_sender);
   const contact_keys::number_keys k(keys_, n);
-  optin_result out{.consent_id = new_id("cn_")};
+  // A consent recorded with its evidence gets the id derived from it (a replay of the log
+  // writes the same consent again); one without evidence (tests, tools) a random one.
+  optin_result out{.consent_id = c.fact.evidence_id.empty() ? new_id("cn_")
+                                                           : contact_keys::consent_id_of(c.fact.evidence_id)};
   model::consent_fact fact = c.fact;
   fact.id = out.consent_id;
   const std::string details_key = k.details(), ev = k.evidence(),

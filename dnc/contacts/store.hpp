@@ -157,6 +157,16 @@ class contact_store {
   boost::asio::awaitable<boost::system::result<std::vector<model::number_facts>>> async_fetch(
       std::span<const fetch_item> items, model::sys_time at);
 
+  /// Reads the change stream now (cache on; nothing otherwise), as every fetch does: keeps a
+  /// quiet store's cache position fresh and lets it see a data loss, or the rebuild after one,
+  /// without a check (cache()->data_lost()). The gateway's Redis watch calls it.
+  boost::asio::awaitable<boost::system::error_code> async_poll_changes();
+
+  /// Loads every write script into Redis (SCRIPT LOAD), so that no write meets NOSCRIPT and
+  /// is sent a second time behind later ones: a replay that must apply writes in the order it
+  /// issued them (`stopgatectl contacts rebuild`) calls it first.
+  boost::asio::awaitable<boost::system::error_code> async_load_scripts();
+
   /// Records an opt-out of `sender` ("*" = every sender). Keeps the LATEST opt-out per
   /// sender: returns false when one at least as recent was already there (kept unchanged).
   /// The viewed strings must stay valid until completion (co_await the call at once).

@@ -107,6 +107,21 @@ asio::awaitable<result<std::vector<model::number_facts>>> contact_store::async_f
   co_return std::move(w->out);
 }
 
+asio::awaitable<error_code> contact_store::async_poll_changes() {
+  if (!cache_) co_return error_code{};
+  // A fetch of nothing: its pipeline carries the poll alone, applied like every other.
+  auto w = std::make_shared<fetch_waiter>(co_await asio::this_coro::executor,
+                                          std::span<const fetch_item>{}, model::sys_time{});
+  queued_.push_back(w);
+  post_flush(w->wake.get_executor());
+  auto [ec] = co_await w->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!w->done) {
+    w->abandoned = true;
+    co_return ec ? ec : make_error_code(asio::error::operation_aborted);
+  }
+  co_return w->out ? error_code{} : w->out.error();
+}
+
 void contact_store::post_flush(const asio::any_io_executor& ex) {
   if (flush_posted_) return;
   flush_posted_ = true;
@@ -135,9 +150,10 @@ asio::awaitable<void> contact_store::flush() {
     const std::string_view cmd[] = {
         "EVAL",
         contact_scripts::poll,
-        "2",
+        "3",
         change_stream_key,
         change_counter_key,
+        rebuild_marker_key,
         cache->last_id(),
         to_decimal(std::int64_t(cache->options().max_changes_per_poll), count_buf)};
     pipe_.add(cmd);

@@ -17,8 +17,9 @@ std::string group_digits(std::uint64_t v) {
   return out;
 }
 
-progress_bar::progress_bar(std::string label)
+progress_bar::progress_bar(std::string label, std::string unit)
     : label_(std::move(label)),
+      unit_(std::move(unit)),
       enabled_(::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
@@ -37,8 +38,8 @@ void progress_bar::update(std::uint64_t done, std::uint64_t total, std::uint64_t
   const double frac = total ? std::min(1.0, double(done) / double(total)) : 0;
   std::string bar(std::size_t(frac * width), '#');
   bar.resize(width, ' ');
-  std::fprintf(stderr, "\r%s [%s] %3d%%  %s numbers  %.1f M/s  %.1f s ", label_.c_str(),
-               bar.c_str(), int(frac * 100), group_digits(items).c_str(), rate / 1e6, secs);
+  std::fprintf(stderr, "\r%s [%s] %3d%%  %s %s  %.2f M/s  %.1f s ", label_.c_str(), bar.c_str(),
+               int(frac * 100), group_digits(items).c_str(), unit_.c_str(), rate / 1e6, secs);
   std::fflush(stderr);
 }
 

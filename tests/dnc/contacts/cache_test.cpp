@@ -44,8 +44,9 @@ reply entry(std::int64_t seq, int i) {
   return entry_at(std::to_string(1000 + seq) + "-0", seq, i);
 }
 
-// {counter, newest id, entries}; `changes` are (seq, number) pairs.
-reply poll(std::int64_t counter, std::vector<std::pair<std::int64_t, int>> changes) {
+// {counter, newest id, entries, marker}; `changes` are (seq, number) pairs.
+reply poll(std::int64_t counter, std::vector<std::pair<std::int64_t, int>> changes,
+           std::string marker = "") {
   reply r;
   r.kind = reply::type::array;
   reply c;
@@ -54,7 +55,8 @@ reply poll(std::int64_t counter, std::vector<std::pair<std::int64_t, int>> chang
   reply entries;
   entries.kind = reply::type::array;
   for (auto [s, i] : changes) entries.elements.push_back(entry(s, i));
-  r.elements = {c, str(counter ? std::to_string(1000 + counter) + "-0" : ""), entries};
+  r.elements = {c, str(counter ? std::to_string(1000 + counter) + "-0" : ""), entries,
+                str(std::move(marker))};
   return r;
 }
 
@@ -140,6 +142,57 @@ TEST(ContactCache, OldChangeNumbersOnNewEntriesMeanRedisLostItsDataAndDropEveryt
   EXPECT_EQ(c.find(key(2)), nullptr);
   EXPECT_EQ(c.size(), 0u);
   EXPECT_EQ(c.drops(), 1u);
+}
+
+TEST(ContactCache, ALossIsFlaggedUntilARebuildMarkerAppears) {
+  contact_cache c = filled(4);
+  EXPECT_FALSE(c.data_lost());
+  // FLUSHALL: the counter is back at 0; the marker of an earlier rebuild went with it.
+  ASSERT_TRUE(c.apply_poll(poll(0, {}, "")));
+  EXPECT_TRUE(c.data_lost());
+  EXPECT_EQ(c.data_losses(), 1u);
+  // New writes after the loss neither clear the flag nor count as another loss.
+  ASSERT_TRUE(c.apply_poll(poll(2, {{1, 1}, {2, 2}}, "")));
+  EXPECT_TRUE(c.data_lost());
+  EXPECT_EQ(c.data_losses(), 1u);
+  // `stopgatectl contacts rebuild` set its marker: cleared.
+  ASSERT_TRUE(c.apply_poll(poll(40, {}, "run-1")));
+  EXPECT_FALSE(c.data_lost());
+  // A later loss that keeps the old marker (a replica that missed the last writes) is seen
+  // too, and only a new rebuild clears it.
+  ASSERT_TRUE(c.apply_poll(poll(35, {}, "run-1")));
+  EXPECT_TRUE(c.data_lost());
+  ASSERT_TRUE(c.apply_poll(poll(36, {{36, 1}}, "run-1")));
+  EXPECT_TRUE(c.data_lost());
+  ASSERT_TRUE(c.apply_poll(poll(80, {}, "run-2")));
+  EXPECT_FALSE(c.data_lost());
+  EXPECT_EQ(c.data_losses(), 2u);
+}
+
+TEST(ContactCache, ALossIsSeenAfterAResetToo) {
+  // The usual shape of a Redis restart without persistence: the connection broke (reset),
+  // and the Redis that answers next counts from 0.
+  contact_cache c = filled(4);
+  c.reset();
+  ASSERT_TRUE(c.apply_poll(poll(3, {})));
+  EXPECT_TRUE(c.data_lost());
+  // A reset against the same Redis is no loss.
+  contact_cache d = filled(4);
+  d.reset();
+  ASSERT_TRUE(d.apply_poll(poll(5, {})));
+  EXPECT_FALSE(d.data_lost());
+}
+
+TEST(ContactCache, RenumberedEntriesAreALoss) {
+  contact_cache c = filled(4);
+  reply r = poll(6, {});
+  for (int s = 1; s <= 6; ++s) r.elements[2].elements.push_back(entry_at("2000-" + std::to_string(s), s, 9));
+  ASSERT_TRUE(c.apply_poll(r));
+  EXPECT_TRUE(c.data_lost());
+  // A gap alone (a reader that fell behind) is not.
+  contact_cache d = filled(4);
+  ASSERT_TRUE(d.apply_poll(poll(8, {{7, 1}, {8, 2}})));
+  EXPECT_FALSE(d.data_lost());
 }
 
 TEST(ContactCache, ChangesAlreadyAppliedByAnOverlappingPollAreSkipped) {

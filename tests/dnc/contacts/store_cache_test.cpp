@@ -61,7 +61,7 @@ consent_record consent(std::string sender, model::sys_time when) {
   c.fact.sender = std::move(sender);
   c.fact.kind = model::consent_kind::express_written;
   c.fact.captured_at = when;
-  c.fact.evidence_id = "gw2-1";
+  c.fact.evidence_id = "gw2-" + c.fact.sender;  // one evidence record per consent
   c.source.method = "web_form";
   c.source.text = "I agree.";
   return c;

@@ -90,7 +90,9 @@ consent_record consent(std::string sender, model::consent_kind kind, model::sys_
   c.fact.kind = kind;
   c.fact.captured_at = captured;
   c.fact.expires_at = expires;
-  c.fact.evidence_id = "gw1-7";
+  // Each consent its own evidence record (a consent's id is derived from its evidence id).
+  static int next_evidence = 7;
+  c.fact.evidence_id = "gw1-" + std::to_string(next_evidence++);
   c.source = {.method = "web_form",
               .url = "https://acme.example/join",
               .ip = "203.0.113.9",
@@ -217,7 +219,7 @@ TEST(ContactStore, ConsentsOfSeveralKindsAndSenders) {
   EXPECT_EQ(f.consents[0].kind, model::consent_kind::express_written);
   EXPECT_EQ(f.consents[0].captured_at, at(-1h));
   EXPECT_EQ(f.consents[0].expires_at, at(24h));
-  EXPECT_EQ(f.consents[0].evidence_id, "gw1-7");
+  EXPECT_EQ(f.consents[0].id, contact_keys::consent_id_of(f.consents[0].evidence_id));
   EXPECT_EQ(f.consents[1].id, id2);
   EXPECT_EQ(f.consents[1].sender, "beta");
   EXPECT_EQ(f.consents[1].kind, model::consent_kind::ebr_purchase);
@@ -276,6 +278,27 @@ TEST(ContactStore, EvidenceIdsKeepTheNewestUpToTheBound) {
   const auto f = fetch_one(r, alice);
   ASSERT_NE(find_optout(f, "acme"), nullptr);
   EXPECT_EQ(find_optout(f, "acme")->at, at(2h));  // the newest opt-out is the one kept
+}
+
+// A replay of the evidence log (`stopgatectl contacts rebuild`) writes each record again: the
+// same consent (its id derives from the evidence id), no evidence id twice in the index.
+TEST(ContactStore, WritingTheSameEvidenceAgainChangesNothing) {
+  redis_server r;
+  const auto c = consent("acme", model::consent_kind::express_written, at(-1h));
+  const std::string id1 = record_consent(r, alice, c);
+  const std::string id2 = record_consent(r, alice, c);
+  EXPECT_EQ(id1, id2);
+  EXPECT_EQ(id1, contact_keys::consent_id_of(c.fact.evidence_id));
+  optout(r, alice, "beta", at());
+  optout(r, alice, "beta", at());
+  auto rec = run(r, [&](contact_store& s) { return s.async_lookup(alice); });
+  ASSERT_TRUE(rec) << rec.error().message();
+  EXPECT_EQ(rec->consents.size(), 1u);
+  EXPECT_EQ(rec->optouts.size(), 1u);
+  EXPECT_EQ(rec->evidence_ids.size(), 2u);  // the consent's and the opt-out's, once each
+  // Ids differ per evidence record and carry no more than the record's id.
+  EXPECT_NE(contact_keys::consent_id_of("gw1-1"), contact_keys::consent_id_of("gw1-2"));
+  EXPECT_EQ(contact_keys::consent_id_of("gw1-1").size(), 19u);
 }
 
 TEST(ContactStore, OptinLiftsOnlyThatSendersOlderOptout) {
