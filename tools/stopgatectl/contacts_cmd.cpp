@@ -40,6 +40,7 @@
 #include <optional>
 #include <queue>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace stopgate::ctl {
@@ -415,6 +416,7 @@ int run_rebuild(const global_options& g, const std::vector<std::string>& args) {
   }
 
   unsigned pending = 0;
+  std::unordered_set<std::uint64_t> forgetting;  // numbers whose forget is in flight
   asio::steady_timer wake(io, asio::steady_timer::time_point::max());
   std::string write_failure;
   auto apply = [&](store_call c) -> asio::awaitable<void> {
@@ -439,6 +441,7 @@ int run_rebuild(const global_options& g, const std::vector<std::string>& args) {
       case kind::forget: {
         auto r = co_await store->async_forget(c.number, c.at);
         if (!r) ec = r.error();
+        forgetting.erase(c.number.value());
         break;
       }
     }
@@ -493,16 +496,12 @@ int run_rebuild(const global_options& g, const std::vector<std::string>& args) {
       }
       if (!store) continue;
       // Writes are sent in record order on one connection, so Redis applies them in that
-      // order. A forget takes two round trips: it runs alone, after everything before it and
-      // before anything after it.
-      const bool alone = call->type == kind::forget;
-      co_await wait_below(alone ? 1 : in_flight);
+      // order. A forget takes two round trips (it reads the number's campaigns first), so a
+      // later record of the same number waits until the forget is done.
+      co_await wait_below(forgetting.count(call->number.value()) ? 1 : in_flight);
+      if (call->type == kind::forget) forgetting.insert(call->number.value());
       ++pending;
-      if (alone) {
-        co_await apply(std::move(*call));
-      } else {
-        asio::co_spawn(io, apply(std::move(*call)), asio::detached);
-      }
+      asio::co_spawn(io, apply(std::move(*call)), asio::detached);
     }
     co_await wait_below(1);
     if (store && failure.empty() && write_failure.empty()) {
