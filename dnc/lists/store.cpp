@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <random>
+#include <optional>
 #include <unordered_set>
 
 namespace stopgate::dnc::lists {
@@ -57,19 +58,6 @@ std::string random_token() {
   return std::to_string((std::uint64_t(rd()) << 32) | rd());
 }
 
-// Atomic membership: pointer -> meta -> bitmap or sparse set in one script.
-constexpr std::string_view contains_script = R"lua(
-local g = redis.call('GET', KEYS[1])
-if not g then return -1 end
-local meta = KEYS[2] .. g
-local key = redis.call('HGET', meta, ARGV[1])
-if key then return redis.call('GETBIT', key, ARGV[2]) end
-local sk = redis.call('HGET', meta, 'sparse')
-if sk and sk ~= '' then return redis.call('SISMEMBER', sk, ARGV[3]) end
-return 0
-)lua";
-
-// Releases the lock only if we still hold it.
 constexpr std::string_view unlock_script = R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -341,10 +329,11 @@ asio::awaitable<error_code> list_store::async_free(std::string_view name, std::u
   }
   if (auto k = list_keys::sparse(name, gen); !kept.count(k)) doomed.push_back(std::move(k));
   doomed.push_back(meta_key);
-  // UNLINK frees in the background: a 1.25 MB value does not block Redis.
-  std::vector<std::string_view> args{"UNLINK"};
-  for (auto& k : doomed) args.push_back(k);
-  auto r = co_await redis_.async_exec(std::span<const std::string_view>(args));
+  // UNLINK frees in the background: a 1.25 MB value does not block Redis. One key per
+  // command: on a cluster the keys live in different slots (the pipeline goes to each node).
+  redis::pipeline p;
+  for (auto& k : doomed) p.add({"UNLINK", k});
+  auto r = co_await redis_.async_exec(p);
   if (!r) co_return r.error();
   co_return error_code{};
 }
@@ -481,12 +470,50 @@ asio::awaitable<result<bool>> list_store::async_contains(std::string_view name,
   const std::string field = n.is_nanp() ? list_keys::npa_field(n.npa()) : std::string("-");
   const std::string offset = std::to_string(n.is_nanp() ? n.local7() : 0);
   const std::string member = std::to_string(n.value());
-  auto r = co_await exec({"EVAL", contains_script, "2", list_keys::current(name),
-                          list_keys::meta_prefix(name), field, offset, member});
-  if (!r) co_return result<bool>(boost::system::in_place_error, r.error());
-  if (r->integer < 0)
-    co_return result<bool>(boost::system::in_place_error, make_error_code(list_errc::no_such_list));
-  co_return result<bool>(r->integer == 1);
+  const std::string current = list_keys::current(name);
+  // The pointer, then the key the meta names, then the bit with the pointer read again: the
+  // data keys live in other slots than the pointer (one script cannot read them together on
+  // a cluster), and a generation is freed only after the pointer moved on. So an unchanged
+  // pointer after the bit proves the bit came from that generation; otherwise read again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto cur = co_await exec({"GET", current});
+    if (!cur) co_return result<bool>(boost::system::in_place_error, cur.error());
+    if (cur->is_nil())
+      co_return result<bool>(boost::system::in_place_error, make_error_code(list_errc::no_such_list));
+    const std::string gen = cur->str;
+    std::uint64_t g = 0;
+    if (!parse_u64(gen, g))
+      co_return result<bool>(boost::system::in_place_error, make_error_code(list_errc::bad_data));
+    redis::pipeline keys;
+    const std::string meta = list_keys::meta(name, g);
+    keys.add({"HGET", meta, field});
+    keys.add({"HGET", meta, "sparse"});
+    auto k = co_await redis_.async_exec(keys);
+    if (!k) co_return result<bool>(boost::system::in_place_error, k.error());
+    redis::pipeline probe;
+    const redis::reply& bitmap = (*k)[0];
+    const redis::reply& sparse = (*k)[1];
+    if (bitmap.kind == redis::reply::type::string)
+      probe.add({"GETBIT", bitmap.str, offset});
+    else if (sparse.kind == redis::reply::type::string && !sparse.str.empty())
+      probe.add({"SISMEMBER", sparse.str, member});
+    std::optional<redis::reply> bit;
+    if (probe.size() > 0) {
+      auto r = co_await redis_.async_exec(probe);
+      if (!r) co_return result<bool>(boost::system::in_place_error, r.error());
+      bit = std::move(r->front());
+    }
+    // A round trip of its own: on a cluster the pointer and the bit are on different nodes, and
+    // one pipeline runs on both at once, in no order between them.
+    auto again = co_await exec({"GET", current});
+    if (!again) co_return result<bool>(boost::system::in_place_error, again.error());
+    if (again->kind != redis::reply::type::string || again->str != gen) continue;  // switched
+    if (!bit) co_return result<bool>(false);  // neither a bitmap nor a sparse set
+    if (bit->kind != redis::reply::type::integer)
+      co_return result<bool>(boost::system::in_place_error, make_error_code(list_errc::redis_error));
+    co_return result<bool>(bit->integer == 1);
+  }
+  co_return result<bool>(boost::system::in_place_error, make_error_code(list_errc::changed));
 }
 
 }  // namespace stopgate::dnc::lists

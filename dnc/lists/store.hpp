@@ -69,9 +69,10 @@ class list_store {
 
   boost::asio::awaitable<boost::system::result<std::vector<list_status>>> async_status();
 
-  /// One membership test answered by Redis itself (pointer, meta and bit read by one Lua
-  /// script, so it is atomic against a concurrent switch). For tools and lookups, not for
-  /// the check path (which uses the in-process copy).
+  /// One membership test answered by Redis itself (the pointer, the meta's key, the bit, and
+  /// the pointer again: answered only when it did not switch meanwhile, so never from a
+  /// generation no longer current). For tools and lookups, not for the check path (which uses
+  /// the in-process copy). list_errc::changed after five switches in a row.
   boost::asio::awaitable<boost::system::result<bool>> async_contains(std::string_view name,
                                                                      model::phone_number n);
 

@@ -4,6 +4,8 @@
 #include "dnc/lists/keys.hpp"
 #include "dnc/lists/loader.hpp"
 #include "dnc/lists/mirror.hpp"
+#include "redis/slot.hpp"
+#include "tests/support/redis_cluster.hpp"
 #include "tests/support/redis_server.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 namespace stopgate::dnc::lists {
@@ -24,16 +27,23 @@ namespace asio = boost::asio;
 using test::redis_server;
 using test::temp_dir;
 
-redis::client_options options_for(const redis_server& r) {
+redis::client_options options_for(const std::string& url) {
   redis::client_options o;
-  o.ep = *redis::parse_url(r.unix_url());
+  o.ep = *redis::parse_url(url);
   o.command_timeout = std::chrono::seconds(10);
   return o;
 }
+redis::client_options options_for(const redis_server& r) {
+  return options_for(r.unix_url());
+}
+redis::client_options options_for(const test::redis_cluster& c) {
+  return options_for(c.url());
+}
 
-// Runs one coroutine to completion on a fresh io_context with a connected client.
-template <class F>
-auto run_with_store(const redis_server& r, F f) {
+// Runs one coroutine to completion on a fresh io_context with a connected client (to a
+// redis_server or a redis_cluster).
+template <class Redis, class F>
+auto run_with_store(const Redis& r, F f) {
   asio::io_context io;
   redis::client client(io.get_executor(), options_for(r));
   client.start();
@@ -52,7 +62,8 @@ auto run_with_store(const redis_server& r, F f) {
   return fut.get();
 }
 
-std::pair<boost::system::error_code, load_report> load(const redis_server& r,
+template <class Redis>
+std::pair<boost::system::error_code, load_report> load(const Redis& r,
                                                        const std::string& list,
                                                        std::vector<std::string> files,
                                                        file_format fmt = file_format::ftc,
@@ -67,7 +78,8 @@ std::pair<boost::system::error_code, load_report> load(const redis_server& r,
   return run_with_store(r, [&](list_store& s) { return async_load(s, req); });
 }
 
-bool redis_contains(const redis_server& r, const std::string& list, const char* e164) {
+template <class Redis>
+bool redis_contains(const Redis& r, const std::string& list, const char* e164) {
   auto res = run_with_store(
       r, [&](list_store& s) { return s.async_contains(list, *model::parse_e164(e164)); });
   EXPECT_TRUE(res) << res.error().message();
@@ -132,6 +144,51 @@ TEST(ListStore, ReloadSwitchesGenerationAndFreesTheOldOne) {
   EXPECT_EQ(r.cli("EXISTS '" + list_keys::meta("federal", 1) + "'"), "0");
   // Left: current, next, meta:2, the bitmap of generation 2 and the list of lists.
   EXPECT_EQ(r.cli("DBSIZE"), "5");
+}
+
+// On Redis Cluster a list's bitmaps spread over the shards (each data key its own hash tag)
+// while its pointer, meta and lock share the list's: a load, queries answered by Redis, the
+// in-process copy read back, and a reload that switches atomically and frees the old
+// generation on every node.
+TEST(ListStoreCluster, BitmapsSpreadOverTheShardsAndAReloadFreesEveryNode) {
+  test::redis_cluster cluster(3, 0);
+  temp_dir d;
+  const unsigned npas[] = {212, 312, 415, 617, 718, 917, 305, 206};
+  std::string first, second;
+  for (unsigned npa : npas) {
+    first += dense_file(npa, 2'000'000, 20'000);
+    second += dense_file(npa, 3'000'000, 20'000);
+  }
+  first += "+442079460000\n";  // not NANP: the sparse set
+  auto a = d.write("a.txt", first);
+  auto b = d.write("b.txt", second);
+  auto [ec, rep] = load(cluster, "federal", {a.string()}, file_format::lines);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(rep.npa_bitmaps, 8u);
+  EXPECT_EQ(rep.sparse_members, 1u);
+  std::set<int> shards;
+  for (unsigned npa : npas) shards.insert(cluster.primary_of_slot(redis::key_slot(list_keys::npa("federal", 1, npa))));
+  EXPECT_GE(shards.size(), 2u) << "the bitmaps of one list live on several shards";
+  EXPECT_TRUE(redis_contains(cluster, "federal", "+14152000000"));
+  EXPECT_FALSE(redis_contains(cluster, "federal", "+14153000000"));
+  EXPECT_TRUE(redis_contains(cluster, "federal", "+442079460000"));
+  auto gen = run_with_store(cluster, [](list_store& s) { return s.async_read("federal", nullptr); });
+  ASSERT_TRUE(gen) << gen.error().message();
+  EXPECT_EQ(gen->data->meta().count, 8u * 20'000u + 1u);
+
+  ASSERT_FALSE(load(cluster, "federal", {b.string()}, file_format::lines).first);
+  EXPECT_FALSE(redis_contains(cluster, "federal", "+14152000000"));
+  EXPECT_TRUE(redis_contains(cluster, "federal", "+14153000000"));
+  EXPECT_FALSE(redis_contains(cluster, "federal", "+442079460000"));
+  // Generation 1 is gone from every node: left are current, next, meta 2, its 8 bitmaps and
+  // the list of lists.
+  int keys = 0;
+  for (int port : cluster.primaries()) keys += std::stoi(cluster.cli(port, "DBSIZE"));
+  EXPECT_EQ(keys, 12);
+  for (unsigned npa : npas) {
+    const std::string k = list_keys::npa("federal", 1, npa);
+    EXPECT_EQ(cluster.cli(cluster.primary_of_slot(redis::key_slot(k)), "EXISTS '" + k + "'"), "0") << k;
+  }
 }
 
 TEST(ListStore, RefusedLoadLeavesTheOldGenerationAnswering) {
