@@ -299,8 +299,9 @@ TEST(ListStore, ConcurrentLoadOfTheSameListIsRefused) {
 
 // The acceptance test: reloads while a checker runs; zero errors, and every batch
 // answered entirely from the old or entirely from the new generation.
-TEST(ListMirror, ReloadWhileCheckingAnswersFromOneGenerationOnly) {
-  redis_server r;
+// Reloads under a checker reading the in-process copy: every answer comes from one generation.
+template <class Redis>
+void reload_while_checking(const Redis& r) {
   temp_dir d;
   // Generation A lists 415-2xxxxxx numbers, generation B 415-3xxxxxx: a probe batch of both
   // kinds tells which generation answered.
@@ -364,6 +365,18 @@ TEST(ListMirror, ReloadWhileCheckingAnswersFromOneGenerationOnly) {
   EXPECT_GT(saw_b.load(), 0u);
   EXPECT_GT(checks.load(), 100u);
   EXPECT_EQ(mirror.current()->find("federal")->meta().generation, 5u);
+}
+
+TEST(ListMirror, ReloadWhileCheckingAnswersFromOneGenerationOnly) {
+  redis_server r;
+  reload_while_checking(r);
+}
+
+// The same on Redis Cluster: the announcement reaches the mirror through any node, and the
+// generation it reads is spread over the shards.
+TEST(ListMirrorCluster, ReloadWhileCheckingAnswersFromOneGenerationOnly) {
+  test::redis_cluster cluster(3, 0);
+  reload_while_checking(cluster);
 }
 
 }  // namespace
