@@ -395,6 +395,7 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
   for (auto& w : workers_) {
     dnc::contacts::contact_store_options copts;
     copts.cache.max_bytes = std::size_t(rs.contact_cache_mb) << 20;
+    copts.per_slot_changes = redis_options_.ep.type == redis::endpoint::kind::cluster;
     copts.min_replica_acks = *acks;
     copts.replica_ack_timeout = std::chrono::milliseconds(rs.replica_ack_timeout_ms);
     auto make = [wp = w.get(), p = *p, copts, opts = redis_options_]() mutable {

@@ -2,11 +2,16 @@
 // Bernstein, 2012, and its 128-bit-output variant), and the number pseudonym built on it.
 #include "dnc/contacts/keys.hpp"
 
+#include "dnc/contacts/cache.hpp"
+#include "redis/slot.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include <bit>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace stopgate::dnc::contacts {
 namespace {
@@ -142,6 +147,31 @@ boost::system::result<pseudonymizer> pseudonymizer::create(std::string_view secr
   std::array<std::uint8_t, 16> k{};
   std::memcpy(k.data(), digest, k.size());
   return pseudonymizer(k);
+}
+
+std::string_view slot_tag(std::uint16_t slot) {
+  static const std::vector<std::string> table = [] {
+    std::vector<std::string> t(16384);
+    std::size_t filled = 0;
+    for (std::uint64_t i = 0; filled < t.size(); ++i) {
+      std::string tag = "c:s" + std::to_string(i);
+      std::string& at = t[redis::key_slot(tag)];
+      if (at.empty()) {
+        at = std::move(tag);
+        ++filled;
+      }
+    }
+    return t;
+  }();
+  return table[slot % table.size()];
+}
+
+change_keys changes_for(std::string_view hash_key, bool per_slot) {
+  if (!per_slot) return {std::string(change_stream_key), std::string(change_counter_key)};
+  std::string stream = "{";
+  stream += slot_tag(redis::key_slot(hash_key));
+  stream += "}:chg";
+  return {stream, stream + ":n"};
 }
 
 std::string consent_id_of(std::string_view evidence_id) {

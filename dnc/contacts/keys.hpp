@@ -68,6 +68,18 @@ class pseudonymizer {
 /// instead of a second copy, and the rebuilt id is the one the API answered.
 std::string consent_id_of(std::string_view evidence_id);
 
+/// Where a write of a number announces itself to the caches (docs/dev/CONTACTS.md, "Redis
+/// Cluster"): on one Redis the single stream {c:changes} and its counter {c:changes}:n; on a
+/// cluster (`per_slot`) the stream of the number's own slot, "{c:sN}:chg" and "{c:sN}:chg:n",
+/// where the tag "c:sN" is the first of "c:s0", "c:s1", ... that hashes to that slot: every
+/// key a script touches is then in one slot.
+struct change_keys {
+  std::string stream, counter;
+};
+change_keys changes_for(std::string_view hash_key, bool per_slot);
+/// The tag "c:sN" of a slot (0..16383): a table built once, the same in every process.
+std::string_view slot_tag(std::uint16_t slot);
+
 /// A number's keys, formatted once into one small inline buffer (no allocation except for
 /// counter keys, which carry the campaign).
 class number_keys {

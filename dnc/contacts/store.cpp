@@ -51,7 +51,8 @@ result<bool> failed(error_code ec) {
 contact_store::contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
                              contact_store_options opts)
     : redis_(c), keys_(p), opts_(opts) {
-  if (opts_.cache.max_bytes > 0) cache_ = std::make_unique<contact_cache>(opts_.cache);
+  if (opts_.cache.max_bytes > 0 && !opts_.per_slot_changes)
+    cache_ = std::make_unique<contact_cache>(opts_.cache);
   std::random_device rd;
   std::seed_seq seed{rd(), rd(), rd(), rd()};
   rng_.seed(seed);
@@ -151,6 +152,7 @@ namespace {
 // The opt-out script's keys and args (views into this struct's own strings).
 struct optout_call {
   std::string hash, ev, field, value, number;
+  contact_keys::change_keys changes;
   char at_buf[24], max_buf[24], len_buf[24];
   std::array<std::string_view, 4> keys;
   std::array<std::string_view, 7> args;
@@ -164,7 +166,8 @@ struct optout_call {
     field = contact_keys::optout_field(sender);
     value = contact_codec::encode_optout(at, source, evidence_id);
     number = n.e164();
-    keys = {hash, ev, change_stream_key, change_counter_key};
+    changes = contact_keys::changes_for(hash, o.per_slot_changes);
+    keys = {hash, ev, changes.stream, changes.counter};
     args = {field,
             to_decimal(to_us(at), at_buf),
             value,
@@ -252,8 +255,8 @@ asio::awaitable<result<optin_result>> contact_store::async_record_optin_impl(
                     value = contact_codec::encode_consent(fact),
                     details = contact_codec::encode_details(c.source), number = n.e164();
   char at_buf[24], max_buf[24], len_buf[24];
-  const std::string_view keys[] = {k.hash(), details_key, ev, change_stream_key,
-                                   change_counter_key};
+  const auto changes = contact_keys::changes_for(k.hash(), opts_.per_slot_changes);
+  const std::string_view keys[] = {k.hash(), details_key, ev, changes.stream, changes.counter};
   const std::string_view args[] = {lift_field,
                                    to_decimal(to_us(fact.captured_at), at_buf),
                                    field,

@@ -121,6 +121,11 @@ struct contact_store_options {
   /// The local cache of opt-outs and consents (cache.max_bytes = 0: off, every fetch reads
   /// every hash).
   contact_cache_options cache;
+  /// Redis Cluster: each write announces itself on its own slot's change stream
+  /// (contact_keys::changes_for) instead of {c:changes}, so every script touches one slot. The
+  /// cache is then off (it would have to read up to 16,384 streams), and with it the data-loss
+  /// detection; docs/dev/CONTACTS.md, "Redis Cluster".
+  bool per_slot_changes = false;
   /// Replica acknowledgement of opt-out, opt-in and consent writes (redis.min_replica_acks,
   /// docs/REDIS.md): after each such write, WAIT until this many replicas hold it, at most
   /// replica_ack_timeout; fewer is contact_errc::replicas_behind (the write is on the

@@ -79,6 +79,7 @@ bool parse_record(const redis::reply& h, const redis::reply& details, contact_re
 asio::awaitable<result<contact_record>> contact_store::async_lookup(model::phone_number n) {
   const contact_keys::number_keys k(keys_, n);
   const std::string details = k.details(), ev = k.evidence(), caps = k.caps();
+  const auto changes = contact_keys::changes_for(k.hash(), opts_.per_slot_changes);
   redis::pipeline p;
   p.add({"HGETALL", k.hash()});
   p.add({"HGETALL", details});
@@ -120,6 +121,7 @@ asio::awaitable<result<forget_report>> contact_store::async_forget(model::phone_
                                                                    model::sys_time at) {
   const contact_keys::number_keys k(keys_, n);
   const std::string details = k.details(), ev = k.evidence(), caps = k.caps();
+  const auto changes = contact_keys::changes_for(k.hash(), opts_.per_slot_changes);
   char at_buf[24], len_buf[24];
   const std::string_view at_s = to_decimal(to_us(at), at_buf);
   const std::string_view len_s = to_decimal(std::int64_t(opts_.change_stream_length), len_buf);
@@ -134,8 +136,7 @@ asio::awaitable<result<forget_report>> contact_store::async_forget(model::phone_
     counter_keys.reserve(campaigns.size());
     for (const std::string& c : campaigns) counter_keys.push_back(k.counter(c));
 
-    std::vector<std::string_view> keys = {k.hash(), details,           ev,
-                                          caps,     change_stream_key, change_counter_key};
+    std::vector<std::string_view> keys = {k.hash(), details, ev, caps, changes.stream, changes.counter};
     keys.insert(keys.end(), counter_keys.begin(), counter_keys.end());
     std::vector<std::string_view> args = {at_s, len_s};
     args.insert(args.end(), campaigns.begin(), campaigns.end());

@@ -412,6 +412,7 @@ int run_rebuild(const global_options& g, const std::vector<std::string>& args) {
     client->start();
     dnc::contacts::contact_store_options so;
     so.cache.max_bytes = 0;  // writes only
+    so.per_slot_changes = ctx->options.ep.type == redis::endpoint::kind::cluster;
     store = std::make_unique<dnc::contacts::contact_store>(*client, *p, so);
   }
 
