@@ -226,6 +226,9 @@ class contact_store {
 
  private:
   struct fetch_waiter;  // one async_fetch call waiting for its pipeline (contact_store_fetch.cpp)
+  /// Queues one fetch for the next flush and waits for its answer.
+  boost::asio::awaitable<boost::system::result<std::vector<model::number_facts>>> queue_fetch(
+      std::span<const fetch_item> items, model::sys_time at);
   boost::asio::awaitable<void> flush();
   void post_flush(const boost::asio::any_io_executor& ex);
   boost::asio::awaitable<boost::system::result<redis::reply>> eval(

@@ -95,6 +95,18 @@ asio::awaitable<result<std::vector<model::number_facts>>> contact_store::async_f
       co_return make_error_code(contact_errc::bad_campaign);
     if (it.window->count() <= 0) co_return make_error_code(contact_errc::bad_window);
   }
+  co_return co_await queue_fetch(items, at);
+}
+
+asio::awaitable<error_code> contact_store::async_poll_changes() {
+  if (!cache_) co_return error_code{};
+  // A fetch of nothing: its pipeline carries the poll alone, applied like every other.
+  auto r = co_await queue_fetch({}, model::sys_time{});
+  co_return r ? error_code{} : r.error();
+}
+
+asio::awaitable<result<std::vector<model::number_facts>>> contact_store::queue_fetch(
+    std::span<const fetch_item> items, model::sys_time at) {
   auto w = std::make_shared<fetch_waiter>(co_await asio::this_coro::executor, items, at);
   queued_.push_back(w);
   post_flush(w->wake.get_executor());
@@ -105,21 +117,6 @@ asio::awaitable<result<std::vector<model::number_facts>>> contact_store::async_f
     co_return ec ? ec : make_error_code(asio::error::operation_aborted);
   }
   co_return std::move(w->out);
-}
-
-asio::awaitable<error_code> contact_store::async_poll_changes() {
-  if (!cache_) co_return error_code{};
-  // A fetch of nothing: its pipeline carries the poll alone, applied like every other.
-  auto w = std::make_shared<fetch_waiter>(co_await asio::this_coro::executor,
-                                          std::span<const fetch_item>{}, model::sys_time{});
-  queued_.push_back(w);
-  post_flush(w->wake.get_executor());
-  auto [ec] = co_await w->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (!w->done) {
-    w->abandoned = true;
-    co_return ec ? ec : make_error_code(asio::error::operation_aborted);
-  }
-  co_return w->out ? error_code{} : w->out.error();
 }
 
 void contact_store::post_flush(const asio::any_io_executor& ex) {

@@ -96,6 +96,19 @@ std::string http_request(int port, const std::string& method, const std::string&
   return out;
 }
 
+bool ready_now(const gateway_proc& gw) {
+  return http_request(gw.http_port, "GET", "/readyz").find("200 OK") != std::string::npos;
+}
+
+// Waits up to 5 s for /readyz to say `want`.
+bool wait_ready(const gateway_proc& gw, bool want) {
+  for (int i = 0; i < 200; ++i) {
+    if (ready_now(gw) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
 std::vector<std::string> reasons(const json::object& resp) {
   std::vector<std::string> out;
   for (auto& r : resp.at("result").at("reasons").as_array()) out.emplace_back(r.as_string());
@@ -287,16 +300,7 @@ TEST(Daemon, ReadinessFollowsAFrozenRedis) {
   redis_server r;
   temp_dir d;
   gateway_proc gw(d, r, "gwA");
-  auto ready_now = [&] {
-    return http_request(gw.http_port, "GET", "/readyz").find("200 OK") != std::string::npos;
-  };
-  auto wait_for = [&](bool want) {
-    for (int i = 0; i < 200; ++i) {
-      if (ready_now() == want) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return false;
-  };
+  auto wait_for = [&](bool want) { return wait_ready(gw, want); };
   ASSERT_TRUE(wait_for(true)) << http_request(gw.http_port, "GET", "/readyz");
   r.pause();
   EXPECT_TRUE(wait_for(false));
@@ -401,14 +405,7 @@ TEST(Daemon, LostContactDataIsNotReadyUntilRebuiltFromEvidence) {
   const auto before = lookups();
   ASSERT_NE(before[0].find("\"optouts\":[{"), std::string::npos) << before[0];
 
-  auto ready_now = [&] { return http_request(gw.http_port, "GET", "/readyz").find("200 OK") != std::string::npos; };
-  auto wait_for = [&](bool want) {
-    for (int i = 0; i < 200; ++i) {
-      if (ready_now() == want) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return false;
-  };
+  auto wait_for = [&](bool want) { return wait_ready(gw, want); };
   ASSERT_TRUE(wait_for(true)) << http_request(gw.http_port, "GET", "/readyz");
   ASSERT_EQ(r.cli("FLUSHALL"), "OK");
   ASSERT_TRUE(wait_for(false)) << "a gateway that saw the loss stays ready";
@@ -432,7 +429,7 @@ TEST(Daemon, LostContactDataIsNotReadyUntilRebuiltFromEvidence) {
   auto [code2, out2] = run_program({ctl, "--config", gw.config.string(), "contacts", "rebuild", "--from-evidence"});
   ASSERT_EQ(code2, 0) << out2;
   EXPECT_EQ(lookups(), before);
-  EXPECT_TRUE(ready_now());
+  EXPECT_TRUE(ready_now(gw));
 }
 
 // stopgatectl check and lookup through a running gateway print what an operator needs to act:
