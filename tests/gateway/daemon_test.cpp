@@ -407,6 +407,10 @@ TEST(Daemon, LostContactDataIsNotReadyUntilRebuiltFromEvidence) {
 
   auto wait_for = [&](bool want) { return wait_ready(gw, want); };
   ASSERT_TRUE(wait_for(true)) << http_request(gw.http_port, "GET", "/readyz");
+  // A check reads the change counter on its worker (as every check does): the gateway has seen
+  // these writes, which is what lets it notice when Redis no longer has them.
+  auto denied = reasons(check(c, "+13125552671", "acme", noon));
+  ASSERT_NE(std::find(denied.begin(), denied.end(), "optout"), denied.end());
   ASSERT_EQ(r.cli("FLUSHALL"), "OK");
   ASSERT_TRUE(wait_for(false)) << "a gateway that saw the loss stays ready";
   EXPECT_NE(http_request(gw.http_port, "GET", "/readyz").find("contact_data"), std::string::npos);
