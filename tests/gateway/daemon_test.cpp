@@ -7,6 +7,7 @@
 #include "tests/gateway/evidence_test_support.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/redis_sentinel.hpp"
 #include "tests/support/redis_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -32,13 +34,13 @@ namespace {
 namespace json = boost::json;
 namespace asio = boost::asio;
 
-std::string config_text(const temp_dir& d, const redis_server& r, int api_port, int http_port,
+std::string config_text(const temp_dir& d, const std::string& redis_url, int api_port, int http_port,
                         const std::string& instance, const std::string& extra = "") {
   return "[server]\ndata_dir = \"" + d.path().string() + "/" + instance + "\"\ninstance = \"" + instance +
          "\"\nthreads = 2\nshutdown_grace_ms = 2000\n"
          "[api]\nlisten = \"127.0.0.1:" + std::to_string(api_port) + "\"\n"
          "[http]\nlisten = \"127.0.0.1:" + std::to_string(http_port) + "\"\n"
-         "[redis]\nurl = \"" + r.tcp_url() + "\"\ntimeout_ms = 300\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
+         "[redis]\nurl = \"" + redis_url + "\"\ntimeout_ms = 300\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
          "[evidence]\nhmac_key = \"file:evidence.key\"\n"
          "[carriers.sandbox]\ntype = \"sandbox\"\n"
          "[senders.acme]\nnumbers = [\"+14155552000\"]\nroute = [\"sandbox\"]\n"
@@ -52,8 +54,11 @@ struct gateway_proc {
   std::filesystem::path config;
   std::unique_ptr<process> proc;
 
-  gateway_proc(const temp_dir& d, const redis_server& r, const std::string& instance, const std::string& extra = "") {
-    config = d.write(instance + ".toml", config_text(d, r, api_port, http_port, instance, extra));
+  gateway_proc(const temp_dir& d, const redis_server& r, const std::string& instance, const std::string& extra = "")
+      : gateway_proc(d, r.tcp_url(), instance, extra) {}
+  gateway_proc(const temp_dir& d, const std::string& redis_url, const std::string& instance,
+               const std::string& extra = "") {
+    config = d.write(instance + ".toml", config_text(d, redis_url, api_port, http_port, instance, extra));
     proc = std::make_unique<process>(
         std::vector<std::string>{built_program("gateway/stopgate"), "--config", config.string()},
         d.path() / (instance + ".log"));
@@ -436,6 +441,63 @@ TEST(Daemon, LostContactDataIsNotReadyUntilRebuiltFromEvidence) {
   EXPECT_TRUE(ready_now(gw));
 }
 
+// The gateway on Sentinels (redis.url = sentinel://...): an opt-out acknowledged before a
+// failover (it waited for the replica: min_replica_acks auto = 1) is there after it; checks
+// running through the failover are never answered allow (they fail closed while there is no
+// primary to ask); afterwards the gateway answers and writes on the new primary without a
+// restart.
+TEST(Daemon, ASentinelFailoverDuringChecksLosesNoOptoutAndNeedsNoRestart) {
+  test::redis_sentinel sentinels;
+  temp_dir d;
+  gateway_proc gw(d, sentinels.url(), "gwS");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  json::object o;
+  for (int i = 0; i < 400; ++i) {  // the contact store is set up once Redis answered
+    o = c.call(json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
+    if (o["ok"] == true) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(o["ok"], true) << json::serialize(o);
+  EXPECT_NE(gw.proc->output().find("wait for 1 replica ack(s)"), std::string::npos) << gw.proc->output();
+  const int old_primary = sentinels.primary();
+
+  std::atomic<int> new_primary{0};
+  std::thread failover([&] { new_primary = sentinels.failover(); });
+  int answered = 0, refused = 0, allowed = 0;
+  auto checker = gw.client();
+  while (new_primary == 0) {
+    auto r = check(checker, "+13125552671", "acme", noon);
+    const auto* result = r.if_contains("result");
+    if (result && result->as_object().at("decision") == "allow") ++allowed;
+    if (result && result->as_object().at("decision") == "deny") ++answered;
+    if (!result) ++refused;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  failover.join();
+  EXPECT_NE(new_primary.load(), old_primary);
+  EXPECT_EQ(allowed, 0) << answered << " denied, " << refused << " refused";
+  EXPECT_GT(answered + refused, 20) << "checks ran through the failover";
+  RecordProperty("denied", answered);
+  RecordProperty("refused", refused);
+  // On the new primary, without a restart: the opt-out is there, and writes work.
+  std::vector<std::string> rs;
+  for (int i = 0; i < 400; ++i) {
+    rs = reasons(check(c, "+13125552671", "acme", noon));
+    if (std::find(rs.begin(), rs.end(), "optout") != rs.end()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(std::find(rs.begin(), rs.end(), "optout"), rs.end());
+  json::object after;
+  for (int i = 0; i < 400; ++i) {
+    after = c.call(json::object{{"op", "optout"}, {"to", "+13125552672"}, {"sender", "acme"}});
+    if (after["ok"] == true) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(after["ok"], true) << json::serialize(after);
+  EXPECT_NE(sentinels.cli(new_primary, "DBSIZE"), "0");
+}
+
 // stopgatectl check and lookup through a running gateway print what an operator needs to act:
 // why a number is invalid, a list that is not loaded, and how to pass a key.
 TEST(Daemon, StopgatectlCheckAndLookupExplainThemselves) {
@@ -494,7 +556,7 @@ TEST(Daemon, ASecondGatewayOnTheSameDataDirectoryOrPortFailsAtOnce) {
                                                       ") is running on data directory"));
 
   // Another data directory, the first one's socket-API port.
-  auto text = config_text(d, r, first.api_port, free_port(), "gwM");
+  auto text = config_text(d, r.tcp_url(), first.api_port, free_port(), "gwM");
   auto other = d.write("gwM.toml", text);
   process same_port({built_program("gateway/stopgate"), "--config", other.string()}, d.path() / "third.log");
   code = same_port.wait(std::chrono::seconds(20));
