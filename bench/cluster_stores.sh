@@ -19,14 +19,8 @@ records=${3:-500000}
 rounds=${4:-2}
 work=${BENCH_DATA:-/tmp/stopgate-bench}
 mkdir -p "$work"
-if [ -n "${BENCH_BIN:-}" ]; then
-  b=$(cd "$BENCH_BIN" && pwd)
-else
-  tools/deps
-  [ -f build/build.ninja ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build build --target stopgatectl gen_registry -j"${STOPGATE_JOBS:-2}" >/dev/null
-  b=$PWD/build
-fi
+. bench/lib.sh
+bench_binaries stopgatectl gen_registry
 ctl=$b/tools/stopgatectl/stopgatectl
 echo "binaries: $b; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 dir=$(mktemp -d "$work/cluster-XXXXXX")

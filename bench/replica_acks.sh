@@ -14,14 +14,8 @@ secs=${1:-8}
 rounds=${2:-2}
 work=${BENCH_DATA:-/tmp/stopgate-bench}
 mkdir -p "$work"
-if [ -n "${BENCH_BIN:-}" ]; then
-  b=$(cd "$BENCH_BIN" && pwd)
-else
-  tools/deps
-  [ -f build/build.ninja ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build build --target stopgate stopgate_loadgen -j"${STOPGATE_JOBS:-2}" >/dev/null
-  b=$PWD/build
-fi
+. bench/lib.sh
+bench_binaries stopgate stopgate_loadgen
 echo "binaries: $b; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 port=$((20000 + RANDOM % 20000))
 rport=$((port + 3))
