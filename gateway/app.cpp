@@ -186,6 +186,7 @@ bool app::start(std::string& why) {
     spdlog::warn("evidence log: cut off a torn tail of {} bytes (a `recovered` record says so)",
                  report.cut_bytes);
   evidence_ = std::move(*log);
+  evidence_start_seq_ = report.last_seq;
 
   auto engine = dnc::policy::policy_engine::make(rt->settings);
   if (!engine) {
@@ -213,8 +214,12 @@ bool app::start(std::string& why) {
   // The contact store needs the shared pseudonym secret from Redis. Try once now, so that a
   // gateway whose Redis is up serves its first request with the store ready; if Redis is
   // unreachable, a helper thread keeps trying and ops fail closed meanwhile.
-  if (auto secret = fetch_contact_secret(redis_options_, std::chrono::milliseconds(s.redis.connect_timeout_ms)))
+  bool created = false;
+  if (auto secret = fetch_contact_secret(redis_options_, std::chrono::milliseconds(s.redis.connect_timeout_ms), {},
+                                         &created)) {
+    note_fresh_redis(created);
     install_contacts(*secret, /*threads_running=*/false);
+  }
 
   dnc::lists::list_mirror::options mo;
   mo.redis = redis_options_;
@@ -395,6 +400,7 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
   for (auto& w : workers_) {
     dnc::contacts::contact_store_options copts;
     copts.cache.max_bytes = std::size_t(rs.contact_cache_mb) << 20;
+    copts.cache.start_lost = redis_was_emptied_;
     copts.per_slot_changes = redis_options_.ep.type == redis::endpoint::kind::cluster;
     copts.min_replica_acks = *acks;
     copts.replica_ack_timeout = std::chrono::milliseconds(rs.replica_ack_timeout_ms);
@@ -422,6 +428,18 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
   return true;
 }
 
+void app::note_fresh_redis(bool created_key) {
+  // No pseudonym key in Redis, so no contact data either, while this gateway's evidence log
+  // already holds records from an earlier run: Redis lost everything while no gateway was
+  // there to see the change counter go back (or this is a new Redis). Either way the opt-outs
+  // of the log are not in it until a rebuild.
+  redis_was_emptied_ = created_key && evidence_ && evidence_start_seq_ > 0;
+  if (redis_was_emptied_)
+    spdlog::error("contact store: Redis held no contact data although the evidence log holds {} records; "
+                  "run `stopgatectl contacts rebuild --from-evidence` (docs/REDIS.md)",
+                  evidence_start_seq_);
+}
+
 bool app::restore_contact_secret() {
   // Redis lost its data, the pseudonym key with it: put ours back (SET NX), so that the keys
   // this gateway reads are the ones `stopgatectl contacts rebuild` writes. Every running
@@ -446,8 +464,10 @@ void app::init_contacts() {
       std::lock_guard lock(mu_);
       if (stop_requested_) return;
     }
-    auto secret = fetch_contact_secret(redis_options_, std::chrono::seconds(2));
+    bool created = false;
+    auto secret = fetch_contact_secret(redis_options_, std::chrono::seconds(2), {}, &created);
     if (secret) {
+      note_fresh_redis(created);
       if (install_contacts(*secret, /*threads_running=*/true)) return;
     } else if (attempt % 10 == 0) {
       spdlog::warn("contact store: waiting for Redis ({})", secret.error().message());

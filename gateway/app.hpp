@@ -87,6 +87,9 @@ class app {
   /// After a data loss: stores this gateway's pseudonym key in Redis again if it is missing.
   /// False when Redis did not answer (tried again).
   bool restore_contact_secret();
+  /// After the pseudonym key was read: whether this gateway found Redis empty (it created the
+  /// key) while its evidence log already held records; then its caches start in data loss.
+  void note_fresh_redis(bool created_key);
 
   std::filesystem::path config_path_;
   std::atomic<std::shared_ptr<const runtime_config>> runtime_;
@@ -110,6 +113,8 @@ class app {
   bool stop_requested_ = false;
   std::atomic<bool> contacts_ready_{false};
   std::string contact_secret_;  // set before contacts_ready_; read after it only
+  std::uint64_t evidence_start_seq_ = 0;  // records in the evidence log when it was opened
+  bool redis_was_emptied_ = false;        // see note_fresh_redis()
   std::atomic<bool> all_parts_started_{false};  // api_, http_, webhooks_ exist (release/acquire)
   std::thread retention_;
   std::thread readiness_watch_;

@@ -8,7 +8,7 @@ namespace asio = boost::asio;
 
 boost::system::result<std::string> fetch_contact_secret(const redis::client_options& opts,
                                                         std::chrono::milliseconds timeout,
-                                                        std::string_view offer) {
+                                                        std::string_view offer, bool* created) {
   std::string fresh(offer);
   if (fresh.empty()) {
     unsigned char raw[32];
@@ -23,6 +23,7 @@ boost::system::result<std::string> fetch_contact_secret(const redis::client_opti
         // SET NX: the first gateway's secret wins; everyone reads the same one back.
         // (No co_await inside ?: — GCC 12 miscompiles that.)
         auto set = co_await client.async_exec({"SET", contact_secret_key, fresh, "NX"});
+        if (set && created) *created = set->kind == redis::reply::type::status;  // OK, not nil
         boost::system::result<redis::reply> get = set;
         if (set) get = co_await client.async_exec({"GET", contact_secret_key});
         if (!get) co_return out_t(boost::system::in_place_error, get.error());

@@ -47,9 +47,11 @@ boost::system::result<T> ask_redis(const redis::client_options& opts,
 /// none, first stores `offer` there (SET NX: the first writer wins, everyone reads the same one
 /// back). An empty `offer` is 32 fresh random bytes; a gateway that saw Redis lose its data
 /// offers the secret it holds, so that the pseudonyms of every running gateway stay valid.
+/// `*created` (when given) tells whether this call stored it (Redis held none).
 boost::system::result<std::string> fetch_contact_secret(const redis::client_options& opts,
                                                         std::chrono::milliseconds timeout,
-                                                        std::string_view offer = {});
+                                                        std::string_view offer = {},
+                                                        bool* created = nullptr);
 
 /// Blocking: the secret Redis holds, or nullopt when it holds none (nothing is written).
 boost::system::result<std::optional<std::string>> read_contact_secret(

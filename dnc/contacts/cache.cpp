@@ -96,7 +96,13 @@ std::optional<cache_key> cache_key::from_hash_key(std::string_view k) noexcept {
 
 const model::number_facts contact_cache::no_facts;
 
-contact_cache::contact_cache(contact_cache_options o) : opts_(o) {}
+contact_cache::contact_cache(contact_cache_options o) : opts_(o) {
+  // The marker at the loss is "none": any rebuild marker clears it.
+  if (opts_.start_lost) {
+    data_lost_ = true;
+    data_losses_ = 1;
+  }
+}
 
 std::size_t contact_cache::position(const cache_key& k) const noexcept {
   if (slots_.empty()) return 0;

@@ -38,6 +38,10 @@ struct contact_cache_options {
   std::size_t max_facts_per_number = 16;
   /// Stream entries read per poll; a reader further behind drops its whole cache.
   std::size_t max_changes_per_poll = 1024;
+  /// Starts in the data_lost() state, cleared by the first rebuild marker: for a gateway that
+  /// found Redis without its pseudonym key although its evidence log holds records (Redis
+  /// lost everything while no gateway watched it).
+  bool start_lost = false;
 };
 
 /// The number's 128-bit pseudonym, taken from its hash key "{c:<32 hex>}".

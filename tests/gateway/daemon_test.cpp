@@ -441,6 +441,45 @@ TEST(Daemon, LostContactDataIsNotReadyUntilRebuiltFromEvidence) {
   EXPECT_TRUE(ready_now(gw));
 }
 
+// Redis lost everything while no gateway ran (a restart without persistence during a
+// deploy): the gateway that starts finds no pseudonym key although its evidence log holds
+// records, so it is not ready until the rebuild, instead of answering from an empty store.
+TEST(Daemon, AGatewayThatStartsOnAnEmptiedRedisIsNotReadyUntilRebuilt) {
+  redis_server r;
+  temp_dir d;
+  {
+    gateway_proc gw(d, r, "gwE");
+    auto c = gw.client();
+    ASSERT_TRUE(c.connected());
+    json::object o;
+    for (int i = 0; i < 200; ++i) {
+      o = c.call(json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
+      if (o["ok"] == true) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_EQ(o["ok"], true) << json::serialize(o);
+    EXPECT_TRUE(wait_ready(gw, true)) << "a first start on an empty Redis is no loss";
+  }
+  ASSERT_EQ(r.cli("FLUSHALL"), "OK");
+  gateway_proc gw(d, r, "gwE");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected());
+  std::string readyz;
+  for (int i = 0; i < 200 && readyz.find("contact_data") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    readyz = http_request(gw.http_port, "GET", "/readyz");
+  }
+  EXPECT_NE(readyz.find("contact_data"), std::string::npos) << readyz << gw.proc->output();
+  EXPECT_NE(gw.proc->output().find("Redis held no contact data although the evidence log holds"), std::string::npos);
+  auto [code, out] = run_program({built_program("tools/stopgatectl/stopgatectl"), "--config", gw.config.string(),
+                                  "contacts", "rebuild", "--from-evidence"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("1 opt-outs")) << out;
+  EXPECT_TRUE(wait_ready(gw, true)) << http_request(gw.http_port, "GET", "/readyz");
+  auto rs = reasons(check(c, "+13125552671", "acme", noon));
+  EXPECT_NE(std::find(rs.begin(), rs.end(), "optout"), rs.end());
+}
+
 // The gateway on Sentinels (redis.url = sentinel://...): an opt-out acknowledged before a
 // failover (it waited for the replica: min_replica_acks auto = 1) is there after it; checks
 // running through the failover are never answered allow (they fail closed while there is no
