@@ -114,6 +114,18 @@ bool wait_ready(const gateway_proc& gw, bool want) {
   return false;
 }
 
+// Sends `req` until it is answered ok (the contact store is set up once Redis answered; after
+// a failover, once the new primary is known), at most `tries` times 25 ms apart; the last answer.
+json::object call_until_ok(line_client& c, const json::object& req, int tries = 200) {
+  json::object o;
+  for (int i = 0; i < tries; ++i) {
+    o = c.call(req);
+    if (o["ok"] == true) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return o;
+}
+
 std::vector<std::string> reasons(const json::object& resp) {
   std::vector<std::string> out;
   for (auto& r : resp.at("result").at("reasons").as_array()) out.emplace_back(r.as_string());
@@ -330,12 +342,7 @@ TEST(Daemon, OptoutsWaitForTheReplicaWhenThereIsOne) {
   gateway_proc gw(d, r, "gwA", "");
   auto c = gw.client();
   ASSERT_TRUE(c.connected());
-  json::object o;
-  for (int i = 0; i < 200; ++i) {  // the contact store is set up once Redis answered
-    o = c.call(json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
-    if (o["ok"] == true) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  json::object o = call_until_ok(c, json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
   EXPECT_EQ(o["ok"], true) << json::serialize(o);
   EXPECT_NE(gw.proc->output().find("wait for 1 replica ack(s) (redis.min_replica_acks = auto)"),
             std::string::npos)
@@ -377,12 +384,7 @@ TEST(Daemon, LostContactDataIsNotReadyUntilRebuiltFromEvidence) {
   auto c = gw.client();
   ASSERT_TRUE(c.connected());
   auto call = [&](const std::string& req) { return c.call(json::parse(req).as_object()); };
-  json::object o;
-  for (int i = 0; i < 200; ++i) {  // the contact store is set up once Redis answered
-    o = call(R"({"op":"optout","to":"+13125552671","sender":"acme"})");
-    if (o["ok"] == true) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  json::object o = call_until_ok(c, json::parse(R"({"op":"optout","to":"+13125552671","sender":"acme"})").as_object());
   ASSERT_EQ(o["ok"], true) << json::serialize(o);
   ASSERT_EQ(call(R"({"op":"optout","to":"+13125552672","sender":"*"})")["ok"], true);
   ASSERT_EQ(call(R"({"op":"consent","to":"+13125552673","sender":"acme")" + express_consent + "}")["ok"], true);
@@ -451,12 +453,7 @@ TEST(Daemon, AGatewayThatStartsOnAnEmptiedRedisIsNotReadyUntilRebuilt) {
     gateway_proc gw(d, r, "gwE");
     auto c = gw.client();
     ASSERT_TRUE(c.connected());
-    json::object o;
-    for (int i = 0; i < 200; ++i) {
-      o = c.call(json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
-      if (o["ok"] == true) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    json::object o = call_until_ok(c, json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
     ASSERT_EQ(o["ok"], true) << json::serialize(o);
     EXPECT_TRUE(wait_ready(gw, true)) << "a first start on an empty Redis is no loss";
   }
@@ -491,12 +488,7 @@ TEST(Daemon, ASentinelFailoverDuringChecksLosesNoOptoutAndNeedsNoRestart) {
   gateway_proc gw(d, sentinels.url(), "gwS");
   auto c = gw.client();
   ASSERT_TRUE(c.connected());
-  json::object o;
-  for (int i = 0; i < 400; ++i) {  // the contact store is set up once Redis answered
-    o = c.call(json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}});
-    if (o["ok"] == true) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  json::object o = call_until_ok(c, json::object{{"op", "optout"}, {"to", "+13125552671"}, {"sender", "acme"}}, 400);
   ASSERT_EQ(o["ok"], true) << json::serialize(o);
   EXPECT_NE(gw.proc->output().find("wait for 1 replica ack(s)"), std::string::npos) << gw.proc->output();
   const int old_primary = sentinels.primary();
@@ -527,12 +519,7 @@ TEST(Daemon, ASentinelFailoverDuringChecksLosesNoOptoutAndNeedsNoRestart) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_NE(std::find(rs.begin(), rs.end(), "optout"), rs.end());
-  json::object after;
-  for (int i = 0; i < 400; ++i) {
-    after = c.call(json::object{{"op", "optout"}, {"to", "+13125552672"}, {"sender", "acme"}});
-    if (after["ok"] == true) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  json::object after = call_until_ok(c, json::object{{"op", "optout"}, {"to", "+13125552672"}, {"sender", "acme"}}, 400);
   EXPECT_EQ(after["ok"], true) << json::serialize(after);
   EXPECT_NE(sentinels.cli(new_primary, "DBSIZE"), "0");
 }

@@ -265,15 +265,7 @@ int usage_error(const std::string& why, const po::options_description& desc) {
 }
 
 std::optional<std::string> key_from(const std::string& file, const std::string& env) {
-  if (!file.empty()) {
-    std::FILE* f = std::fopen(file.c_str(), "rb");
-    if (!f) return std::nullopt;
-    std::string s;
-    char buf[256];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
-    std::fclose(f);
-    return s;
-  }
+  if (!file.empty()) return read_key_file(file);
   const char* v = std::getenv(env.c_str());
   if (!v || !*v) return std::nullopt;
   return std::string(v);

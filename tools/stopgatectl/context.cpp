@@ -3,8 +3,19 @@
 #include "config/load.hpp"
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 namespace stopgate::ctl {
+
+std::optional<std::string> read_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  return s;
+}
 
 config::settings_ptr load_settings(const global_options& g, secret_filter needs) {
   config::load_options options;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,10 @@ inline bool redis_secrets_only(std::string_view key_path) {
 inline bool no_secrets(std::string_view) {
   return false;
 }
+
+/// A key written to a file (raw bytes; one trailing newline, and a CR before it, ignored);
+/// nullopt when the file cannot be read.
+std::optional<std::string> read_key_file(const std::string& path);
 
 /// The settings of --config, or the embedded defaults; null (after printing every problem)
 /// when the file is invalid.

@@ -51,15 +51,6 @@ int bad_usage(const std::string& why) {
   return 2;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!s.empty() && s.back() == '\n') s.pop_back();
-  if (!s.empty() && s.back() == '\r') s.pop_back();
-  return s;
-}
-
 // The key from a file (when given) or the environment; nullopt when neither has one.
 // A key taken from the configuration (inline or env: in the TOML file).
 std::string config_key;
@@ -69,7 +60,7 @@ std::optional<std::string> read_key(const std::string& file, const std::string& 
   *unreadable = false;
   if (file.empty() && !config_key.empty() && std::getenv(env.c_str()) == nullptr) return config_key;
   if (!file.empty()) {
-    auto k = read_file(file);
+    auto k = read_key_file(file);
     if (!k) *unreadable = true;
     return k;
   }
