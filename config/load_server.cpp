@@ -104,19 +104,6 @@ void read_redis(table_reader t, redis_settings& out) {
   if (t.read("url", out.url)) {
     if (std::string why = redis_url_problem(out.url); !why.empty())
       t.problem("url", why, t.get("url"));
-    // The Redis library routes a cluster, and the contact store and the DNC lists are
-    // slot-local, but the inbound STOP scripts (a claim under {sg:in} with the number's
-    // opt-out) and the message store's transaction still touch keys in several slots, which a
-    // cluster refuses (CROSSSLOT): STOPs would be answered 503. Refused here until they are
-    // slot-local too (docs/REDIS.md, "Redis Cluster and the gateway").
-    else if (out.url.starts_with("cluster://") ||
-             out.url.substr(std::min(out.url.size(), out.url.find_first_not_of(" \t")))
-                 .starts_with("cluster://"))
-      t.problem("url",
-                "cluster:// is not yet supported by the gateway (its STOP webhook and message "
-                "store writes span Redis Cluster slots); use a single server or sentinel:// "
-                "(docs/REDIS.md)",
-                t.get("url"));
     else if (out.url.find('@') != std::string::npos)
       t.context().inline_secrets.push_back(t.key_path("url"));  // a password written in the URL
   }

@@ -115,6 +115,8 @@ class client {
 
   /// Redirects, retries and failovers seen so far (all zero for a single server).
   client_stats stats() const noexcept;
+  /// True for a cluster:// client: callers pick their slot-local key layout by it.
+  bool is_cluster() const noexcept { return cluster_ != nullptr; }
 
  private:
   std::shared_ptr<detail::connection> conn_;          // single server and sentinel

@@ -218,6 +218,10 @@ class contact_store {
   /// The pseudonym that names this store's keys: other records about a number (the message
   /// store's index, docs/SEND.md) use the same tag, so forget can find them.
   const contact_keys::pseudonymizer& pseudonyms() const noexcept { return keys_; }
+  /// Writes announce themselves on their slot's change stream (contact_store_options).
+  bool per_slot_changes() const noexcept { return opts_.per_slot_changes; }
+  /// The client the store reads and writes through.
+  redis::client& client() const noexcept { return redis_; }
 
   /// Client calls issued (each a single round trip): for tests and metrics.
   std::uint64_t round_trips() const noexcept { return round_trips_; }

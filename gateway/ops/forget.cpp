@@ -35,7 +35,8 @@ asio::awaitable<error_code> forget_elsewhere(worker& w, const config::settings& 
   }
   std::vector<std::string> senders;
   for (const auto& snd : s.senders) senders.push_back(snd.name);
-  auto replies = co_await webhooks::async_forget_number(*w.redis, n.e164(), senders);
+  auto replies = co_await webhooks::async_forget_number(*w.redis, webhooks::home_of(*w.contacts, n),
+                                                        n.e164(), senders);
   if (!replies) co_return replies.error();
   for (auto& id : *replies) erased.emplace_back("queued_reply:" + id);
   co_return error_code{};

@@ -70,8 +70,25 @@ std::string new_message_id() {
 asio::awaitable<error_code> message_store::async_put(const message_record& m) {
   const auto key = msg_key(m.message_id);
   const auto at = micros(m.updated_at);
+  // On a cluster the three keys live in three slots, which one MULTI cannot span: the
+  // recipient's list is written first and on its own, so that a record holding the number
+  // always has its list entry (forget finds it); the record and its index follow in one
+  // pipeline (a failure between them leaves a record a status callback cannot find, and the
+  // send answers an error).
+  const bool cluster = c_.is_cluster();
+  std::string lk;
+  if (cluster && !m.number_tag.empty()) {
+    lk = list_key(m.number_tag);
+    redis::pipeline first;
+    first.add({"SADD", lk, m.message_id});
+    first.add({"EXPIRE", lk, ttl_s});
+    auto r = co_await c_.async_exec(first);
+    if (!r) co_return r.error();
+    for (auto& e : *r)
+      if (e.is_error()) co_return bad_reply();
+  }
   redis::pipeline p;
-  p.add({"MULTI"});
+  if (!cluster) p.add({"MULTI"});
   if (m.idempotency_key.empty())
     p.add({"HSET", key, "sender", m.sender, "to", m.to, "from", m.from, "carrier", m.carrier,
            "carrier_message_id", m.carrier_message_id, "status", m.status, "updated_at", at});
@@ -80,8 +97,7 @@ asio::awaitable<error_code> message_store::async_put(const message_record& m) {
            "carrier_message_id", m.carrier_message_id, "status", m.status, "updated_at", at,
            "idempotency_key", m.idempotency_key});
   p.add({"EXPIRE", key, ttl_s});
-  std::string lk;
-  if (!m.number_tag.empty()) {
+  if (!cluster && !m.number_tag.empty()) {
     // The recipient's list of messages lives as long as its newest message.
     lk = list_key(m.number_tag);
     p.add({"SADD", lk, m.message_id});
@@ -92,11 +108,12 @@ asio::awaitable<error_code> message_store::async_put(const message_record& m) {
     ik = index_key(m.carrier, m.carrier_message_id);
     p.add({"SET", ik, m.message_id, "EX", ttl_s});
   }
-  p.add({"EXEC"});
+  if (!cluster) p.add({"EXEC"});
   auto r = co_await c_.async_exec(p);
   if (!r) co_return r.error();
-  if (r->back().kind != redis::reply::type::array) co_return bad_reply();
-  for (auto& e : r->back().elements)
+  const std::vector<redis::reply>& answers = cluster ? *r : r->back().elements;
+  if (!cluster && r->back().kind != redis::reply::type::array) co_return bad_reply();
+  for (auto& e : answers)
     if (e.is_error()) co_return bad_reply();
   co_return error_code{};
 }

@@ -73,7 +73,8 @@ class message_store {
   explicit message_store(redis::client& c) noexcept : c_(c) {}
 
   /// Writes the whole record (and its carrier index when carrier_message_id is set), with
-  /// message_ttl, in one MULTI/EXEC.
+  /// message_ttl: in one MULTI/EXEC on one Redis; on a cluster (keys in several slots) the
+  /// recipient's list first, then the record and the index in one pipeline.
   boost::asio::awaitable<boost::system::error_code> async_put(const message_record& m);
   /// The record, or nullopt when unknown or expired.
   boost::asio::awaitable<boost::system::result<std::optional<message_record>>> async_get(

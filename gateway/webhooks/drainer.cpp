@@ -24,11 +24,20 @@ void service::wake_local(per_worker& w) {
 
 asio::awaitable<void> service::drain_loop(per_worker& w) {
   w.timer = std::make_unique<asio::steady_timer>(*w.io);
+  auto last_sweep = std::chrono::steady_clock::now();
   while (!stopping_.load()) {
     w.woken = false;
     bool more = false;
     gateway::worker* wk = w.gw;
     if (wk->redis && wk->redis->connected()) {
+      // A cluster's slot queues: worker 0 re-lists every non-empty one in the index now and
+      // then (a drainer emptying a queue can race with a webhook filling it).
+      if (w.index == 0 && wk->redis->is_cluster() &&
+          std::chrono::steady_clock::now() - last_sweep >= opts_.sweep_interval) {
+        last_sweep = std::chrono::steady_clock::now();
+        auto swept = co_await store_.async_sweep(*wk->redis);
+        if (!swept) spdlog::warn("reply queue sweep failed: {}", swept.error().message());
+      }
       if (w.in_flight < opts_.max_sends_in_flight) {
         const std::size_t room = opts_.max_sends_in_flight - w.in_flight;
         auto items = co_await store_.async_claim_due(*wk->redis, now_ms(), room);
@@ -99,10 +108,10 @@ asio::awaitable<void> service::send_one(per_worker& w, claimed_reply c) {
   }
   boost::system::error_code ec;
   if (done) {
-    ec = co_await store_.async_complete(redis, c.id);
+    ec = co_await store_.async_complete(redis, c.home, c.id);
     counters_.reply(kind, result);  // after the queue update, so /metrics never runs ahead of it
   } else {
-    ec = co_await store_.async_retry(redis, c.id, due);
+    ec = co_await store_.async_retry(redis, c.home, c.id, due);
   }
   if (ec)
     spdlog::warn("reply {}: could not update the queue ({}); it is dropped when its lease ends",

@@ -3,7 +3,6 @@
 #include "gateway/rfc3339.hpp"
 #include "gateway/webhooks/carrier_number.hpp"
 #include "gateway/webhooks/carrier_text.hpp"
-#include "gateway/webhooks/inbound_store.hpp"
 
 namespace stopgate::gateway::webhooks {
 namespace {
@@ -49,7 +48,6 @@ inbound_plan plan_inbound(const config::settings& s, const config::carrier_setti
   const keyword_class c = kw.result.cls;
   p.cls = std::string(dnc::keywords::to_string(c));
   p.match = std::string(dnc::keywords::to_string(kw.result.kind));
-  p.claim_key = message_key(carrier.name, p.to, m.carrier_message_id);
   p.source = "sms:" + carrier.name;
 
   if (p.from && (c == keyword_class::opt_out || c == keyword_class::opt_out_all))
@@ -84,8 +82,7 @@ inbound_plan plan_inbound(const config::settings& s, const config::carrier_setti
       put_text(o, "written_to", p.to);
       p.records.push_back({evidence::record_type::optout, std::move(o), "inbound_evidence_id", 0});
       if (p.sender && !p.sender->optout_reply.empty())
-        p.reply = {"optout", p.sender->optout_reply, marker_key(p.from->e164(), p.sender->name),
-                   false};
+        p.reply = {"optout", p.sender->optout_reply, true, false};
       break;
     }
     case inbound_effect::opt_in: {
@@ -97,12 +94,12 @@ inbound_plan plan_inbound(const config::settings& s, const config::carrier_setti
       put_text(o, "carrier_message_id", m.carrier_message_id);
       p.records.push_back({evidence::record_type::optin, std::move(o), "inbound_evidence_id", 0});
       // Confirmed only when nothing still blocks the number (a STOPALL is not lifted by START).
-      if (!p.sender->optin_reply.empty()) p.reply = {"optin", p.sender->optin_reply, "", true};
+      if (!p.sender->optin_reply.empty()) p.reply = {"optin", p.sender->optin_reply, false, true};
       break;
     }
     case inbound_effect::none:
       if (c == keyword_class::help && p.from && p.sender && !p.sender->help_reply.empty())
-        p.reply = {"help", p.sender->help_reply, "", false};
+        p.reply = {"help", p.sender->help_reply, false, false};
       p.forward = c == keyword_class::other && p.sender && !p.sender->forward_url.empty();
       break;
   }

@@ -26,7 +26,7 @@ enum class inbound_effect : std::uint8_t { none, opt_out, opt_in };
 struct planned_reply {
   std::string kind;  // "optout", "optin", "help"
   std::string body;
-  std::string marker;              // the 24-hour confirmation marker (opt-out replies), "" = none
+  bool marker = false;             // once per 24 hours (opt-out confirmations): marker_key
   bool only_if_unblocked = false;  // opt-in: only when no opt-out still blocks the number
 };
 
@@ -42,7 +42,6 @@ struct inbound_plan {
   inbound_effect effect = inbound_effect::none;
   std::string scope;   // opt-out: the sender's name, or "*" (STOPALL, or no sender owns `to`)
   std::string source;  // "sms:<carrier>"
-  std::string claim_key;  // the message id's claim (message_key)
   /// The evidence records, in order: the inbound record, then the effect's record (its
   /// inbound_evidence_id filled in by the log).
   std::vector<evidence::batch_record> records;

@@ -117,10 +117,13 @@ asio::awaitable<service::applied> service::apply(per_worker& w, const config::se
   const auto at = std::chrono::time_point_cast<std::chrono::microseconds>(now);
   inbound_plan p = plan_inbound(*s, carrier, m, *classifiers_.get(s), at);
   const bool opt_out = p.effect == inbound_effect::opt_out;
+  // Every key of the message shares the home of its number (one Redis Cluster slot).
+  const std::string home = home_of(contacts, p.from);
+  const std::string claim_key = message_key(home, carrier.name, p.to, m.carrier_message_id);
 
   // One delivery of a message id at a time, and each applied once (across gateways).
   const std::string token = random_hex("t_");
-  auto claim = co_await store_.async_claim(redis, p.claim_key, token);
+  auto claim = co_await store_.async_claim(redis, claim_key, token);
   if (!claim) co_return applied{"unavailable", false, "Redis: " + claim.error().message()};
   if (*claim == claim_state::done) co_return applied{"duplicate", true, {}};
   if (*claim == claim_state::in_progress)
@@ -128,7 +131,7 @@ asio::awaitable<service::applied> service::apply(per_worker& w, const config::se
 
   // From here every failure gives the claim back, so the carrier's retry can apply it.
   auto failed = [&](std::string why) -> asio::awaitable<applied> {
-    co_await store_.async_release(redis, p.claim_key, token);
+    co_await store_.async_release(redis, claim_key, token);
     spdlog::warn("inbound {} message from {} not applied: {}", carrier.name, masked(p.from), why);
     co_return applied{"unavailable", false, std::move(why)};
   };
@@ -187,7 +190,7 @@ asio::awaitable<service::applied> service::apply(per_worker& w, const config::se
     q.id = reply.id;
     q.due_ms = reply.created_ms;
     q.payload = encode_reply(reply);
-    q.marker = p.reply.marker;
+    if (p.reply.marker) q.marker = marker_key(home, reply.to, reply.sender);
   }
   // An opt-out, its reply and `done` in one script: the carrier's retry finds either nothing
   // applied (and applies it all) or all of it.
@@ -195,9 +198,9 @@ asio::awaitable<service::applied> service::apply(per_worker& w, const config::se
   boost::system::result<enqueue_state> fin = make_error_code(redis::errc::stopped);
   if (opt_out)
     fin = co_await store_.async_finish_optout(contacts, *p.from, p.scope, at, p.source,
-                                              (*evs)[1].id, p.claim_key, q);
+                                              (*evs)[1].id, home, claim_key, q);
   else
-    fin = co_await store_.async_finish(redis, p.claim_key, q);
+    fin = co_await store_.async_finish(redis, home, claim_key, q);
   if (!fin) {
     std::string why = (opt_out ? "contact store: " : "Redis: ") + fin.error().message();
     co_return co_await failed(std::move(why));

@@ -2,7 +2,10 @@
 
 #include "carriers/signature/crypto.hpp"
 #include "dnc/contacts/error.hpp"
+#include "dnc/contacts/keys.hpp"
+#include "redis/pipeline.hpp"
 #include "redis/script.hpp"
+#include "redis/slot.hpp"
 
 #include <array>
 #include <atomic>
@@ -15,9 +18,27 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using boost::system::result;
 
-constexpr std::string_view queue_key = "{sg:in}:q";          // zset: item id -> due (unix ms)
-constexpr std::string_view items_key = "{sg:in}:items";      // hash: item id -> payload JSON
-constexpr std::string_view sending_key = "{sg:in}:sending";  // set: ids handed to a drainer
+// The keys of one home: "{sg:in}:" at the default home, "{c:sN}:in:" at a slot's.
+std::string prefix(std::string_view home) {
+  std::string p = "{";
+  p += home;
+  p += home == default_home ? "}:" : "}:in:";
+  return p;
+}
+
+// One home's reply queue.
+struct queue_keys {
+  std::string queue;    // zset: item id -> due (unix ms)
+  std::string items;    // hash: item id -> payload JSON
+  std::string sending;  // set: ids handed to a drainer
+  explicit queue_keys(std::string_view home)
+      : queue(prefix(home) + "q"), items(prefix(home) + "items"), sending(prefix(home) + "sending") {}
+};
+
+// Cluster only: zset home -> earliest due (unix ms) of the slot queues that hold items.
+constexpr std::string_view index_key = "{sg:in}:due";
+// Homes a drainer visits per claim round, besides the default one.
+constexpr std::string_view homes_per_round = "64";
 
 // KEYS: message key. ARGV: token, ttl ms. 0 claimed, 1 in progress, 2 done.
 constexpr std::string_view claim_lua = R"lua(
@@ -61,7 +82,8 @@ return res
 )lua";
 
 // KEYS: queue, items, sending. ARGV: now ms, limit, lease ms.
-// Returns id, payload, was_sending (0/1) triples.
+// Returns id, payload, was_sending (0/1) triples, then the queue's earliest due time after
+// the claim ('' when it is empty).
 constexpr std::string_view claim_due_lua = R"lua(
 local now = tonumber(ARGV[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
@@ -79,6 +101,8 @@ for _, id in ipairs(ids) do
     out[#out + 1] = was
   end
 end
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+out[#out + 1] = head[2] or ''
 return out
 )lua";
 
@@ -162,13 +186,20 @@ result<enqueue_state> to_enqueue_state(const redis::reply& r) {
 
 }  // namespace
 
-std::string message_key(std::string_view carrier, std::string_view to,
-                        std::string_view carrier_message_id) {
-  return "{sg:in}:id:" + hex_sha256(carrier, to, carrier_message_id);
+std::string home_of(const dnc::contacts::contact_store& contacts,
+                    const std::optional<dnc::model::phone_number>& from) {
+  if (!from || !contacts.per_slot_changes()) return std::string(default_home);
+  const std::string tag = contacts.pseudonyms().tag(*from);
+  return std::string(dnc::contacts::contact_keys::slot_tag(redis::key_slot(tag)));
 }
 
-std::string marker_key(std::string_view number, std::string_view sender) {
-  return "{sg:in}:m:" + hex_sha256("confirmation", number, sender);
+std::string message_key(std::string_view home, std::string_view carrier, std::string_view to,
+                        std::string_view carrier_message_id) {
+  return prefix(home) + "id:" + hex_sha256(carrier, to, carrier_message_id);
+}
+
+std::string marker_key(std::string_view home, std::string_view number, std::string_view sender) {
+  return prefix(home) + "m:" + hex_sha256("confirmation", number, sender);
 }
 
 asio::awaitable<result<claim_state>> inbound_store::async_claim(redis::client& c,
@@ -210,27 +241,51 @@ asio::awaitable<error_code> inbound_store::async_release(redis::client& c, std::
 // The finish script's keys and args (views into this struct's own strings and the reply).
 struct inbound_store::finish_call {
   std::string done_ttl, due, marker_ttl, max;
+  queue_keys queue;
+  std::string no_marker;
   std::array<std::string_view, 4> keys;
   std::array<std::string_view, 6> args;
 
-  finish_call(const inbound_store_options& o, std::string_view key, const reply_to_queue& q)
+  finish_call(const inbound_store_options& o, std::string_view home, std::string_view key,
+              const reply_to_queue& q)
       : done_ttl(decimal(o.done_ttl.count())),
         due(decimal(q.due_ms)),
         marker_ttl(decimal(q.marker.empty() ? 0 : o.marker_ttl.count())),
-        max(decimal(std::int64_t(o.max_queue))) {
-    // Without a marker the fourth key is only a placeholder in the same slot (never written).
-    const std::string_view marker =
-        q.marker.empty() ? std::string_view("{sg:in}:m:none") : std::string_view(q.marker);
-    keys = {key, queue_key, items_key, marker};
+        max(decimal(std::int64_t(o.max_queue))),
+        queue(home),
+        // Without a marker the fourth key is only a placeholder in the same slot (never written).
+        no_marker(prefix(home) + "m:none") {
+    keys = {key, queue.queue, queue.items,
+            q.marker.empty() ? std::string_view(no_marker) : std::string_view(q.marker)};
     args = {done_ttl, q.id, due, q.payload, marker_ttl, max};
   }
   finish_call(const finish_call&) = delete;
 };
 
+namespace {
+
+// A reply about to be queued at a slot's home is listed in the index first (LT: an earlier due
+// time wins), so a drainer finds that queue. Listed before it is queued: a failure here queues
+// nothing, and an entry whose reply never came is dropped by the next drainer that looks.
+asio::awaitable<error_code> list_home(redis::client& c, std::string_view home,
+                                      std::int64_t due_ms) {
+  if (home == default_home) co_return error_code{};
+  const std::string due = decimal(due_ms);
+  auto r = co_await c.async_exec({"ZADD", index_key, "LT", due, home});
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(dnc::contacts::contact_errc::redis_error);
+  co_return error_code{};
+}
+
+}  // namespace
+
 asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client& c,
+                                                                   std::string_view home,
                                                                    std::string_view key,
                                                                    const reply_to_queue& q) const {
-  const finish_call f(opts_, key, q);
+  if (!q.payload.empty())
+    if (auto ec = co_await list_home(c, home, q.due_ms)) co_return ec;
+  const finish_call f(opts_, home, key, q);
   auto r = co_await eval(c, finish_script(), f.keys, f.args);
   if (!r) co_return r.error();
   co_return to_enqueue_state(*r);
@@ -239,56 +294,139 @@ asio::awaitable<result<enqueue_state>> inbound_store::async_finish(redis::client
 asio::awaitable<result<enqueue_state>> inbound_store::async_finish_optout(
     dnc::contacts::contact_store& contacts, dnc::model::phone_number from, std::string_view scope,
     dnc::model::sys_time at, std::string_view source, std::string_view evidence_id,
-    std::string_view key, const reply_to_queue& q) const {
+    std::string_view home, std::string_view key, const reply_to_queue& q) const {
   static const dnc::contacts::optout_followup then_finish(finish_lua);
-  const finish_call f(opts_, key, q);
+  if (!q.payload.empty())
+    if (auto ec = co_await list_home(contacts.client(), home, q.due_ms)) co_return ec;
+  const finish_call f(opts_, home, key, q);
   auto r = co_await contacts.async_record_optout_then(from, scope, at, source, evidence_id,
                                                       then_finish, f.keys, f.args);
   if (!r) co_return r.error();
   co_return to_enqueue_state(*r);
 }
 
-asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_due(
-    redis::client& c, std::int64_t now_ms, std::size_t limit) const {
+namespace {
+
+// Claims up to `limit` due items of one home into `out`. Returns the queue's earliest due time
+// after the claim ("" = empty).
+asio::awaitable<result<std::string>> claim_from(redis::client& c, std::string_view home,
+                                                std::int64_t now_ms, std::size_t limit,
+                                                std::chrono::milliseconds lease,
+                                                std::vector<claimed_reply>& out) {
   const std::string now = decimal(now_ms), lim = decimal(std::int64_t(limit)),
-                    lease = decimal(opts_.lease.count());
-  const std::string_view keys[] = {queue_key, items_key, sending_key};
-  const std::string_view args[] = {now, lim, lease};
+                    lease_ms = decimal(lease.count());
+  const queue_keys q(home);
+  const std::string_view keys[] = {q.queue, q.items, q.sending};
+  const std::string_view args[] = {now, lim, lease_ms};
   auto r = co_await eval(c, claim_due_script(), keys, args);
   if (!r) co_return r.error();
-  if (r->kind != redis::reply::type::array || r->elements.size() % 3 != 0)
+  if (r->kind != redis::reply::type::array || r->elements.size() % 3 != 1)
     co_return make_error_code(dnc::contacts::contact_errc::bad_data);
+  for (std::size_t i = 0; i + 1 < r->elements.size(); i += 3)
+    out.push_back({std::string(home), std::move(r->elements[i].str),
+                   std::move(r->elements[i + 1].str), r->elements[i + 2].integer == 1});
+  co_return std::move(r->elements.back().str);
+}
+
+}  // namespace
+
+asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_due(
+    redis::client& c, std::int64_t now_ms, std::size_t limit) const {
   std::vector<claimed_reply> out;
-  out.reserve(r->elements.size() / 3);
-  for (std::size_t i = 0; i < r->elements.size(); i += 3)
-    out.push_back({std::move(r->elements[i].str), std::move(r->elements[i + 1].str),
-                   r->elements[i + 2].integer == 1});
+  auto head = co_await claim_from(c, default_home, now_ms, limit, opts_.lease, out);
+  if (!head) co_return head.error();
+  if (!c.is_cluster() || out.size() >= limit) co_return out;
+  // A cluster: the slot queues the index says are due.
+  const std::string now = decimal(now_ms);
+  auto homes = co_await c.async_exec(
+      {"ZRANGEBYSCORE", index_key, "-inf", now, "LIMIT", "0", homes_per_round});
+  if (!homes || homes->kind != redis::reply::type::array) co_return out;
+  for (auto& h : homes->elements) {
+    if (out.size() >= limit) break;
+    const std::string& home = h.str;
+    auto next = co_await claim_from(c, home, now_ms, limit - out.size(), opts_.lease, out);
+    // Items already claimed are returned whatever happens next: they are leased to us.
+    if (!next) break;
+    // The entry follows the queue: its new earliest due time, or gone when empty. A webhook
+    // filling the queue right now may race with this; async_sweep repairs that.
+    auto upd = next->empty() ? co_await c.async_exec({"ZREM", index_key, home})
+                             : co_await c.async_exec({"ZADD", index_key, *next, home});
+    if (!upd) break;
+  }
   co_return out;
 }
 
-asio::awaitable<error_code> inbound_store::async_complete(redis::client& c,
+asio::awaitable<error_code> inbound_store::async_complete(redis::client& c, std::string_view home,
                                                           std::string_view id) const {
-  const std::string_view keys[] = {queue_key, items_key, sending_key};
+  const queue_keys q(home);
+  const std::string_view keys[] = {q.queue, q.items, q.sending};
   const std::string_view args[] = {id, "done", "0"};
   auto r = co_await eval(c, report_script(), keys, args);
   co_return r ? error_code{} : r.error();
 }
 
-asio::awaitable<error_code> inbound_store::async_retry(redis::client& c, std::string_view id,
+asio::awaitable<error_code> inbound_store::async_retry(redis::client& c, std::string_view home,
+                                                       std::string_view id,
                                                        std::int64_t due_ms) const {
   const std::string due = decimal(due_ms);
-  const std::string_view keys[] = {queue_key, items_key, sending_key};
+  const queue_keys q(home);
+  const std::string_view keys[] = {q.queue, q.items, q.sending};
   const std::string_view args[] = {id, "retry", due};
   auto r = co_await eval(c, report_script(), keys, args);
-  co_return r ? error_code{} : r.error();
+  if (!r) co_return r.error();
+  // The queue's entry in the index, so the retry is found when due.
+  co_return co_await list_home(c, home, due_ms);
 }
 
 asio::awaitable<result<std::int64_t>> inbound_store::async_depth(redis::client& c) const {
-  auto r = co_await c.async_exec({"ZCARD", queue_key});
+  const queue_keys def(default_home);
+  redis::pipeline p;
+  p.add({"ZCARD", def.queue});
+  std::vector<std::string> keys;
+  if (c.is_cluster()) {
+    auto homes = co_await c.async_exec({"ZRANGE", index_key, "0", "-1"});
+    if (!homes) co_return homes.error();
+    if (homes->kind != redis::reply::type::array)
+      co_return make_error_code(dnc::contacts::contact_errc::bad_data);
+    for (auto& h : homes->elements) keys.push_back(queue_keys(h.str).queue);
+    for (auto& k : keys) p.add({"ZCARD", k});
+  }
+  auto r = co_await c.async_exec(p);
   if (!r) co_return r.error();
-  if (r->kind != redis::reply::type::integer)
-    co_return make_error_code(dnc::contacts::contact_errc::bad_data);
-  co_return r->integer;
+  std::int64_t n = 0;
+  for (auto& e : *r) {
+    if (e.kind != redis::reply::type::integer)
+      co_return make_error_code(dnc::contacts::contact_errc::bad_data);
+    n += e.integer;
+  }
+  co_return n;
+}
+
+asio::awaitable<result<std::size_t>> inbound_store::async_sweep(redis::client& c) const {
+  constexpr std::size_t chunk = 2048;
+  std::size_t found = 0;
+  for (std::size_t first = 0; first < redis::slot_count; first += chunk) {
+    std::vector<std::string> keys;
+    redis::pipeline p;
+    for (std::size_t s = first; s < std::min<std::size_t>(first + chunk, redis::slot_count); ++s)
+      keys.push_back(queue_keys(dnc::contacts::contact_keys::slot_tag(std::uint16_t(s))).queue);
+    for (auto& k : keys) p.add({"ZRANGE", k, "0", "0", "WITHSCORES"});
+    auto r = co_await c.async_exec(p);
+    if (!r) co_return r.error();
+    redis::pipeline fix;
+    for (std::size_t i = 0; i < r->size(); ++i) {
+      const auto& e = (*r)[i];
+      if (e.kind != redis::reply::type::array || e.elements.size() != 2) continue;
+      const std::string_view home =
+          dnc::contacts::contact_keys::slot_tag(std::uint16_t(first + i));
+      fix.add({"ZADD", index_key, "LT", e.elements[1].str, home});
+      ++found;
+    }
+    if (fix.size() == 0) continue;
+    auto f = co_await c.async_exec(fix);
+    if (!f) co_return f.error();
+  }
+  co_return found;
 }
 
 // KEYS: queue, items, sending, then the markers to delete. ARGV: the payload text naming the
@@ -309,11 +447,13 @@ return removed
 )lua";
 
 asio::awaitable<result<std::vector<std::string>>> async_forget_number(
-    redis::client& c, std::string_view number, std::span<const std::string> senders) {
+    redis::client& c, std::string_view home, std::string_view number,
+    std::span<const std::string> senders) {
   static const redis::script script(forget_number_lua);
   std::vector<std::string> markers;
-  for (const auto& s : senders) markers.push_back(marker_key(number, s));
-  std::vector<std::string_view> keys = {queue_key, items_key, sending_key};
+  for (const auto& s : senders) markers.push_back(marker_key(home, number, s));
+  const queue_keys q(home);
+  std::vector<std::string_view> keys = {q.queue, q.items, q.sending};
   keys.insert(keys.end(), markers.begin(), markers.end());
   // The payload is Boost.JSON text; an E.164 number needs no escaping.
   const std::string needle = "\"to\":\"" + std::string(number) + "\"";

@@ -2,9 +2,13 @@
 // reply queue that carries opt-out confirmations, HELP and START replies to the drainers.
 // docs/WEBHOOKS.md has the key schema and the scripts' contracts.
 //
-// Every key shares the hash tag {sg:in}, so each script runs on one Redis Cluster slot and
-// the last step of a webhook (reply enqueued, 24 h confirmation marker set, message marked
-// done) is one atomic script.
+// Every key of one message shares one hash tag, its "home", so each script runs on one Redis
+// Cluster slot and the last step of a webhook (opt-out written, reply enqueued, 24 h
+// confirmation marker set, message marked done) is one atomic script. On one Redis the home
+// is always "sg:in" ({sg:in}:q, {sg:in}:id:..., as before). On a cluster the home of a message
+// from a readable number is its slot's tag "c:sN" (the slot of the number's contact keys), so
+// the script also holds the opt-out; the reply queue is then one queue per slot, found by the
+// drainers through the index {sg:in}:due (home -> earliest due) and a periodic sweep.
 #pragma once
 
 #include "dnc/contacts/store.hpp"
@@ -15,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,14 +27,24 @@
 
 namespace stopgate::gateway::webhooks {
 
+/// The home of everything on one Redis, and on a cluster of messages from no readable number.
+inline constexpr std::string_view default_home = "sg:in";
+
+/// The home of a message from `from`: its slot's tag "c:sN" when the contact store writes per
+/// slot (a cluster), else default_home.
+std::string home_of(const dnc::contacts::contact_store& contacts,
+                    const std::optional<dnc::model::phone_number>& from);
+
 /// The idempotency key of one inbound message: carrier config name, our number and the
-/// carrier's message id, hashed (ids may be long) into "{sg:in}:id:<64 hex>".
-std::string message_key(std::string_view carrier, std::string_view to,
+/// carrier's message id, hashed (ids may be long): "{sg:in}:id:<64 hex>" at the default home,
+/// "{c:sN}:in:id:<64 hex>" at a slot's.
+std::string message_key(std::string_view home, std::string_view carrier, std::string_view to,
                         std::string_view carrier_message_id);
 
-/// The 24 h "confirmation sent" marker of (consumer number, sender): "{sg:in}:m:<64 hex>".
-/// The hex is SHA-256 of the pair: it keeps numbers out of key listings, it is not a secret.
-std::string marker_key(std::string_view number, std::string_view sender);
+/// The 24 h "confirmation sent" marker of (consumer number, sender): "{sg:in}:m:<64 hex>" (or
+/// "{c:sN}:in:m:<64 hex>"). The hex is SHA-256 of the pair: it keeps numbers out of key
+/// listings, it is not a secret.
+std::string marker_key(std::string_view home, std::string_view number, std::string_view sender);
 
 enum class claim_state {
   claimed,      // ours now: apply the message, then finish() or release()
@@ -56,6 +71,7 @@ struct reply_to_queue {
 
 /// One queue item handed to a drainer.
 struct claimed_reply {
+  std::string home;  // the queue it came from (pass it back to complete / retry)
   std::string id;
   std::string payload;
   /// The item was already being sent by a drainer that never reported (it crashed or lost
@@ -68,6 +84,7 @@ struct inbound_store_options {
   std::chrono::milliseconds done_ttl{48 * 3600000};  // carriers retry for up to ~24 h
   std::chrono::milliseconds marker_ttl{24 * 3600000};
   std::chrono::milliseconds lease{600000};  // an item being sent is hidden this long
+  /// Bound of one queue (on a cluster: of each slot's queue).
   std::size_t max_queue = 100000;
   /// Claim with one `SET ... NX PX ... GET` (Redis >= 7.0; a refusal switches to the script
   /// for good). false: always the Lua script (tests of that path).
@@ -90,9 +107,11 @@ class inbound_store {
                                                                   std::string_view key,
                                                                   std::string_view token) const;
   /// Atomically: enqueue the reply (unless suppressed by its marker, or the queue is full),
-  /// set the marker, and mark the message done for done_ttl.
+  /// set the marker, and mark the message done for done_ttl. `key` and the marker are keys of
+  /// `home`.
   boost::asio::awaitable<boost::system::result<enqueue_state>> async_finish(
-      redis::client& c, std::string_view key, const reply_to_queue& r) const;
+      redis::client& c, std::string_view home, std::string_view key,
+      const reply_to_queue& r) const;
 
   /// The same as async_finish, run in one Lua script right after recording the opt-out
   /// (dnc::contacts::contact_store::async_record_optout_then): the opt-out, the reply, the marker
@@ -100,21 +119,30 @@ class inbound_store {
   boost::asio::awaitable<boost::system::result<enqueue_state>> async_finish_optout(
       dnc::contacts::contact_store& contacts, dnc::model::phone_number from, std::string_view scope,
       dnc::model::sys_time at, std::string_view source, std::string_view evidence_id,
-      std::string_view key, const reply_to_queue& r) const;
+      std::string_view home, std::string_view key, const reply_to_queue& r) const;
 
   /// Claims up to `limit` items due at `now_ms`: each is marked as being sent and hidden for
-  /// the lease. Atomic, so two drainers never claim the same item.
+  /// the lease. Atomic per queue, so two drainers never claim the same item. On a cluster
+  /// client: from the default home's queue and those the index says are due.
   boost::asio::awaitable<boost::system::result<std::vector<claimed_reply>>> async_claim_due(
       redis::client& c, std::int64_t now_ms, std::size_t limit) const;
   /// Removes an item (sent, or given up).
   boost::asio::awaitable<boost::system::error_code> async_complete(redis::client& c,
+                                                                   std::string_view home,
                                                                    std::string_view id) const;
   /// Puts an item back, due at `due_ms` (a failure that proves the carrier did not take it).
   boost::asio::awaitable<boost::system::error_code> async_retry(redis::client& c,
+                                                                std::string_view home,
                                                                 std::string_view id,
                                                                 std::int64_t due_ms) const;
-  /// Items in the queue (due or not, including those being sent).
+  /// Items in the queue (due or not, including those being sent); on a cluster, in the
+  /// queues the index lists.
   boost::asio::awaitable<boost::system::result<std::int64_t>> async_depth(redis::client& c) const;
+  /// Cluster only: reads the head of every slot's queue (16,384, pipelined by node) and lists
+  /// each non-empty one in the index with its earliest due time. Repairs what a race between a
+  /// drainer emptying a queue and a webhook filling it may leave out of the index. Returns the
+  /// queues found non-empty.
+  boost::asio::awaitable<boost::system::result<std::size_t>> async_sweep(redis::client& c) const;
 
   const inbound_store_options& options() const noexcept { return opts_; }
 
@@ -124,10 +152,11 @@ class inbound_store {
 };
 
 /// For the `forget` op: removes every queued reply addressed to `number` (E.164; its payload
-/// holds the number) from the queue, sent or not yet, and deletes the 24 h confirmation
-/// markers of the number for each of `senders`. Returns the ids of the removed replies.
-/// Scans the queue's items (bounded by max_queue) in one script.
+/// holds the number) from the queue of `home` (home_of the number), sent or not yet, and
+/// deletes the 24 h confirmation markers of the number for each of `senders`. Returns the ids
+/// of the removed replies. Scans the queue's items (bounded by max_queue) in one script.
 boost::asio::awaitable<boost::system::result<std::vector<std::string>>> async_forget_number(
-    redis::client& c, std::string_view number, std::span<const std::string> senders);
+    redis::client& c, std::string_view home, std::string_view number,
+    std::span<const std::string> senders);
 
 }  // namespace stopgate::gateway::webhooks

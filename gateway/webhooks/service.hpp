@@ -45,6 +45,10 @@ struct service_options {
   std::function<std::chrono::system_clock::time_point()> clock;
   /// How often an idle drainer looks for due replies (a new reply also wakes its worker's).
   std::chrono::milliseconds poll_interval{200};
+  /// On a Redis Cluster: how often worker 0 sweeps every slot's reply queue into the index
+  /// (inbound_store::async_sweep), the bound on how long a reply a race left out of the
+  /// index waits.
+  std::chrono::milliseconds sweep_interval{10000};
   /// A reply not sent this long after the inbound message is given up (SPEC: 5 minutes).
   std::chrono::milliseconds reply_budget{300000};
   /// Retry backoff of a reply: the time since the message came in, clamped to these.

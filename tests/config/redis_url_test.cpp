@@ -40,12 +40,9 @@ TEST(ConfigRedisUrl, AcceptsExactlyWhatTheRedisLibraryParses) {
       "sentinel://s1:1", "sentinel://s1:1/", "sentinel://s1:1/a/b", "sentinel://s1:1/a%20b",
       "sentinel://s1:1/m?timeout=1", "Cluster://h:1"};
   for (const std::string& url : urls) {
-    // The library routes a cluster; the gateway's key schema is not slot-local yet, so the
-    // config refuses cluster:// (ClusterIsRefusedUntilTheKeySchemaIsSlotLocal).
-    const bool cluster = url.find("cluster://") != std::string::npos;
     const bool library = redis::parse_url(url).has_value();
     const load_result r = load_string(with_url(url), "t.toml", options_with());
-    EXPECT_EQ(r.has_value(), library && !cluster)
+    EXPECT_EQ(r.has_value(), library)
         << "\"" << url << "\": " << (r ? std::string("loads") : r.error().to_string());
   }
 }
@@ -79,13 +76,13 @@ password = "env:REDIS_PW"
               HasSubstr("redis.username: must be a string"));
 }
 
-// A gateway on a cluster would fail every check closed (CROSSSLOT from its scripts): the
-// config says so instead of starting one.
-TEST(ConfigRedisUrl, ClusterIsRefusedUntilTheKeySchemaIsSlotLocal) {
-  EXPECT_THAT(load_bad(with_url("cluster://10.0.0.1:7000,10.0.0.2:7000")),
-              HasSubstr("redis.url: cluster:// is not yet supported by the gateway"));
-  EXPECT_THAT(load_bad(with_url("  cluster://h1:7000")),
-              HasSubstr("use a single server or sentinel://"));
+// Seed nodes of a cluster: the gateway runs on it (its key schema is slot-local), no managed
+// redis-server is started.
+TEST(ConfigRedisUrl, ClusterSeedsAreAccepted) {
+  auto s = load_ok(with_url("cluster://10.0.0.1:7000,10.0.0.2:7000"));
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->redis.managed());
+  EXPECT_EQ(s->redis.url, "cluster://10.0.0.1:7000,10.0.0.2:7000");
 }
 
 // redis.min_replica_acks: "auto" (the default) decides at start; a number is used as is.

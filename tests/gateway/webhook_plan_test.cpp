@@ -134,7 +134,7 @@ TEST_P(InboundPlan, DecidesClassEffectRecordsAndReply) {
   EXPECT_EQ(p.records[0].fields.at("class").as_string(), t.cls);
   EXPECT_EQ(p.reply.kind, t.reply_kind);
   EXPECT_EQ(p.reply.body, t.reply_body);
-  EXPECT_EQ(!p.reply.marker.empty(), t.reply_marker);
+  EXPECT_EQ(p.reply.marker, t.reply_marker);
   EXPECT_EQ(p.reply.only_if_unblocked, t.effect == inbound_effect::opt_in && *t.reply_kind);
   EXPECT_EQ(p.forward, t.forward);
   EXPECT_EQ(p.source, std::string("sms:") + t.carrier);

@@ -48,8 +48,8 @@ class WebhookStore : public shared_redis<> {};
 void claim_sequence(redis_server* redis, const webhooks::inbound_store_options& o) {
   store_bench b(*redis);
   inbound_store st(o);
-  const auto key = webhooks::message_key("twilio", "+14155552000", "SM1");
-  EXPECT_NE(key, webhooks::message_key("twilio", "+14155552001", "SM1"));
+  const auto key = webhooks::message_key(webhooks::default_home, "twilio", "+14155552000", "SM1");
+  EXPECT_NE(key, webhooks::message_key(webhooks::default_home, "twilio", "+14155552001", "SM1"));
   auto claim = [&](std::string token) {
     return b.run([&]() -> asio::awaitable<claim_state> {
       co_return *co_await st.async_claim(b.c(), key, token);
@@ -69,14 +69,14 @@ void claim_sequence(redis_server* redis, const webhooks::inbound_store_options& 
   EXPECT_EQ(claim("t4"), claim_state::claimed);
   const webhooks::reply_to_queue nothing;
   auto fin = b.run([&]() -> asio::awaitable<enqueue_state> {
-    co_return *co_await st.async_finish(b.c(), key, nothing);
+    co_return *co_await st.async_finish(b.c(), webhooks::default_home, key, nothing);
   });
   EXPECT_EQ(fin, enqueue_state::none);
   EXPECT_EQ(claim("t5"), claim_state::done);
   // A late finish by a delivery whose claim lapsed changes nothing.
   webhooks::reply_to_queue q{"r1", 0, "{}", ""};
   fin = b.run([&]() -> asio::awaitable<enqueue_state> {
-    co_return *co_await st.async_finish(b.c(), key, q);
+    co_return *co_await st.async_finish(b.c(), webhooks::default_home, key, q);
   });
   EXPECT_EQ(fin, enqueue_state::already);
   EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "0");
@@ -103,12 +103,12 @@ TEST_F(WebhookStore, AnOptoutIsFinishedInTheSameScriptOrNotAtAll) {
   const auto from = *dnc::model::parse_phone("+14155552671");
   const dnc::model::sys_time at{std::chrono::microseconds(1'780'000'000'000'000)};
   auto finish = [&](std::string key, std::string id) {
-    webhooks::reply_to_queue q{id, 1000, "{\"x\":1}", webhooks::marker_key(from.e164(), "acme")};
+    webhooks::reply_to_queue q{id, 1000, "{\"x\":1}", webhooks::marker_key(webhooks::default_home, from.e164(), "acme")};
     return b.run([&]() -> asio::awaitable<boost::system::result<enqueue_state>> {
       auto c = co_await st.async_claim(b.c(), key, "t1");
       EXPECT_TRUE(c && *c == claim_state::claimed);
       co_return co_await st.async_finish_optout(contacts, from, "acme", at, "sms:sandbox",
-                                                "gw1-7", key, q);
+                                                "gw1-7", webhooks::default_home, key, q);
     });
   };
   auto fin = finish("{sg:in}:id:a", "r1");
@@ -132,14 +132,14 @@ TEST_F(WebhookStore, AnOptoutIsFinishedInTheSameScriptOrNotAtAll) {
   fin = b.run([&]() -> asio::awaitable<boost::system::result<enqueue_state>> {
     auto c = co_await st.async_claim(b.c(), "{sg:in}:id:b", "t2");
     EXPECT_TRUE(c && *c == claim_state::claimed);
-    webhooks::reply_to_queue q{"r2", 1000, "{}", webhooks::marker_key(other.e164(), "acme")};
+    webhooks::reply_to_queue q{"r2", 1000, "{}", webhooks::marker_key(webhooks::default_home, other.e164(), "acme")};
     co_return co_await st.async_finish_optout(contacts, other, "acme", at, "sms:sandbox", "gw1-8",
-                                              "{sg:in}:id:b", q);
+                                              webhooks::default_home, "{sg:in}:id:b", q);
   });
   EXPECT_FALSE(fin);
   EXPECT_EQ(redis->cli("GET '{sg:in}:id:b'"), "t2");  // still only claimed
   EXPECT_EQ(redis->cli("ZCARD '{sg:in}:q'"), "1");
-  EXPECT_EQ(redis->cli("EXISTS '" + webhooks::marker_key(other.e164(), "acme") + "'"), "0");
+  EXPECT_EQ(redis->cli("EXISTS '" + webhooks::marker_key(webhooks::default_home, other.e164(), "acme") + "'"), "0");
 }
 
 TEST_F(WebhookStore, MarkerSuppressesASecondConfirmationAndTheQueueIsBounded) {
@@ -147,11 +147,11 @@ TEST_F(WebhookStore, MarkerSuppressesASecondConfirmationAndTheQueueIsBounded) {
   webhooks::inbound_store_options o;
   o.max_queue = 2;
   inbound_store st(o);
-  const auto marker = webhooks::marker_key("+14155552671", "acme");
+  const auto marker = webhooks::marker_key(webhooks::default_home, "+14155552671", "acme");
   auto finish = [&](std::string key, std::string id, std::string m) {
     webhooks::reply_to_queue q{id, 1000, "{\"x\":1}", m};
     return b.run([&]() -> asio::awaitable<enqueue_state> {
-      co_return *co_await st.async_finish(b.c(), key, q);
+      co_return *co_await st.async_finish(b.c(), webhooks::default_home, key, q);
     });
   };
   EXPECT_EQ(finish("{sg:in}:id:a", "r1", marker), enqueue_state::queued);
@@ -169,7 +169,7 @@ TEST_F(WebhookStore, DueItemsAreClaimedOnceAndALapsedLeaseIsReportedAsSending) {
   inbound_store st;
   webhooks::reply_to_queue q{"r1", 1000, "{\"x\":1}", ""};
   b.run([&]() -> asio::awaitable<int> {
-    co_await st.async_finish(b.c(), "{sg:in}:id:a", q);
+    co_await st.async_finish(b.c(), webhooks::default_home, "{sg:in}:id:a", q);
     co_return 0;
   });
   auto claim = [&](std::int64_t now) {
@@ -190,7 +190,7 @@ TEST_F(WebhookStore, DueItemsAreClaimedOnceAndALapsedLeaseIsReportedAsSending) {
   EXPECT_TRUE(again[0].was_sending);
   // A retry report puts it back at its new due time, unmarked.
   b.run([&]() -> asio::awaitable<int> {
-    co_await st.async_retry(b.c(), "r1", 5000);
+    co_await st.async_retry(b.c(), webhooks::default_home, "r1", 5000);
     co_return 0;
   });
   EXPECT_TRUE(claim(4999).empty());
@@ -198,7 +198,7 @@ TEST_F(WebhookStore, DueItemsAreClaimedOnceAndALapsedLeaseIsReportedAsSending) {
   ASSERT_EQ(third.size(), 1u);
   EXPECT_FALSE(third[0].was_sending);
   b.run([&]() -> asio::awaitable<int> {
-    co_await st.async_complete(b.c(), "r1");
+    co_await st.async_complete(b.c(), webhooks::default_home, "r1");
     co_return 0;
   });
   EXPECT_TRUE(claim(99999999).empty());
