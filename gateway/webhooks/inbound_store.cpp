@@ -107,6 +107,7 @@ return out
 )lua";
 
 // KEYS: queue, items, sending. ARGV: id, mode ('done' / 'retry'), due ms.
+// Returns the items left in the queue.
 constexpr std::string_view report_lua = R"lua(
 redis.call('SREM', KEYS[3], ARGV[1])
 if ARGV[2] == 'retry' then
@@ -115,7 +116,7 @@ else
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
 end
-return 0
+return redis.call('ZCARD', KEYS[1])
 )lua";
 
 const redis::script& claim_script() {
@@ -349,8 +350,12 @@ asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_d
     if (!next) break;
     // The entry follows the queue: its new earliest due time, or gone when empty. A webhook
     // filling the queue right now may race with this; async_sweep repairs that.
-    auto upd = next->empty() ? co_await c.async_exec({"ZREM", index_key, home})
-                             : co_await c.async_exec({"ZADD", index_key, *next, home});
+    // (No co_await inside ?: — GCC 12 destroys such an expression's temporaries twice.)
+    boost::system::result<redis::reply> upd = make_error_code(redis::errc::stopped);
+    if (next->empty())
+      upd = co_await c.async_exec({"ZREM", index_key, home});
+    else
+      upd = co_await c.async_exec({"ZADD", index_key, *next, home});
     if (!upd) break;
   }
   co_return out;
@@ -362,7 +367,14 @@ asio::awaitable<error_code> inbound_store::async_complete(redis::client& c, std:
   const std::string_view keys[] = {q.queue, q.items, q.sending};
   const std::string_view args[] = {id, "done", "0"};
   auto r = co_await eval(c, report_script(), keys, args);
-  co_return r ? error_code{} : r.error();
+  if (!r) co_return r.error();
+  // The last item of a slot's queue: its index entry goes too (a race with a webhook filling
+  // the queue again is repaired by async_sweep).
+  if (home != default_home && r->kind == redis::reply::type::integer && r->integer == 0) {
+    auto z = co_await c.async_exec({"ZREM", index_key, home});
+    if (!z) co_return z.error();
+  }
+  co_return error_code{};
 }
 
 asio::awaitable<error_code> inbound_store::async_retry(redis::client& c, std::string_view home,

@@ -4,6 +4,7 @@
 #include "gateway/api/op_table.hpp"
 #include "gateway/evidence/verify.hpp"
 #include "gateway/rfc3339.hpp"
+#include "tests/gateway/daemon_support.hpp"
 #include "tests/gateway/evidence_test_support.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
@@ -33,110 +34,7 @@ namespace {
 
 namespace json = boost::json;
 namespace asio = boost::asio;
-
-std::string config_text(const temp_dir& d, const std::string& redis_url, int api_port, int http_port,
-                        const std::string& instance, const std::string& extra = "") {
-  return "[server]\ndata_dir = \"" + d.path().string() + "/" + instance + "\"\ninstance = \"" + instance +
-         "\"\nthreads = 2\nshutdown_grace_ms = 2000\n"
-         "[api]\nlisten = \"127.0.0.1:" + std::to_string(api_port) + "\"\n"
-         "[http]\nlisten = \"127.0.0.1:" + std::to_string(http_port) + "\"\n"
-         "[redis]\nurl = \"" + redis_url + "\"\ntimeout_ms = 300\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
-         "[evidence]\nhmac_key = \"file:evidence.key\"\n"
-         "[carriers.sandbox]\ntype = \"sandbox\"\n"
-         "[senders.acme]\nnumbers = [\"+14155552000\"]\nroute = [\"sandbox\"]\n"
-         "[senders.other]\nnumbers = [\"+14155552001\"]\nroute = [\"sandbox\"]\n"
-         "[lists.internal]\nkind = \"internal\"\n" + extra;
-}
-
-struct gateway_proc {
-  int api_port = free_port();
-  int http_port = free_port();
-  std::filesystem::path config;
-  std::unique_ptr<process> proc;
-
-  gateway_proc(const temp_dir& d, const redis_server& r, const std::string& instance, const std::string& extra = "")
-      : gateway_proc(d, r.tcp_url(), instance, extra) {}
-  gateway_proc(const temp_dir& d, const std::string& redis_url, const std::string& instance,
-               const std::string& extra = "") {
-    config = d.write(instance + ".toml", config_text(d, redis_url, api_port, http_port, instance, extra));
-    proc = std::make_unique<process>(
-        std::vector<std::string>{built_program("gateway/stopgate"), "--config", config.string()},
-        d.path() / (instance + ".log"));
-  }
-  line_client client() { return line_client(api_port); }
-};
-
-json::object check(line_client& c, const std::string& to, const std::string& sender = "acme",
-                   const std::string& extra_json = "") {
-  auto req = json::parse("{\"op\":\"check\",\"to\":\"" + to + "\",\"sender\":\"" + sender + "\"" + extra_json + "}");
-  return c.call(req.as_object());
-}
-
-// One HTTP/1.1 request with Connection: close; returns the whole raw response.
-std::string http_request(int port, const std::string& method, const std::string& path,
-                         const std::string& body = "") {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  boost::system::error_code ec;
-  // The gateway opens its HTTP listener after the socket API's: a test that has just connected
-  // to the API may be a moment early. Connecting is retried (bounded); nothing else is.
-  for (int i = 0; i < 250; ++i) {
-    s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
-    if (!ec) break;
-    s.close();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (ec) return {};
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  req += "\r\n" + body;
-  asio::write(s, asio::buffer(req), ec);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    auto n = s.read_some(asio::buffer(buf), ec);
-    out.append(buf, n);
-    if (ec) break;
-  }
-  return out;
-}
-
-bool ready_now(const gateway_proc& gw) {
-  return http_request(gw.http_port, "GET", "/readyz").find("200 OK") != std::string::npos;
-}
-
-// Waits up to 5 s for /readyz to say `want`.
-bool wait_ready(const gateway_proc& gw, bool want) {
-  for (int i = 0; i < 200; ++i) {
-    if (ready_now(gw) == want) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return false;
-}
-
-// Sends `req` until it is answered ok (the contact store is set up once Redis answered; after
-// a failover, once the new primary is known), at most `tries` times 25 ms apart; the last answer.
-json::object call_until_ok(line_client& c, const json::object& req, int tries = 200) {
-  json::object o;
-  for (int i = 0; i < tries; ++i) {
-    o = c.call(req);
-    if (o["ok"] == true) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return o;
-}
-
-std::vector<std::string> reasons(const json::object& resp) {
-  std::vector<std::string> out;
-  for (auto& r : resp.at("result").at("reasons").as_array()) out.emplace_back(r.as_string());
-  return out;
-}
-
-const std::string express_consent =
-    R"(,"kind":"express_written","captured_at":"2026-01-02T03:04:05Z","source":{"method":"web_form","url":"https://acme.example/join","text":"I agree to receive marketing texts from Acme."})";
-
-// Quiet hours never apply at this instant (noon Eastern on a Wednesday).
-const std::string noon = R"(,"at":"2026-12-02T17:00:00Z")";
+using namespace gwtest;  // NOLINT: the daemon tests' shared helpers
 
 TEST(Daemon, CheckConsentOptoutAndEvidenceEndToEnd) {
   redis_server r;

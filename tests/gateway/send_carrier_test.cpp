@@ -4,6 +4,8 @@
 #include "carriers/twilio/signature.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
+#include "redis/slot.hpp"
+#include "tests/support/redis_cluster.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tools/fake_carrier/server.hpp"
@@ -21,6 +23,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace stopgate::test {
 namespace {
@@ -36,7 +39,8 @@ struct carrier_gateway {
   int http_port = free_port();
   std::unique_ptr<process> proc;
 
-  carrier_gateway(const temp_dir& d, const redis_server& r) {
+  carrier_gateway(const temp_dir& d, const redis_server& r) : carrier_gateway(d, r.tcp_url()) {}
+  carrier_gateway(const temp_dir& d, const std::string& redis_url) {
     // The fake's default Twilio account SID is not the 34 characters our config requires.
     fake_carrier::server_options o;
     o.creds.twilio.account_sid = "AC0123456789abcdef0123456789abcdef";
@@ -56,7 +60,7 @@ struct carrier_gateway {
         "\"\npublic_url = \"http://127.0.0.1:" + std::to_string(http_port) +
         "\"\n"
         "[redis]\nurl = \"" +
-        r.tcp_url() +
+        redis_url +
         "\"\ntimeout_ms = 300\n"
         "[evidence]\nhmac_key = \"file:evidence.key\"\n"
         "[carriers.twilio]\ntype = \"twilio\"\nbase_url = \"" +
@@ -371,6 +375,76 @@ TEST(SendCarrier, ATimeoutAfterTheRequestLeftIsOutcomeUnknownAndNeverResent) {
   EXPECT_EQ(b["idempotent_replay"], true);
   EXPECT_EQ(gw.fake->requests(carrier_type::twilio).size(), 1u);
   EXPECT_EQ(gw.fake->requests(carrier_type::http).size(), 0u);
+}
+
+// The send path on a 3-primary cluster, where a message's record, its carrier-id index and the
+// recipient's message list sit in three slots (written without a cross-slot MULTI): the status
+// callback finds the message and its opt-out code blocks the next send; a STOP's confirmation
+// goes out through Twilio from its slot's reply queue; forget erases the number's message records
+// and a confirmation still queued for it, on whichever shards they live.
+TEST(SendCarrier, OnAClusterSendsStatusCallbacksStopsAndForgetWork) {
+  redis_cluster cl(3, 0);
+  temp_dir d;
+  carrier_gateway gw(d, cl.url());
+  line_client c(gw.api_port);
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto on = [&](const std::string& key) { return cl.primary_of_slot(redis::key_slot(key)); };
+  json::object a;
+  for (int i = 0; i < 200; ++i) {  // until the gateway has the cluster's slot map
+    a = gw.send(c, R"(,"to":"+12125552671","body":"hello")");
+    if (a["ok"] == true) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(a["status"], "sent") << json::serialize(a) << gw.proc->output();
+  const std::string sid(a["carrier_message_id"].as_string()), mid(a["message_id"].as_string());
+  const std::string rec = "stopgate:msg:" + mid, idx = "stopgate:msg:carrier:twilio:" + sid;
+  EXPECT_EQ(cl.cli(on(rec), "HGET " + rec + " to"), "+12125552671");
+  EXPECT_EQ(cl.cli(on(idx), "GET " + idx), mid);
+
+  const carriers::signature::param_list params = {{"MessageSid", sid},
+                                                  {"MessageStatus", "undelivered"},
+                                                  {"ErrorCode", "21610"},
+                                                  {"From", "+14155552000"},
+                                                  {"To", "+12125552671"}};
+  const std::string base = "http://127.0.0.1:" + std::to_string(gw.http_port);
+  const std::string token = gw.fake->creds().twilio.auth_token;
+  EXPECT_EQ(post_twilio_form(gw.http_port, "/v1/status/twilio", params,
+                             carriers::signature::twilio_sign(token, base + "/v1/status/twilio", params)),
+            200);
+  EXPECT_EQ(cl.cli(on(rec), "HGET " + rec + " status"), "undelivered");
+  auto blocked = gw.send(c, R"(,"to":"+12125552671","body":"again")");
+  EXPECT_EQ(blocked["status"], "blocked") << json::serialize(blocked);
+
+  // A STOP from a recipient: its confirmation is relayed through Twilio.
+  auto stop = [&](const std::string& sid_in, const std::string& from) {
+    const carriers::signature::param_list p = {
+        {"MessageSid", sid_in}, {"From", from}, {"To", "+14155552000"}, {"Body", "STOP"}};
+    return post_twilio_form(gw.http_port, "/v1/inbound/twilio", p,
+                            carriers::signature::twilio_sign(token, base + "/v1/inbound/twilio", p));
+  };
+  ASSERT_EQ(stop("SMstopc001", "+13125552671"), 200);
+  bool confirmed = false;
+  for (int i = 0; i < 400 && !confirmed; ++i) {
+    for (auto& r : gw.fake->requests(carrier_type::twilio))
+      confirmed = confirmed || (r.body.find("To=%2B13125552671") != std::string::npos &&
+                                r.body.find("unsubscribed") != std::string::npos);
+    if (!confirmed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(confirmed) << gw.proc->output();
+
+  // A recipient with a message on record and a confirmation that stays queued (Twilio
+  // answers 503): forget reaches both.
+  auto sent = gw.send(c, R"(,"to":"+16175552671","body":"hi")");
+  ASSERT_EQ(sent["status"], "sent") << json::serialize(sent);
+  gw.fake->add_fault(fault{.kind = fault_kind::server_error, .carrier = carrier_type::twilio});
+  ASSERT_EQ(stop("SMstopc002", "+16175552671"), 200);
+  auto f = c.call(json::object{{"op", "forget"}, {"to", "+16175552671"}});
+  ASSERT_EQ(f["ok"], true) << json::serialize(f);
+  const auto erased = json::serialize(f["erased"]);
+  const std::string sent_id(sent["message_id"].as_string());
+  EXPECT_NE(erased.find("message:" + sent_id), std::string::npos) << erased;
+  EXPECT_NE(erased.find("queued_reply:"), std::string::npos) << erased;
+  EXPECT_EQ(cl.cli(on("stopgate:msg:" + sent_id), "EXISTS stopgate:msg:" + sent_id), "0");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Inbound STOP webhooks through the real stopgate binary: two gateways sharing one Redis,
 // the sandbox carrier's outbox as the confirmation's destination, kill -9 after a 200.
 #include "gateway/evidence/verify.hpp"
+#include "tests/gateway/daemon_support.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
@@ -65,41 +66,10 @@ struct gateway_proc {
   }
 };
 
-config::carrier_settings sandbox_carrier() {
-  config::carrier_settings c;
-  c.name = "sandbox";
-  c.type = config::carrier_type::sandbox;
-  config::sandbox_credentials k;
-  k.webhook_secret = config::secret::from_inline("sandbox-secret");
-  c.credentials = k;
-  return c;
-}
-
-// Posts a signed sandbox STOP; the HTTP status (0 when the gateway does not answer).
+// Posts a signed sandbox message to acme's number; the HTTP status.
 int post_inbound(int port, const std::string& id, const std::string& body,
                  const std::string& from = consumer) {
-  auto w = fake_carrier::inbound_webhook(sandbox_carrier(), "https://gw.example.com",
-                                         {id, from, acme_number, body},
-                                         std::chrono::system_clock::now());
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  boost::system::error_code ec;
-  for (int i = 0; i < 200; ++i) {  // the gateway may still be starting
-    s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
-    if (!ec) break;
-    s = asio::ip::tcp::socket(io);
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  if (ec) return 0;
-  asio::write(s, asio::buffer(fake_carrier::to_http(w)), ec);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    auto n = s.read_some(asio::buffer(buf), ec);
-    out.append(buf, n);
-    if (ec) break;
-  }
-  return out.size() >= 12 ? std::stoi(out.substr(9, 3)) : 0;
+  return gwtest::post_inbound(port, id, from, acme_number, body);
 }
 
 std::vector<std::string> outbox_lines(const temp_dir& d, const std::string& instance) {

@@ -1,6 +1,11 @@
 // The reply queue: the Redis scripts on their own (claims, the 24 h marker, leases), and the
 // drainers' retry / give-up / at-most-once behaviour with an injected clock.
+#include "dnc/contacts/keys.hpp"
+#include "redis/slot.hpp"
 #include "tests/gateway/webhook_test_support.hpp"
+#include "tests/support/redis_cluster.hpp"
+
+#include <set>
 
 namespace stopgate::test {
 namespace {
@@ -21,9 +26,10 @@ class store_bench {
       io_.run_one_for(std::chrono::milliseconds(10));
     return fut.get();
   }
-  explicit store_bench(redis_server& r) {
+  explicit store_bench(redis_server& r) : store_bench(r.tcp_url()) {}
+  explicit store_bench(const std::string& url) {
     redis::client_options o;
-    o.ep = *redis::parse_url(r.tcp_url());
+    o.ep = *redis::parse_url(url);
     client_ = std::make_unique<redis::client>(io_.get_executor(), o);
     client_->start();
     run([this]() -> asio::awaitable<int> {
@@ -43,6 +49,68 @@ class store_bench {
 };
 
 class WebhookStore : public shared_redis<> {};
+
+// On a cluster each reply waits in its number's slot queue ({c:sN}:in:q); drainers find those
+// queues through the index {sg:in}:due, and the sweep re-lists a queue a race left out of it.
+TEST(WebhookStoreCluster, SlotQueuesAreFoundThroughTheIndexAndTheSweepRepairsIt) {
+  redis_cluster cl(3, 0);
+  store_bench b(cl.url());
+  inbound_store st;
+  const std::vector<std::string> homes = {
+      std::string(dnc::contacts::contact_keys::slot_tag(100)),
+      std::string(dnc::contacts::contact_keys::slot_tag(6000)),
+      std::string(dnc::contacts::contact_keys::slot_tag(12000))};
+  auto finish = [&](const std::string& home, const std::string& id) {
+    webhooks::reply_to_queue q{id, 1000, "{\"x\":1}",
+                               webhooks::marker_key(home, "+14155552671", id)};
+    return b.run([&]() -> asio::awaitable<boost::system::result<enqueue_state>> {
+      co_return co_await st.async_finish(b.c(), home, webhooks::message_key(home, "sandbox", "+1", id), q);
+    });
+  };
+  auto claim = [&]() {
+    return b.run([&]() -> asio::awaitable<std::vector<webhooks::claimed_reply>> {
+      co_return *co_await st.async_claim_due(b.c(), 1000, 16);
+    });
+  };
+  auto index = [&](const std::string& cmd) {
+    return cl.cli(cl.primary_of_slot(redis::key_slot("{sg:in}:due")), cmd);
+  };
+  for (std::size_t i = 0; i < homes.size(); ++i) {
+    auto f = finish(homes[i], "r" + std::to_string(i));
+    ASSERT_TRUE(f) << f.error().message();
+    EXPECT_EQ(*f, enqueue_state::queued);
+  }
+  EXPECT_EQ(index("ZCARD {sg:in}:due"), "3");
+  EXPECT_EQ(b.run([&]() -> asio::awaitable<std::int64_t> { co_return *co_await st.async_depth(b.c()); }), 3);
+  auto got = claim();
+  ASSERT_EQ(got.size(), 3u);
+  std::set<std::string> from;
+  for (auto& g : got) {
+    from.insert(g.home);
+    b.run([&]() -> asio::awaitable<int> {
+      co_await st.async_complete(b.c(), g.home, g.id);
+      co_return 0;
+    });
+  }
+  EXPECT_EQ(from, std::set<std::string>(homes.begin(), homes.end()));
+  EXPECT_TRUE(claim().empty());
+  EXPECT_EQ(index("ZCARD {sg:in}:due"), "0");  // empty queues leave the index
+
+  // A reply queued while a drainer dropped its queue from the index: not found until a sweep.
+  auto f = finish(homes[1], "late");
+  ASSERT_TRUE(f && *f == enqueue_state::queued);
+  index("ZREM {sg:in}:due " + homes[1]);
+  EXPECT_TRUE(claim().empty());
+  auto swept = b.run([&]() -> asio::awaitable<boost::system::result<std::size_t>> {
+    co_return co_await st.async_sweep(b.c());
+  });
+  ASSERT_TRUE(swept) << swept.error().message();
+  EXPECT_EQ(*swept, 1u);
+  auto late = claim();
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].id, "late");
+  EXPECT_EQ(late[0].home, homes[1]);
+}
 
 // The claim's whole life: exclusive, releasable only by its holder, final once done.
 void claim_sequence(redis_server* redis, const webhooks::inbound_store_options& o) {
