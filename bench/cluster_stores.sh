@@ -28,27 +28,10 @@ base=$((20000 + RANDOM % 20000))
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
-start() {  # port [extra redis-server args]
-  local port=$1; shift
-  mkdir -p "$dir/$port"
-  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$dir/$port" \
-    --logfile "$dir/$port/redis.log" "$@" &
-  pids+=($!)
-  for _ in $(seq 100); do redis-cli -p "$port" PING >/dev/null 2>&1 && break; sleep 0.05; done
-}
 single=$base
-start "$single"
-nodes=()
-for i in 1 2 3; do
-  start $((base + i)) --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 3000
-  nodes+=("127.0.0.1:$((base + i))")
-done
-redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
-for _ in $(seq 200); do
-  redis-cli -p $((base + 1)) CLUSTER INFO | grep -q cluster_state:ok && break; sleep 0.05
-done
+bench_redis "$dir" "$single"
+bench_cluster "$dir" $((base + 1))
 single_url=tcp://127.0.0.1:$single
-cluster_url=cluster://$(IFS=,; echo "${nodes[*]}")
 
 registry="$work/registry-${npas}x${per}.txt"
 [ -f "$registry" ] || "$b/tools/gen_registry" --out "$registry" --npas "$npas" --per-npa "$per"
