@@ -42,9 +42,21 @@ http=$((base + 11))
 secret=bench-webhook-secret
 lg=$b/tools/stopgate_loadgen
 
-# measure NAME URL CACHE_MB -> one line: batch/s single/s single_p99_us idle_p50_us idle_p99_us stops/s stops_p99_ms
+# CPU time (µs) the Redis processes of a target used so far: the single server, or the
+# three cluster nodes (pids[1..3]).
+redis_cpu_us() {  # single|cluster
+  local p t=0 hz
+  hz=$(getconf CLK_TCK)
+  if [ "$1" = single ]; then set -- "${pids[0]}"; else set -- "${pids[1]}" "${pids[2]}" "${pids[3]}"; fi
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo $((t * 1000000 / hz))
+}
+
+# measure NAME URL CACHE_MB KIND -> one line: batch/s single/s single_p99_us idle_p50_us
+# idle_p99_us stops/s stops_p99_ms redis_us_per_batch_check redis_us_per_single_check
+# redis_us_per_stop
 measure() {
-  local name=$1 url=$2 cache=$3 gw=$dir/$1
+  local name=$1 url=$2 cache=$3 kind=$4 gw=$dir/$1
   mkdir -p "$gw"
   cat > "$gw/gw.toml" <<TOML
 [server]
@@ -74,34 +86,43 @@ TOML
   "$b/gateway/stopgate" --config "$gw/gw.toml" > "$gw/gw.log" 2>&1 &
   gpid=$!
   for _ in $(seq 100); do "$lg" --port "$api" --idle --seconds 0.1 >/dev/null 2>&1 && break; sleep 0.1; done
-  local batch single idle stops
+  local batch single idle stops c0 c1 c2 c3 c4
+  c0=$(redis_cpu_us "$kind")
   batch=$("$lg" --port "$api" -c 4 -d 2 -b 1000 -s "$secs")
+  c1=$(redis_cpu_us "$kind")
   single=$("$lg" --port "$api" -c 50 -d 64 -s "$secs")
+  c2=$(redis_cpu_us "$kind")
   idle=$("$lg" --port "$api" --idle -s "$secs")
+  c3=$(redis_cpu_us "$kind")
   stops=$("$b/tools/webhook_loadgen" --port "$http" --carrier sandbox --type sandbox --secret "$secret" \
     --to +14155552000 -c 50 -s "$secs" --run-id "$name")
+  c4=$(redis_cpu_us "$kind")
   kill "$gpid"; wait "$gpid" 2>/dev/null || true; gpid=
   num() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" | head -1; }
-  echo "$(echo "$batch" | sed -n 's/.* \([0-9]*\) numbers\/s.*/\1/p')" \
-    "$(echo "$single" | sed -n 's/.*s: \([0-9]*\) requests\/s.*/\1/p')" \
-    "$(echo "$single" | num p99)" "$(echo "$idle" | num p50)" "$(echo "$idle" | num p99)" \
-    "$(echo "$stops" | awk '/requests\/s/{for(i=1;i<=NF;i++) if($(i+1)=="requests/s;") printf "%.0f", $i}')" \
-    "$(echo "$stops" | awk '/requests\/s/{for(i=1;i<=NF;i++) if($i=="p99") printf "%.2f", $(i+1)/1000}')"
+  local bt st wr
+  bt=$(echo "$batch" | sed -n 's/.* \([0-9]*\) numbers\/s.*/\1/p')
+  st=$(echo "$single" | sed -n 's/.*s: \([0-9]*\) requests\/s.*/\1/p')
+  wr=$(echo "$stops" | awk '/requests\/s/{for(i=1;i<=NF;i++) if($(i+1)=="requests/s;") printf "%.0f", $i}')
+  echo "$bt" "$st" "$(echo "$single" | num p99)" "$(echo "$idle" | num p50)" "$(echo "$idle" | num p99)" "$wr" \
+    "$(echo "$stops" | awk '/requests\/s/{for(i=1;i<=NF;i++) if($i=="p99") printf "%.2f", $(i+1)/1000}')" \
+    "$(awk -v c="$((c1 - c0))" -v n="$bt" -v s="$secs" 'BEGIN{printf "%.2f", c / (n * s)}')" \
+    "$(awk -v c="$((c2 - c1))" -v n="$st" -v s="$secs" 'BEGIN{printf "%.2f", c / (n * s)}')" \
+    "$(awk -v c="$((c4 - c3))" -v n="$wr" -v s="$secs" 'BEGIN{printf "%.1f", c / (n * s)}')"
 }
 
 echo
-echo "| round | target | batch checks (numbers/s) | single checks pipelined (/s) | their p99 (us) | idle single check p50 / p99 (us) | STOP webhooks (/s) | their p99 (ms) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| round | target | batch checks (numbers/s) | single checks pipelined (/s) | their p99 (us) | idle single check p50 / p99 (us) | STOP webhooks (/s) | their p99 (ms) | Redis CPU per batch check / single check / STOP (us) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 declare -A sum
 for r in $(seq "$rounds"); do
   for t in single nocache cluster; do
     case $t in
-      single) line=$(measure "s$r" "$single_url" 16) ;;
-      nocache) line=$(measure "n$r" "$single_url" 0) ;;
-      cluster) line=$(measure "c$r" "$cluster_url" 16) ;;
+      single) line=$(measure "s$r" "$single_url" 16 single) ;;
+      nocache) line=$(measure "n$r" "$single_url" 0 single) ;;
+      cluster) line=$(measure "c$r" "$cluster_url" 16 cluster) ;;
     esac
-    read -r bt st sp ip50 ip99 wr wp <<< "$line"
-    echo "| $r | $t | $bt | $st | $sp | $ip50 / $ip99 | $wr | $wp |"
+    read -r bt st sp ip50 ip99 wr wp cb cs cw <<< "$line"
+    echo "| $r | $t | $bt | $st | $sp | $ip50 / $ip99 | $wr | $wp | $cb / $cs / $cw |"
     sum[$t,b]=$(( ${sum[$t,b]:-0} + bt )); sum[$t,s]=$(( ${sum[$t,s]:-0} + st )); sum[$t,w]=$(( ${sum[$t,w]:-0} + wr ))
     sum[$t,ip99]=$(echo "${sum[$t,ip99]:-0} + $ip99" | bc -l); sum[$t,sp]=$(echo "${sum[$t,sp]:-0} + $sp" | bc -l)
   done

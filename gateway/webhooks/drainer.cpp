@@ -36,7 +36,10 @@ asio::awaitable<void> service::drain_loop(per_worker& w) {
           std::chrono::steady_clock::now() - last_sweep >= opts_.sweep_interval) {
         last_sweep = std::chrono::steady_clock::now();
         auto swept = co_await store_.async_sweep(*wk->redis);
-        if (!swept) spdlog::warn("reply queue sweep failed: {}", swept.error().message());
+        if (swept)
+          counters_.set_queue_depth(swept->depth);
+        else
+          spdlog::warn("reply queue sweep failed: {}", swept.error().message());
       }
       if (w.in_flight < opts_.max_sends_in_flight) {
         const std::size_t room = opts_.max_sends_in_flight - w.in_flight;
@@ -49,8 +52,9 @@ asio::awaitable<void> service::drain_loop(per_worker& w) {
           }
         }
       }
-      // Worker 0 samples the queue depth for /metrics.
-      if (w.index == 0)
+      // Worker 0 samples the queue depth for /metrics (on a cluster: at each sweep, as
+      // counting 16,384 slot queues is not a per-round job).
+      if (w.index == 0 && !wk->redis->is_cluster())
         if (auto d = co_await store_.async_depth(*wk->redis)) counters_.set_queue_depth(*d);
     }
     if (more || w.woken) continue;

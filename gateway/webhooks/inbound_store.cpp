@@ -391,32 +391,20 @@ asio::awaitable<error_code> inbound_store::async_retry(redis::client& c, std::st
 }
 
 asio::awaitable<result<std::int64_t>> inbound_store::async_depth(redis::client& c) const {
-  const queue_keys def(default_home);
-  redis::pipeline p;
-  p.add({"ZCARD", def.queue});
-  std::vector<std::string> keys;
-  if (c.is_cluster()) {
-    auto homes = co_await c.async_exec({"ZRANGE", index_key, "0", "-1"});
-    if (!homes) co_return homes.error();
-    if (homes->kind != redis::reply::type::array)
-      co_return make_error_code(dnc::contacts::contact_errc::bad_data);
-    for (auto& h : homes->elements) keys.push_back(queue_keys(h.str).queue);
-    for (auto& k : keys) p.add({"ZCARD", k});
-  }
-  auto r = co_await c.async_exec(p);
+  auto r = co_await c.async_exec({"ZCARD", queue_keys(default_home).queue});
   if (!r) co_return r.error();
-  std::int64_t n = 0;
-  for (auto& e : *r) {
-    if (e.kind != redis::reply::type::integer)
-      co_return make_error_code(dnc::contacts::contact_errc::bad_data);
-    n += e.integer;
-  }
-  co_return n;
+  if (r->kind != redis::reply::type::integer)
+    co_return make_error_code(dnc::contacts::contact_errc::bad_data);
+  co_return r->integer;
 }
 
-asio::awaitable<result<std::size_t>> inbound_store::async_sweep(redis::client& c) const {
+asio::awaitable<result<inbound_store::sweep_result>> inbound_store::async_sweep(
+    redis::client& c) const {
   constexpr std::size_t chunk = 2048;
-  std::size_t found = 0;
+  sweep_result out;
+  auto def = co_await async_depth(c);
+  if (!def) co_return def.error();
+  out.depth = *def;
   for (std::size_t first = 0; first < redis::slot_count; first += chunk) {
     std::vector<std::string> keys;
     redis::pipeline p;
@@ -425,6 +413,7 @@ asio::awaitable<result<std::size_t>> inbound_store::async_sweep(redis::client& c
     for (auto& k : keys) p.add({"ZRANGE", k, "0", "0", "WITHSCORES"});
     auto r = co_await c.async_exec(p);
     if (!r) co_return r.error();
+    // The non-empty ones: listed in the index (LT: an earlier due time there stays), counted.
     redis::pipeline fix;
     for (std::size_t i = 0; i < r->size(); ++i) {
       const auto& e = (*r)[i];
@@ -432,13 +421,16 @@ asio::awaitable<result<std::size_t>> inbound_store::async_sweep(redis::client& c
       const std::string_view home =
           dnc::contacts::contact_keys::slot_tag(std::uint16_t(first + i));
       fix.add({"ZADD", index_key, "LT", e.elements[1].str, home});
-      ++found;
+      fix.add({"ZCARD", keys[i]});
+      ++out.queues;
     }
     if (fix.size() == 0) continue;
     auto f = co_await c.async_exec(fix);
     if (!f) co_return f.error();
+    for (std::size_t i = 1; i < f->size(); i += 2)
+      if ((*f)[i].kind == redis::reply::type::integer) out.depth += (*f)[i].integer;
   }
-  co_return found;
+  co_return out;
 }
 
 // KEYS: queue, items, sending, then the markers to delete. ARGV: the payload text naming the

@@ -135,14 +135,18 @@ class inbound_store {
                                                                 std::string_view home,
                                                                 std::string_view id,
                                                                 std::int64_t due_ms) const;
-  /// Items in the queue (due or not, including those being sent); on a cluster, in the
-  /// queues the index lists.
+  /// Items in the default home's queue (due or not, including those being sent): on one Redis,
+  /// the whole queue. On a cluster the depth comes from async_sweep.
   boost::asio::awaitable<boost::system::result<std::int64_t>> async_depth(redis::client& c) const;
+
+  struct sweep_result {
+    std::size_t queues = 0;  // slot queues found non-empty (and listed in the index)
+    std::int64_t depth = 0;  // items in every queue, the default home's included
+  };
   /// Cluster only: reads the head of every slot's queue (16,384, pipelined by node) and lists
   /// each non-empty one in the index with its earliest due time. Repairs what a race between a
-  /// drainer emptying a queue and a webhook filling it may leave out of the index. Returns the
-  /// queues found non-empty.
-  boost::asio::awaitable<boost::system::result<std::size_t>> async_sweep(redis::client& c) const;
+  /// drainer emptying a queue and a webhook filling it may leave out of the index.
+  boost::asio::awaitable<boost::system::result<sweep_result>> async_sweep(redis::client& c) const;
 
   const inbound_store_options& options() const noexcept { return opts_; }
 
