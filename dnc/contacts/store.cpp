@@ -51,6 +51,10 @@ result<bool> failed(error_code ec) {
 contact_store::contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
                              contact_store_options opts)
     : redis_(c), keys_(p), opts_(opts) {
+  // 16,384 streams that no cache reads: each stays short, so they hold megabytes, not the
+  // tens of gigabytes 16,384 full-length streams would.
+  if (opts_.per_slot_changes)
+    opts_.change_stream_length = std::min(opts_.change_stream_length, per_slot_stream_length);
   if (opts_.cache.max_bytes > 0 && !opts_.per_slot_changes)
     cache_ = std::make_unique<contact_cache>(opts_.cache);
   std::random_device rd;

@@ -112,6 +112,9 @@ struct forget_report {
   std::string why;
 };
 
+/// The length each per-slot change stream is capped to (per_slot_changes below).
+inline constexpr std::size_t per_slot_stream_length = 128;
+
 struct contact_store_options {
   std::size_t max_evidence_ids = 100;  // evidence ids kept per number, newest first
   std::size_t max_contacts = 256;      // counter entries kept (and read) per number and campaign
@@ -124,7 +127,8 @@ struct contact_store_options {
   /// Redis Cluster: each write announces itself on its own slot's change stream
   /// (contact_keys::changes_for) instead of {c:changes}, so every script touches one slot. The
   /// cache is then off (it would have to read up to 16,384 streams), and with it the data-loss
-  /// detection; docs/dev/CONTACTS.md, "Redis Cluster".
+  /// detection; each stream is capped to per_slot_stream_length entries.
+  /// docs/dev/CONTACTS.md, "Redis Cluster".
   bool per_slot_changes = false;
   /// Replica acknowledgement of opt-out, opt-in and consent writes (redis.min_replica_acks,
   /// docs/REDIS.md): after each such write, WAIT until this many replicas hold it, at most

@@ -109,6 +109,21 @@ TEST(ContactStoreCluster, EveryOperationWorksWithNumbersOnEveryShard) {
   EXPECT_EQ(cluster.cli(node, "XLEN '" + ch.stream + "'"), "1");
   EXPECT_EQ(cluster.cli(node, "GET '" + ch.counter + "'"), "1");
 
+  // A slot's stream stays short (no cache reads it on a cluster): 400 more writes keep about
+  // per_slot_stream_length entries (MAXLEN ~ trims whole stream nodes of 100), and the counter
+  // counts them all.
+  with_store(cluster, o, [&](contact_store& s) -> asio::awaitable<void> {
+    for (int i = 0; i < 400; ++i) {
+      auto r = co_await s.async_record_optout(numbers[5], "s" + std::to_string(i % 20), at(std::chrono::seconds(i)),
+                                              "api:api", "gw1-" + std::to_string(1000 + i));
+      EXPECT_TRUE(r) << i;
+    }
+  });
+  const int len = std::stoi(cluster.cli(node, "XLEN '" + ch.stream + "'"));
+  EXPECT_GE(len, int(per_slot_stream_length));
+  EXPECT_LE(len, int(per_slot_stream_length) + 100);
+  EXPECT_EQ(cluster.cli(node, "GET '" + ch.counter + "'"), "401");
+
   // The single-stream layout spans slots: the cluster refuses its scripts (why the option exists).
   with_store(cluster, {}, [&](contact_store& s) -> asio::awaitable<void> {
     auto r = co_await s.async_record_optout(numbers[6], "beta", at(), "api:api", "gw1-200");
