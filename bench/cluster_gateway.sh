@@ -11,7 +11,8 @@
 #   - durable STOP webhooks, 50 connections, unpaced (tools/webhook_loadgen, sandbox format).
 # Targets: "single" (one redis-server, the gateway's defaults: 16 MB contact cache), "single,
 # no cache" (contact_cache_mb = 0: every check reads Redis, as on a cluster) and "cluster".
-# Rounds alternate the targets. Prints a markdown table for docs/BENCHMARKS.md.
+# Rounds alternate the targets; each measurement starts on an emptied Redis. Prints a markdown
+# table for docs/BENCHMARKS.md.
 #
 #   bench/cluster_gateway.sh [SECONDS] [ROUNDS]      (defaults 8 2)
 #
@@ -56,8 +57,16 @@ redis_cpu_us() {  # single|cluster
 # idle_p99_us stops/s stops_p99_ms redis_us_per_batch_check redis_us_per_single_check
 # redis_us_per_stop
 measure() {
-  local name=$1 url=$2 cache=$3 kind=$4 gw=$dir/$1
+  local name=$1 url=$2 cache=$3 kind=$4 gw=$dir/$1 i
   mkdir -p "$gw"
+  # Every measurement starts from an empty Redis: what an earlier one left (STOPs' queued
+  # confirmations, which the sandbox outbox drains far slower than they come) would be
+  # drained during this one's checks.
+  if [ "$kind" = single ]; then
+    redis-cli -p "$base" FLUSHALL >/dev/null
+  else
+    for i in 1 2 3; do redis-cli -p $((base + i)) FLUSHALL >/dev/null; done
+  fi
   cat > "$gw/gw.toml" <<TOML
 [server]
 data_dir = "$gw"

@@ -53,17 +53,24 @@ load_rate() { "$ctl" --redis "$1" dnc load --list federal --force --format ftc "
 rebuild_rate() { "$ctl" --redis "$1" contacts rebuild --from-evidence --dir "$dir/evidence" |
   sed -n 's/.*, \([0-9,]*\) replayed\/s).*/\1/p' | tr -d ,; }
 
+used() { redis-cli -p "$1" INFO memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)$/\1/p'; }
+
 echo
 echo "| round | DNC load, single (numbers/s) | DNC load, cluster | cluster ÷ single | contact writes, single (/s) | contact writes, cluster | cluster ÷ single |"
 echo "|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
-  flush "$single_url"; ls1=$(load_rate "$single_url"); ws1=$(rebuild_rate "$single_url")
+  flush "$single_url"; m0=$(used "$single")
+  ls1=$(load_rate "$single_url"); m1=$(used "$single")
+  ws1=$(rebuild_rate "$single_url"); m2=$(used "$single")
   flush "$cluster_url"; lc=$(load_rate "$cluster_url"); wc=$(rebuild_rate "$cluster_url")
   awk -v r="$r" -v ls="$ls1" -v lc="$lc" -v ws="$ws1" -v wc="$wc" \
     'BEGIN { printf "| %s | %s | %s | %.2f | %s | %s | %.2f |\n", r, ls, lc, lc / ls, ws, wc, wc / ws }'
 done
+contacts=$(redis-cli -p "$single" --scan --pattern '{c:*}' | grep -c '^{c:[0-9a-f]*}$')
 echo
 echo "registry: $((npas * per)) numbers in $npas area codes; evidence: $records records"
+echo "single server, last round: the registry took $(( (m1 - m0) / npas )) bytes per area code;" \
+  "$contacts contacts (numbers with a hash) took $(( (m2 - m1) / contacts )) bytes each (used_memory)"
 for i in 1 2 3; do
   echo "node $((base + i)): $(redis-cli -p $((base + i)) DBSIZE) keys, $(redis-cli -p $((base + i)) INFO memory | tr -d '\r' | sed -n 's/^used_memory_human://p')"
 done
