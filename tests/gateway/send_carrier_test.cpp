@@ -5,6 +5,7 @@
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
 #include "redis/slot.hpp"
+#include "tests/gateway/daemon_support.hpp"
 #include "tests/support/redis_cluster.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -110,25 +111,12 @@ int post_twilio_form(int port, const std::string& path,
     return out;
   };
   for (auto& [k, v] : params) body += (body.empty() ? "" : "&") + enc(k) + "=" + enc(v);
-  namespace asio = boost::asio;
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  boost::system::error_code ec;
-  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
-  if (ec) return 0;
   const std::string req =
       "POST " + path +
       " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
       "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
       signature + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  asio::write(s, asio::buffer(req), ec);
-  std::string raw;
-  char buf[4096];
-  for (;;) {
-    auto n = s.read_some(asio::buffer(buf), ec);
-    raw.append(buf, n);
-    if (ec) break;
-  }
+  const std::string raw = gwtest::http_exchange(port, req);
   return raw.size() > 12 ? std::stoi(raw.substr(9, 3)) : 0;
 }
 
