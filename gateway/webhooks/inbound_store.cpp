@@ -342,22 +342,22 @@ asio::awaitable<result<std::vector<claimed_reply>>> inbound_store::async_claim_d
   auto homes = co_await c.async_exec(
       {"ZRANGEBYSCORE", index_key, "-inf", now, "LIMIT", "0", homes_per_round});
   if (!homes || homes->kind != redis::reply::type::array) co_return out;
+  // Each visited home's entry follows its queue (its new earliest due time, or gone when
+  // empty), all in one pipeline to the index's node at the end. A webhook filling a queue
+  // right now may race with this; async_sweep repairs that.
+  redis::pipeline index;
   for (auto& h : homes->elements) {
     if (out.size() >= limit) break;
     const std::string& home = h.str;
     auto next = co_await claim_from(c, home, now_ms, limit - out.size(), opts_.lease, out);
     // Items already claimed are returned whatever happens next: they are leased to us.
     if (!next) break;
-    // The entry follows the queue: its new earliest due time, or gone when empty. A webhook
-    // filling the queue right now may race with this; async_sweep repairs that.
-    // (No co_await inside ?: — GCC 12 destroys such an expression's temporaries twice.)
-    boost::system::result<redis::reply> upd = make_error_code(redis::errc::stopped);
     if (next->empty())
-      upd = co_await c.async_exec({"ZREM", index_key, home});
+      index.add({"ZREM", index_key, home});
     else
-      upd = co_await c.async_exec({"ZADD", index_key, *next, home});
-    if (!upd) break;
+      index.add({"ZADD", index_key, *next, home});
   }
+  if (index.size() > 0) co_await c.async_exec(index);  // a failure: the sweep repairs the index
   co_return out;
 }
 
