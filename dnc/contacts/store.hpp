@@ -222,8 +222,6 @@ class contact_store {
   /// The pseudonym that names this store's keys: other records about a number (the message
   /// store's index, docs/SEND.md) use the same tag, so forget can find them.
   const contact_keys::pseudonymizer& pseudonyms() const noexcept { return keys_; }
-  /// Writes announce themselves on their slot's change stream (contact_store_options).
-  bool per_slot_changes() const noexcept { return opts_.per_slot_changes; }
   /// The client the store reads and writes through.
   redis::client& client() const noexcept { return redis_; }
 

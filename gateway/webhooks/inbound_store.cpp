@@ -189,7 +189,9 @@ result<enqueue_state> to_enqueue_state(const redis::reply& r) {
 
 std::string home_of(const dnc::contacts::contact_store& contacts,
                     const std::optional<dnc::model::phone_number>& from) {
-  if (!from || !contacts.per_slot_changes()) return std::string(default_home);
+  // The same test as the drainers' (a cluster client), so a reply is never queued at a home
+  // they do not look at.
+  if (!from || !contacts.client().is_cluster()) return std::string(default_home);
   const std::string tag = contacts.pseudonyms().tag(*from);
   return std::string(dnc::contacts::contact_keys::slot_tag(redis::key_slot(tag)));
 }

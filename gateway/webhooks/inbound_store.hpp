@@ -30,8 +30,8 @@ namespace stopgate::gateway::webhooks {
 /// The home of everything on one Redis, and on a cluster of messages from no readable number.
 inline constexpr std::string_view default_home = "sg:in";
 
-/// The home of a message from `from`: its slot's tag "c:sN" when the contact store writes per
-/// slot (a cluster), else default_home.
+/// The home of a message from `from`: on a cluster client its slot's tag "c:sN" (the slot of
+/// its contact keys and their change stream), else default_home.
 std::string home_of(const dnc::contacts::contact_store& contacts,
                     const std::optional<dnc::model::phone_number>& from);
 
