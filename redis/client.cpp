@@ -122,4 +122,24 @@ asio::awaitable<boost::system::result<std::vector<reply>>> client::async_exec(co
   co_return std::move((*op)->many);
 }
 
+void client::enable_tracking(std::function<void(std::span<const std::string_view>)> on_keys,
+                             std::function<void()> on_reset) {
+  if (cluster_) cluster_->enable_tracking(std::move(on_keys), std::move(on_reset));
+}
+
+std::uint64_t client::tracking_epoch() const noexcept {
+  return cluster_ ? cluster_->tracking_epoch() : 0;
+}
+
+bool client::tracked(int slot) const noexcept {
+  return cluster_ && cluster_->tracked(slot);
+}
+
+asio::awaitable<std::vector<std::uint8_t>> client::async_tracking_barrier(
+    std::span<const std::uint16_t> slots) {
+  if (!cluster_) co_return std::vector<std::uint8_t>(slots.size(), 0);
+  auto cl = cluster_;
+  co_return co_await cl->async_tracking_barrier(slots);
+}
+
 }  // namespace stopgate::redis

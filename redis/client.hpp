@@ -25,6 +25,8 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -117,6 +119,31 @@ class client {
   client_stats stats() const noexcept;
   /// True for a cluster:// client: callers pick their slot-local key layout by it.
   bool is_cluster() const noexcept { return cluster_ != nullptr; }
+
+  // Server-assisted invalidation for a local cache of what this client reads (Redis
+  // "client-side caching", CLIENT TRACKING in redirect mode), on a cluster only: a second
+  // connection per primary subscribes to __redis__:invalidate and every command connection
+  // tracks the keys it reads, redirecting their invalidations there.
+  //
+  //   * on_keys: keys a write changed since this client last read them (inline, on the
+  //     executor; it must not issue commands).
+  //   * on_reset: everything cached may be stale (a tracking or command connection was lost
+  //     or replaced, the slot map changed, a node was flushed); tracking_epoch() has grown.
+  //
+  // A cached value of a key in `slot` may be used for a request that began before
+  // async_tracking_barrier({slot}) was called only when tracked(slot) held when the value was
+  // read, tracking_epoch() is the same before and after, and the barrier answered 1 for
+  // the slot: then every write the node applied before the barrier has had its invalidation
+  // delivered, and the node still owns the slot and is not migrating it. No-op elsewhere.
+  void enable_tracking(std::function<void(std::span<const std::string_view>)> on_keys,
+                       std::function<void()> on_reset);
+  std::uint64_t tracking_epoch() const noexcept;
+  /// The primary of `slot` reads with tracking on now (false on a non-cluster client).
+  bool tracked(int slot) const noexcept;
+  /// Per slot of `slots` (in order): 1 when the barrier above holds for it, else 0.
+  /// `slots` is read before the first suspension.
+  boost::asio::awaitable<std::vector<std::uint8_t>> async_tracking_barrier(
+      std::span<const std::uint16_t> slots);
 
  private:
   std::shared_ptr<detail::connection> conn_;          // single server and sentinel

@@ -80,8 +80,9 @@ void cluster::stop() {
   running_ = false;
   map_loaded_ = false;
   refresh_timer_.cancel();
-  for (auto& [name, n] : nodes_) n->conn->stop();
+  for (auto& [name, n] : nodes_) stop_node(*n);
   nodes_.clear();
+  if (tracking_) tracking_lost("stopped");
   owners_.clear();
   std::fill(slots_.begin(), slots_.end(), std::uint16_t{0});
   for (auto* list : {&refresh_waiters_, &ready_waiters_}) {
@@ -139,18 +140,30 @@ std::shared_ptr<cluster::node> cluster::get_node(const std::string& host, int po
   o.on_retry = nullptr;
   n->conn = std::make_shared<connection>(ex_, std::move(o), "cluster node");
   std::weak_ptr<cluster> weak = weak_from_this();
-  n->conn->on_ready = [weak] {
-    if (auto c = weak.lock()) c->check_ready();
+  std::weak_ptr<node> wn = n;
+  n->conn->on_ready = [weak, wn, ex = ex_] {
+    auto c = weak.lock();
+    if (!c) return;
+    c->check_ready();
+    // A new command connection tracks nothing yet: switch it on (posted: not inside hiredis).
+    if (c->tracking_)
+      asio::post(ex, [weak, wn] {
+        auto cc = weak.lock();
+        auto nn = wn.lock();
+        if (cc && nn && cc->running_) asio::co_spawn(cc->ex_, cc->sync_tracking(nn), asio::detached);
+      });
   };
   // A primary that went away may have been replaced by its replica: learn the new map.
   // Posted: the refresh sends commands, which must not start inside a hiredis callback.
   n->conn->on_down = [weak, ex = ex_] {
+    if (auto c = weak.lock()) c->tracking_lost("a command connection was lost");
     asio::post(ex, [weak] {
       if (auto c = weak.lock()) c->request_refresh();
     });
   };
   if (running_) n->conn->start();
   nodes_.emplace(std::move(name), n);
+  start_tracker(n);
   return n;
 }
 
@@ -177,8 +190,12 @@ void cluster::set_slot(std::uint16_t slot, const std::shared_ptr<node>& n) {
     owners_.push_back(n);
     it = owners_.end() - 1;
   }
-  slots_[slot] = static_cast<std::uint16_t>(it - owners_.begin() + 1);
+  const auto index = static_cast<std::uint16_t>(it - owners_.begin() + 1);
+  if (slots_[slot] == index) return;
+  slots_[slot] = index;
+  tracking_lost("a slot moved");
 }
+
 
 void cluster::apply_map(const std::vector<slot_range>& ranges) {
   std::vector<std::shared_ptr<node>> owners;
@@ -193,13 +210,20 @@ void cluster::apply_map(const std::vector<slot_range>& ranges) {
     const auto index = static_cast<std::uint16_t>(it - owners.begin() + 1);
     std::fill(slots.begin() + r.first, slots.begin() + r.last + 1, index);
   }
+  bool moved = false;
+  for (std::size_t s = 0; s < slot_count && !moved; ++s) {
+    const auto* was = slots_[s] == 0 ? nullptr : owners_[slots_[s] - 1u].get();
+    const auto* now = slots[s] == 0 ? nullptr : owners[slots[s] - 1u].get();
+    moved = was != now;
+  }
   owners_ = std::move(owners);
   slots_ = std::move(slots);
+  if (moved) tracking_lost("the slot map changed");
   // Nodes that serve no slot any more (replaced primaries, seeds that are replicas): their
   // pending commands complete with errc::stopped and are sent again by the map.
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     if (std::find(owners_.begin(), owners_.end(), it->second) == owners_.end()) {
-      it->second->conn->stop();
+      stop_node(*it->second);
       it = nodes_.erase(it);
     } else {
       ++it;

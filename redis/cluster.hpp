@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <span>
@@ -56,17 +57,30 @@ class cluster : public std::enable_shared_from_this<cluster> {
   boost::asio::awaitable<boost::system::result<std::vector<reply>>> async_exec(const pipeline& p);
   const client_stats& stats() const noexcept { return stats_; }
 
+  // Server-assisted invalidation for a local cache (client::enable_tracking; the protocol is
+  // in cluster_tracking.cpp and docs/dev/CONTACTS.md "A cache on a cluster").
+  void enable_tracking(std::function<void(std::span<const std::string_view>)> on_keys,
+                       std::function<void()> on_reset);
+  std::uint64_t tracking_epoch() const noexcept { return tracking_epoch_; }
+  bool tracked(int slot) const noexcept;
+  boost::asio::awaitable<std::vector<std::uint8_t>> async_tracking_barrier(
+      std::span<const std::uint16_t> slots);
+
  private:
+  struct tracker;
   struct node {
     std::string host;
     int port = 0;
     std::shared_ptr<connection> conn;
+    std::shared_ptr<connection> tconn;  // enable_tracking() only: the tracking connection
+    std::shared_ptr<tracker> trk;
   };
   struct waiter;
 
   std::shared_ptr<node> get_node(const std::string& host, int port);
   std::shared_ptr<node> node_for(int slot);
   void set_slot(std::uint16_t slot, const std::shared_ptr<node>& n);
+  void stop_node(node& n);
   void apply_map(const std::vector<slot_range>& ranges);
   void check_ready();
   void request_refresh();
@@ -84,6 +98,10 @@ class cluster : public std::enable_shared_from_this<cluster> {
   /// Sends `cmd` to every primary; the first error reply, else the first reply.
   boost::asio::awaitable<boost::system::result<reply>> exec_all(std::string_view cmd);
   void note_retry(retry_reason why);
+  void start_tracker(const std::shared_ptr<node>& n);
+  void tracking_lost(std::string_view why);
+  boost::asio::awaitable<void> sync_tracking(std::shared_ptr<node> n);
+  bool node_tracked(const node& n) const noexcept;
 
   boost::asio::any_io_executor ex_;
   client_options opts_;
@@ -100,6 +118,10 @@ class cluster : public std::enable_shared_from_this<cluster> {
   std::vector<std::shared_ptr<waiter>> refresh_waiters_, ready_waiters_;
   std::minstd_rand rng_;
   client_stats stats_;
+  std::function<void(std::span<const std::string_view>)> on_invalidate_;
+  std::function<void()> on_tracking_reset_;
+  bool tracking_ = false;
+  std::uint64_t tracking_epoch_ = 0;
 };
 
 }  // namespace stopgate::redis::detail

@@ -117,6 +117,22 @@ class contact_cache {
   /// answers next may not be the one whose stream we followed).
   void reset() noexcept;
 
+  // On a Redis Cluster the cache follows the nodes' invalidations (redis::client::
+  // enable_tracking) instead of a stream: the store calls these, never apply_poll().
+  /// From now on inserts are kept without a poll (the store's own rule decides which).
+  void follow_invalidations() noexcept { positioned_ = true; }
+  /// Drops `k`, a key a write changed; false when it was not cached.
+  bool drop(const cache_key& k) noexcept {
+    if (!erase(k)) return false;
+    ++invalidations_;
+    return true;
+  }
+  /// Drops everything (tracking was lost or the slot map changed); stays positioned.
+  void drop_all() noexcept {
+    if (used_ > 0) ++drops_;
+    clear();
+  }
+
   std::size_t size() const noexcept { return used_; }
   std::size_t bytes() const noexcept { return bytes_; }
   /// Whole-cache drops (gaps, resets, bad replies) and entries dropped by name: for tests

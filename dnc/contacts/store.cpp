@@ -55,11 +55,36 @@ contact_store::contact_store(redis::client& c, const contact_keys::pseudonymizer
   // tens of gigabytes 16,384 full-length streams would.
   if (opts_.per_slot_changes)
     opts_.change_stream_length = std::min(opts_.change_stream_length, per_slot_stream_length);
-  if (opts_.cache.max_bytes > 0 && !opts_.per_slot_changes)
+  if (opts_.cache.max_bytes > 0 && (!opts_.per_slot_changes || redis_.is_cluster()))
     cache_ = std::make_unique<contact_cache>(opts_.cache);
+  if (cache_ && redis_.is_cluster()) {
+    tracked_ = true;
+    cache_->follow_invalidations();
+    redis_.enable_tracking([this](std::span<const std::string_view> keys) { on_invalidated(keys); },
+                           [this] { cache_->drop_all(); });
+  }
   std::random_device rd;
   std::seed_seq seed{rd(), rd(), rd(), rd()};
   rng_.seed(seed);
+}
+
+contact_store::~contact_store() {
+  if (tracked_) redis_.enable_tracking(nullptr, nullptr);
+}
+
+void contact_store::on_invalidated(std::span<const std::string_view> keys) {
+  for (std::string_view k : keys) {
+    auto key = cache_key::from_hash_key(k);
+    if (!key) continue;  // not a contact hash (counters, messages, ...)
+    cache_->drop(*key);
+    ++inval_seq_;
+    if (fetches_in_flight_ == 0) continue;
+    if (inval_log_.size() >= 65536) {
+      inval_log_full_ = true;
+      continue;
+    }
+    inval_log_.emplace_back(*key, inval_seq_);
+  }
 }
 
 std::string contact_store::new_id(std::string_view prefix) {

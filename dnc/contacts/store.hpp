@@ -125,10 +125,10 @@ struct contact_store_options {
   /// every hash).
   contact_cache_options cache;
   /// Redis Cluster: each write announces itself on its own slot's change stream
-  /// (contact_keys::changes_for) instead of {c:changes}, so every script touches one slot. The
-  /// cache is then off (it would have to read up to 16,384 streams), and with it the data-loss
-  /// detection; each stream is capped to per_slot_stream_length entries.
-  /// docs/dev/CONTACTS.md, "Redis Cluster".
+  /// (contact_keys::changes_for) instead of {c:changes}, so every script touches one slot; the
+  /// streams are capped to per_slot_stream_length entries. On a cluster client the cache
+  /// follows the nodes' invalidations instead (redis::client::enable_tracking); the data-loss
+  /// detection, which rides on the single stream, is off. docs/dev/CONTACTS.md, "Redis Cluster".
   bool per_slot_changes = false;
   /// Replica acknowledgement of opt-out, opt-in and consent writes (redis.min_replica_acks,
   /// docs/REDIS.md): after each such write, WAIT until this many replicas hold it, at most
@@ -154,6 +154,9 @@ class contact_store {
  public:
   contact_store(redis::client& c, const contact_keys::pseudonymizer& p,
                 contact_store_options opts = {});
+  ~contact_store();
+  contact_store(const contact_store&) = delete;
+  contact_store& operator=(const contact_store&) = delete;
 
   /// The facts of every item, in order, read with ONE pipeline shared with every other fetch
   /// started in the same executor turn: the change-stream poll (cache on), HGETALL of each
@@ -271,6 +274,16 @@ class contact_store {
   std::uint64_t round_trips_ = 0;
   std::shared_ptr<ack_rounds> ack_rounds_;  // shared with the coroutine sending the WAITs
   std::unique_ptr<contact_cache> cache_;
+  // On a cluster the cache follows the nodes' invalidations (docs/dev/CONTACTS.md, "The
+  // cache on a cluster"). The keys invalidated while fetches are in flight are logged, so a
+  // hash read before its invalidation arrived is not cached.
+  void on_invalidated(std::span<const std::string_view> keys);
+  bool tracked_ = false;
+  std::uint64_t inval_seq_ = 0;
+  std::vector<std::pair<cache_key, std::uint64_t>> inval_log_;
+  bool inval_log_full_ = false;
+  std::vector<std::uint16_t> barrier_slots_;  // built with pipe_, moved out before sending
+  unsigned fetches_in_flight_ = 0;
   // Fetches waiting for the next flush. Shared with the awaiting coroutine: a fetch whose
   // caller was cancelled is abandoned, not freed under a flush that still reads it.
   std::vector<std::shared_ptr<fetch_waiter>> queued_;

@@ -6,9 +6,12 @@
 #include "dnc/contacts/scripts.hpp"
 #include "dnc/contacts/store.hpp"
 
+#include "redis/slot.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -17,6 +20,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <unordered_set>
 
 namespace stopgate::dnc::contacts {
 namespace {
@@ -64,6 +68,11 @@ struct item_slot {
   cache_key key;
   bool keyed = false;
   const model::number_facts* cached = nullptr;  // valid while the cache's erasures() is unchanged
+  // On a cluster: the number's slot, whether its node tracked reads when the pipeline was
+  // built (a miss read then may be cached), and its place in the barrier's answer.
+  std::uint16_t slot = 0;
+  bool tracked = false;
+  std::uint32_t barrier_at = no_reply;
 };
 
 }  // namespace
@@ -99,7 +108,7 @@ asio::awaitable<result<std::vector<model::number_facts>>> contact_store::async_f
 }
 
 asio::awaitable<error_code> contact_store::async_poll_changes() {
-  if (!cache_) co_return error_code{};
+  if (!cache_ || tracked_) co_return error_code{};
   // A fetch of nothing: its pipeline carries the poll alone, applied like every other.
   auto r = co_await queue_fetch({}, model::sys_time{});
   co_return r ? error_code{} : r.error();
@@ -140,9 +149,13 @@ asio::awaitable<void> contact_store::flush() {
   slots.reserve(total);
 
   pipe_.clear();
+  barrier_slots_.clear();
   std::uint32_t n = 0;
   char count_buf[24];
-  if (cache) {
+  // On a cluster the cache follows invalidations instead of the stream (see the barrier below).
+  const bool tracked = tracked_;
+  const std::uint64_t epoch = tracked ? redis_.tracking_epoch() : 0;
+  if (cache && !tracked) {
     // EVAL, not EVALSHA: a restarted Redis needs no NOSCRIPT round, and the text is short.
     const std::string_view cmd[] = {
         "EVAL",
@@ -167,18 +180,27 @@ asio::awaitable<void> contact_store::flush() {
       if (!key) continue;
       s.key = *key;
       cache->prefetch(s.key);
+      if (tracked) {
+        s.slot = redis::key_slot(s.keys.hash());
+        s.tracked = redis_.tracked(s.slot);
+      }
     }
   char max_buf[24];
   const std::string_view max_s = to_decimal(std::int64_t(opts_.max_contacts), max_buf);
   std::size_t slot_index = 0;
   for (const auto& w : batch) {
     const bool use_cache = cache && cache->positioned() && w->attempts < cached_attempts;
+    const bool may_keep = !tracked || w->attempts < cached_attempts;
     char at_buf[24];
     const std::string_view at_s = to_decimal(to_us(w->at), at_buf);
     for (const fetch_item& it : w->items) {
       item_slot& s = slots[slot_index++];
       const contact_keys::number_keys& k = s.keys;
-      if (use_cache && s.keyed) s.cached = cache->find(s.key);
+      if (use_cache && s.keyed && (!tracked || s.tracked)) s.cached = cache->find(s.key);
+      if (tracked && s.tracked && (s.cached || may_keep)) {
+        s.barrier_at = std::uint32_t(barrier_slots_.size());
+        barrier_slots_.push_back(s.slot);
+      }
       if (!s.cached) {
         const std::string_view hgetall[] = {"HGETALL", k.hash()};
         pipe_.add(hgetall);
@@ -206,10 +228,42 @@ asio::awaitable<void> contact_store::flush() {
   }
 
   const std::uint64_t erasures = cache ? cache->erasures() : 0;
-  auto replies = co_await exec(pipe_);
+  result<std::vector<redis::reply>> replies = make_error_code(contact_errc::bad_data);
+  std::vector<std::uint8_t> verdict;
+  std::unordered_set<cache_key, cache_key_hash> changed;  // invalidated while in flight
+  bool log_full = false;
+  if (tracked && !barrier_slots_.empty()) {
+    // The barrier (every write the nodes applied before it has had its invalidation
+    // delivered; the slots are theirs and not migrating) runs beside the reads.
+    using namespace asio::experimental::awaitable_operators;
+    const std::vector<std::uint16_t> bslots = std::move(barrier_slots_);
+    barrier_slots_.clear();
+    const std::uint64_t seq0 = inval_seq_;
+    ++fetches_in_flight_;
+    // A copy: the operator may start both after this coroutine suspends, when another flush
+    // may already be filling pipe_.
+    const redis::pipeline p = pipe_;
+    std::tie(replies, verdict) = co_await (exec(p) && redis_.async_tracking_barrier(bslots));
+    --fetches_in_flight_;
+    for (const auto& [k, seq] : inval_log_)
+      if (seq > seq0) changed.insert(k);
+    log_full = inval_log_full_;
+    if (fetches_in_flight_ == 0) {
+      inval_log_.clear();
+      inval_log_full_ = false;
+    }
+  } else {
+    replies = co_await exec(pipe_);
+  }
+  // A cached answer or a read may be kept only when nothing could have slipped meanwhile.
+  const bool epoch_held = tracked && redis_.tracking_epoch() == epoch && !log_full;
+  auto barrier_ok = [&](const item_slot& s) {
+    return epoch_held && s.barrier_at != no_reply && s.barrier_at < verdict.size() &&
+           verdict[s.barrier_at] != 0;
+  };
   if (!replies || replies->size() != n) {
     // The next Redis to answer may not be the one whose stream the cache followed.
-    if (cache) cache->reset();
+    if (cache && !tracked) cache->reset();
     const error_code ec = replies ? make_error_code(contact_errc::bad_data) : replies.error();
     for (const auto& w : batch) {
       w->out = ec;
@@ -218,7 +272,7 @@ asio::awaitable<void> contact_store::flush() {
     co_return;
   }
   // Before anything is answered from the cache: drop what changed since the last poll.
-  const bool may_insert = cache && cache->apply_poll((*replies)[0]);
+  const bool may_insert = cache && (tracked ? epoch_held : cache->apply_poll((*replies)[0]));
 
   std::vector<std::vector<model::number_facts>> outs(batch.size());
   std::vector<bool> again(batch.size(), false);
@@ -230,6 +284,7 @@ asio::awaitable<void> contact_store::flush() {
       if (s.hash_reply != no_reply) continue;
       // Nothing removed since the pipeline was built: the pointer taken then still holds.
       const model::number_facts* c = cache->erasures() == erasures ? s.cached : cache->find(s.key);
+      if (tracked && !barrier_ok(s)) c = nullptr;
       if (!c) {
         // Changed (or evicted) while in flight: this fetch is read again.
         again[b] = true;
@@ -248,7 +303,9 @@ asio::awaitable<void> contact_store::flush() {
       if (s.hash_reply != no_reply) {
         ok = parse_hash((*replies)[s.hash_reply], f);
         // Read after this pipeline's poll: fresh as of the position the cache now holds.
-        if (ok && may_insert && s.keyed) cache->insert(s.key, f);
+        if (ok && may_insert && s.keyed &&
+            (!tracked || (barrier_ok(s) && !changed.contains(s.key))))
+          cache->insert(s.key, f);
       }
       if (s.range_reply != no_reply) {
         ok = ok &&

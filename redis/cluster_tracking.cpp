@@ -1,0 +1,372 @@
+// Server-assisted invalidation on a cluster (client::enable_tracking): the tracking half of
+// the cluster router (cluster.hpp).
+//
+// Per primary, besides its command connection, a tracking connection asks CLIENT ID and
+// SUBSCRIBEs to __redis__:invalidate; once both are answered, the command connection is
+// switched to CLIENT TRACKING ON REDIRECT <that id>. From then on the node remembers every
+// key the command connection reads and, when any client changes one, publishes its name on
+// the tracking connection (once; reading it again re-arms it). A node that is flushed
+// publishes a null: everything goes.
+//
+// The barrier. Redis queues an invalidation on the tracking connection while it executes the
+// write, before it answers anything it reads later on that connection. So a SUBSCRIBE sent
+// again on the tracking connection (the only kind of command a RESP2 subscriber may send that
+// hiredis hands back to us) is confirmed only after every invalidation of every write the
+// node applied before it: once confirmed, a cached key that got none was not changed on that
+// node before the barrier. Alongside, CLUSTER NODES on the command connection tells which
+// slots the node itself says it owns and which it is migrating: a migrating slot's new keys
+// are written on the target, which we do not track, and a slot that moved is no longer
+// invalidated by the old owner. Such slots are answered from Redis, not from a cache.
+//
+// Whatever could let an invalidation slip (a tracking or command connection lost or replaced,
+// a slot map change, a MOVED, a flush) grows tracking_epoch() and calls on_reset: a cache
+// drops everything, and a request that saw the epoch change uses nothing it cached.
+#include "redis/cluster.hpp"
+
+#include "redis/exec.hpp"
+#include "redis/resp.hpp"
+#include "redis/slot.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <deque>
+
+namespace stopgate::redis::detail {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::string_view invalidate_channel = "__redis__:invalidate";
+
+std::string_view view(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+             ? std::string_view(r->str, r->len)
+             : std::string_view{};
+}
+
+// One barrier: the confirmation of a SUBSCRIBE sent on a tracking connection.
+struct barrier_wait {
+  explicit barrier_wait(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool done = false, ok = false;
+  void finish(bool good) {
+    if (done) return;
+    done = true;
+    ok = good;
+    timer.cancel();
+  }
+};
+
+// The slots a node's CLUSTER NODES reply says it owns ("myself" line), minus those it is
+// migrating away. Empty when the reply cannot be read.
+std::vector<bool> owned_slots(const reply& r) {
+  std::vector<bool> out;
+  if (r.kind != reply::type::string && r.kind != reply::type::status) return out;
+  std::string_view text = r.str;
+  while (!text.empty()) {
+    const std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    std::vector<std::string_view> f;
+    for (std::size_t at = 0; at < line.size();) {
+      const std::size_t sp = line.find(' ', at);
+      const std::size_t end = sp == std::string_view::npos ? line.size() : sp;
+      if (end > at) f.push_back(line.substr(at, end - at));
+      at = end + 1;
+    }
+    if (f.size() < 8) continue;
+    const std::string_view flags = f[2];
+    bool myself = false;
+    for (std::size_t at = 0; at <= flags.size();) {
+      const std::size_t c = std::min(flags.find(',', at), flags.size());
+      if (flags.substr(at, c - at) == "myself") myself = true;
+      at = c + 1;
+    }
+    if (!myself) continue;
+    out.assign(slot_count, false);
+    auto number = [](std::string_view s, int& v) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      return ec == std::errc{} && p == s.data() + s.size() && v >= 0 && v < int(slot_count);
+    };
+    std::vector<int> migrating;
+    for (std::size_t i = 8; i < f.size(); ++i) {
+      std::string_view t = f[i];
+      if (t.starts_with('[')) {
+        // "[slot->-target]" (migrating) or "[slot-<-source]" (importing).
+        const std::size_t arrow = t.find("->-");
+        int v = 0;
+        if (arrow != std::string_view::npos && number(t.substr(1, arrow - 1), v))
+          migrating.push_back(v);
+        continue;
+      }
+      const std::size_t dash = t.find('-');
+      int a = 0, b = 0;
+      if (dash == std::string_view::npos) {
+        if (number(t, a)) out[std::size_t(a)] = true;
+      } else if (number(t.substr(0, dash), a) && number(t.substr(dash + 1), b) && a <= b) {
+        std::fill(out.begin() + a, out.begin() + b + 1, true);
+      }
+    }
+    for (int s : migrating) out[std::size_t(s)] = false;
+    return out;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct cluster::tracker {
+  std::weak_ptr<cluster> owner;
+  connection* conn = nullptr;  // the node's tracking connection (it owns this state)
+  long long id = 0;            // its CLIENT ID on the current generation
+  bool subscribed = false;     // __redis__:invalidate confirmed on the current generation
+  std::deque<std::shared_ptr<barrier_wait>> barriers;  // confirmations owed, oldest first
+  bool on = false;  // the command connection redirects its invalidations here
+  std::uint64_t on_data_gen = 0, on_sub_gen = 0;
+  bool enabling = false;
+  bool closed = false;
+  std::string buf;
+  std::function<void()> on_subscribed;
+
+  void fail_barriers() {
+    auto b = std::move(barriers);
+    barriers.clear();
+    for (auto& w : b) w->finish(false);
+  }
+
+  bool send_subscribe(void* cb_priv) {
+    redisAsyncContext* ac = conn->context();
+    if (ac == nullptr) return false;
+    const std::array<std::string_view, 2> args{"SUBSCRIBE", invalidate_channel};
+    buf.clear();
+    append_command(buf, args);
+    return redisAsyncFormattedCommand(ac, &tracker::on_push, cb_priv, buf.data(), buf.size()) ==
+           REDIS_OK;
+  }
+
+  static void on_id(redisAsyncContext*, void* r, void* priv) {
+    auto* t = static_cast<tracker*>(priv);
+    const auto* rep = static_cast<const redisReply*>(r);
+    if (rep == nullptr || t->closed) return;
+    if (rep->type == REDIS_REPLY_INTEGER) t->id = rep->integer;
+  }
+
+  static void on_push(redisAsyncContext*, void* r, void* priv) {
+    auto* t = static_cast<tracker*>(priv);
+    const auto* rep = static_cast<const redisReply*>(r);
+    if (rep == nullptr || t->closed || rep->type != REDIS_REPLY_ARRAY || rep->elements < 3) return;
+    const std::string_view kind = view(rep->element[0]);
+    if (kind == "subscribe") {
+      if (!t->subscribed) {
+        t->subscribed = true;
+        if (t->on_subscribed) t->on_subscribed();
+      } else if (!t->barriers.empty()) {
+        auto w = std::move(t->barriers.front());
+        t->barriers.pop_front();
+        w->finish(true);
+      }
+      return;
+    }
+    if (kind != "message") return;
+    auto c = t->owner.lock();
+    if (!c) return;
+    const redisReply* payload = rep->element[2];
+    if (payload->type == REDIS_REPLY_NIL) {
+      // FLUSHALL / FLUSHDB, or a replica loading a new data set: everything goes.
+      c->tracking_lost("a node was flushed");
+      return;
+    }
+    std::vector<std::string_view> keys;
+    if (payload->type == REDIS_REPLY_ARRAY) {
+      keys.reserve(payload->elements);
+      for (std::size_t i = 0; i < payload->elements; ++i) keys.push_back(view(payload->element[i]));
+    } else {
+      keys.push_back(view(payload));
+    }
+    if (c->on_invalidate_) c->on_invalidate_(keys);
+  }
+};
+
+void cluster::enable_tracking(std::function<void(std::span<const std::string_view>)> on_keys,
+                              std::function<void()> on_reset) {
+  on_invalidate_ = std::move(on_keys);
+  on_tracking_reset_ = std::move(on_reset);
+  if (tracking_) return;
+  tracking_ = true;
+  for (auto& [name, n] : nodes_) start_tracker(n);
+}
+
+void cluster::start_tracker(const std::shared_ptr<node>& n) {
+  if (!tracking_ || n->trk) return;
+  client_options o = n->conn->options();
+  n->tconn = std::make_shared<connection>(ex_, std::move(o), "cluster tracking");
+  auto t = std::make_shared<tracker>();
+  t->owner = weak_from_this();
+  t->conn = n->tconn.get();
+  n->trk = t;
+  std::weak_ptr<node> wn = n;
+  std::weak_ptr<cluster> weak = weak_from_this();
+  // Posted: enabling tracking sends a command, which must not start inside hiredis.
+  t->on_subscribed = [weak, wn, ex = ex_] {
+    asio::post(ex, [weak, wn] {
+      auto c = weak.lock();
+      auto nn = wn.lock();
+      if (c && nn && c->running_)
+        asio::co_spawn(c->ex_, c->sync_tracking(nn), asio::detached);
+    });
+  };
+  n->tconn->on_ready = [t] {
+    t->subscribed = false;
+    t->id = 0;
+    redisAsyncContext* ac = t->conn->context();
+    const std::array<std::string_view, 2> id{"CLIENT", "ID"};
+    t->buf.clear();
+    append_command(t->buf, id);
+    redisAsyncFormattedCommand(ac, &tracker::on_id, t.get(), t->buf.data(), t->buf.size());
+    t->send_subscribe(t.get());
+  };
+  n->tconn->on_down = [t, weak] {
+    t->subscribed = false;
+    t->on = false;
+    t->fail_barriers();
+    if (auto c = weak.lock()) c->tracking_lost("a tracking connection was lost");
+  };
+  if (running_) n->tconn->start();
+}
+
+void cluster::stop_node(node& n) {
+  n.conn->stop();
+  if (n.trk) n.trk->closed = true;
+  if (n.tconn) n.tconn->stop();
+}
+
+void cluster::tracking_lost(std::string_view why) {
+  if (!tracking_) return;
+  ++tracking_epoch_;
+  spdlog::debug("redis cluster: cached reads dropped: {}", why);
+  if (on_tracking_reset_) on_tracking_reset_();
+}
+
+bool cluster::node_tracked(const node& n) const noexcept {
+  const tracker* t = n.trk.get();
+  return t != nullptr && t->on && t->subscribed && n.conn->ready() && n.tconn->ready() &&
+         n.conn->generation() == t->on_data_gen && n.tconn->generation() == t->on_sub_gen;
+}
+
+bool cluster::tracked(int slot) const noexcept {
+  if (!tracking_ || !running_ || slot < 0 || slot >= int(slot_count)) return false;
+  const std::uint16_t owner = slots_[std::size_t(slot)];
+  return owner != 0 && node_tracked(*owners_[owner - 1u]);
+}
+
+asio::awaitable<void> cluster::sync_tracking(std::shared_ptr<node> n) {
+  auto self = shared_from_this();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    tracker* t = n->trk.get();
+    if (!running_ || t == nullptr || t->enabling || node_tracked(*n)) co_return;
+    if (!n->conn->ready() || !n->tconn->ready() || !t->subscribed || t->id == 0) co_return;
+    t->enabling = true;
+    const std::uint64_t dgen = n->conn->generation(), sgen = n->tconn->generation();
+    std::string off, on;
+    append_command(off, std::array<std::string_view, 3>{"CLIENT", "TRACKING", "OFF"});
+    const std::string id = std::to_string(t->id);
+    append_command(on,
+                   std::array<std::string_view, 5>{"CLIENT", "TRACKING", "ON", "REDIRECT", id});
+    const std::array<std::string_view, 2> cmds{off, on};
+    auto r = co_await send(n->conn, cmds);
+    t->enabling = false;
+    const bool ok = r && r->size() == 2 && !(*r)[0].is_error() && !(*r)[1].is_error();
+    if (ok && n->conn->generation() == dgen && n->tconn->generation() == sgen && t->subscribed) {
+      t->on = true;
+      t->on_data_gen = dgen;
+      t->on_sub_gen = sgen;
+      co_return;
+    }
+    if (r && !ok) {
+      spdlog::warn("redis cluster: {}:{} refused CLIENT TRACKING ({}); its slots are read "
+                   "without a local cache",
+                   n->host, n->port, (*r)[(*r)[0].is_error() ? 0 : 1].str);
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<std::vector<std::uint8_t>> cluster::async_tracking_barrier(
+    std::span<const std::uint16_t> slots) {
+  std::vector<std::uint8_t> out(slots.size(), 0);
+  if (!tracking_ || !running_ || !map_loaded_ || slots.empty()) co_return out;
+  auto self = shared_from_this();
+  const std::uint64_t epoch = tracking_epoch_;
+  struct group {
+    std::shared_ptr<node> n;
+    std::vector<std::size_t> at;
+    std::shared_ptr<barrier_wait> bw;
+    std::shared_ptr<pending_op> op;
+  };
+  std::vector<group> groups;
+  std::vector<std::uint8_t> group_of(owners_.size() + 1, 0);  // owner index -> group + 1
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const std::uint16_t owner = slots_[slots[i] % slot_count];
+    if (owner == 0) continue;
+    if (group_of[owner] == 0) {
+      if (!node_tracked(*owners_[owner - 1u])) continue;
+      groups.push_back({owners_[owner - 1u], {}, nullptr, nullptr});
+      group_of[owner] = std::uint8_t(groups.size());
+    }
+    groups[group_of[owner] - 1u].at.push_back(i);
+  }
+  std::string nodes_cmd;
+  append_command(nodes_cmd, std::array<std::string_view, 2>{"CLUSTER", "NODES"});
+  for (group& g : groups) {
+    tracker& t = *g.n->trk;
+    auto bw = std::make_shared<barrier_wait>(ex_);
+    if (!t.send_subscribe(&t)) continue;
+    t.barriers.push_back(bw);
+    auto op = submit(
+        *g.n->conn, 1, nodes_cmd.size(), [&](std::size_t) { return std::string_view(nodes_cmd); },
+        false);
+    if (!op) continue;
+    g.bw = std::move(bw);
+    g.op = std::move(*op);
+  }
+  for (group& g : groups) {
+    if (!g.bw) continue;
+    if (!g.bw->done) {
+      g.bw->timer.expires_after(opts_.command_timeout);
+      co_await g.bw->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (auto ec = co_await await_op(g.op, opts_.command_timeout)) g.bw->ok = false;
+  }
+  if (!running_ || tracking_epoch_ != epoch) co_return out;
+  for (group& g : groups) {
+    if (!g.bw || !g.bw->done || !g.bw->ok || !node_tracked(*g.n)) continue;
+    const std::vector<bool> owned = owned_slots(g.op->single);
+    if (owned.empty()) continue;
+    bool stale_map = false;
+    for (std::size_t i : g.at) {
+      const std::uint16_t s = slots[i] % slot_count;
+      const std::uint16_t owner = slots_[s];
+      const bool ours = owner != 0 && owners_[owner - 1u] == g.n;
+      if (ours && owned[s]) {
+        out[i] = 1;
+      } else if (ours) {
+        // The node does not own a slot the map gives it (moved, or being migrated away).
+        stale_map = true;
+      }
+    }
+    if (stale_map) request_refresh();
+  }
+  co_return out;
+}
+
+}  // namespace stopgate::redis::detail
