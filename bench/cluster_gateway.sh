@@ -17,6 +17,7 @@
 #   bench/cluster_gateway.sh [SECONDS] [ROUNDS]      (defaults 8 2)
 #
 # BENCH_BIN=DIR runs another build tree's binaries without building (as bench/check_api.sh).
+# BENCH_TARGETS="single cluster" measures some targets only (the summary then needs all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-8}
@@ -124,7 +125,7 @@ echo "| round | target | batch checks (numbers/s) | single checks pipelined (/s)
 echo "|---|---|---|---|---|---|---|---|---|"
 declare -A sum
 for r in $(seq "$rounds"); do
-  for t in single nocache cluster; do
+  for t in ${BENCH_TARGETS:-single nocache cluster}; do
     case $t in
       single) line=$(measure "s$r" "$single_url" 16 single) ;;
       nocache) line=$(measure "n$r" "$single_url" 0 single) ;;

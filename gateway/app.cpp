@@ -405,6 +405,10 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
     copts.min_replica_acks = *acks;
     copts.replica_ack_timeout = std::chrono::milliseconds(rs.replica_ack_timeout_ms);
     auto make = [wp = w.get(), p = *p, copts, opts = redis_options_]() mutable {
+      if (opts.ep.type == redis::endpoint::kind::cluster && copts.cache.max_bytes > 0) {
+        wp->contacts_redis = std::make_unique<redis::client>(wp->io.get_executor(), opts);
+        wp->contacts_redis->start();
+      }
       // WAIT holds up its connection: the acknowledged writes get one of their own, so that
       // checks never queue behind a replica's acknowledgement.
       if (copts.min_replica_acks > 0) {
@@ -414,7 +418,8 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
         wp->acked_redis->start();
         copts.acked_writes = wp->acked_redis.get();
       }
-      wp->contacts = std::make_unique<dnc::contacts::contact_store>(*wp->redis, p, copts);
+      wp->contacts = std::make_unique<dnc::contacts::contact_store>(
+          wp->contacts_redis ? *wp->contacts_redis : *wp->redis, p, copts);
     };
     // Once the workers run, their store is set on their own thread (it is read there).
     if (threads_running)
@@ -631,6 +636,7 @@ void app::shutdown() {
       if (wp->relay) wp->relay->stop();
       wp->redis->stop();
       if (wp->acked_redis) wp->acked_redis->stop();  // set on this thread: read here
+      if (wp->contacts_redis) wp->contacts_redis->stop();
     }));
     done.wait_for(std::chrono::seconds(2));
     w->io.stop();

@@ -27,6 +27,10 @@ struct worker {
   /// The connection for opt-out, opt-in and consent writes and their WAIT, when
   /// redis.min_replica_acks > 0 (set with the contact store; null otherwise).
   std::unique_ptr<redis::client> acked_redis;
+  /// On a Redis Cluster with the contact cache on: the contact store's own client, whose reads
+  /// the nodes track for the cache (CLIENT TRACKING), so that what the other stores read on
+  /// `redis` is not tracked (set with the contact store; null otherwise).
+  std::unique_ptr<redis::client> contacts_redis;
   std::unique_ptr<dnc::contacts::contact_store> contacts;
   /// This thread's carrier relay (its own HTTP connections; limits shared through the app's
   /// carrier_states). Use it only on this worker's thread.

@@ -35,6 +35,8 @@ using contact_codec::to_us;
 // sent again; from this attempt on it reads every hash.
 constexpr int cached_attempts = 2;
 constexpr std::uint32_t no_reply = std::numeric_limits<std::uint32_t>::max();
+// The fewest numbers a fetch round on a cluster must hold to use the cache (and its barrier).
+constexpr std::size_t tracked_min_round = 16;
 
 // Fills optouts and consents from a HGETALL reply; false on anything the store did not write.
 bool parse_hash(const redis::reply& h, model::number_facts& f) {
@@ -142,9 +144,13 @@ asio::awaitable<void> contact_store::flush() {
   batch.swap(queued_);
   std::erase_if(batch, [](const auto& w) { return w->abandoned; });
   if (batch.empty()) co_return;
-  contact_cache* const cache = cache_.get();
   std::size_t total = 0;
   for (const auto& w : batch) total += w->items.size();
+  // On a cluster the cache follows invalidations (see the barrier below). A round of a few
+  // numbers reads them from Redis instead: one read per number costs it less time than the
+  // barrier, which waits on a second connection per node.
+  const bool tracked = tracked_ && total >= tracked_min_round;
+  contact_cache* const cache = tracked_ && !tracked ? nullptr : cache_.get();
   std::vector<item_slot> slots;
   slots.reserve(total);
 
@@ -153,7 +159,6 @@ asio::awaitable<void> contact_store::flush() {
   std::uint32_t n = 0;
   char count_buf[24];
   // On a cluster the cache follows invalidations instead of the stream (see the barrier below).
-  const bool tracked = tracked_;
   const std::uint64_t epoch = tracked ? redis_.tracking_epoch() : 0;
   if (cache && !tracked) {
     // EVAL, not EVALSHA: a restarted Redis needs no NOSCRIPT round, and the text is short.

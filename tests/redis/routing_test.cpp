@@ -18,6 +18,22 @@ TEST(RedisSlot, Crc16IsXmodem) {
   // The check value of CRC-16/XMODEM, which the Redis Cluster specification quotes.
   EXPECT_EQ(crc16("123456789"), 0x31C3);
   EXPECT_EQ(crc16(""), 0);
+  // Every length and alignment against the bit-by-bit definition (the table is sliced by 4).
+  auto bitwise = [](std::string_view d) {
+    std::uint16_t crc = 0;
+    for (unsigned char c : d) {
+      crc = static_cast<std::uint16_t>(crc ^ (c << 8));
+      for (int i = 0; i < 8; ++i)
+        crc = static_cast<std::uint16_t>((crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1);
+    }
+    return crc;
+  };
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += static_cast<char>((i * 131 + 7) % 256);
+  for (std::size_t from = 0; from < 5; ++from)
+    for (std::size_t len = 0; from + len <= text.size(); len += 7)
+      EXPECT_EQ(crc16(std::string_view(text).substr(from, len)), bitwise(std::string_view(text).substr(from, len)))
+          << from << " " << len;
 }
 
 TEST(RedisSlot, KnownKeySlots) {
