@@ -101,6 +101,8 @@ class cluster : public std::enable_shared_from_this<cluster> {
   void start_tracker(const std::shared_ptr<node>& n);
   void tracking_lost(std::string_view why);
   boost::asio::awaitable<void> sync_tracking(std::shared_ptr<node> n);
+  /// Sends barriers to `n` while fetch rounds wait for one (cluster_tracking.cpp).
+  boost::asio::awaitable<void> run_barriers(std::shared_ptr<node> n);
   bool node_tracked(const node& n) const noexcept;
 
   boost::asio::any_io_executor ex_;

@@ -13,7 +13,8 @@
 // again on the tracking connection (the only kind of command a RESP2 subscriber may send that
 // hiredis hands back to us) is confirmed only after every invalidation of every write the
 // node applied before it: once confirmed, a cached key that got none was not changed on that
-// node before the barrier. Alongside, CLUSTER NODES on the command connection tells which
+// node before the barrier. Barriers are shared: a fetch round waits for the first one sent
+// after it began, so a busy node answers about one per round trip. Alongside, CLUSTER NODES on the command connection tells which
 // slots the node itself says it owns and which it is migrating: a migrating slot's new keys
 // are written on the target, which we do not track, and a slot that moved is no longer
 // invalidated by the old owner. Such slots are answered from Redis, not from a cache.
@@ -63,6 +64,23 @@ struct barrier_wait {
     if (done) return;
     done = true;
     ok = good;
+    timer.cancel();
+  }
+};
+
+// A fetch round's wait for a barrier of one node sent after the round began (barriers are
+// shared: rounds that begin while one is out wait for the next, so a busy node sees about
+// one barrier per round trip, not one per round).
+struct round_wait {
+  explicit round_wait(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::uint64_t need = 0;  // the first barrier sequence number that serves this round
+  bool done = false;
+  std::shared_ptr<const std::vector<bool>> owned;  // null: that barrier failed
+  void finish(std::shared_ptr<const std::vector<bool>> o) {
+    if (done) return;
+    done = true;
+    owned = std::move(o);
     timer.cancel();
   }
 };
@@ -131,6 +149,9 @@ struct cluster::tracker {
   long long id = 0;            // its CLIENT ID on the current generation
   bool subscribed = false;     // __redis__:invalidate confirmed on the current generation
   std::deque<std::shared_ptr<barrier_wait>> barriers;  // confirmations owed, oldest first
+  std::uint64_t sent = 0;                               // barriers sent so far
+  bool in_flight = false;                               // run_barriers is running
+  std::vector<std::shared_ptr<round_wait>> rounds;      // waiting for a barrier
   bool on = false;  // the command connection redirects its invalidations here
   std::uint64_t on_data_gen = 0, on_sub_gen = 0;
   bool enabling = false;
@@ -138,10 +159,19 @@ struct cluster::tracker {
   std::string buf;
   std::function<void()> on_subscribed;
 
+  // Only when the tracking connection is gone: a confirmation still to come would otherwise
+  // be taken for a newer barrier's.
   void fail_barriers() {
     auto b = std::move(barriers);
     barriers.clear();
     for (auto& w : b) w->finish(false);
+    fail_rounds();
+  }
+  // The waiting rounds use nothing from the cache (the epoch changed, or the node went).
+  void fail_rounds() {
+    auto r = std::move(rounds);
+    rounds.clear();
+    for (auto& w : r) w->finish(nullptr);
   }
 
   bool send_subscribe(void* cb_priv) {
@@ -246,7 +276,10 @@ void cluster::start_tracker(const std::shared_ptr<node>& n) {
 
 void cluster::stop_node(node& n) {
   n.conn->stop();
-  if (n.trk) n.trk->closed = true;
+  if (n.trk) {
+    n.trk->closed = true;
+    n.trk->fail_rounds();
+  }
   if (n.tconn) n.tconn->stop();
 }
 
@@ -254,6 +287,8 @@ void cluster::tracking_lost(std::string_view why) {
   if (!tracking_) return;
   ++tracking_epoch_;
   spdlog::debug("redis cluster: cached reads dropped: {}", why);
+  for (auto& [name, n] : nodes_)
+    if (n->trk) n->trk->fail_rounds();
   if (on_tracking_reset_) on_tracking_reset_();
 }
 
@@ -301,6 +336,51 @@ asio::awaitable<void> cluster::sync_tracking(std::shared_ptr<node> n) {
   }
 }
 
+asio::awaitable<void> cluster::run_barriers(std::shared_ptr<node> n) {
+  auto self = shared_from_this();
+  std::string nodes_cmd;
+  append_command(nodes_cmd, std::array<std::string_view, 2>{"CLUSTER", "NODES"});
+  tracker& t = *n->trk;  // n keeps it alive
+  while (running_ && !t.closed && !t.rounds.empty()) {
+    const std::uint64_t seq = ++t.sent;
+    std::shared_ptr<const std::vector<bool>> owned;
+    if (node_tracked(*n)) {
+      const std::uint64_t dgen = n->conn->generation(), sgen = n->tconn->generation();
+      auto bw = std::make_shared<barrier_wait>(ex_);
+      std::shared_ptr<pending_op> op;
+      if (t.send_subscribe(&t)) {
+        t.barriers.push_back(bw);
+        auto o = submit(
+            *n->conn, 1, nodes_cmd.size(),
+            [&](std::size_t) { return std::string_view(nodes_cmd); }, false);
+        if (o) op = std::move(*o);
+      }
+      if (op) {
+        if (!bw->done) {
+          bw->timer.expires_after(opts_.command_timeout);
+          co_await bw->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        const bool replied = !co_await await_op(op, opts_.command_timeout);
+        if (replied && bw->done && bw->ok && node_tracked(*n) && n->conn->generation() == dgen &&
+            n->tconn->generation() == sgen) {
+          auto o = owned_slots(op->single);
+          if (!o.empty()) owned = std::make_shared<const std::vector<bool>>(std::move(o));
+        }
+      }
+    }
+    // Every round that began before this barrier was sent is served by it.
+    auto waiting = std::move(t.rounds);
+    t.rounds.clear();
+    for (auto& w : waiting) {
+      if (w->need <= seq)
+        w->finish(owned);
+      else
+        t.rounds.push_back(std::move(w));
+    }
+  }
+  t.in_flight = false;
+}
+
 asio::awaitable<std::vector<std::uint8_t>> cluster::async_tracking_barrier(
     std::span<const std::uint16_t> slots) {
   std::vector<std::uint8_t> out(slots.size(), 0);
@@ -310,8 +390,7 @@ asio::awaitable<std::vector<std::uint8_t>> cluster::async_tracking_barrier(
   struct group {
     std::shared_ptr<node> n;
     std::vector<std::size_t> at;
-    std::shared_ptr<barrier_wait> bw;
-    std::shared_ptr<pending_op> op;
+    std::shared_ptr<round_wait> wait;
   };
   std::vector<group> groups;
   std::vector<std::uint8_t> group_of(owners_.size() + 1, 0);  // owner index -> group + 1
@@ -320,38 +399,32 @@ asio::awaitable<std::vector<std::uint8_t>> cluster::async_tracking_barrier(
     if (owner == 0) continue;
     if (group_of[owner] == 0) {
       if (!node_tracked(*owners_[owner - 1u])) continue;
-      groups.push_back({owners_[owner - 1u], {}, nullptr, nullptr});
+      groups.push_back({owners_[owner - 1u], {}, nullptr});
       group_of[owner] = std::uint8_t(groups.size());
     }
     groups[group_of[owner] - 1u].at.push_back(i);
   }
-  std::string nodes_cmd;
-  append_command(nodes_cmd, std::array<std::string_view, 2>{"CLUSTER", "NODES"});
   for (group& g : groups) {
     tracker& t = *g.n->trk;
-    auto bw = std::make_shared<barrier_wait>(ex_);
-    if (!t.send_subscribe(&t)) continue;
-    t.barriers.push_back(bw);
-    auto op = submit(
-        *g.n->conn, 1, nodes_cmd.size(), [&](std::size_t) { return std::string_view(nodes_cmd); },
-        false);
-    if (!op) continue;
-    g.bw = std::move(bw);
-    g.op = std::move(*op);
+    g.wait = std::make_shared<round_wait>(ex_);
+    g.wait->need = t.sent + 1;  // a barrier sent after this round began
+    t.rounds.push_back(g.wait);
+    if (!t.in_flight) {
+      t.in_flight = true;
+      asio::co_spawn(ex_, run_barriers(g.n), asio::detached);
+    }
   }
   for (group& g : groups) {
-    if (!g.bw) continue;
-    if (!g.bw->done) {
-      g.bw->timer.expires_after(opts_.command_timeout);
-      co_await g.bw->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!g.wait->done) {
+      g.wait->timer.expires_after(opts_.command_timeout);
+      co_await g.wait->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    if (auto ec = co_await await_op(g.op, opts_.command_timeout)) g.bw->ok = false;
+    if (!g.wait->done && g.n->trk) std::erase(g.n->trk->rounds, g.wait);
   }
   if (!running_ || tracking_epoch_ != epoch) co_return out;
   for (group& g : groups) {
-    if (!g.bw || !g.bw->done || !g.bw->ok || !node_tracked(*g.n)) continue;
-    const std::vector<bool> owned = owned_slots(g.op->single);
-    if (owned.empty()) continue;
+    if (!g.wait->done || !g.wait->owned || !node_tracked(*g.n)) continue;
+    const std::vector<bool>& owned = *g.wait->owned;
     bool stale_map = false;
     for (std::size_t i : g.at) {
       const std::uint16_t s = slots[i] % slot_count;
