@@ -134,7 +134,9 @@ class client {
   // async_tracking_barrier({slot}) was called only when tracked(slot) held when the value was
   // read, tracking_epoch() is the same before and after, and the barrier answered 1 for
   // the slot: then every write the node applied before the barrier has had its invalidation
-  // delivered, and the node still owns the slot and is not migrating it. No-op elsewhere.
+  // delivered, and the node is still a primary. Whether it still owns the slot is the
+  // caller's to know (keep a tracked key in the slot: it moves, and is invalidated, before
+  // the slot can). No-op elsewhere.
   void enable_tracking(std::function<void(std::span<const std::string_view>)> on_keys,
                        std::function<void()> on_reset);
   std::uint64_t tracking_epoch() const noexcept;

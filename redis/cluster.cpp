@@ -438,6 +438,8 @@ asio::awaitable<result<std::vector<reply>>> cluster::exec_unit(
         asking = false;
       } else {
         note_retry(retry_reason::ask);
+        // A key read on the importing node is tracked there, not where barriers go.
+        tracking_lost("an ASK redirect");
         asking = true;
       }
       target = std::move(n);

@@ -14,10 +14,13 @@
 // hiredis hands back to us) is confirmed only after every invalidation of every write the
 // node applied before it: once confirmed, a cached key that got none was not changed on that
 // node before the barrier. Barriers are shared: a fetch round waits for the first one sent
-// after it began, so a busy node answers about one per round trip. Alongside, CLUSTER NODES on the command connection tells which
-// slots the node itself says it owns and which it is migrating: a migrating slot's new keys
-// are written on the target, which we do not track, and a slot that moved is no longer
-// invalidated by the old owner. Such slots are answered from Redis, not from a cache.
+// after it began, so a busy node answers about one per round trip. Alongside, ROLE on the
+// command connection: a primary demoted while it stayed up no longer sees the writes.
+//
+// What a barrier does not tell: that the node still owns the slot. A slot moves away only
+// once its keys have (Redis refuses SETSLOT NODE while the old owner holds keys of it), so a
+// cache that keeps one tracked key in every slot it caches (the contact store's slot marker,
+// docs/dev/CONTACTS.md) hears of every move through that key's invalidation.
 //
 // Whatever could let an invalidation slip (a tracking or command connection lost or replaced,
 // a slot map change, a MOVED, a flush) grows tracking_epoch() and calls on_reset: a cache
@@ -76,69 +79,18 @@ struct round_wait {
   asio::steady_timer timer;
   std::uint64_t need = 0;  // the first barrier sequence number that serves this round
   bool done = false;
-  std::shared_ptr<const std::vector<bool>> owned;  // null: that barrier failed
-  void finish(std::shared_ptr<const std::vector<bool>> o) {
+  bool ok = false;  // that barrier held
+  void finish(bool good) {
     if (done) return;
     done = true;
-    owned = std::move(o);
+    ok = good;
     timer.cancel();
   }
 };
 
-// The slots a node's CLUSTER NODES reply says it owns ("myself" line), minus those it is
-// migrating away. Empty when the reply cannot be read.
-std::vector<bool> owned_slots(const reply& r) {
-  std::vector<bool> out;
-  if (r.kind != reply::type::string && r.kind != reply::type::status) return out;
-  std::string_view text = r.str;
-  while (!text.empty()) {
-    const std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
-    std::vector<std::string_view> f;
-    for (std::size_t at = 0; at < line.size();) {
-      const std::size_t sp = line.find(' ', at);
-      const std::size_t end = sp == std::string_view::npos ? line.size() : sp;
-      if (end > at) f.push_back(line.substr(at, end - at));
-      at = end + 1;
-    }
-    if (f.size() < 8) continue;
-    const std::string_view flags = f[2];
-    bool myself = false;
-    for (std::size_t at = 0; at <= flags.size();) {
-      const std::size_t c = std::min(flags.find(',', at), flags.size());
-      if (flags.substr(at, c - at) == "myself") myself = true;
-      at = c + 1;
-    }
-    if (!myself) continue;
-    out.assign(slot_count, false);
-    auto number = [](std::string_view s, int& v) {
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      return ec == std::errc{} && p == s.data() + s.size() && v >= 0 && v < int(slot_count);
-    };
-    std::vector<int> migrating;
-    for (std::size_t i = 8; i < f.size(); ++i) {
-      std::string_view t = f[i];
-      if (t.starts_with('[')) {
-        // "[slot->-target]" (migrating) or "[slot-<-source]" (importing).
-        const std::size_t arrow = t.find("->-");
-        int v = 0;
-        if (arrow != std::string_view::npos && number(t.substr(1, arrow - 1), v))
-          migrating.push_back(v);
-        continue;
-      }
-      const std::size_t dash = t.find('-');
-      int a = 0, b = 0;
-      if (dash == std::string_view::npos) {
-        if (number(t, a)) out[std::size_t(a)] = true;
-      } else if (number(t.substr(0, dash), a) && number(t.substr(dash + 1), b) && a <= b) {
-        std::fill(out.begin() + a, out.begin() + b + 1, true);
-      }
-    }
-    for (int s : migrating) out[std::size_t(s)] = false;
-    return out;
-  }
-  return out;
+// True when a ROLE reply says the node is a primary.
+bool is_primary(const reply& r) {
+  return r.kind == reply::type::array && !r.elements.empty() && r.elements[0].str == "master";
 }
 
 }  // namespace
@@ -171,7 +123,7 @@ struct cluster::tracker {
   void fail_rounds() {
     auto r = std::move(rounds);
     rounds.clear();
-    for (auto& w : r) w->finish(nullptr);
+    for (auto& w : r) w->finish(false);
   }
 
   bool send_subscribe(void* cb_priv) {
@@ -338,12 +290,12 @@ asio::awaitable<void> cluster::sync_tracking(std::shared_ptr<node> n) {
 
 asio::awaitable<void> cluster::run_barriers(std::shared_ptr<node> n) {
   auto self = shared_from_this();
-  std::string nodes_cmd;
-  append_command(nodes_cmd, std::array<std::string_view, 2>{"CLUSTER", "NODES"});
+  std::string role_cmd;
+  append_command(role_cmd, std::array<std::string_view, 1>{"ROLE"});
   tracker& t = *n->trk;  // n keeps it alive
   while (running_ && !t.closed && !t.rounds.empty()) {
     const std::uint64_t seq = ++t.sent;
-    std::shared_ptr<const std::vector<bool>> owned;
+    bool held = false;
     if (node_tracked(*n)) {
       const std::uint64_t dgen = n->conn->generation(), sgen = n->tconn->generation();
       auto bw = std::make_shared<barrier_wait>(ex_);
@@ -351,8 +303,8 @@ asio::awaitable<void> cluster::run_barriers(std::shared_ptr<node> n) {
       if (t.send_subscribe(&t)) {
         t.barriers.push_back(bw);
         auto o = submit(
-            *n->conn, 1, nodes_cmd.size(),
-            [&](std::size_t) { return std::string_view(nodes_cmd); }, false);
+            *n->conn, 1, role_cmd.size(), [&](std::size_t) { return std::string_view(role_cmd); },
+            false);
         if (o) op = std::move(*o);
       }
       if (op) {
@@ -361,10 +313,13 @@ asio::awaitable<void> cluster::run_barriers(std::shared_ptr<node> n) {
           co_await bw->timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }
         const bool replied = !co_await await_op(op, opts_.command_timeout);
-        if (replied && bw->done && bw->ok && node_tracked(*n) && n->conn->generation() == dgen &&
-            n->tconn->generation() == sgen) {
-          auto o = owned_slots(op->single);
-          if (!o.empty()) owned = std::make_shared<const std::vector<bool>>(std::move(o));
+        held = replied && bw->done && bw->ok && node_tracked(*n) &&
+               n->conn->generation() == dgen && n->tconn->generation() == sgen;
+        if (held && !is_primary(op->single)) {
+          // Demoted (a failover while it stayed up): what it tracked no longer sees the writes.
+          held = false;
+          tracking_lost("a node is no longer a primary");
+          request_refresh();
         }
       }
     }
@@ -373,7 +328,7 @@ asio::awaitable<void> cluster::run_barriers(std::shared_ptr<node> n) {
     t.rounds.clear();
     for (auto& w : waiting) {
       if (w->need <= seq)
-        w->finish(owned);
+        w->finish(held);
       else
         t.rounds.push_back(std::move(w));
     }
@@ -423,21 +378,11 @@ asio::awaitable<std::vector<std::uint8_t>> cluster::async_tracking_barrier(
   }
   if (!running_ || tracking_epoch_ != epoch) co_return out;
   for (group& g : groups) {
-    if (!g.wait->done || !g.wait->owned || !node_tracked(*g.n)) continue;
-    const std::vector<bool>& owned = *g.wait->owned;
-    bool stale_map = false;
+    if (!g.wait->done || !g.wait->ok || !node_tracked(*g.n)) continue;
     for (std::size_t i : g.at) {
-      const std::uint16_t s = slots[i] % slot_count;
-      const std::uint16_t owner = slots_[s];
-      const bool ours = owner != 0 && owners_[owner - 1u] == g.n;
-      if (ours && owned[s]) {
-        out[i] = 1;
-      } else if (ours) {
-        // The node does not own a slot the map gives it (moved, or being migrated away).
-        stale_map = true;
-      }
+      const std::uint16_t owner = slots_[slots[i] % slot_count];
+      if (owner != 0 && owners_[owner - 1u] == g.n) out[i] = 1;
     }
-    if (stale_map) request_refresh();
   }
   co_return out;
 }

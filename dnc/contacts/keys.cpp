@@ -166,6 +166,17 @@ std::string_view slot_tag(std::uint16_t slot) {
   return table[slot % table.size()];
 }
 
+std::string slot_marker(std::uint16_t slot) {
+  std::string k = "{";
+  k += slot_tag(slot);
+  k += "}:m";
+  return k;
+}
+
+bool is_slot_marker(std::string_view key) noexcept {
+  return key.size() > 7 && key.starts_with("{c:s") && key.ends_with("}:m");
+}
+
 change_keys changes_for(std::string_view hash_key, bool per_slot) {
   if (!per_slot) return {std::string(change_stream_key), std::string(change_counter_key)};
   std::string stream = "{";

@@ -79,6 +79,13 @@ struct change_keys {
 change_keys changes_for(std::string_view hash_key, bool per_slot);
 /// The tag "c:sN" of a slot (0..16383): a table built once, the same in every process.
 std::string_view slot_tag(std::uint16_t slot);
+/// "{c:sN}:m", the slot's marker on a cluster: created (SET NX) and read by every caching
+/// store before it caches numbers of that slot, never written after, so that a move of the
+/// slot (which moves its keys first) reaches the caches as its invalidation
+/// (docs/dev/CONTACTS.md, "The cache on a cluster").
+std::string slot_marker(std::uint16_t slot);
+/// True for a key of that form.
+bool is_slot_marker(std::string_view key) noexcept;
 
 /// A number's keys, formatted once into one small inline buffer (no allocation except for
 /// counter keys, which carry the campaign).

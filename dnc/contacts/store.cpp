@@ -2,6 +2,8 @@
 // contact_store_fetch.cpp; lookup and forget are in contact_store_admin.cpp.
 #include "dnc/contacts/store.hpp"
 
+#include "redis/slot.hpp"
+
 #include "dnc/contacts/codec.hpp"
 #include "dnc/contacts/scripts.hpp"
 
@@ -60,8 +62,9 @@ contact_store::contact_store(redis::client& c, const contact_keys::pseudonymizer
   if (cache_ && redis_.is_cluster()) {
     tracked_ = true;
     cache_->follow_invalidations();
+    marker_armed_.assign(redis::slot_count, 0);
     redis_.enable_tracking([this](std::span<const std::string_view> keys) { on_invalidated(keys); },
-                           [this] { cache_->drop_all(); });
+                           [this] { tracking_reset(); });
   }
   std::random_device rd;
   std::seed_seq seed{rd(), rd(), rd(), rd()};
@@ -72,8 +75,22 @@ contact_store::~contact_store() {
   if (tracked_) redis_.enable_tracking(nullptr, nullptr);
 }
 
+void contact_store::tracking_reset() {
+  cache_->drop_all();
+  std::fill(marker_armed_.begin(), marker_armed_.end(), std::uint8_t{0});
+  ++marker_epoch_;
+}
+
 void contact_store::on_invalidated(std::span<const std::string_view> keys) {
   for (std::string_view k : keys) {
+    if (contact_keys::is_slot_marker(k)) {
+      // The slot moved (its keys left the node) or was emptied: whatever was cached from it
+      // may be stale. Rare: everything goes, and the slot is marked again before it is used.
+      marker_armed_[redis::key_slot(k)] = 0;
+      ++marker_epoch_;
+      cache_->drop_all();
+      continue;
+    }
     auto key = cache_key::from_hash_key(k);
     if (!key) continue;  // not a contact hash (counters, messages, ...)
     cache_->drop(*key);

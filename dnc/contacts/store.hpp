@@ -282,6 +282,11 @@ class contact_store {
   std::uint64_t inval_seq_ = 0;
   std::vector<std::pair<cache_key, std::uint64_t>> inval_log_;
   bool inval_log_full_ = false;
+  // The slots whose marker (contact_keys::slot_marker) this store has read with tracking on
+  // and not heard invalidated since: only their numbers are answered from the cache.
+  std::vector<std::uint8_t> marker_armed_;
+  std::uint64_t marker_epoch_ = 0;  // grows when a marker is invalidated or tracking resets
+  void tracking_reset();
   std::vector<std::uint16_t> barrier_slots_;  // built with pipe_, moved out before sending
   unsigned fetches_in_flight_ = 0;
   // Fetches waiting for the next flush. Shared with the awaiting coroutine: a fetch whose

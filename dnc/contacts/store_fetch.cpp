@@ -160,6 +160,15 @@ asio::awaitable<void> contact_store::flush() {
   char count_buf[24];
   // On a cluster the cache follows invalidations instead of the stream (see the barrier below).
   const std::uint64_t epoch = tracked ? redis_.tracking_epoch() : 0;
+  const std::uint64_t marker_epoch = marker_epoch_;
+  // Slots whose marker this round creates (SET NX) and reads (EXISTS, tracked): their numbers
+  // are read from Redis this time, and may be cached once the marker's read is back.
+  struct marker_read {
+    std::uint16_t slot;
+    std::uint32_t reply;
+  };
+  std::vector<marker_read> markers;
+  std::vector<std::uint8_t> asked;  // allocated on the first slot without a marker
   if (cache && !tracked) {
     // EVAL, not EVALSHA: a restarted Redis needs no NOSCRIPT round, and the text is short.
     const std::string_view cmd[] = {
@@ -201,7 +210,21 @@ asio::awaitable<void> contact_store::flush() {
     for (const fetch_item& it : w->items) {
       item_slot& s = slots[slot_index++];
       const contact_keys::number_keys& k = s.keys;
-      if (use_cache && s.keyed && (!tracked || s.tracked)) s.cached = cache->find(s.key);
+      if (tracked && s.tracked && !marker_armed_[s.slot]) {
+        if (asked.empty()) asked.assign(redis::slot_count, 0);
+        if (!asked[s.slot]) {
+          asked[s.slot] = 1;
+          const std::string marker = contact_keys::slot_marker(s.slot);
+          const std::string_view set[] = {"SET", marker, "1", "NX"};
+          const std::string_view exists[] = {"EXISTS", marker};
+          pipe_.add(set);
+          pipe_.add(exists);
+          n += 2;
+          markers.push_back({s.slot, n - 1});
+        }
+      } else if (use_cache && s.keyed && (!tracked || s.tracked)) {
+        s.cached = cache->find(s.key);
+      }
       if (tracked && s.tracked && (s.cached || may_keep)) {
         s.barrier_at = std::uint32_t(barrier_slots_.size());
         barrier_slots_.push_back(s.slot);
@@ -261,10 +284,16 @@ asio::awaitable<void> contact_store::flush() {
     replies = co_await exec(pipe_);
   }
   // A cached answer or a read may be kept only when nothing could have slipped meanwhile.
-  const bool epoch_held = tracked && redis_.tracking_epoch() == epoch && !log_full;
+  const bool epoch_held = tracked && redis_.tracking_epoch() == epoch && !log_full &&
+                          marker_epoch_ == marker_epoch;
+  if (epoch_held && replies && replies->size() == n)
+    for (const marker_read& m : markers) {
+      const redis::reply& r = (*replies)[m.reply];
+      if (r.kind == redis::reply::type::integer && r.integer == 1) marker_armed_[m.slot] = 1;
+    }
   auto barrier_ok = [&](const item_slot& s) {
     return epoch_held && s.barrier_at != no_reply && s.barrier_at < verdict.size() &&
-           verdict[s.barrier_at] != 0;
+           verdict[s.barrier_at] != 0 && marker_armed_[s.slot] != 0;
   };
   if (!replies || replies->size() != n) {
     // The next Redis to answer may not be the one whose stream the cache followed.
