@@ -418,6 +418,7 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
         wp->acked_redis->start();
         copts.acked_writes = wp->acked_redis.get();
       }
+      if (wp->contacts_redis) copts.untracked_reads = wp->redis.get();
       wp->contacts = std::make_unique<dnc::contacts::contact_store>(
           wp->contacts_redis ? *wp->contacts_redis : *wp->redis, p, copts);
     };

@@ -41,6 +41,10 @@ class cluster;
 class sentinel_watch;
 }  // namespace detail
 
+/// With enable_tracking on a cluster: how often the slot map is loaded and compared (a change
+/// drops the cache; Redis 7.0 can hand a slot over without invalidating anything).
+inline constexpr std::chrono::milliseconds tracking_map_check{1000};
+
 /// The arguments of one command, written as a braced list: `co_await c.async_exec({"GET", key})`.
 /// Views of the caller's strings (1 to 16 of them; more through the span overload), read
 /// before the first suspension. This type stands where std::initializer_list would: GCC 12

@@ -103,6 +103,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
   boost::asio::awaitable<void> sync_tracking(std::shared_ptr<node> n);
   /// Sends barriers to `n` while fetch rounds wait for one (cluster_tracking.cpp).
   boost::asio::awaitable<void> run_barriers(std::shared_ptr<node> n);
+  boost::asio::awaitable<void> refresh_while_tracking(std::shared_ptr<cluster> self);
   bool node_tracked(const node& n) const noexcept;
 
   boost::asio::any_io_executor ex_;

@@ -27,6 +27,8 @@
 // drops everything, and a request that saw the epoch change uses nothing it cached.
 #include "redis/cluster.hpp"
 
+#include "redis/client.hpp"
+
 #include "redis/exec.hpp"
 #include "redis/resp.hpp"
 #include "redis/slot.hpp"
@@ -108,6 +110,9 @@ struct cluster::tracker {
   std::uint64_t on_data_gen = 0, on_sub_gen = 0;
   bool enabling = false;
   bool closed = false;
+  bool given_up = false;        // refused tracking (ACL?): this node is read without a cache
+  unsigned failed_attempts = 0;  // tracking connections lost before their SUBSCRIBE was confirmed
+  std::string myid;              // CLUSTER MYID as the tracking connection saw it
   std::string buf;
   std::function<void()> on_subscribed;
 
@@ -143,6 +148,13 @@ struct cluster::tracker {
     if (rep->type == REDIS_REPLY_INTEGER) t->id = rep->integer;
   }
 
+  static void on_myid(redisAsyncContext*, void* r, void* priv) {
+    auto* t = static_cast<tracker*>(priv);
+    const auto* rep = static_cast<const redisReply*>(r);
+    if (rep == nullptr || t->closed) return;
+    if (rep->type == REDIS_REPLY_STRING) t->myid.assign(rep->str, rep->len);
+  }
+
   static void on_push(redisAsyncContext*, void* r, void* priv) {
     auto* t = static_cast<tracker*>(priv);
     const auto* rep = static_cast<const redisReply*>(r);
@@ -151,6 +163,7 @@ struct cluster::tracker {
     if (kind == "subscribe") {
       if (!t->subscribed) {
         t->subscribed = true;
+        t->failed_attempts = 0;
         if (t->on_subscribed) t->on_subscribed();
       } else if (!t->barriers.empty()) {
         auto w = std::move(t->barriers.front());
@@ -186,6 +199,20 @@ void cluster::enable_tracking(std::function<void(std::span<const std::string_vie
   if (tracking_) return;
   tracking_ = true;
   for (auto& [name, n] : nodes_) start_tracker(n);
+  asio::co_spawn(ex_, refresh_while_tracking(shared_from_this()), asio::detached);
+}
+
+// Redis 7.0 can give a slot away without an invalidation (an owner that learns over the bus
+// that another node took the slot deletes the keys it still held silently; DELSLOTS and
+// ADDSLOTS move no keys): the slot map is compared every second, and a change drops the cache.
+asio::awaitable<void> cluster::refresh_while_tracking(std::shared_ptr<cluster> /*self*/) {
+  asio::steady_timer t(ex_);
+  while (running_ && tracking_) {
+    t.expires_after(redis::tracking_map_check);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!running_) break;
+    request_refresh();
+  }
 }
 
 void cluster::start_tracker(const std::shared_ptr<node>& n) {
@@ -215,13 +242,33 @@ void cluster::start_tracker(const std::shared_ptr<node>& n) {
     t->buf.clear();
     append_command(t->buf, id);
     redisAsyncFormattedCommand(ac, &tracker::on_id, t.get(), t->buf.data(), t->buf.size());
+    t->myid.clear();
+    const std::array<std::string_view, 2> myid{"CLUSTER", "MYID"};
+    t->buf.clear();
+    append_command(t->buf, myid);
+    redisAsyncFormattedCommand(ac, &tracker::on_myid, t.get(), t->buf.data(), t->buf.size());
     t->send_subscribe(t.get());
   };
-  n->tconn->on_down = [t, weak] {
+  n->tconn->on_down = [t, weak, ex = ex_, host = n->host, port = n->port] {
+    const bool was_on = t->on;
+    if (!t->subscribed && ++t->failed_attempts >= 3 && !t->given_up) {
+      // Closed before its SUBSCRIBE was confirmed, again and again: most likely an ACL
+      // without access to the channel (hiredis drops a subscriber on an error reply).
+      t->given_up = true;
+      spdlog::warn("redis cluster: {}:{} closes the tracking connection before SUBSCRIBE "
+                   "__redis__:invalidate is confirmed (ACL channel permissions?); its slots are "
+                   "read without a local cache (docs/REDIS.md)",
+                   host, port);
+      asio::post(ex, [t] {
+        if (!t->closed) t->conn->stop();
+      });
+    }
     t->subscribed = false;
     t->on = false;
     t->fail_barriers();
-    if (auto c = weak.lock()) c->tracking_lost("a tracking connection was lost");
+    // Nothing was cached through it unless tracking was on.
+    if (was_on)
+      if (auto c = weak.lock()) c->tracking_lost("a tracking connection was lost");
   };
   if (running_) n->tconn->start();
 }
@@ -230,7 +277,7 @@ void cluster::stop_node(node& n) {
   n.conn->stop();
   if (n.trk) {
     n.trk->closed = true;
-    n.trk->fail_rounds();
+    n.trk->fail_barriers();
   }
   if (n.tconn) n.tconn->stop();
 }
@@ -260,29 +307,40 @@ asio::awaitable<void> cluster::sync_tracking(std::shared_ptr<node> n) {
   auto self = shared_from_this();
   for (int attempt = 0; attempt < 3; ++attempt) {
     tracker* t = n->trk.get();
-    if (!running_ || t == nullptr || t->enabling || node_tracked(*n)) co_return;
+    if (!running_ || t == nullptr || t->enabling || t->given_up || node_tracked(*n)) co_return;
     if (!n->conn->ready() || !n->tconn->ready() || !t->subscribed || t->id == 0) co_return;
     t->enabling = true;
     const std::uint64_t dgen = n->conn->generation(), sgen = n->tconn->generation();
-    std::string off, on;
+    std::string myid, off, on;
+    append_command(myid, std::array<std::string_view, 2>{"CLUSTER", "MYID"});
     append_command(off, std::array<std::string_view, 3>{"CLIENT", "TRACKING", "OFF"});
     const std::string id = std::to_string(t->id);
     append_command(on,
                    std::array<std::string_view, 5>{"CLIENT", "TRACKING", "ON", "REDIRECT", id});
-    const std::array<std::string_view, 2> cmds{off, on};
+    const std::array<std::string_view, 3> cmds{myid, off, on};
     auto r = co_await send(n->conn, cmds);
     t->enabling = false;
-    const bool ok = r && r->size() == 2 && !(*r)[0].is_error() && !(*r)[1].is_error();
-    if (ok && n->conn->generation() == dgen && n->tconn->generation() == sgen && t->subscribed) {
+    const bool ok = r && r->size() == 3 && !(*r)[1].is_error() && !(*r)[2].is_error();
+    // Both connections must reach the same server: a redirect id exists on any server.
+    const bool same = r && r->size() == 3 && !t->myid.empty() && (*r)[0].str == t->myid;
+    if (ok && same && n->conn->generation() == dgen && n->tconn->generation() == sgen &&
+        t->subscribed) {
       t->on = true;
       t->on_data_gen = dgen;
       t->on_sub_gen = sgen;
       co_return;
     }
     if (r && !ok) {
+      t->given_up = true;
       spdlog::warn("redis cluster: {}:{} refused CLIENT TRACKING ({}); its slots are read "
-                   "without a local cache",
-                   n->host, n->port, (*r)[(*r)[0].is_error() ? 0 : 1].str);
+                   "without a local cache (docs/REDIS.md)",
+                   n->host, n->port, (*r)[(*r)[1].is_error() ? 1 : 2].str);
+      co_return;
+    }
+    if (r && !same && n->conn->generation() == dgen && n->tconn->generation() == sgen) {
+      // Different servers behind one address, or a restart between the two connections:
+      // the tracking connection connects again and asks anew.
+      n->tconn->reconnect("the tracking connection reached another server");
       co_return;
     }
   }
@@ -308,14 +366,25 @@ asio::awaitable<void> cluster::run_barriers(std::shared_ptr<node> n) {
         if (o) op = std::move(*o);
       }
       if (op) {
+        const auto deadline = std::chrono::steady_clock::now() + opts_.command_timeout;
         if (!bw->done) {
-          bw->timer.expires_after(opts_.command_timeout);
+          bw->timer.expires_at(deadline);
           co_await bw->timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }
-        const bool replied = !co_await await_op(op, opts_.command_timeout);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const bool replied = !co_await await_op(op, std::max(left, std::chrono::milliseconds(1)));
         held = replied && bw->done && bw->ok && node_tracked(*n) &&
                n->conn->generation() == dgen && n->tconn->generation() == sgen;
-        if (held && !is_primary(op->single)) {
+        if (held && op->single.is_error()) {
+          // ROLE refused (an ACL without it): the node is read without a cache.
+          held = false;
+          t.given_up = true;
+          t.on = false;
+          spdlog::warn("redis cluster: {}:{} refused ROLE ({}); its slots are read without a "
+                       "local cache (docs/REDIS.md)",
+                       n->host, n->port, op->single.str);
+        } else if (held && !is_primary(op->single)) {
           // Demoted (a failover while it stayed up): what it tracked no longer sees the writes.
           held = false;
           tracking_lost("a node is no longer a primary");
@@ -337,7 +406,8 @@ asio::awaitable<void> cluster::run_barriers(std::shared_ptr<node> n) {
 }
 
 asio::awaitable<std::vector<std::uint8_t>> cluster::async_tracking_barrier(
-    std::span<const std::uint16_t> slots) {
+    std::span<const std::uint16_t> slots_in) {
+  const std::vector<std::uint16_t> slots(slots_in.begin(), slots_in.end());  // read after suspending
   std::vector<std::uint8_t> out(slots.size(), 0);
   if (!tracking_ || !running_ || !map_loaded_ || slots.empty()) co_return out;
   auto self = shared_from_this();
@@ -369,9 +439,11 @@ asio::awaitable<std::vector<std::uint8_t>> cluster::async_tracking_barrier(
       asio::co_spawn(ex_, run_barriers(g.n), asio::detached);
     }
   }
+  // One deadline for all nodes: a stalled node costs the round one command timeout.
+  const auto deadline = std::chrono::steady_clock::now() + opts_.command_timeout;
   for (group& g : groups) {
     if (!g.wait->done) {
-      g.wait->timer.expires_after(opts_.command_timeout);
+      g.wait->timer.expires_at(deadline);
       co_await g.wait->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     if (!g.wait->done && g.n->trk) std::erase(g.n->trk->rounds, g.wait);

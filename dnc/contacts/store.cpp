@@ -84,20 +84,22 @@ void contact_store::tracking_reset() {
 void contact_store::on_invalidated(std::span<const std::string_view> keys) {
   for (std::string_view k : keys) {
     if (contact_keys::is_slot_marker(k)) {
-      // The slot moved (its keys left the node) or was emptied: whatever was cached from it
-      // may be stale. Rare: everything goes, and the slot is marked again before it is used.
+      // The slot moved (its keys left the node), was emptied, or Redis evicted the marker
+      // from its tracking table: the slot's numbers are not answered from the cache until its
+      // marker is read again. On the same node (a moved slot's marker is read on its old owner
+      // until the map changes, which answers MOVED; a map change drops everything), the
+      // entries cached from it are good again; rounds in flight use nothing they cached.
       marker_armed_[redis::key_slot(k)] = 0;
       ++marker_epoch_;
-      cache_->drop_all();
       continue;
     }
     auto key = cache_key::from_hash_key(k);
     if (!key) continue;  // not a contact hash (counters, messages, ...)
     cache_->drop(*key);
     ++inval_seq_;
-    if (fetches_in_flight_ == 0) continue;
+    if (inval_since_.empty()) continue;  // no fetch in flight needs to know
     if (inval_log_.size() >= 65536) {
-      inval_log_full_ = true;
+      inval_log_overflow_ = inval_seq_;
       continue;
     }
     inval_log_.emplace_back(*key, inval_seq_);
@@ -112,9 +114,10 @@ std::string contact_store::new_id(std::string_view prefix) {
   return id;
 }
 
-asio::awaitable<result<std::vector<redis::reply>>> contact_store::exec(const redis::pipeline& p) {
+asio::awaitable<result<std::vector<redis::reply>>> contact_store::exec(const redis::pipeline& p,
+                                                                      redis::client* on) {
   ++round_trips_;
-  co_return co_await redis_.async_exec(p);
+  co_return co_await (on ? *on : redis_).async_exec(p);
 }
 
 asio::awaitable<result<redis::reply>> contact_store::eval(const redis::script& s,

@@ -21,7 +21,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <deque>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -140,6 +142,10 @@ struct contact_store_options {
   /// on its connection, so the fetches' connection should not carry it. Null: the store's own
   /// client. Same executor as the store's client.
   redis::client* acked_writes = nullptr;
+  /// On a cluster with the cache on: where fetch rounds too small for the cache read (their
+  /// reads would only fill the nodes' tracking tables). Null: the store's own client. Same
+  /// executor as the store's client.
+  redis::client* untracked_reads = nullptr;
 };
 
 /// Not thread-safe: use it from the executor of its client (the same rule as the client).
@@ -259,7 +265,7 @@ class contact_store {
   static boost::asio::awaitable<void> send_waits(std::shared_ptr<ack_rounds> rounds, redis::client& c,
                                                  std::size_t min_acks, std::chrono::milliseconds timeout);
   boost::asio::awaitable<boost::system::result<std::vector<redis::reply>>> exec(
-      const redis::pipeline& p);
+      const redis::pipeline& p, redis::client* on = nullptr);
   boost::asio::awaitable<boost::system::result<optin_result>> async_record_optin_impl(
       model::phone_number n, const consent_record& c, bool lift);
   void add_commit(const commit_item& item, std::string_view sha);
@@ -280,15 +286,15 @@ class contact_store {
   void on_invalidated(std::span<const std::string_view> keys);
   bool tracked_ = false;
   std::uint64_t inval_seq_ = 0;
-  std::vector<std::pair<cache_key, std::uint64_t>> inval_log_;
-  bool inval_log_full_ = false;
+  std::deque<std::pair<cache_key, std::uint64_t>> inval_log_;  // in sequence order
+  std::multiset<std::uint64_t> inval_since_;  // where each fetch in flight began reading the log
+  std::uint64_t inval_log_overflow_ = 0;      // the last sequence number not logged (full)
   // The slots whose marker (contact_keys::slot_marker) this store has read with tracking on
   // and not heard invalidated since: only their numbers are answered from the cache.
   std::vector<std::uint8_t> marker_armed_;
   std::uint64_t marker_epoch_ = 0;  // grows when a marker is invalidated or tracking resets
   void tracking_reset();
   std::vector<std::uint16_t> barrier_slots_;  // built with pipe_, moved out before sending
-  unsigned fetches_in_flight_ = 0;
   // Fetches waiting for the next flush. Shared with the awaiting coroutine: a fetch whose
   // caller was cancelled is abandoned, not freed under a flush that still reads it.
   std::vector<std::shared_ptr<fetch_waiter>> queued_;

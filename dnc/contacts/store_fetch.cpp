@@ -267,21 +267,23 @@ asio::awaitable<void> contact_store::flush() {
     const std::vector<std::uint16_t> bslots = std::move(barrier_slots_);
     barrier_slots_.clear();
     const std::uint64_t seq0 = inval_seq_;
-    ++fetches_in_flight_;
+    inval_since_.insert(seq0);
     // A copy: the operator may start both after this coroutine suspends, when another flush
     // may already be filling pipe_.
     const redis::pipeline p = pipe_;
-    std::tie(replies, verdict) = co_await (exec(p) && redis_.async_tracking_barrier(bslots));
-    --fetches_in_flight_;
-    for (const auto& [k, seq] : inval_log_)
-      if (seq > seq0) changed.insert(k);
-    log_full = inval_log_full_;
-    if (fetches_in_flight_ == 0) {
-      inval_log_.clear();
-      inval_log_full_ = false;
-    }
+    auto [r, v] = co_await (exec(p) && redis_.async_tracking_barrier(bslots));
+    replies = std::move(r);
+    verdict = std::move(v);
+    for (auto it = inval_log_.rbegin(); it != inval_log_.rend() && it->second > seq0; ++it)
+      changed.insert(it->first);
+    log_full = inval_log_overflow_ > seq0;
+    inval_since_.erase(inval_since_.find(seq0));
+    // What no fetch in flight can need any more goes.
+    const std::uint64_t keep_after = inval_since_.empty() ? inval_seq_ : *inval_since_.begin();
+    while (!inval_log_.empty() && inval_log_.front().second <= keep_after) inval_log_.pop_front();
   } else {
-    replies = co_await exec(pipe_);
+    // A small round on a cluster goes on the untracked client: nothing it reads is cached.
+    replies = co_await exec(pipe_, tracked_ && !tracked ? opts_.untracked_reads : nullptr);
   }
   // A cached answer or a read may be kept only when nothing could have slipped meanwhile.
   const bool epoch_held = tracked && redis_.tracking_epoch() == epoch && !log_full &&
