@@ -32,6 +32,32 @@ model::sys_time at(std::chrono::microseconds d = {}) {
   return model::sys_time(sys_days(year(2026) / March / 2) + 15h) + d;
 }
 
+// Express written consent of sender "acme" captured an hour in, from a web form.
+consent_record written_consent(std::string evidence_id) {
+  consent_record c;
+  c.fact.sender = "acme";
+  c.fact.kind = model::consent_kind::express_written;
+  c.fact.captured_at = at(std::chrono::hours(1));
+  c.fact.evidence_id = std::move(evidence_id);
+  c.source.method = "web_form";
+  c.source.text = "I agree.";
+  return c;
+}
+
+// `count` numbers from +1 415 555 0100 on.
+std::vector<model::phone_number> numbers_from(std::uint32_t count) {
+  std::vector<model::phone_number> out;
+  for (std::uint32_t i = 0; i < count; ++i) out.push_back(model::phone_number::nanp(415, 5550100 + i));
+  return out;
+}
+
+// How many primaries the numbers' slots fall on.
+std::size_t shards_of(const test::redis_cluster& cluster, const std::vector<model::phone_number>& numbers) {
+  std::set<int> shards;
+  for (auto n : numbers) shards.insert(cluster.primary_of_slot(redis::key_slot(pseudo().tag(n))));
+  return shards.size();
+}
+
 // Runs body(store) on a fresh client of the cluster.
 template <class F>
 void with_store(const test::redis_cluster& cluster, contact_store_options o, F body) {
@@ -55,12 +81,9 @@ void with_store(const test::redis_cluster& cluster, contact_store_options o, F b
 
 TEST(ContactStoreCluster, EveryOperationWorksWithNumbersOnEveryShard) {
   test::redis_cluster cluster(3, 0);
-  std::vector<model::phone_number> numbers;
-  for (std::uint32_t i = 0; i < 40; ++i) numbers.push_back(model::phone_number::nanp(415, 5550100 + i));
+  const auto numbers = numbers_from(40);
   const auto p = pseudo();
-  std::set<int> shards;
-  for (auto n : numbers) shards.insert(cluster.primary_of_slot(redis::key_slot(p.tag(n))));
-  ASSERT_EQ(shards.size(), 3u) << "the numbers should cover every shard";
+  ASSERT_EQ(shards_of(cluster, numbers), 3u) << "the numbers should cover every shard";
 
   contact_store_options o;
   o.per_slot_changes = true;
@@ -70,13 +93,7 @@ TEST(ContactStoreCluster, EveryOperationWorksWithNumbersOnEveryShard) {
       auto r = co_await s.async_record_optout(numbers[i], "acme", at(), "api:api", "gw1-" + std::to_string(i));
       EXPECT_TRUE(r && *r) << i << ": " << (r ? "" : r.error().message());
     }
-    consent_record c;
-    c.fact.sender = "acme";
-    c.fact.kind = model::consent_kind::express_written;
-    c.fact.captured_at = at(1h);
-    c.fact.evidence_id = "gw1-100";
-    c.source.method = "web_form";
-    c.source.text = "I agree.";
+    consent_record c = written_consent("gw1-100");
     auto in = co_await s.async_record_optin(numbers[1], c);  // lifts the older opt-out
     EXPECT_TRUE(in && in->outcome == optin_outcome::lifted);
     c.fact.evidence_id = "gw1-101";
@@ -206,12 +223,8 @@ std::vector<fetch_item> items_of(const std::vector<model::phone_number>& numbers
 
 TEST(ContactStoreClusterCache, AWriteThroughAnotherClientIsSeenByTheNextFetch) {
   test::redis_cluster cluster(3, 0);
-  std::vector<model::phone_number> numbers;
-  for (std::uint32_t i = 0; i < 30; ++i) numbers.push_back(model::phone_number::nanp(415, 5550100 + i));
-  const auto p = pseudo();
-  std::set<int> shards;
-  for (auto n : numbers) shards.insert(cluster.primary_of_slot(redis::key_slot(p.tag(n))));
-  ASSERT_EQ(shards.size(), 3u) << "the numbers should cover every shard";
+  const auto numbers = numbers_from(30);
+  ASSERT_EQ(shards_of(cluster, numbers), 3u) << "the numbers should cover every shard";
   const auto items = items_of(numbers);
 
   with_stores(cluster, [&](contact_store& a, contact_store& b) -> asio::awaitable<void> {
@@ -237,13 +250,7 @@ TEST(ContactStoreClusterCache, AWriteThroughAnotherClientIsSeenByTheNextFetch) {
     EXPECT_GE(a.cache()->invalidations(), numbers.size() - 1);
 
     // A consent, then a forget through B: seen at once too.
-    consent_record c;
-    c.fact.sender = "acme";
-    c.fact.kind = model::consent_kind::express_written;
-    c.fact.captured_at = at(1h);
-    c.fact.evidence_id = "gw2-100";
-    c.source.method = "web_form";
-    c.source.text = "I agree.";
+    consent_record c = written_consent("gw2-100");
     EXPECT_TRUE(co_await b.async_record_consent(numbers[3], c));
     auto f = co_await a.async_fetch(items, at(2h));
     EXPECT_TRUE(f && (*f)[3].consents.size() == 1);
