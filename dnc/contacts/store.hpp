@@ -151,9 +151,9 @@ struct contact_store_options {
 /// Not thread-safe: use it from the executor of its client (the same rule as the client).
 /// Several coroutines may use one store concurrently. Fetches that start in the same turn of
 /// the executor share one pipeline. Opt-outs and consents may be answered from the local
-/// cache, which that pipeline first validates against the change stream, so a write
-/// acknowledged through any gateway is seen by the next fetch of every other (counters are
-/// always read).
+/// cache, which that pipeline first validates against the change stream (on a cluster: the
+/// nodes' invalidations and a barrier), so a write acknowledged through any gateway is seen by
+/// the next fetch of every other (counters are always read).
 /// Errors: redis::errc transport failures (the caller fails closed), contact_errc otherwise.
 /// Completions never run inline inside hiredis (they come through the client).
 class contact_store {
@@ -294,7 +294,6 @@ class contact_store {
   std::vector<std::uint8_t> marker_armed_;
   std::uint64_t marker_epoch_ = 0;  // grows when a marker is invalidated or tracking resets
   void tracking_reset();
-  std::vector<std::uint16_t> barrier_slots_;  // built with pipe_, moved out before sending
   // Fetches waiting for the next flush. Shared with the awaiting coroutine: a fetch whose
   // caller was cancelled is abandoned, not freed under a flush that still reads it.
   std::vector<std::shared_ptr<fetch_waiter>> queued_;

@@ -155,7 +155,7 @@ asio::awaitable<void> contact_store::flush() {
   slots.reserve(total);
 
   pipe_.clear();
-  barrier_slots_.clear();
+  std::vector<std::uint16_t> bslots;  // the slot of each number the barrier must cover
   std::uint32_t n = 0;
   char count_buf[24];
   // On a cluster the cache follows invalidations instead of the stream (see the barrier below).
@@ -226,8 +226,8 @@ asio::awaitable<void> contact_store::flush() {
         s.cached = cache->find(s.key);
       }
       if (tracked && s.tracked && (s.cached || may_keep)) {
-        s.barrier_at = std::uint32_t(barrier_slots_.size());
-        barrier_slots_.push_back(s.slot);
+        s.barrier_at = std::uint32_t(bslots.size());
+        bslots.push_back(s.slot);
       }
       if (!s.cached) {
         const std::string_view hgetall[] = {"HGETALL", k.hash()};
@@ -260,12 +260,10 @@ asio::awaitable<void> contact_store::flush() {
   std::vector<std::uint8_t> verdict;
   std::unordered_set<cache_key, cache_key_hash> changed;  // invalidated while in flight
   bool log_full = false;
-  if (tracked && !barrier_slots_.empty()) {
+  if (tracked && !bslots.empty()) {
     // The barrier (every write the nodes applied before it has had its invalidation
-    // delivered; the slots are theirs and not migrating) runs beside the reads.
+    // delivered, and they are still primaries) runs beside the reads.
     using namespace asio::experimental::awaitable_operators;
-    const std::vector<std::uint16_t> bslots = std::move(barrier_slots_);
-    barrier_slots_.clear();
     const std::uint64_t seq0 = inval_seq_;
     inval_since_.insert(seq0);
     // A copy: the operator may start both after this coroutine suspends, when another flush
