@@ -85,6 +85,7 @@ load_result load_string(std::string_view text, std::string_view origin,
   detail::read_lists(top.sub("lists"), s->lists);
   detail::read_api_keys(top, s->api_keys);
   detail::read_dialer(top.sub("dialer"), s->dialer);
+  detail::read_queue(top.sub("queue"), s->queue);
   top.finish();
 
   s->inline_secrets = std::move(ctx.inline_secrets);

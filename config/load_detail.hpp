@@ -14,6 +14,7 @@ void read_server(table_reader t, server_settings& out);
 void read_api(table_reader t, api_settings& out);
 void read_http(table_reader t, http_settings& out);
 void read_redis(table_reader t, redis_settings& out);
+void read_queue(table_reader t, queue_settings& out);
 void read_evidence(table_reader t, evidence_settings& out);
 
 // load_policy.cpp: [policy] [policy.*] [keywords]

@@ -205,6 +205,8 @@ void read_senders(table_reader t, const keyword_settings& global,
     if (s.read("forward_url", snd.forward_url) && !snd.forward_url.empty() &&
         !is_http_url(snd.forward_url))
       s.problem("forward_url", "must be an http:// or https:// URL or \"\"", s.get("forward_url"));
+    s.read_int("rate_per_number_per_second", snd.rate_per_number_per_second, 0, 100'000);
+    s.read_int("rate_per_number_per_minute", snd.rate_per_number_per_minute, 0, 6'000'000);
     snd.keywords = global;
     table_reader kw = s.sub("keywords");
     if (kw.present()) read_keywords(kw, snd.keywords);
@@ -257,6 +259,7 @@ void read_carriers(table_reader t, std::vector<carrier_settings>& out) {
         break;
     }
     c.read_int("rate_per_second", cs.rate_per_second, 1, 100'000);
+    c.read_int("rate_per_minute", cs.rate_per_minute, 0, 6'000'000);
     c.read_int("max_in_flight", cs.max_in_flight, 1, 10'000);
     c.read_int("timeout_ms", cs.timeout_ms, 100, 120'000);
     c.read_int("retries", cs.retries, 0, 10);

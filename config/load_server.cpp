@@ -176,3 +176,22 @@ void read_evidence(table_reader t, evidence_settings& out) {
 }
 
 }  // namespace stopgate::config::detail
+
+namespace stopgate::config::detail {
+
+void read_queue(table_reader t, queue_settings& out) {
+  t.read_int("max_in_flight", out.max_in_flight, 1, 100'000);
+  t.read_int("poll_ms", out.poll_ms, 1, 60'000);
+  t.read_int("lease_ms", out.lease_ms, 1000, 3'600'000);
+  t.read_int("submit_lease_ms", out.submit_lease_ms, 10'000, 86'400'000);
+  t.read_int("shards", out.shards, 1, 16'384);
+  t.read_int("max_messages", out.max_messages, 1, 1'000'000'000);
+  t.read_int("campaign_rate_per_second", out.campaign_rate_per_second, 0, 100'000);
+  t.read_int("campaign_rate_per_minute", out.campaign_rate_per_minute, 0, 6'000'000);
+  if (t.read("default_mode", out.default_mode) && out.default_mode != "sync" &&
+      out.default_mode != "queue")
+    t.problem("default_mode", "must be \"sync\" or \"queue\"", t.get("default_mode"));
+  t.finish();
+}
+
+}  // namespace stopgate::config::detail

@@ -97,6 +97,30 @@ struct redis_settings {
   bool managed() const noexcept { return url == "managed"; }
 };
 
+/// [queue]: the durable outbound queue of `send` with "mode": "queue" (docs/QUEUE.md).
+struct queue_settings {
+  /// Queued messages one gateway thread relays at once.
+  std::uint32_t max_in_flight = 256;
+  /// How often an idle thread looks for due messages.
+  std::uint32_t poll_ms = 50;
+  /// A claimed message not yet handed to a carrier goes back to the queue after this long
+  /// (its gateway died before sending it).
+  std::uint32_t lease_ms = 30000;
+  /// A message handed to a carrier whose gateway never reported ends `outcome_unknown` after
+  /// this long (never sent again). Longer than a relay's deadline plus a carrier timeout.
+  std::uint32_t submit_lease_ms = 180000;
+  /// On a Redis Cluster the queue is split into this many slot-local shards.
+  std::uint32_t shards = 16;
+  /// Messages the queue holds at most (every shard together); a queued send beyond it is
+  /// refused with `queue_full`.
+  std::uint64_t max_messages = 10'000'000;
+  /// Every campaign's queued sends across every gateway (0 = no limit).
+  std::uint32_t campaign_rate_per_second = 0;
+  std::uint32_t campaign_rate_per_minute = 0;
+  /// The default of `send`'s `mode`: "sync" or "queue".
+  std::string default_mode = "sync";
+};
+
 struct evidence_settings {
   std::filesystem::path dir = "evidence";  // absolute after load
   /// The checkpoint HMAC key, when given inline or by env:. Empty when hmac_key_file is used.
@@ -136,6 +160,10 @@ struct sender_settings {
   std::string optin_reply;
   std::string forward_url;           // "" = do not forward `other` messages
   keyword_settings keywords;         // the global [keywords] with this sender's overrides
+  /// Queued sends from one of this sender's numbers, across every gateway (0 = no limit):
+  /// 10DLC and toll-free throughput is granted per number (docs/QUEUE.md).
+  std::uint32_t rate_per_number_per_second = 0;
+  std::uint32_t rate_per_number_per_minute = 0;
 };
 
 enum class carrier_type { twilio, telnyx, bandwidth, vonage, plivo, sinch, http, sandbox };
@@ -194,6 +222,9 @@ struct carrier_settings {
   std::string base_url;  // per-type default; empty for http and sandbox
   carrier_credentials credentials = sandbox_credentials{};
   std::uint32_t rate_per_second = 100;
+  /// Queued sends through this carrier per minute, across every gateway (0 = no limit); the
+  /// queue also holds every gateway together to rate_per_second (docs/QUEUE.md).
+  std::uint32_t rate_per_minute = 0;
   std::uint32_t max_in_flight = 64;
   std::uint32_t timeout_ms = 5000;
   std::uint32_t retries = 3;
@@ -306,6 +337,7 @@ struct settings {
   std::vector<list_settings> lists;        // sorted by name
   std::vector<api_key_settings> api_keys;  // in file order
   dialer_settings dialer;                  // [dialer.fastagi], [dialer.sip]
+  queue_settings queue;                    // [queue]
   /// Key paths of secrets written in the file itself (not env:), e.g. "carriers.twilio.auth_token".
   std::vector<std::string> inline_secrets;
   /// Key paths of `env:` secrets left empty because the loader was told they are not needed

@@ -244,6 +244,21 @@ bool app::start(std::string& why) {
     svc.workers.push_back(w.get());
   }
   ops_ = std::make_shared<ops>(svc);
+  {
+    // The durable outbound queue: "mode": "queue" sends land in it, every worker drains it.
+    const auto& q = rt2->settings->queue;
+    queue_store_ = std::make_unique<queue::queue_store>(q.shards, q.max_messages);
+    queue::scheduler_options so;
+    so.poll = std::chrono::milliseconds(q.poll_ms);
+    so.lease = std::chrono::milliseconds(q.lease_ms);
+    so.submit_lease = std::chrono::milliseconds(q.submit_lease_ms);
+    so.max_in_flight = q.max_in_flight;
+    so.instance = rt2->settings->server.instance;
+    scheduler_ = std::make_unique<queue::scheduler>(svc, ops_->sending(), *queue_store_, so);
+    ops_->sending().enable_queue(queue_store_.get(),
+                                 [s = scheduler_.get()](unsigned w) { s->wake(w); });
+    scheduler_->start();
+  }
   api_ = std::make_unique<api::api_server>(contexts, rt2->settings, ops_);
   if (auto ec = api_->start(); ec) {
     why = "socket API: " + ec.message();
@@ -584,6 +599,8 @@ std::vector<http::metric_family> app::metric_families() const {
   families.push_back(std::move(ready));
   append_carrier_families(families, carrier_states_->counters());
   for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
+  if (scheduler_)
+    for (auto& f : scheduler_->metric_families()) families.push_back(std::move(f));
   for (auto& f : dialer_metric_families(*dialers_)) families.push_back(std::move(f));
   families.push_back({"stopgate_config_last_reload_successful",
                       "1 when the last configuration reload (SIGHUP) was applied, 0 when refused.",
@@ -626,6 +643,7 @@ void app::shutdown() {
     if (dialers_done.valid() && dialers_done.wait_for(grace + std::chrono::seconds(1)) != std::future_status::ready)
       spdlog::warn("shutdown: dialer servers did not stop within the grace period");
   }
+  if (scheduler_) scheduler_->stop(grace);
   if (webhooks_) webhooks_->stop();
   if (mirror_ && !workers_.empty()) {
     auto done = asio::post(workers_[0]->io, asio::use_future([m = mirror_.get()] { m->stop(); }));

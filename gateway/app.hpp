@@ -15,6 +15,8 @@
 #include "dnc/policy/engine.hpp"
 #include "gateway/evidence/log.hpp"
 #include "gateway/http/server.hpp"
+#include "gateway/queue/scheduler.hpp"
+#include "gateway/queue/store.hpp"
 #include "gateway/services.hpp"
 #include "gateway/worker.hpp"
 #include "redis/managed_server.hpp"
@@ -106,6 +108,8 @@ class app {
   std::unique_ptr<api::api_server> api_;
   std::unique_ptr<http::http_server> http_;
   std::unique_ptr<webhooks::service> webhooks_;  // POST /v1/inbound/{carrier}, reply drainers
+  std::unique_ptr<queue::queue_store> queue_store_;  // the durable outbound queue (docs/QUEUE.md)
+  std::unique_ptr<queue::scheduler> scheduler_;      // its drain loops
   std::unique_ptr<dialer::servers> dialers_;     // FastAGI and the SIP gate (docs/DIALERS.md)
 
   std::mutex mu_;

@@ -11,6 +11,7 @@ using config::role;
 
 constexpr std::string_view channels[] = {"sms", "voice"};
 constexpr std::string_view purposes[] = {"marketing", "informational"};
+constexpr std::string_view send_modes[] = {"sync", "queue"};
 constexpr std::string_view techs[] = {"atds", "manual", "prerecorded"};
 constexpr std::string_view kinds[] = {"express_written", "express", "ebr_purchase", "ebr_inquiry"};
 constexpr std::string_view methods[] = {"web_form", "keyword", "verbal", "paper"};
@@ -74,6 +75,18 @@ constexpr field_def send_fields[] = {
      "1-128 printable ASCII characters without spaces. A repeated key (same sender) within 24 h "
      "answers the first request's outcome and sends nothing.",
      {}, {}, {}, 128},
+    {"mode", choice, false,
+     "`sync`: answer once a carrier took the message (or refused it). `queue`: answer `queued` "
+     "as soon as the check passed or deferred, the `queued` evidence record is on disk and the "
+     "message is in the durable queue; a deferred message is held until the rules allow it and "
+     "checked again when it is released (docs/QUEUE.md).",
+     "`[queue] default_mode` (`sync`)", send_modes},
+    {"send_at", time, false,
+     "With `queue`: not before this time (RFC 3339). The check at release decides, as always.",
+     "now"},
+    {"expires_at", time, false,
+     "With `queue`: a message not sent by this time is dropped with an `expired` record.",
+     "never"},
 };
 
 constexpr field_def consent_source[] = {
@@ -144,11 +157,14 @@ constexpr answer_def check_answer[] = {
 constexpr answer_def send_answer[] = {
     {"status", "string", true,
      "`sent` (a carrier accepted it), `blocked` (the check denied it), `deferred` (the check "
-     "deferred it; send again at `retry_at`) or `failed` (no carrier accepted it; `error` says why)."},
+     "deferred it; send again at `retry_at`), `failed` (no carrier accepted it; `error` says why) "
+     "or, with `mode` `queue`, `queued` (in the durable queue; `retry_at` when it is held)."},
     {"message_id", "string", true, "The gateway's id for the message (status callbacks and `lookup` use it)."},
     {"reasons", "array", true, "The check's reason codes (empty when allowed)."},
-    {"evidence_id", "string", false, "The `send` or `decision` record."},
-    {"retry_at", "string", false, "With `deferred`: when the rules next allow the contact."},
+    {"evidence_id", "string", false, "The `send`, `queued` or `decision` record."},
+    {"retry_at", "string", false,
+     "With `deferred`: when the rules next allow the contact. With `queued`: when a held message "
+     "is next checked for release."},
     {"carrier", "string", false, "The carrier that took (or last refused) the message."},
     {"carrier_message_id", "string", false, "The carrier's id for the message."},
     {"error", "object", false,
@@ -226,7 +242,8 @@ constexpr answer_def stats_answer[] = {
 constexpr api_errc check_errors[] = {api_errc::bad_request, api_errc::batch_too_large,
                                      api_errc::store_unavailable, api_errc::internal};
 constexpr api_errc send_errors[] = {api_errc::bad_request, api_errc::invalid_number,
-                                    api_errc::store_unavailable, api_errc::internal};
+                                    api_errc::overloaded, api_errc::store_unavailable,
+                                    api_errc::internal};
 constexpr api_errc write_errors[] = {api_errc::bad_request, api_errc::invalid_number,
                                      api_errc::store_unavailable, api_errc::internal};
 constexpr api_errc read_errors[] = {api_errc::bad_request, api_errc::invalid_number,

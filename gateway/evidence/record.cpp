@@ -9,9 +9,10 @@ namespace stopgate::evidence {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> type_names = {
-    "consent", "optout",    "optin",     "inbound",   "decision", "send",     "carrier_result",
-    "status",  "list_load", "forget",    "checkpoint", "recovered", "retention"};
+constexpr std::array<std::string_view, 17> type_names = {
+    "consent",  "optout",   "optin",     "inbound",   "decision",  "send",
+    "carrier_result", "status", "list_load", "forget", "checkpoint", "recovered",
+    "retention", "queued",  "released",  "cancelled", "expired"};
 
 // True for the ASCII bytes a JSON string holds as they are (no escape).
 constexpr bool plain_ascii(unsigned char c) {

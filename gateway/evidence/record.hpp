@@ -30,6 +30,10 @@ enum class record_type {
   checkpoint,  // written by the log itself
   recovered,   // written by the log itself
   retention,   // written by the log itself
+  queued,      // a `send` accepted into the durable queue (docs/QUEUE.md)
+  released,    // a queued message checked again at release and handed to the relay
+  cancelled,   // a queued message that will not be sent (a check at release denied it, ...)
+  expired,     // a queued message past its expires_at
 };
 
 std::string_view to_string(record_type t) noexcept;

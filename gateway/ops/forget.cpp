@@ -4,6 +4,7 @@
 
 #include "gateway/send/idempotency.hpp"
 #include "gateway/send/message_store.hpp"
+#include "gateway/send/send_op.hpp"
 #include "gateway/webhooks/inbound_store.hpp"
 #include "gateway/worker.hpp"
 
@@ -17,16 +18,25 @@ constexpr std::string_view forget_why_gateway =
     " Outside the contact store, the records of messages sent to the number are erased, the "
     "answers stored for the idempotency keys of those sends lose their free text (they keep "
     "their status, so a repeat still sends nothing), and replies queued to the number that "
-    "have not gone out are cancelled, with its 24-hour confirmation markers.";
+    "have not gone out are cancelled, with its 24-hour confirmation markers; queued sends to it that no carrier has been asked to take yet leave the queue.";
 
 /// Every record about the number outside the contact store and the evidence log: message
 /// records, idempotency answers, queued replies. Appends what it erased to `erased`.
 asio::awaitable<error_code> forget_elsewhere(worker& w, const config::settings& s,
+                                             const queue::queue_store* queue,
                                              dnc::model::phone_number n, json::array& erased) {
   send::message_store messages(*w.redis);
   auto m = co_await messages.async_forget(w.contacts->pseudonyms().tag(n));
   if (!m) co_return m.error();
-  for (auto& id : m->message_ids) erased.emplace_back("message:" + id);
+  for (auto& id : m->message_ids) {
+    erased.emplace_back("message:" + id);
+    // A queued message not yet handed to a carrier leaves the queue with its body; one being
+    // relayed right now finishes (its record is gone already).
+    if (!queue) continue;
+    auto q = co_await queue->async_remove(*w.redis, id);
+    if (!q) co_return q.error();
+    if (!q->empty()) erased.emplace_back("queued_message:" + id);
+  }
   send::idempotency idem(*w.redis);
   for (auto& [sender, key] : m->idempotency_keys) {
     auto scrubbed = co_await idem.async_scrub(sender, key);
@@ -62,7 +72,7 @@ asio::awaitable<op_result> ops::forget(const json::object& req, const api::reque
   json::array erased, kept;
   for (auto& e : r->erased) erased.emplace_back(e);
   for (auto& k : r->kept) kept.emplace_back(k);
-  if (auto ec = co_await forget_elsewhere(w, *rt->settings, *to, erased)) {
+  if (auto ec = co_await forget_elsewhere(w, *rt->settings, send_->queue(), *to, erased)) {
     // The contact store part is done; repeating the request finishes the rest.
     ++counters_.store_failures;
     co_return fail(api_errc::store_unavailable,

@@ -6,6 +6,7 @@
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/message_store.hpp"
 #include "gateway/send/relay_call.hpp"
+#include "gateway/queue/payload.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -21,26 +22,6 @@ using api::api_errc;
 using api::op_error;
 using api::op_result;
 using boost::system::error_code;
-
-// One parsed request; everything the flow needs, owned.
-struct send_handler::request {
-  std::shared_ptr<const runtime_config> rt;
-  dnc::model::phone_number to;
-  std::string sender;
-  std::string from;
-  std::string body;
-  config::purpose purpose = config::purpose::marketing;
-  std::string campaign;
-  std::vector<std::string> route;
-  std::string idempotency_key;
-  std::string message_id;
-  std::string api_key;
-  unsigned worker = 0;  // the worker the request runs on (its connections and store)
-  dnc::model::sys_time at{};
-  // Set by run() when an outcome exists even though the answer is an error (the message
-  // went to a carrier but its evidence failed): stored under the idempotency key anyway.
-  mutable std::optional<json::object> outcome;
-};
 
 using op_support::fail;
 using op_support::now_us;
@@ -94,6 +75,38 @@ asio::awaitable<error_code> count_contact(dnc::contacts::contact_store& contacts
 send_handler::send_handler(services svc, idempotency_options idem)
     : svc_(std::move(svc)), log_(*svc_.log), mirror_(*svc_.mirror), idem_(idem) {}
 
+void send_handler::enable_queue(const queue::queue_store* q,
+                                std::function<void(unsigned)> enqueued) {
+  queue_ = q;
+  enqueued_ = std::move(enqueued);
+}
+
+json::object decision_fields(const send_request& r, const dnc::policy::policy_decision& d) {
+  json::object rec{
+      {"to", r.to.e164()},
+      {"sender", r.sender},
+      {"channel", "sms"},
+      {"purpose", r.purpose == config::purpose::marketing ? "marketing" : "informational"},
+      {"campaign", r.campaign},
+      {"at", format_rfc3339(r.at)},
+      {"message_id", r.message_id},
+      {"decision", std::string(dnc::policy::to_string(d.outcome))},
+      {"reasons", reasons_json(d.reasons)}};
+  if (!r.api_key.empty()) rec["api_key"] = r.api_key;
+  if (!r.idempotency_key.empty()) rec["idempotency_key"] = r.idempotency_key;
+  if (d.retry_at) rec["retry_at"] = format_rfc3339(*d.retry_at);
+  if (d.consent_id) rec["consent_id"] = *d.consent_id;
+  json::array lists;
+  for (auto& l : d.lists)
+    lists.push_back(json::object{{"name", l.name},
+                                 {"generation", l.generation},
+                                 {"snapshot", l.snapshot},
+                                 {"listed", l.listed}});
+  rec["lists"] = std::move(lists);
+  rec["policy_version"] = d.policy_version;
+  return rec;
+}
+
 std::vector<http::metric_family> send_handler::metric_families() const {
   using http::metric_family;
   using http::metric_type;
@@ -131,7 +144,7 @@ std::vector<http::metric_family> send_handler::metric_families() const {
 asio::awaitable<op_result> send_handler::async_send(const json::object& req,
                                                     const api::request_context& ctx) {
   ++counters_.requests;
-  request r;
+  send_request r;
   r.rt = svc_.runtime();
   const auto& s = *r.rt->settings;
   // The same field decoder as the other ops (gateway/ops/support.hpp): the first problem is
@@ -159,6 +172,17 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
       f.set("idempotency_key: 1-128 printable ASCII characters without spaces");
   }
   auto* from = f.str("from", false);
+  const int mode = f.choice("mode", {"sync", "queue"});
+  r.queue = req.contains("mode") ? mode == 1 : s.queue.default_mode == "queue";
+  r.send_at = f.time("send_at", false);
+  r.expires_at = f.time("expires_at", false);
+  if (f.ok() && !r.queue && (r.send_at || r.expires_at))
+    f.set(std::string(r.send_at ? "send_at" : "expires_at") +
+          ": only with \"mode\": \"queue\" (a sync send goes out now or not at all)");
+  if (f.ok() && r.queue && !queue_)
+    f.set("mode: the queue is not available on this gateway");
+  if (f.ok() && r.send_at && r.expires_at && *r.expires_at <= *r.send_at)
+    f.set("expires_at: must be after send_at");
   if (f.ok() && snd) {
     // A sender sends only from the numbers it owns (their STOPs come back to it).
     if (from) {
@@ -183,6 +207,8 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   r.message_id = new_message_id();
   r.at = now_us();
   r.worker = ctx.worker;
+  if (r.expires_at && *r.expires_at <= r.at)
+    co_return fail(api_errc::bad_request, "expires_at: already past");
 
   worker* w = &svc_.on(ctx.worker);
   if (!w->redis || !w->contacts)
@@ -267,11 +293,9 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   co_return answer;
 }
 
-asio::awaitable<op_result> send_handler::run(const request& r, const dnc::model::number_facts& facts) {
-  using namespace asio::experimental::awaitable_operators;
-  worker* w = &svc_.on(r.worker);
+asio::awaitable<op_result> send_handler::run(const send_request& r,
+                                             const dnc::model::number_facts& facts) {
   const auto& engine = *r.rt->engine;
-
   auto snapshot = mirror_.current();
   dnc::policy::check_request cr;
   cr.to = r.to;
@@ -281,32 +305,15 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::model:
   cr.campaign = r.campaign;
   cr.at = r.at;
   const auto d = engine.evaluate(cr, facts, *snapshot);
+  json::object rec = decision_fields(r, d);
 
-  json::object rec{
-      {"to", r.to.e164()},
-      {"sender", r.sender},
-      {"channel", "sms"},
-      {"purpose", r.purpose == config::purpose::marketing ? "marketing" : "informational"},
-      {"campaign", r.campaign},
-      {"at", format_rfc3339(r.at)},
-      {"message_id", r.message_id},
-      {"decision", std::string(dnc::policy::to_string(d.outcome))},
-      {"reasons", reasons_json(d.reasons)}};
-  if (!r.api_key.empty()) rec["api_key"] = r.api_key;
-  if (!r.idempotency_key.empty()) rec["idempotency_key"] = r.idempotency_key;
-  if (d.retry_at) rec["retry_at"] = format_rfc3339(*d.retry_at);
-  if (d.consent_id) rec["consent_id"] = *d.consent_id;
-  json::array lists;
-  for (auto& l : d.lists)
-    lists.push_back(json::object{{"name", l.name},
-                                 {"generation", l.generation},
-                                 {"snapshot", l.snapshot},
-                                 {"listed", l.listed}});
-  rec["lists"] = std::move(lists);
-  rec["policy_version"] = d.policy_version;
-
+  const bool deny = d.outcome == dnc::policy::decision::deny;
+  // A queued message is held through a defer (its window opens, its cap clears) unless the
+  // calendar never opens within the engine's horizon: that one is answered as today.
+  const bool queue_it = r.queue && !deny &&
+                        (d.outcome == dnc::policy::decision::allow || d.retry_at.has_value());
+  if (queue_it) co_return co_await enqueue(r, d, std::move(rec));
   if (d.outcome != dnc::policy::decision::allow) {
-    const bool deny = d.outcome == dnc::policy::decision::deny;
     rec["op"] = "send";
     auto ev = co_await log_.async_append(evidence::record_type::decision, std::move(rec));
     if (!ev)
@@ -320,7 +327,98 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::model:
     if (d.retry_at) out["retry_at"] = format_rfc3339(*d.retry_at);
     co_return out;
   }
+  co_return co_await async_deliver(r, std::move(rec), evidence::record_type::send);
+}
 
+asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
+                                                 const dnc::policy::policy_decision& d,
+                                                 json::object rec) {
+  worker* w = &svc_.on(r.worker);
+  // Due when the rules and the caller both allow it; a hold names why.
+  dnc::model::sys_time due = r.at;
+  std::string state = "queued";
+  if (d.outcome == dnc::policy::decision::defer) {
+    due = *d.retry_at;
+    state = "held|" + (d.reasons.empty() ? std::string("deferred") : d.reasons.front());
+  }
+  if (r.send_at && *r.send_at > due) {
+    due = *r.send_at;
+    state = "held|send_at";
+  }
+  queue::queued_payload p;
+  p.to = r.to.e164();
+  p.sender = r.sender;
+  p.from = r.from;
+  p.body = r.body;
+  p.purpose = r.purpose;
+  p.campaign = r.campaign;
+  p.route = r.route;
+  p.idempotency_key = r.idempotency_key;
+  p.api_key = r.api_key;
+  p.queued_at = r.at;
+  p.send_at = r.send_at;
+  p.expires_at = r.expires_at;
+
+  rec["op"] = "send";
+  rec["mode"] = "queue";
+  rec["from"] = r.from;
+  rec["body"] = r.body;  // sealed by the evidence log when evidence.encryption_key is set
+  json::array route;
+  for (auto& c : r.route) route.emplace_back(c);
+  rec["route"] = std::move(route);
+  rec["due"] = format_rfc3339(due);
+  if (r.send_at) rec["send_at"] = format_rfc3339(*r.send_at);
+  if (r.expires_at) rec["expires_at"] = format_rfc3339(*r.expires_at);
+  if (state != "queued") rec["held"] = state.substr(5);
+
+  message_store messages(*w->redis);
+  message_record m{r.message_id, r.sender, r.to.e164(), r.from, r.route.front(), {},
+                   "accepted",   r.at,     r.idempotency_key,
+                   w->contacts->pseudonyms().tag(r.to)};
+  // The record and the message's Redis record together; the queue only after both, so that a
+  // message never leaves the queue without its `queued` record on disk.
+  using namespace asio::experimental::awaitable_operators;
+  auto [ev, put_ec] = co_await (log_.async_append(evidence::record_type::queued, std::move(rec)) &&
+                                messages.async_put(m));
+  if (!ev)
+    co_return fail(api_errc::internal, "the evidence log could not record the queued send; "
+                                       "nothing was queued: " + ev.error().message());
+  if (put_ec)
+    co_return fail(api_errc::store_unavailable,
+                   "the message could not be stored; nothing was queued: " + put_ec.message());
+  p.queued_evidence_id = ev->id;
+  const auto due_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(due.time_since_epoch()).count();
+  auto q = co_await queue_->async_enqueue(*w->redis, r.message_id, queue::encode(p), state, due_ms);
+  if (!q || *q != queue::enqueue_result::queued) {
+    m.status = "failed";
+    m.updated_at = now_us();
+    if (auto ec = co_await messages.async_put(m))
+      spdlog::warn("send {}: the message record could not be marked failed: {}", r.message_id,
+                   ec.message());
+    if (!q)
+      co_return fail(api_errc::store_unavailable,
+                     "the message could not be queued; nothing was queued: " + q.error().message());
+    co_return fail(api_errc::overloaded,
+                   *q == queue::enqueue_result::full
+                       ? "the queue is full (queue.max_messages); nothing was queued"
+                       : "a message with this id is already queued");
+  }
+  ++counters_.queued;
+  if (enqueued_) enqueued_(r.worker);
+  json::object out{{"status", "queued"},
+                   {"message_id", r.message_id},
+                   {"reasons", reasons_json(d.reasons)},
+                   {"evidence_id", ev->id}};
+  if (due > r.at) out["retry_at"] = format_rfc3339(due);
+  co_return out;
+}
+
+asio::awaitable<op_result> send_handler::async_deliver(const send_request& r, json::object rec,
+                                                       evidence::record_type type) {
+  using namespace asio::experimental::awaitable_operators;
+  worker* w = &svc_.on(r.worker);
+  const auto& engine = *r.rt->engine;
   // Allowed: the send is provable before any carrier sees it.
   rec["from"] = r.from;
   rec["body"] = r.body;  // sealed by the evidence log when evidence.encryption_key is set
@@ -353,7 +451,7 @@ asio::awaitable<op_result> send_handler::run(const request& r, const dnc::model:
   // carrier call needs all three: they are written together (one fdatasync and one Redis
   // round trip on the critical path instead of three steps in a row).
   auto [ev, put_ec, count_ec] =
-      co_await (log_.async_append(evidence::record_type::send, std::move(rec)) &&
+      co_await (log_.async_append(type, std::move(rec)) &&
                 messages.async_put(m) &&
                 count_contact(*w->contacts, counted ? &*counted : nullptr));
   if (!ev || put_ec || count_ec) {

@@ -1,0 +1,419 @@
+#include "gateway/queue/scheduler.hpp"
+
+#include "gateway/queue/release.hpp"
+#include "gateway/ops/support.hpp"
+#include "gateway/rfc3339.hpp"
+#include "gateway/send/message_store.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+#include <openssl/rand.h>
+
+#include <future>
+#include <thread>
+
+namespace stopgate::gateway::queue {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using dnc::model::sys_time;
+
+struct scheduler::per_worker {
+  unsigned index = 0;
+  gateway::worker* gw = nullptr;
+  std::unique_ptr<asio::steady_timer> timer;
+  bool woken = false;
+  std::size_t in_flight = 0;
+  std::size_t next_shard = 0;
+  std::uint64_t claims = 0;
+  std::string token_prefix;  // instance.worker.random: unique across gateways and restarts
+  std::chrono::steady_clock::time_point last_depth{};
+};
+
+namespace {
+
+// States passed as views, not literals: GCC 12 miscompiles string literals given to a
+// function inside a co_await expression ("array used as initializer").
+constexpr std::string_view st_queued = "queued";
+constexpr std::string_view st_submitting = "submitting";
+constexpr std::string_view st_gone = "";
+constexpr std::string_view st_cancelled = "cancelled";
+constexpr std::string_view st_expired = "expired";
+constexpr std::string_view st_unknown = "unknown";
+
+std::int64_t to_ms(sys_time t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), int(raw.size())) != 1)
+    for (auto& b : raw) b = static_cast<unsigned char>(std::rand());
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : raw) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+// The request a queued message is released as: the payload, checked at `at` on `worker`.
+std::optional<send::send_request> request_of(const queued_payload& p, const claimed_message& m,
+                                             std::shared_ptr<const runtime_config> rt,
+                                             unsigned worker, sys_time at) {
+  auto to = dnc::model::parse_phone(p.to);
+  if (!to) return std::nullopt;
+  send::send_request r;
+  r.rt = std::move(rt);
+  r.to = *to;
+  r.sender = p.sender;
+  r.from = p.from;
+  r.body = p.body;
+  r.purpose = p.purpose;
+  r.campaign = p.campaign;
+  r.route = p.route;
+  r.idempotency_key = p.idempotency_key;
+  r.message_id = m.id;
+  r.api_key = p.api_key;
+  r.worker = worker;
+  r.at = at;
+  return r;
+}
+
+}  // namespace
+
+scheduler::scheduler(services svc, send::send_handler& sender, const queue_store& store,
+                     scheduler_options opts)
+    : svc_(std::move(svc)), sender_(sender), store_(store), opts_(std::move(opts)) {
+  const std::string run = random_hex(4);
+  for (unsigned i = 0; i < svc_.workers.size(); ++i) {
+    auto w = std::make_unique<per_worker>();
+    w->index = i;
+    w->gw = svc_.workers[i];
+    w->token_prefix = opts_.instance + "." + std::to_string(i) + "." + run;
+    workers_.push_back(std::move(w));
+  }
+}
+
+scheduler::~scheduler() = default;
+
+sys_time scheduler::now() const {
+  return opts_.clock ? opts_.clock() : op_support::now_us();
+}
+
+void scheduler::start() {
+  for (auto& w : workers_) asio::co_spawn(w->gw->io, drain_loop(*w), asio::detached);
+}
+
+void scheduler::wake(unsigned index) {
+  if (index >= workers_.size()) return;
+  auto& w = *workers_[index];
+  w.woken = true;
+  if (w.timer) w.timer->cancel();
+}
+
+void scheduler::stop(std::chrono::milliseconds grace) {
+  if (stopping_.exchange(true)) return;
+  std::vector<std::future<void>> done;
+  for (auto& w : workers_)
+    done.push_back(asio::post(w->gw->io, asio::use_future([wp = w.get()] {
+      if (wp->timer) wp->timer->cancel();
+    })));
+  for (auto& f : done) f.wait_for(std::chrono::seconds(2));
+  const auto until = std::chrono::steady_clock::now() + grace;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (auto n = in_flight_.load(); n > 0)
+    spdlog::warn("queue: {} message(s) still being relayed at shutdown: each ends sent or, after "
+                 "its lease, outcome_unknown (never sent twice)",
+                 n);
+}
+
+asio::awaitable<void> scheduler::drain_loop(per_worker& w) {
+  w.timer = std::make_unique<asio::steady_timer>(w.gw->io);
+  while (!stopping_.load()) {
+    w.woken = false;
+    bool more = false;
+    redis::client* c = w.gw->redis.get();
+    if (c && c->connected() && w.gw->contacts) {
+      const auto shards = store_.shards(*c);
+      // Worker 0 samples the depth for /metrics once a second.
+      if (w.index == 0 && std::chrono::steady_clock::now() - w.last_depth >= std::chrono::seconds(1)) {
+        w.last_depth = std::chrono::steady_clock::now();
+        if (auto d = co_await store_.async_depth(*c)) counters_.depth.store(*d);
+      }
+      for (std::size_t i = 0; i < shards.size() && w.in_flight < opts_.max_in_flight; ++i) {
+        const auto& shard = shards[(w.next_shard + i) % shards.size()];
+        const std::size_t room = std::min<std::size_t>(opts_.max_in_flight - w.in_flight, 128);
+        const auto now_ms = to_ms(op_support::now_us());
+        const std::string token = w.token_prefix + "." + std::to_string(++w.claims);
+        auto got = co_await store_.async_claim(*c, shard, now_ms, room,
+                                               now_ms + opts_.lease.count(), token);
+        if (!got) {
+          ++counters_.store_errors;
+          break;
+        }
+        if (got->size() == room) more = true;
+        for (auto& m : *got) {
+          ++w.in_flight;
+          ++in_flight_;
+          asio::co_spawn(w.gw->io, process(w, std::move(m)), asio::detached);
+        }
+      }
+      w.next_shard = (w.next_shard + 1) % std::max<std::size_t>(1, shards.size());
+    }
+    if ((more && w.in_flight < opts_.max_in_flight) || w.woken) continue;
+    w.timer->expires_after(opts_.poll);
+    co_await w.timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> scheduler::process(per_worker& w, claimed_message m) {
+  auto p = decode(m.payload);
+  if (!p) {
+    spdlog::error("queue: message {} has an unreadable payload; removed", m.id);
+    co_await store_.async_move(*w.gw->redis, m.shard, m.id, m.token, st_gone, 0);
+  } else if (m.kind == claimed_kind::unknown) {
+    co_await end_unknown(w, m, *p);
+  } else {
+    co_await release(w, m, *p);
+  }
+  --w.in_flight;
+  --in_flight_;
+  // Room again: look for more at once rather than after the poll interval.
+  if (w.in_flight + 1 == opts_.max_in_flight) wake(w.index);
+}
+
+asio::awaitable<void> scheduler::end_with(per_worker& w, claimed_message& m,
+                                          const queued_payload& p, evidence::record_type type,
+                                          json::object rec, std::string_view status) {
+  rec["message_id"] = m.id;
+  rec["to"] = p.to;
+  rec["sender"] = p.sender;
+  if (!p.campaign.empty()) rec["campaign"] = p.campaign;
+  rec["queued_evidence_id"] = p.queued_evidence_id;
+  rec["at"] = format_rfc3339(now());
+  auto ev = co_await svc_.log->async_append(type, std::move(rec));
+  if (!ev) {
+    // Without its record the message stays ours until the lease runs out; then it is due
+    // again and the next claimant tries again.
+    spdlog::error("queue: message {}: the {} record could not be written: {}", m.id,
+                  evidence::to_string(type), ev.error().message());
+    co_return;
+  }
+  send::message_store messages(*w.gw->redis);
+  if (auto up = co_await messages.async_update_status(m.id, status, op_support::now_us()); !up)
+    spdlog::warn("queue: message {}: status {} not stored: {}", m.id, status, up.error().message());
+  if (auto moved = co_await store_.async_move(*w.gw->redis, m.shard, m.id, m.token, st_gone, 0); !moved)
+    spdlog::warn("queue: message {}: not removed from the queue: {}", m.id,
+                 moved.error().message());
+}
+
+asio::awaitable<void> scheduler::end_unknown(per_worker& w, claimed_message& m,
+                                             const queued_payload& p) {
+  ++counters_.unknown;
+  json::object rec{{"status", "failed"},
+                   {"outcome_unknown", true},
+                   {"error_code", "outcome_unknown"},
+                   {"error_message",
+                    "the gateway relaying it stopped after the carrier request began; it is never "
+                    "sent again"}};
+  co_await end_with(w, m, p, evidence::record_type::carrier_result, std::move(rec), st_unknown);
+}
+
+asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
+                                         const queued_payload& p) {
+  auto& redis = *w.gw->redis;
+  auto rt = svc_.runtime();
+  const sys_time at = now();
+  auto r = request_of(p, m, rt, w.index, at);
+  if (!r || !rt->settings->sender(p.sender)) {
+    ++counters_.cancelled;
+    json::object why{{"reason", r ? "sender_unknown" : "invalid_number"}};
+    co_await end_with(w, m, p, evidence::record_type::cancelled, std::move(why), st_cancelled);
+    co_return;
+  }
+
+  // The check at release: the same facts and engine as a committed check, at this instant.
+  const auto& engine = *rt->engine;
+  dnc::contacts::fetch_item item;
+  item.number = r->to;
+  item.campaign = r->campaign;
+  if (auto* cap = engine.cap_for(r->to, r->purpose); cap && !r->campaign.empty())
+    item.window = std::chrono::hours(cap->window_hours);
+  auto fetched = co_await w.gw->contacts->async_fetch(
+      std::span<const dnc::contacts::fetch_item>(&item, 1), at);
+  if (!fetched || fetched->size() != 1 || !fetched->front().available) {
+    // Fail closed: not sent now, due again shortly.
+    ++counters_.store_errors;
+    co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                               to_ms(op_support::now_us()) + opts_.store_retry.count());
+    co_return;
+  }
+  auto snapshot = svc_.mirror->current();
+  dnc::policy::check_request cr;
+  cr.to = r->to;
+  cr.sender = r->sender;
+  cr.ch = dnc::policy::channel::sms;
+  cr.purpose = r->purpose;
+  cr.campaign = r->campaign;
+  cr.at = at;
+  const auto d = engine.evaluate(cr, fetched->front(), *snapshot);
+  const auto step = plan_release(p, d, at);
+
+  switch (step.action) {
+    case release_action::expire: {
+      ++counters_.expired;
+      json::object rec{{"reason", step.reason}, {"expires_at", format_rfc3339(*p.expires_at)}};
+      co_await end_with(w, m, p, evidence::record_type::expired, std::move(rec), st_expired);
+      co_return;
+    }
+    case release_action::cancel: {
+      // The decision that cancels it is evidence of its own, like any check's.
+      auto rec = send::decision_fields(*r, d);
+      rec["op"] = "send";
+      rec["stage"] = "release";
+      auto dev = co_await svc_.log->async_append(evidence::record_type::decision, std::move(rec));
+      if (!dev) {
+        spdlog::error("queue: message {}: the decision record could not be written: {}", m.id,
+                      dev.error().message());
+        co_return;  // due again after the lease
+      }
+      ++counters_.cancelled;
+      json::array reasons;
+      for (auto& x : d.reasons) reasons.emplace_back(x);
+      json::object why{{"reason", "decision"},
+                       {"reasons", std::move(reasons)},
+                       {"decision_evidence_id", dev->id}};
+      co_await end_with(w, m, p, evidence::record_type::cancelled, std::move(why), st_cancelled);
+      co_return;
+    }
+    case release_action::hold: {
+      ++counters_.held;
+      const std::string held = "held|" + step.reason;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, held, to_ms(step.until));
+      co_return;
+    }
+    case release_action::send:
+      break;
+  }
+
+  // Rate limits shared by every gateway: book a slot, wait for it under the lease.
+  const auto limits = limits_for(*rt->settings, p);
+  if (!limits.empty()) {
+    const auto now_us = op_support::now_us().time_since_epoch().count();
+    // Wait in memory for at most half the lease, so the claim is still ours after the wait.
+    const auto horizon = std::min<std::chrono::milliseconds>(opts_.booking_horizon, opts_.lease / 2);
+    auto booked = co_await store_.async_book(
+        redis, limits, now_us,
+        std::chrono::duration_cast<std::chrono::microseconds>(horizon).count());
+    if (!booked) {
+      ++counters_.store_errors;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_return;
+    }
+    if (*booked < 0) {
+      ++counters_.rate_limited;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                                 to_ms(op_support::now_us()) + (-*booked) / 1000 + 1);
+      co_return;
+    }
+    if (*booked > 0) {
+      asio::steady_timer t(w.gw->io);
+      t.expires_after(std::chrono::microseconds(*booked));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (p.expires_at && now() >= *p.expires_at) {
+        ++counters_.expired;
+        json::object rec{{"reason", "expires_at (waiting for a rate-limit slot)"},
+                         {"expires_at", format_rfc3339(*p.expires_at)}};
+        co_await end_with(w, m, p, evidence::record_type::expired, std::move(rec), st_expired);
+        co_return;
+      }
+    }
+  }
+
+  // From here the carrier request may go out: a lease that runs out now ends the message
+  // outcome_unknown, never sent again. A claim we no longer hold is left to its new holder.
+  auto ours = co_await store_.async_move(
+      redis, m.shard, m.id, m.token, st_submitting,
+      to_ms(op_support::now_us()) + opts_.submit_lease.count());
+  if (!ours || !*ours) {
+    ++(ours ? counters_.lease_lost : counters_.store_errors);
+    if (ours)
+      spdlog::warn("queue: message {}: the lease ran out before it was relayed; left to its new "
+                   "holder",
+                   m.id);
+    else
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+    co_return;
+  }
+  auto rec = send::decision_fields(*r, d);
+  rec["queued_evidence_id"] = p.queued_evidence_id;
+  auto answer = co_await sender_.async_deliver(*r, std::move(rec), evidence::record_type::released);
+  if (!answer && !r->outcome) {
+    // Nothing went to a carrier (its record or its Redis record failed): due again.
+    ++counters_.store_errors;
+    spdlog::warn("queue: message {}: not relayed ({}); due again", m.id, answer.error().message);
+    co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                               to_ms(op_support::now_us()) + opts_.store_retry.count());
+    co_return;
+  }
+  ++counters_.released;
+  if (auto moved = co_await store_.async_move(redis, m.shard, m.id, m.token, st_gone, 0); !moved)
+    spdlog::warn("queue: message {}: relayed but not removed from the queue ({}); after its lease "
+                 "it ends outcome_unknown",
+                 m.id, moved.error().message());
+}
+
+std::vector<rate_limit> scheduler::limits_for(const config::settings& s,
+                                              const queued_payload& p) const {
+  std::vector<rate_limit> out;
+  auto add = [&](std::string key, std::uint32_t per_second, std::uint32_t per_minute) {
+    if (per_second)
+      out.push_back({"{sg:rl}:" + key + ":s", std::int64_t(1'000'000 / per_second)});
+    if (per_minute)
+      out.push_back({"{sg:rl}:" + key + ":m", std::int64_t(60'000'000 / per_minute)});
+  };
+  if (const auto* c = s.carrier(p.route.front()))
+    add("carrier:" + c->name, c->rate_per_second, c->rate_per_minute);
+  if (const auto* snd = s.sender(p.sender))
+    add("from:" + p.from, snd->rate_per_number_per_second, snd->rate_per_number_per_minute);
+  if (!p.campaign.empty())
+    add("campaign:" + p.sender + ":" + p.campaign, s.queue.campaign_rate_per_second,
+        s.queue.campaign_rate_per_minute);
+  return out;
+}
+
+std::vector<http::metric_family> scheduler::metric_families() const {
+  using http::metric_family;
+  using http::metric_type;
+  metric_family depth{"stopgate_queue_depth", "Messages in the durable queue, every state.",
+                      metric_type::gauge, {{"", {}, double(counters_.depth.load())}}};
+  metric_family events{"stopgate_queue_events_total",
+                       "What this gateway's scheduler did with due messages.",
+                       metric_type::counter,
+                       {}};
+  auto add = [&](const char* v, const std::atomic<std::uint64_t>& n) {
+    events.samples.push_back({"", {{"event", v}}, double(n.load())});
+  };
+  add("released", counters_.released);
+  add("held", counters_.held);
+  add("cancelled", counters_.cancelled);
+  add("expired", counters_.expired);
+  add("outcome_unknown", counters_.unknown);
+  add("rate_limited", counters_.rate_limited);
+  add("lease_lost", counters_.lease_lost);
+  add("store_error", counters_.store_errors);
+  return {std::move(depth), std::move(events)};
+}
+
+}  // namespace stopgate::gateway::queue

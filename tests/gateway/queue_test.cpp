@@ -1,0 +1,360 @@
+// The durable outbound queue end to end (docs/QUEUE.md): the real stopgate binary (one or two),
+// a real redis-server, and the fake carrier (tools/fake_carrier, in this process) speaking
+// Twilio's API, counting every request it gets.
+#include "tests/support/line_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tools/fake_carrier/server.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <thread>
+
+namespace stopgate::test {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+std::string str(const json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : std::string();
+}
+
+// An RFC 3339 time `d` from now.
+std::string in(std::chrono::milliseconds d) {
+  const auto t = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now() + d);
+  const std::time_t s = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03dZ", int(t.time_since_epoch().count() % 1000));
+  return std::string(buf) + ms;
+}
+
+struct fake_twilio {
+  std::unique_ptr<fake_carrier::server> fake;
+  fake_twilio() {
+    fake_carrier::server_options o;
+    o.creds.twilio.account_sid = "AC0123456789abcdef0123456789abcdef";
+    o.threads = 2;
+    fake = fake_carrier::server::start(o).value();
+  }
+  ~fake_twilio() { fake->stop(); }
+  // How many requests carried each body ("Body=" of the form).
+  std::map<std::string, int> bodies() const {
+    std::map<std::string, int> out;
+    for (auto& r : fake->requests()) {
+      auto p = r.body.find("Body=");
+      if (p == std::string::npos) continue;
+      auto e = r.body.find('&', p);
+      ++out[r.body.substr(p + 5, e == std::string::npos ? std::string::npos : e - p - 5)];
+    }
+    return out;
+  }
+};
+
+struct gateway {
+  const temp_dir& dir;
+  std::string name;
+  int api_port = free_port();
+  int http_port = free_port();
+  std::unique_ptr<process> proc;
+
+  gateway(const temp_dir& d, const redis_server& r, const fake_twilio& f, std::string instance,
+          const std::string& extra_sender = "", const std::string& extra = "")
+      : dir(d), name(std::move(instance)) {
+    const auto& c = f.fake->creds();
+    const auto cfg =
+        "[server]\ndata_dir = \"" + data().string() + "\"\ninstance = \"" + name +
+        "\"\nthreads = 2\nshutdown_grace_ms = 3000\n"
+        "[api]\nlisten = \"127.0.0.1:" + std::to_string(api_port) +
+        "\"\n[http]\nlisten = \"127.0.0.1:" + std::to_string(http_port) +
+        "\"\npublic_url = \"http://127.0.0.1:" + std::to_string(http_port) +
+        "\"\n[redis]\nurl = \"" + r.tcp_url() +
+        "\"\ntimeout_ms = 500\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
+        "[evidence]\nhmac_key = \"file:evidence.key\"\n"
+        "[policy.marketing]\napply_calling_window = false\napply_restricted_days = false\n"
+        "[queue]\npoll_ms = 20\nlease_ms = 1000\nsubmit_lease_ms = 10000\n" + extra +
+        "[carriers.twilio]\ntype = \"twilio\"\nbase_url = \"" + f.fake->base_url() +
+        "\"\naccount_sid = \"" + c.twilio.account_sid + "\"\nauth_token = \"" +
+        c.twilio.auth_token +
+        "\"\nretries = 0\ntimeout_ms = 3000\nrate_per_second = 10000\nmax_in_flight = 512\n"
+        "circuit_failure_threshold = 1000\n"
+        "[senders.acme]\nnumbers = [\"+14155552000\"]\nroute = [\"twilio\"]\n" + extra_sender +
+        "[lists.internal]\nkind = \"internal\"\n";
+    auto path = d.write(name + ".toml", cfg);
+    proc = std::make_unique<process>(
+        std::vector<std::string>{built_program("gateway/stopgate"), "--config", path.string()},
+        d.path() / (name + ".log"));
+  }
+  std::filesystem::path data() const { return dir.path() / ("data-" + name); }
+  line_client client() { return line_client(api_port); }
+  void stop() {
+    proc->signal(SIGTERM);
+    auto code = proc->wait(std::chrono::seconds(20));
+    ASSERT_TRUE(code) << proc->output();
+    EXPECT_EQ(*code, 0) << proc->output();
+  }
+  // Every evidence record, in chain order.
+  std::vector<json::object> evidence() const {
+    std::vector<std::filesystem::path> files;
+    for (auto& e : std::filesystem::directory_iterator(data() / "evidence"))
+      if (e.path().extension() == ".jsonl") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::vector<json::object> out;
+    for (auto& p : files) {
+      std::ifstream f(p);
+      for (std::string line; std::getline(f, line);) {
+        boost::system::error_code ec;
+        auto v = json::parse(line, ec);  // a line cut by SIGKILL is not a record
+        if (!ec && v.is_object()) out.push_back(v.as_object());
+      }
+    }
+    return out;
+  }
+};
+
+json::object send(line_client& c, const std::string& fields) {
+  return c.call(json::parse(R"({"op":"send","sender":"acme","purpose":"informational")" + fields +
+                            "}")
+                    .as_object());
+}
+
+// The types of a message's records, in order.
+std::vector<std::string> life(const std::vector<json::object>& recs, const std::string& id) {
+  std::vector<std::string> out;
+  for (auto& r : recs)
+    if (auto* m = r.if_contains("message_id"); m && *m == id.c_str()) out.push_back(str(r.at("type")));
+  return out;
+}
+
+template <class F>
+bool eventually(F f, std::chrono::milliseconds limit = 15s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (f()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return f();
+}
+
+std::int64_t depth(const redis_server& r) {
+  return std::stoll(r.cli("ZCARD {sg:q}:due"));
+}
+
+TEST(Queue, AQueuedSendIsAnsweredAtOnceThenRelayedOnceWithItsWholeLifeInTheEvidence) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+
+  auto a = send(c, R"(,"to":"+12125552671","body":"q1","mode":"queue")");
+  ASSERT_EQ(a["ok"], true) << json::serialize(a);
+  EXPECT_EQ(a["status"], "queued");
+  const auto id = str(a["message_id"]);
+  EXPECT_TRUE(id.starts_with("msg_"));
+  EXPECT_FALSE(a.contains("retry_at"));
+  ASSERT_TRUE(eventually([&] { return f.bodies()["q1"] == 1; })) << gw.proc->output();
+  ASSERT_TRUE(eventually([&] { return depth(r) == 0; }));
+  EXPECT_TRUE(eventually([&] { return r.cli("HGET stopgate:msg:" + id + " status") == "queued"; }))
+      << "the carrier's answer is the message's status";
+
+  // A sync send beside it is unchanged, and the fields that only a queue can honour are refused.
+  auto s = send(c, R"(,"to":"+12125552672","body":"s1")");
+  EXPECT_EQ(s["status"], "sent") << json::serialize(s);
+  auto bad = send(c, R"(,"to":"+12125552672","body":"s2","send_at":")" + in(60s) + "\"");
+  EXPECT_EQ(bad["ok"], false);
+  EXPECT_EQ(bad["error"].at("code"), "bad_request");
+  EXPECT_NE(str(bad["error"].at("message")).find("send_at"), std::string::npos);
+  EXPECT_EQ(f.bodies().count("s2"), 0u);
+
+  gw.stop();
+  EXPECT_EQ(life(gw.evidence(), id),
+            (std::vector<std::string>{"queued", "released", "carrier_result"}));
+  for (auto& rec : gw.evidence())
+    if (rec.if_contains("message_id") && rec.at("message_id") == id.c_str() &&
+        rec.at("type") == "queued") {
+      EXPECT_EQ(rec.at("body"), "q1");
+      EXPECT_EQ(rec.at("decision"), "allow");
+      EXPECT_EQ(rec.at("mode"), "queue");
+    }
+}
+
+TEST(Queue, AnOptOutBetweenQueueingAndReleaseCancelsTheMessageWithADecisionRecord) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+
+  const auto at = in(1500ms);
+  auto a = send(c, R"(,"to":"+12125552671","body":"opted","mode":"queue","send_at":")" + at + "\"");
+  auto b = send(c, R"(,"to":"+12125552673","body":"kept","mode":"queue","send_at":")" + at + "\"");
+  ASSERT_EQ(a["status"], "queued") << json::serialize(a);
+  ASSERT_EQ(b["status"], "queued") << json::serialize(b);
+  EXPECT_TRUE(a.contains("retry_at")) << "held until send_at";
+  auto o = c.call(json::parse(R"({"op":"optout","to":"+12125552671","sender":"acme"})").as_object());
+  ASSERT_EQ(o["ok"], true) << json::serialize(o);
+  EXPECT_EQ(depth(r), 2);
+  EXPECT_TRUE(f.bodies().empty()) << "nothing goes out before send_at";
+
+  ASSERT_TRUE(eventually([&] { return f.bodies()["kept"] == 1 && depth(r) == 0; }))
+      << gw.proc->output();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(f.bodies().count("opted"), 0u);
+  EXPECT_EQ(r.cli("HGET stopgate:msg:" + str(a["message_id"]) + " status"), "cancelled");
+
+  gw.stop();
+  const auto recs = gw.evidence();
+  EXPECT_EQ(life(recs, str(a["message_id"])),
+            (std::vector<std::string>{"queued", "decision", "cancelled"}));
+  for (auto& rec : recs)
+    if (rec.if_contains("message_id") && rec.at("message_id") == a["message_id"] &&
+        rec.at("type") == "decision") {
+      EXPECT_EQ(rec.at("decision"), "deny");
+      EXPECT_EQ(rec.at("stage"), "release");
+      EXPECT_EQ(rec.at("reasons").as_array().at(0), "optout");
+    }
+}
+
+TEST(Queue, APerNumberRateLimitSpacesSendsAndWhatCannotGoBeforeExpiresAtIsDropped) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ", "rate_per_number_per_second = 1\n");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+
+  const auto until = in(2500ms);
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 5; ++i) {
+    auto a = send(c, ",\"to\":\"+1212555267" + std::to_string(i) + "\",\"body\":\"r" +
+                         std::to_string(i) + "\",\"mode\":\"queue\",\"expires_at\":\"" + until + "\"");
+    ASSERT_EQ(a["status"], "queued") << json::serialize(a);
+    ids.push_back(str(a["message_id"]));
+  }
+  ASSERT_TRUE(eventually([&] { return depth(r) == 0; }, 20s)) << gw.proc->output();
+  gw.stop();
+
+  // One send a second from the number: at most three fit before expires_at, at least two.
+  const auto reqs = f.fake->requests();
+  ASSERT_GE(reqs.size(), 2u);
+  ASSERT_LE(reqs.size(), 3u);
+  for (std::size_t i = 1; i < reqs.size(); ++i)
+    EXPECT_GE(reqs[i].received_at - reqs[i - 1].received_at, 900ms);
+  const auto recs = gw.evidence();
+  int sent = 0, expired = 0;
+  for (auto& id : ids) {
+    auto l = life(recs, id);
+    if (l == std::vector<std::string>{"queued", "released", "carrier_result"}) ++sent;
+    if (l == std::vector<std::string>{"queued", "expired"}) ++expired;
+  }
+  EXPECT_EQ(sent, int(reqs.size()));
+  EXPECT_EQ(sent + expired, 5) << "every message ends sent or expired";
+}
+
+TEST(Queue, AnIdempotencyKeyAnswersTheQueuedOutcomeAndQueuesOnce) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  const std::string req = R"(,"to":"+12125552671","body":"once","mode":"queue","idempotency_key":"k1")";
+  auto a = send(c, req);
+  auto b = send(c, req);
+  ASSERT_EQ(a["status"], "queued") << json::serialize(a);
+  EXPECT_EQ(b["status"], "queued") << json::serialize(b);
+  EXPECT_EQ(b["idempotent_replay"], true);
+  EXPECT_EQ(a["message_id"], b["message_id"]);
+  ASSERT_TRUE(eventually([&] { return f.bodies()["once"] == 1 && depth(r) == 0; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(f.bodies()["once"], 1);
+}
+
+TEST(Queue, ForgetTakesAHeldMessageOutOfTheQueue) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto a = send(c, R"(,"to":"+12125552671","body":"later","mode":"queue","send_at":")" + in(1h) + "\"");
+  ASSERT_EQ(a["status"], "queued") << json::serialize(a);
+  EXPECT_EQ(depth(r), 1);
+  auto fg = c.call(json::parse(R"({"op":"forget","to":"+12125552671"})").as_object());
+  ASSERT_EQ(fg["ok"], true) << json::serialize(fg);
+  EXPECT_EQ(depth(r), 0);
+  EXPECT_EQ(r.cli("HLEN {sg:q}:msg"), "0") << "the body left Redis";
+  bool listed = false;
+  for (auto& e : fg["erased"].as_array())
+    if (str(e) == "queued_message:" + str(a["message_id"])) listed = true;
+  EXPECT_TRUE(listed) << json::serialize(fg);
+}
+
+TEST(Queue, AGatewayKilledMidDrainLeavesEveryMessageSentOnceOrOutcomeUnknown) {
+  redis_server r;
+  fake_twilio f;
+  // Every carrier request takes 300 ms, so the first gateway dies with requests under way.
+  fake_carrier::fault slow;
+  slow.kind = fake_carrier::fault_kind::latency;
+  slow.delay = 300ms;
+  f.fake->add_fault(slow);
+  temp_dir d;
+  // Only A drains at first: B starts once everything is queued.
+  gateway a(d, r, f, "gwA", "", "max_in_flight = 8\n");
+  auto ca = a.client();
+  ASSERT_TRUE(ca.connected()) << a.proc->output();
+  constexpr int n = 60;
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    auto x = send(ca, ",\"to\":\"+1212555" + std::to_string(3000 + i) + "\",\"body\":\"k" +
+                          std::to_string(i) + "\",\"mode\":\"queue\"");
+    ASSERT_EQ(x["status"], "queued") << json::serialize(x);
+    ids.push_back(str(x["message_id"]));
+  }
+  ASSERT_TRUE(eventually([&] { return f.fake->requests().size() >= 10; })) << a.proc->output();
+  a.proc->signal(SIGKILL);
+  a.proc->wait(5s);
+  gateway b(d, r, f, "gwB", "", "max_in_flight = 8\n");
+  auto cb = b.client();
+  ASSERT_TRUE(cb.connected()) << b.proc->output();
+  // The claims A held run out (1 s lease; 10 s for those it was sending).
+  ASSERT_TRUE(eventually([&] { return depth(r) == 0; }, 40s)) << b.proc->output();
+  b.stop();
+
+  auto sent = f.bodies();
+  auto ra = a.evidence(), rb = b.evidence();
+  std::vector<json::object> all(ra.begin(), ra.end());
+  all.insert(all.end(), rb.begin(), rb.end());
+  int unknown = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto body = "k" + std::to_string(i);
+    EXPECT_LE(sent[body], 1) << body << " was sent twice";
+    bool was_unknown = false;
+    for (auto& rec : all)
+      if (rec.if_contains("message_id") && rec.at("message_id") == ids[i].c_str() &&
+          rec.at("type") == "carrier_result" && rec.if_contains("outcome_unknown") &&
+          rec.at("outcome_unknown") == true)
+        was_unknown = true;
+    unknown += was_unknown;
+    EXPECT_TRUE(sent[body] == 1 || was_unknown) << body << " was lost";
+  }
+  EXPECT_GT(unknown, 0) << "A died with carrier requests under way";
+  EXPECT_LE(unknown, 16) << "at most A's requests in flight (8 per thread, 2 threads)";
+}
+
+}  // namespace
+}  // namespace stopgate::test
