@@ -4,6 +4,7 @@
 #include "redis/slot.hpp"
 #include "tests/gateway/webhook_test_support.hpp"
 #include "tests/support/redis_cluster.hpp"
+#include "tests/support/store_bench.hpp"
 
 #include <set>
 
@@ -14,39 +15,6 @@ using webhooks::claim_state;
 using webhooks::enqueue_state;
 using webhooks::inbound_store;
 using webhooks::send_verdict;
-
-// Runs one awaitable on a private io_context with its own Redis client.
-class store_bench {
- public:
-  template <class F>
-  auto run(F f) {
-    auto fut = asio::co_spawn(io_, f(), asio::use_future);
-    io_.restart();
-    while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
-      io_.run_one_for(std::chrono::milliseconds(10));
-    return fut.get();
-  }
-  explicit store_bench(redis_server& r) : store_bench(r.tcp_url()) {}
-  explicit store_bench(const std::string& url) {
-    redis::client_options o;
-    o.ep = *redis::parse_url(url);
-    client_ = std::make_unique<redis::client>(io_.get_executor(), o);
-    client_->start();
-    run([this]() -> asio::awaitable<int> {
-      co_await client_->async_wait_connected(std::chrono::seconds(5));
-      co_return 0;
-    });
-  }
-  ~store_bench() {
-    client_->stop();
-    io_.run_for(std::chrono::milliseconds(50));
-  }
-  redis::client& c() { return *client_; }
-
- private:
-  asio::io_context io_;
-  std::unique_ptr<redis::client> client_;
-};
 
 class WebhookStore : public shared_redis<> {};
 
