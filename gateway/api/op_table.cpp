@@ -12,6 +12,7 @@ using config::role;
 constexpr std::string_view channels[] = {"sms", "voice"};
 constexpr std::string_view purposes[] = {"marketing", "informational"};
 constexpr std::string_view send_modes[] = {"sync", "queue"};
+constexpr std::string_view campaign_actions[] = {"status", "pause", "resume", "cancel"};
 constexpr std::string_view techs[] = {"atds", "manual", "prerecorded"};
 constexpr std::string_view kinds[] = {"express_written", "express", "ebr_purchase", "ebr_inquiry"};
 constexpr std::string_view methods[] = {"web_form", "keyword", "verbal", "paper"};
@@ -89,6 +90,17 @@ constexpr field_def send_fields[] = {
      "never"},
 };
 
+constexpr field_def campaign_fields[] = {
+    {"sender", string, false, sender_doc},
+    {"campaign", string, true, "The campaign's name, as given to `send`.", {}, {}, {}, 64},
+    {"action", choice, false,
+     "`status` changes nothing. `pause`: its queued messages wait (none is released until "
+     "`resume`). `resume`: they are due again at once. `cancel`: every one not yet handed to a "
+     "carrier is cancelled, each with a `cancelled` evidence record; messages queued for the "
+     "campaign later are cancelled too, until `resume`.",
+     "status", campaign_actions},
+};
+
 constexpr field_def consent_source[] = {
     {"method", choice, true, "How the consent was captured.", {}, methods},
     {"url", string, false, "The page of the form."},
@@ -152,6 +164,35 @@ constexpr answer_def check_answer[] = {
     {"results", "array", false,
      "For an array `to`: one such object per number, in the request's order. A number that cannot "
      "be read gets its own `deny` with `invalid_number`; the batch goes on."},
+};
+
+constexpr answer_def campaign_answer[] = {
+    {"campaign", "string", true, "Its name."},
+    {"sender", "string", true, "Its sender."},
+    {"state", "string", true, "`active`, `paused` or `cancelled` (after the action)."},
+    {"changed", "boolean", true, "Whether the action changed the state."},
+    {"in_queue", "integer", true, "Its messages in the queue now, whatever their state."},
+    {"queued", "integer", true, "Of those, due or waiting for their `send_at`/rate slot."},
+    {"held", "object", true,
+     "Of those, held by the rules or the campaign, by reason: `{\"quiet_hours\": 12, "
+     "\"campaign_paused\": 3, ...}`."},
+    {"in_flight", "integer", true, "Of those, claimed by a gateway right now (being checked or relayed)."},
+    {"accepted", "integer", true, "Messages ever queued for it."},
+    {"sent", "integer", true, "Messages a carrier accepted."},
+    {"failed", "integer", true, "Messages no carrier accepted."},
+    {"unknown", "integer", true, "Messages whose outcome is unknown (never sent again)."},
+    {"cancelled", "integer", true, "Messages cancelled (a check at release denied them, or the campaign was cancelled)."},
+    {"expired", "integer", true, "Messages dropped at their `expires_at`."},
+    {"sent_last_minute", "integer", true, "Messages sent in the last 60 seconds (its current rate)."},
+};
+
+constexpr answer_def queue_stats_answer[] = {
+    {"depth", "integer", true, "Messages in the queue, every state."},
+    {"states", "object", true,
+     "Counts by state: `queued`, `held:REASON` (quiet_hours, frequency_cap, send_at, "
+     "campaign_paused, ...), `claimed`, `submitting`, `unknown`."},
+    {"oldest_due", "string?", true, "The earliest due time in the queue (RFC 3339), or null when empty."},
+    {"shards", "integer", true, "How many shards the queue has on this Redis (1, or `queue.shards` on a cluster)."},
 };
 
 constexpr answer_def send_answer[] = {
@@ -249,6 +290,7 @@ constexpr api_errc write_errors[] = {api_errc::bad_request, api_errc::invalid_nu
 constexpr api_errc read_errors[] = {api_errc::bad_request, api_errc::invalid_number,
                                     api_errc::store_unavailable};
 constexpr api_errc auth_errors[] = {api_errc::unauthenticated};
+constexpr api_errc queue_errors[] = {api_errc::bad_request, api_errc::store_unavailable};
 
 // ---- the table ----------------------------------------------------------------------------
 
@@ -277,7 +319,10 @@ constexpr op_def table[] = {
     {op_id::send, "send", role::send, false, "Check, then relay an SMS to a carrier.",
      "Checks the number as a committed `check` would, writes the decision (or the `send` record) "
      "to the evidence log, then relays the message along the sender's carrier route and answers "
-     "once the outcome is known. docs/SEND.md has statuses, retries and delivery callbacks.",
+     "once the outcome is known (`mode` `sync`). With `mode` `queue` it answers `queued` as soon "
+     "as the message is in the durable queue; the queue holds it until the rules allow it, checks "
+     "it again then and relays it at the carriers' rates (docs/QUEUE.md). docs/SEND.md has "
+     "statuses, retries and delivery callbacks.",
      send_fields, send_answer, send_errors,
      R"({"op":"send","id":8,"to":"+12125552671","sender":"acme","from":"+14155552000","body":"Spring sale: 20% off today. Reply STOP to opt out.","purpose":"marketing","campaign":"spring","carrier":"sandbox","idempotency_key":"order-17"})",
      R"({"id":8,"ok":true,"status":"sent","message_id":"msg_3f2a9c","reasons":[],"evidence_id":"gw1-1043","carrier":"sandbox","carrier_message_id":"sandbox-msg_3f2a9c"})"},
@@ -318,6 +363,19 @@ constexpr op_def table[] = {
      {}, stats_answer, {},
      R"({"op":"stats","id":14})",
      R"({"id":14,"ok":true,"checks":1042,"decisions":{"allow":900,"deny":130,"defer":12},"committed":40,"consents":12,"optouts":3,"optins":1,"lookups":2,"forgets":0,"store_failures":0,"evidence_failures":0,"evidence":{"records":60,"fsyncs":58,"durable_seq":60,"queue_depth":0},"lists":{},"list_refreshes":4,"metrics":{}})"},
+    {op_id::campaign, "campaign", role::send, false, "Pause, resume, cancel or look at a campaign.",
+     "Controls the queued messages of one campaign (`send` with `mode` `queue` and `campaign`) "
+     "across every gateway sharing the Redis, and reports where they are (docs/QUEUE.md).",
+     campaign_fields, campaign_answer, queue_errors,
+     R"({"op":"campaign","id":15,"sender":"acme","campaign":"spring","action":"pause"})",
+     R"({"id":15,"ok":true,"campaign":"spring","sender":"acme","state":"paused","changed":true,"in_queue":1200,"queued":900,"held":{"quiet_hours":300},"in_flight":0,"accepted":5000,"sent":3790,"failed":6,"unknown":0,"cancelled":4,"expired":0,"sent_last_minute":610})"},
+    {op_id::queue_stats, "queue_stats", role::send, false, "What the durable queue holds.",
+     "Counts of the queue's messages by state and hold reason, and its earliest due time. Reads "
+     "every message's state: meant for operators and dashboards, not for every request "
+     "(`/metrics` has the same figures, sampled every few seconds).",
+     {}, queue_stats_answer, queue_errors,
+     R"({"op":"queue_stats","id":16})",
+     R"({"id":16,"ok":true,"depth":1200,"states":{"queued":900,"held:quiet_hours":300},"oldest_due":"2026-12-02T13:00:00Z","shards":1})"},
 };
 
 bool defined(std::span<const field_def> fields, std::string_view key) {

@@ -19,7 +19,9 @@
 namespace stopgate::gateway::api {
 
 /// Every op, for `switch`es that must handle each one (the compiler names a missing case).
-enum class op_id : std::uint8_t { ping, auth, check, send, consent, optout, optin, lookup, forget, stats };
+enum class op_id : std::uint8_t {
+  ping, auth, check, send, consent, optout, optin, lookup, forget, stats, campaign, queue_stats
+};
 
 /// How a request field is read.
 enum class field_type : std::uint8_t {

@@ -121,14 +121,14 @@ an OpenAPI 3.1 document for the HTTP routes, [docs/api/openapi.json](api/openapi
 ```
 {"op":"check","id":17,"to":"+14155552671","sender":"acme"}
 {"id":17,"ok":true,"result":{"to":"+14155552671","decision":"deny","reasons":["no_consent"]}}
-{"id":18,"ok":false,"error":{"code":"bad_request","message":"unknown field 'send_at' (send takes: ...)"}}
+{"id":18,"ok":false,"error":{"code":"bad_request","message":"unknown field 'sent_at' (send takes: ...)"}}
 ```
 
 - `op` (string, required) names the operation; `id` (string or number, optional) is echoed
   byte for byte. Pipelined answers may come back in any order: match them by `id`.
 - **Strict fields**: a member the op does not define is refused with `bad_request` naming it
   (nested ones as `source.x`); it is never silently ignored (a misspelt field, or one such as
-  `send_at` that this version does not have, would otherwise change nothing without a word).
+  `sent_at` for `send_at`, would otherwise change nothing without a word).
   The one exception: members whose names start with `x_` are the caller's own (tags, tracing)
   and are ignored.
 - Numbers: E.164 strings (`+14155550123`); where an op takes `to`, a 10-digit NANP number or

@@ -83,6 +83,8 @@ class ops final : public api::dispatcher, public api::batch_handler {
   boost::asio::awaitable<api::op_result> lookup(const boost::json::object& req, const api::request_context& ctx);
   boost::asio::awaitable<api::op_result> forget(const boost::json::object& req, const api::request_context& ctx);
   api::op_result stats() const;
+  boost::asio::awaitable<api::op_result> campaign(const boost::json::object& req, const api::request_context& ctx);
+  boost::asio::awaitable<api::op_result> queue_stats(const api::request_context& ctx);
   /// The contact store of the request's worker; null until it is set up.
   dnc::contacts::contact_store* store(const api::request_context& ctx) const;
 

@@ -34,6 +34,7 @@ struct scheduler::per_worker {
   std::uint64_t claims = 0;
   std::string token_prefix;  // instance.worker.random: unique across gateways and restarts
   std::chrono::steady_clock::time_point last_depth{};
+  std::uint64_t depth_samples = 0;
 };
 
 namespace {
@@ -46,6 +47,9 @@ constexpr std::string_view st_gone = "";
 constexpr std::string_view st_cancelled = "cancelled";
 constexpr std::string_view st_expired = "expired";
 constexpr std::string_view st_unknown = "unknown";
+constexpr std::string_view st_paused = "held|campaign_paused";
+constexpr std::string_view st_sent = "sent";
+constexpr std::string_view st_failed = "failed";
 
 std::int64_t to_ms(sys_time t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -144,10 +148,19 @@ asio::awaitable<void> scheduler::drain_loop(per_worker& w) {
     redis::client* c = w.gw->redis.get();
     if (c && c->connected() && w.gw->contacts) {
       const auto shards = store_.shards(*c);
-      // Worker 0 samples the depth for /metrics once a second.
+      // Worker 0 samples the queue for /metrics: its depth every second, its states (every
+      // message's) every 5 s.
       if (w.index == 0 && std::chrono::steady_clock::now() - w.last_depth >= std::chrono::seconds(1)) {
         w.last_depth = std::chrono::steady_clock::now();
-        if (auto d = co_await store_.async_depth(*c)) counters_.depth.store(*d);
+        if (++w.depth_samples % 5 == 1) {
+          if (auto st = co_await store_.async_stats(*c)) {
+            counters_.depth.store(st->depth);
+            std::lock_guard lock(stats_mu_);
+            last_stats_ = std::move(*st);
+          }
+        } else if (auto d = co_await store_.async_depth(*c)) {
+          counters_.depth.store(*d);
+        }
       }
       for (std::size_t i = 0; i < shards.size() && w.in_flight < opts_.max_in_flight; ++i) {
         const auto& shard = shards[(w.next_shard + i) % shards.size()];
@@ -214,6 +227,15 @@ asio::awaitable<void> scheduler::end_with(per_worker& w, claimed_message& m,
   if (auto moved = co_await store_.async_move(*w.gw->redis, m.shard, m.id, m.token, st_gone, 0); !moved)
     spdlog::warn("queue: message {}: not removed from the queue: {}", m.id,
                  moved.error().message());
+  co_await count_end(w, m, p, status);
+}
+
+asio::awaitable<void> scheduler::count_end(per_worker& w, const claimed_message& m,
+                                           const queued_payload& p, std::string_view outcome) {
+  if (p.campaign.empty()) co_return;
+  if (auto ec = co_await campaigns_.async_ended(*w.gw->redis, p.sender, p.campaign, m.id, outcome,
+                                                to_ms(op_support::now_us())))
+    spdlog::warn("queue: message {}: campaign counters not updated: {}", m.id, ec.message());
 }
 
 asio::awaitable<void> scheduler::end_unknown(per_worker& w, claimed_message& m,
@@ -239,6 +261,30 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
     json::object why{{"reason", r ? "sender_unknown" : "invalid_number"}};
     co_await end_with(w, m, p, evidence::record_type::cancelled, std::move(why), st_cancelled);
     co_return;
+  }
+
+  // A paused campaign's messages wait (resume makes them due at once; an hourly look in case
+  // a resume is missed); a cancelled campaign's are cancelled with evidence.
+  if (!p.campaign.empty()) {
+    auto cs = co_await campaigns_.async_state(redis, p.sender, p.campaign);
+    if (!cs) {
+      ++counters_.store_errors;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_return;
+    }
+    if (*cs == campaign_state::paused) {
+      ++counters_.held;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_paused,
+                                 to_ms(op_support::now_us()) + 3'600'000);
+      co_return;
+    }
+    if (*cs == campaign_state::cancelled) {
+      ++counters_.cancelled;
+      json::object why{{"reason", "campaign_cancelled"}};
+      co_await end_with(w, m, p, evidence::record_type::cancelled, std::move(why), st_cancelled);
+      co_return;
+    }
   }
 
   // The check at release: the same facts and engine as a committed check, at this instant.
@@ -372,6 +418,10 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
     spdlog::warn("queue: message {}: relayed but not removed from the queue ({}); after its lease "
                  "it ends outcome_unknown",
                  m.id, moved.error().message());
+  const json::object* outcome = answer ? &*answer : &*r->outcome;
+  const auto* st = outcome->if_contains("status");
+  const bool sent = st && st->is_string() && st->get_string() == "sent";
+  co_await count_end(w, m, p, sent ? st_sent : st_failed);
 }
 
 std::vector<rate_limit> scheduler::limits_for(const config::settings& s,
@@ -413,7 +463,40 @@ std::vector<http::metric_family> scheduler::metric_families() const {
   add("rate_limited", counters_.rate_limited);
   add("lease_lost", counters_.lease_lost);
   add("store_error", counters_.store_errors);
-  return {std::move(depth), std::move(events)};
+  metric_family states{"stopgate_queue_messages",
+                       "Messages in the durable queue by state (held ones by reason), sampled every 5 s.",
+                       metric_type::gauge,
+                       {}};
+  metric_family age{"stopgate_queue_oldest_due_age_seconds",
+                    "How long ago the earliest due message in the queue came due (0 when none "
+                    "is overdue), sampled every 5 s.",
+                    metric_type::gauge,
+                    {}};
+  {
+    std::lock_guard lock(stats_mu_);
+    for (const auto& sc : last_stats_.states) {
+      const auto colon = sc.state.find(':');
+      if (colon == std::string::npos)
+        states.samples.push_back({"", {{"state", sc.state}}, double(sc.count)});
+      else
+        states.samples.push_back({"",
+                                  {{"state", sc.state.substr(0, colon)},
+                                   {"reason", sc.state.substr(colon + 1)}},
+                                  double(sc.count)});
+    }
+    double overdue = 0;
+    if (last_stats_.oldest_due_ms) {
+      const auto now_ms = to_ms(op_support::now_us());
+      overdue = std::max<double>(0, double(now_ms - last_stats_.oldest_due_ms) / 1000.0);
+    }
+    age.samples.push_back({"", {}, overdue});
+  }
+  std::vector<http::metric_family> out;
+  out.push_back(std::move(depth));
+  out.push_back(std::move(events));
+  out.push_back(std::move(states));
+  out.push_back(std::move(age));
+  return out;
 }
 
 }  // namespace stopgate::gateway::queue

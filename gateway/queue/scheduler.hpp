@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gateway/http/prometheus.hpp"
+#include "gateway/queue/campaigns.hpp"
 #include "gateway/queue/payload.hpp"
 #include "gateway/queue/store.hpp"
 #include "gateway/send/send_op.hpp"
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -75,14 +77,20 @@ class scheduler {
                                         boost::json::object rec, std::string_view status);
   std::vector<rate_limit> limits_for(const config::settings& s, const queued_payload& p) const;
   dnc::model::sys_time now() const;
+  // Counts a message that left the queue toward its campaign (when it has one).
+  boost::asio::awaitable<void> count_end(per_worker& w, const claimed_message& m,
+                                         const queued_payload& p, std::string_view outcome);
 
   services svc_;
   send::send_handler& sender_;
   const queue_store& store_;
+  campaign_store campaigns_;
   scheduler_options opts_;
   scheduler_counters counters_;
   std::vector<std::unique_ptr<per_worker>> workers_;
   std::atomic<bool> stopping_{false};
+  mutable std::mutex stats_mu_;
+  queue_stats last_stats_;  // sampled by worker 0 every 5 s, for /metrics
   std::atomic<std::int64_t> in_flight_{0};
 };
 

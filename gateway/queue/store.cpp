@@ -117,6 +117,22 @@ end
 return at - now
 )lua");
 
+// KEYS due state; ARGV now_ms mode ('all' | 'paused') id...
+const redis::script redue_script(R"lua(
+local n = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local st = redis.call('HGET', KEYS[2], id)
+  if st and (st == 'queued' or string.sub(st, 1, 5) == 'held|') and
+     (ARGV[2] == 'all' or st == 'held|campaign_paused') then
+    redis.call('HSET', KEYS[2], id, 'queued')
+    redis.call('ZADD', KEYS[1], ARGV[1], id)
+    n = n + 1
+  end
+end
+return n
+)lua");
+
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char ch : s) {
@@ -209,6 +225,45 @@ asio::awaitable<boost::system::result<std::string>> queue_store::async_remove(
   if (r->is_nil()) co_return std::string();
   if (r->kind != redis::reply::type::string) co_return bad_reply();
   co_return std::move(r->str);
+}
+
+asio::awaitable<boost::system::result<std::int64_t>> queue_store::async_redue(
+    redis::client& c, const std::vector<std::string>& ids, std::int64_t now_ms, bool all) const {
+  std::map<std::string, std::vector<std::string_view>> by_shard;
+  for (const auto& id : ids) by_shard[shard_of(c, id)].push_back(id);
+  const std::string now = std::to_string(now_ms);
+  std::int64_t moved = 0;
+  for (auto& [shard, list] : by_shard) {
+    const shard_keys k(shard);
+    const std::array<std::string_view, 2> keys{k.due, k.state};
+    // A few thousand ids per call keeps each script short.
+    for (std::size_t i = 0; i < list.size(); i += 2000) {
+      std::vector<std::string_view> args{now, all ? "all" : "paused"};
+      const auto end = std::min(list.size(), i + 2000);
+      args.insert(args.end(), list.begin() + std::ptrdiff_t(i), list.begin() + std::ptrdiff_t(end));
+      auto r = co_await redis::async_eval(c, redue_script, keys, args);
+      if (!r) co_return r.error();
+      if (r->kind != redis::reply::type::integer) co_return bad_reply();
+      moved += r->integer;
+    }
+  }
+  co_return moved;
+}
+
+asio::awaitable<boost::system::result<std::vector<std::string>>> queue_store::async_states(
+    redis::client& c, const std::vector<std::string>& ids) const {
+  std::vector<std::string> out;
+  if (ids.empty()) co_return out;
+  redis::pipeline p;
+  for (const auto& id : ids) p.add({"HGET", shard_keys(shard_of(c, id)).state, id});
+  auto r = co_await c.async_exec(p);
+  if (!r) co_return r.error();
+  if (r->size() != ids.size()) co_return bad_reply();
+  for (auto& e : *r) {
+    if (e.is_error()) co_return bad_reply();
+    out.push_back(e.is_nil() ? std::string() : std::move(e.str));
+  }
+  co_return out;
 }
 
 asio::awaitable<boost::system::result<std::int64_t>> queue_store::async_depth(

@@ -107,6 +107,15 @@ class queue_store {
   boost::asio::awaitable<boost::system::result<std::string>> async_remove(
       redis::client& c, std::string_view id) const;
 
+  /// Makes the listed messages due at `now_ms` (state "queued"): every one that is queued or
+  /// held (`all`), or only those held as "campaign_paused". Messages claimed or being sent are
+  /// left alone. Returns how many were moved.
+  boost::asio::awaitable<boost::system::result<std::int64_t>> async_redue(
+      redis::client& c, const std::vector<std::string>& ids, std::int64_t now_ms, bool all) const;
+  /// The state of each listed message ("" when it is not in the queue), in order.
+  boost::asio::awaitable<boost::system::result<std::vector<std::string>>> async_states(
+      redis::client& c, const std::vector<std::string>& ids) const;
+
   /// Depth, states and the earliest due time over every shard (reads every state: an
   /// operator's question, not a per-request one).
   boost::asio::awaitable<boost::system::result<queue_stats>> async_stats(redis::client& c) const;

@@ -6,6 +6,7 @@
 #include "gateway/rfc3339.hpp"
 #include "gateway/send/message_store.hpp"
 #include "gateway/send/relay_call.hpp"
+#include "gateway/queue/campaigns.hpp"
 #include "gateway/queue/payload.hpp"
 
 #include <spdlog/spdlog.h>
@@ -387,6 +388,17 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
     co_return fail(api_errc::store_unavailable,
                    "the message could not be stored; nothing was queued: " + put_ec.message());
   p.queued_evidence_id = ev->id;
+  if (!r.campaign.empty()) {
+    // Listed under its campaign first, so that a resume or a cancel finds it.
+    if (auto ec = co_await queue::campaign_store().async_queued(*w->redis, r.sender, r.campaign,
+                                                               r.message_id)) {
+      m.status = "failed";
+      m.updated_at = now_us();
+      (void)co_await messages.async_put(m);
+      co_return fail(api_errc::store_unavailable,
+                     "the campaign could not be updated; nothing was queued: " + ec.message());
+    }
+  }
   const auto due_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(due.time_since_epoch()).count();
   auto q = co_await queue_->async_enqueue(*w->redis, r.message_id, queue::encode(p), state, due_ms);

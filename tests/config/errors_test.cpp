@@ -21,7 +21,7 @@ using ::testing::Not;
 TEST(ConfigErrors, UnknownKeyAtTopLevelListsTheTables) {
   std::string r = load_bad(k_minimal + "[servr]\nthreads = 2\n");
   EXPECT_THAT(r, HasSubstr("servr: unknown key (allowed: server, api, http, redis, evidence, "
-                           "policy, keywords, carriers, senders, lists, api_keys or dialer)"));
+                           "policy, keywords, carriers, senders, lists, api_keys, dialer or queue)"));
 }
 
 TEST(ConfigErrors, UnknownNestedKeysNameTheirPath) {

@@ -87,9 +87,9 @@ TEST(ApiReference, TheRoleTableIsTheOpTable) {
 
 TEST(ApiReference, AFieldTheOpDoesNotDefineIsNamed) {
   const api::op_def& send = *api::find_op_def("send");
-  auto m = api::unknown_field(send, json::parse(R"({"op":"send","to":"+12125552671","body":"hi","send_at":"2026-12-08T09:00:00Z"})").as_object());
+  auto m = api::unknown_field(send, json::parse(R"({"op":"send","to":"+12125552671","body":"hi","sent_at":"2026-12-08T09:00:00Z"})").as_object());
   ASSERT_TRUE(m);
-  EXPECT_NE(m->find("unknown field 'send_at'"), std::string::npos) << *m;
+  EXPECT_NE(m->find("unknown field 'sent_at'"), std::string::npos) << *m;
   EXPECT_NE(m->find("idempotency_key"), std::string::npos) << *m;  // says what the op takes
 
   const api::op_def& consent = *api::find_op_def("consent");

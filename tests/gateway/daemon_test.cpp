@@ -652,7 +652,7 @@ TEST(Daemon, EveryReferenceExampleIsAnsweredAsDocumented) {
 }
 
 // A field the op does not define is refused with its name, on the socket API and /v1/ops:
-// a `send_at` (which this version does not have) must not send at once.
+// a misspelt `sent_at` (for `send_at`) must not send at once.
 TEST(Daemon, UnknownFieldsAreRefusedNotIgnored) {
   redis_server r;
   temp_dir d;
@@ -662,10 +662,10 @@ TEST(Daemon, UnknownFieldsAreRefusedNotIgnored) {
   const std::string consented = R"({"op":"consent","to":"+12125552671","sender":"acme")" + express_consent + "}";
   ASSERT_EQ(c.call(json::parse(consented).as_object())["ok"], true);
 
-  auto sent = c.call(json::parse(R"({"op":"send","to":"+12125552671","sender":"acme","body":"Sale tomorrow","send_at":"2026-12-08T14:00:00Z"})").as_object());
+  auto sent = c.call(json::parse(R"({"op":"send","to":"+12125552671","sender":"acme","body":"Sale tomorrow","sent_at":"2026-12-08T14:00:00Z"})").as_object());
   ASSERT_EQ(sent["ok"], false) << json::serialize(sent);
   EXPECT_EQ(sent["error"].at("code"), "bad_request");
-  EXPECT_NE(std::string(sent["error"].at("message").as_string()).find("unknown field 'send_at'"), std::string::npos)
+  EXPECT_NE(std::string(sent["error"].at("message").as_string()).find("unknown field 'sent_at'"), std::string::npos)
       << json::serialize(sent);
   // Nothing was sent or recorded.
   auto stats = c.call(json::object{{"op", "stats"}});

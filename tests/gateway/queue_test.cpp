@@ -304,6 +304,71 @@ TEST(Queue, ForgetTakesAHeldMessageOutOfTheQueue) {
   EXPECT_TRUE(listed) << json::serialize(fg);
 }
 
+json::object campaign(line_client& c, const std::string& name, const std::string& action) {
+  return c.call(json::parse(R"({"op":"campaign","sender":"acme","campaign":")" + name +
+                            R"(","action":")" + action + "\"}")
+                    .as_object());
+}
+
+TEST(Queue, PauseHoldsACampaignResumeReleasesItAndCancelEndsEachMessageWithEvidence) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+
+  auto p = campaign(c, "spring", "pause");
+  ASSERT_EQ(p["ok"], true) << json::serialize(p);
+  EXPECT_EQ(p["state"], "paused");
+  EXPECT_EQ(p["changed"], true);
+  for (int i = 0; i < 5; ++i) {
+    auto a = send(c, ",\"to\":\"+1212555267" + std::to_string(i) + "\",\"body\":\"p" +
+                         std::to_string(i) + "\",\"mode\":\"queue\",\"campaign\":\"spring\"");
+    ASSERT_EQ(a["status"], "queued") << json::serialize(a);
+  }
+  json::object st;
+  ASSERT_TRUE(eventually([&] {
+    st = campaign(c, "spring", "status");
+    auto* h = st["held"].as_object().if_contains("campaign_paused");
+    return h && *h == 5;
+  })) << json::serialize(st);
+  EXPECT_EQ(st["in_queue"], 5);
+  EXPECT_EQ(st["accepted"], 5);
+  EXPECT_EQ(st["changed"], false);
+  EXPECT_TRUE(f.bodies().empty()) << "a paused campaign sends nothing";
+  auto qs = c.call(json::parse(R"({"op":"queue_stats"})").as_object());
+  EXPECT_EQ(qs["depth"], 5) << json::serialize(qs);
+  EXPECT_EQ(qs["states"].at("held:campaign_paused"), 5) << json::serialize(qs);
+
+  auto res = campaign(c, "spring", "resume");
+  EXPECT_EQ(res["state"], "active");
+  ASSERT_TRUE(eventually([&] { return f.bodies().size() == 5 && depth(r) == 0; }, 5s))
+      << "resumed at once, not after the hourly look";
+  ASSERT_TRUE(eventually([&] { return campaign(c, "spring", "status")["sent"] == 5; }));
+  st = campaign(c, "spring", "status");
+  EXPECT_EQ(st["in_queue"], 0);
+  EXPECT_EQ(st["sent_last_minute"], 5);
+
+  // Cancel: messages waiting for their send_at end now, each with a `cancelled` record.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto a = send(c, ",\"to\":\"+1212555268" + std::to_string(i) +
+                         "\",\"body\":\"x\",\"mode\":\"queue\",\"campaign\":\"fall\",\"send_at\":\"" +
+                         in(1h) + "\"");
+    ASSERT_EQ(a["status"], "queued") << json::serialize(a);
+    ids.push_back(str(a["message_id"]));
+  }
+  auto cx = campaign(c, "fall", "cancel");
+  EXPECT_EQ(cx["state"], "cancelled");
+  ASSERT_TRUE(eventually([&] { return depth(r) == 0; })) << gw.proc->output();
+  ASSERT_TRUE(eventually([&] { return campaign(c, "fall", "status")["cancelled"] == 3; }));
+  EXPECT_EQ(f.bodies().count("x"), 0u);
+  gw.stop();
+  const auto recs = gw.evidence();
+  for (auto& id : ids) EXPECT_EQ(life(recs, id), (std::vector<std::string>{"queued", "cancelled"}));
+}
+
 TEST(Queue, AGatewayKilledMidDrainLeavesEveryMessageSentOnceOrOutcomeUnknown) {
   redis_server r;
   fake_twilio f;
