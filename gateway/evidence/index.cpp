@@ -159,6 +159,62 @@ boost::system::result<export_report> export_records(
   const std::string from = q.from ? format_ts(*q.from) : std::string();
   const std::string until = q.until ? format_ts(*q.until) : std::string();
   export_report report;
+  // A record's output: as stored, or with plaintext fields.
+  auto emit = [&](boost::json::value& v, std::string_view line) -> boost::system::error_code {
+    auto& o = v.get_object();
+    if (q.decrypt) {
+      const auto* id = o.if_contains("id");
+      const std::string rid = id && id->is_string() ? std::string(id->get_string()) : "";
+      if (auto dec = decrypt_fields(o, *q.decrypt, rid)) return dec;
+      out(boost::json::serialize(v));
+    } else {
+      out(line);
+    }
+    ++report.records;
+    return {};
+  };
+  auto wanted = [&](const boost::json::object& o) {
+    if (q.message_id.empty()) return true;
+    const auto* m = o.if_contains("message_id");
+    return m && m->is_string() && m->get_string() == q.message_id;
+  };
+  if (q.number.empty()) {
+    if (q.message_id.empty()) return make_error_code(errc::not_found);
+    // By message id alone: read every segment in the range through, in chain order.
+    for (const auto& seg : *segments) {
+      bool rebuilt = false;
+      auto idx = load_index(seg, max_line, true, &rebuilt);
+      if (!idx) return idx.error();
+      report.indexes_rebuilt += rebuilt;
+      if ((!from.empty() && idx->last_ts < from) || (!until.empty() && idx->first_ts >= until))
+        continue;
+      ++report.segments_scanned;
+      boost::system::error_code failure;
+      auto ec = for_each_line(
+          seg.path, max_line,
+          [&](std::string_view line, std::uint64_t) {
+            // Cheap test first: most lines do not name the id at all.
+            if (line.find(q.message_id) == std::string_view::npos) return true;
+            boost::system::error_code pec;
+            auto v = boost::json::parse(line, pec);
+            if (pec || !v.is_object()) {
+              failure = make_error_code(errc::bad_record);
+              return false;
+            }
+            const auto& o = v.get_object();
+            const auto* ts = o.if_contains("ts");
+            if (!ts || !ts->is_string() || !wanted(o)) return true;
+            const std::string_view t = ts->get_string();
+            if ((!from.empty() && t < from) || (!until.empty() && t >= until)) return true;
+            failure = emit(v, line);
+            return !failure;
+          },
+          [](std::string_view, std::uint64_t) {});
+      if (ec) return ec;
+      if (failure) return failure;
+    }
+    return report;
+  }
   for (const auto& seg : *segments) {
     bool rebuilt = false;
     auto idx = load_index(seg, max_line, true, &rebuilt);
@@ -189,21 +245,10 @@ boost::system::result<export_report> export_records(
       }
       auto& o = v.get_object();
       const auto* ts = o.if_contains("ts");
-      if (ts == nullptr || !ts->is_string()) continue;
+      if (ts == nullptr || !ts->is_string() || !wanted(o)) continue;
       const std::string_view t = ts->get_string();
       if ((!from.empty() && t < from) || (!until.empty() && t >= until)) continue;
-      if (q.decrypt) {
-        const auto* id = o.if_contains("id");
-        const std::string rid = id && id->is_string() ? std::string(id->get_string()) : "";
-        if (auto dec = decrypt_fields(o, *q.decrypt, rid)) {
-          failure = dec;
-          break;
-        }
-        out(boost::json::serialize(v));
-      } else {
-        out(*line);
-      }
-      ++report.records;
+      failure = emit(v, *line);
     }
     ::close(fd);
     if (failure) return failure;

@@ -39,17 +39,21 @@ boost::system::result<segment_index> load_index(const segment_file& seg, std::si
                                                 bool write_back, bool* rebuilt = nullptr);
 
 struct export_query {
-  std::string number;                // E.164, "+14155552671"
+  std::string number;                // E.164, "+14155552671"; "" with message_id: any number
   std::optional<time_point> from;    // inclusive
   std::optional<time_point> until;   // exclusive
   aes_gcm* decrypt = nullptr;        // set: sealed fields are replaced by their plaintext
+  /// Only records whose top-level `message_id` is this (a message's whole life: queued,
+  /// decision, released, send, carrier_result, status, cancelled, expired). Without `number`
+  /// every segment in the range is read through (the index is by number).
+  std::string message_id;
 };
 
 struct export_report {
   std::uint64_t records = 0, segments_scanned = 0, indexes_rebuilt = 0;
 };
 
-/// Calls out(line) for every record in `dir` naming query.number within the time range, in
+/// Calls out(line) for every record in `dir` naming query.number (and query.message_id) within the time range, in
 /// chain order (instance by instance). Lines are the records as stored, or re-serialised
 /// with plaintext fields when decrypting. errc::decrypt_failed if a field does not decrypt.
 boost::system::result<export_report> export_records(

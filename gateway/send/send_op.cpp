@@ -514,6 +514,7 @@ asio::awaitable<op_result> send_handler::async_deliver(const send_request& r, js
   }
 
   json::object res{{"message_id", r.message_id},
+                   {"to", r.to.e164()},
                    {"status", sent ? "sent" : "failed"},
                    {"carrier", rr.carrier},
                    {"carrier_message_id", rr.carrier_message_id},

@@ -198,7 +198,7 @@ TEST(EvidenceBatch, EncryptedBatchSealsBodiesUnderEachRecordsOwnId) {
   auto moved = *inbound;
   EXPECT_EQ(decrypt_fields(moved, cipher, optout->at("id").as_string()), errc::decrypt_failed);
   std::vector<std::string> out;
-  export_query q{"+14155552671", std::nullopt, std::nullopt, &cipher};
+  export_query q{"+14155552671", std::nullopt, std::nullopt, &cipher, ""};
   ASSERT_TRUE(export_records(tmp.path(), q, [&](std::string_view l) { out.emplace_back(l); }));
   ASSERT_EQ(out.size(), 2u);
   const auto in = boost::json::parse(out[0]).as_object();

@@ -273,7 +273,7 @@ TEST(EvidenceLog, EncryptsBodiesVerifiesWithoutKeyAndDecryptsOnExport) {
 
   aes_gcm cipher(opts.encryption_key);
   std::vector<std::string> out;
-  export_query q{"+14155552671", std::nullopt, std::nullopt, &cipher};
+  export_query q{"+14155552671", std::nullopt, std::nullopt, &cipher, ""};
   ASSERT_TRUE(export_records(tmp.path(), q, [&](std::string_view l) { out.emplace_back(l); }));
   ASSERT_EQ(out.size(), 1u);
   const auto rec = boost::json::parse(out[0]);
@@ -307,18 +307,50 @@ TEST(EvidenceExport, ByNumberAndTimeRangeUsingARebuildableIndex) {
     EXPECT_TRUE(r);
     return notes;
   };
-  EXPECT_EQ(run({"+14155552671", {}, {}, nullptr}),
+  EXPECT_EQ(run({"+14155552671", {}, {}, nullptr, ""}),
             (std::vector<std::string>{"0", "2", "3", "5", "6", "8", "optout"}));
-  EXPECT_EQ(run({"+12125551234", {}, {}, nullptr}), (std::vector<std::string>{"1", "4", "7"}));
+  EXPECT_EQ(run({"+12125551234", {}, {}, nullptr, ""}), (std::vector<std::string>{"1", "4", "7"}));
   // --from inclusive, --until exclusive.
-  EXPECT_EQ(run({"+14155552671", parse_ts("2026-11-29T12:00:00Z"), parse_ts("2026-11-29T16:00:00Z"), nullptr}),
+  EXPECT_EQ(run({"+14155552671", parse_ts("2026-11-29T12:00:00Z"), parse_ts("2026-11-29T16:00:00Z"), nullptr, ""}),
             (std::vector<std::string>{"2", "3", "5"}));
   const auto idx = test::segments(tmp.path())[0].path.string() + ".idx";
   EXPECT_TRUE(std::filesystem::exists(idx));
   // More records make the index stale; export rebuilds it and sees them.
   ASSERT_TRUE(log->append_sync(record_type::send, test::fields("+12125551234", "new")));
-  EXPECT_EQ(run({"+12125551234", {}, {}, nullptr}), (std::vector<std::string>{"1", "4", "7", "new"}));
+  EXPECT_EQ(run({"+12125551234", {}, {}, nullptr, ""}), (std::vector<std::string>{"1", "4", "7", "new"}));
   EXPECT_EQ(reindex(tmp.path()).value(), 1u);
+}
+
+TEST(EvidenceExport, ByMessageIdAloneOrWithItsNumber) {
+  stopgate::test::temp_dir tmp;
+  manual_clock clock("2026-11-29T10:00:00Z");
+  const auto opts = test::small_options(tmp.path());
+  auto log = log::open(opts, clock.hooks()).value();
+  const std::pair<record_type, const char*> life[] = {{record_type::queued, "msg_a"},
+                                                      {record_type::queued, "msg_b"},
+                                                      {record_type::released, "msg_a"},
+                                                      {record_type::cancelled, "msg_b"},
+                                                      {record_type::carrier_result, "msg_a"},
+                                                      {record_type::status, "msg_ab"}};
+  for (auto& [type, id] : life) {
+    boost::json::object f{{"to", "+14155552671"}, {"message_id", id}};
+    ASSERT_TRUE(log->append_sync(type, f));
+    clock.advance(1min);
+  }
+  auto run = [&](export_query q) {
+    std::vector<std::string> types;
+    auto r = export_records(tmp.path(), q, [&](std::string_view l) {
+      types.emplace_back(boost::json::parse(l).at("type").as_string());
+    });
+    EXPECT_TRUE(r);
+    return types;
+  };
+  const std::vector<std::string> a{"queued", "released", "carrier_result"};
+  EXPECT_EQ(run({"", {}, {}, nullptr, "msg_a"}), a) << "a longer id containing it is not it";
+  EXPECT_EQ(run({"+14155552671", {}, {}, nullptr, "msg_a"}), a);
+  EXPECT_EQ(run({"", {}, {}, nullptr, "msg_b"}), (std::vector<std::string>{"queued", "cancelled"}));
+  EXPECT_TRUE(run({"+12125551234", {}, {}, nullptr, "msg_a"}).empty());
+  EXPECT_FALSE(export_records(tmp.path(), export_query{}, [](std::string_view) {}));
 }
 
 }  // namespace

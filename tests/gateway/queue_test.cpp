@@ -182,6 +182,17 @@ TEST(Queue, AQueuedSendIsAnsweredAtOnceThenRelayedOnceWithItsWholeLifeInTheEvide
   gw.stop();
   EXPECT_EQ(life(gw.evidence(), id),
             (std::vector<std::string>{"queued", "released", "carrier_result"}));
+  // `stopgatectl evidence export --message-id` shows the same life, in order.
+  const auto out = d.path() / "export.jsonl";
+  ASSERT_EQ(std::system((built_program("tools/stopgatectl/stopgatectl") + " evidence export --message-id " +
+                         id + " " + (gw.data() / "evidence").string() + " > " + out.string() +
+                         " 2>/dev/null")
+                            .c_str()),
+            0);
+  std::vector<json::object> exported;
+  std::ifstream ef(out);
+  for (std::string line; std::getline(ef, line);) exported.push_back(json::parse(line).as_object());
+  EXPECT_EQ(life(exported, id), (std::vector<std::string>{"queued", "released", "carrier_result"}));
   for (auto& rec : gw.evidence())
     if (rec.if_contains("message_id") && rec.at("message_id") == id.c_str() &&
         rec.at("type") == "queued") {

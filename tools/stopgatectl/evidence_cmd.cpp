@@ -24,7 +24,8 @@ namespace ev = stopgate::evidence;
 
 constexpr const char* usage_text =
     "usage: stopgatectl evidence verify [DIR] [--key-env NAME | --key-file FILE] [--chain-only]\n"
-    "       stopgatectl evidence export --to NUMBER [--from T] [--until T] [DIR]\n"
+    "       stopgatectl evidence export (--to NUMBER | --message-id ID) [--from T] [--until T]\n"
+    "                                   [DIR]\n"
     "                                   [--decrypt [--enc-key-env NAME | --enc-key-file FILE]]\n"
     "       stopgatectl evidence reindex [DIR]\n"
     "\n"
@@ -34,6 +35,8 @@ constexpr const char* usage_text =
     "  (raw bytes; one trailing newline ignored). Without a key verify fails (exit 1) unless\n"
     "  --chain-only asks for the hash chain alone.\n"
     "export: records whose to/from/number field is NUMBER, in order, one JSON line each;\n"
+    "  --message-id ID: a message's whole life (queued, decision, released, send,\n"
+    "  carrier_result, status, cancelled, expired), alone or with --to (faster: by index);\n"
     "  T is YYYY-MM-DD or RFC 3339 UTC (--from inclusive, --until exclusive). --decrypt needs\n"
     "  the AES key (64 hex digits or base64) from --enc-key-env (default\n"
     "  STOPGATE_EVIDENCE_ENC_KEY) or --enc-key-file.\n";
@@ -42,7 +45,7 @@ struct parsed_args {
   std::string dir = "var/evidence";
   std::string key_env = "STOPGATE_EVIDENCE_KEY", key_file;
   std::string enc_key_env = "STOPGATE_EVIDENCE_ENC_KEY", enc_key_file;
-  std::string to, from, until;
+  std::string to, from, until, message_id;
   bool chain_only = false, decrypt = false;
 };
 
@@ -108,11 +111,15 @@ int run_verify(const parsed_args& a) {
 }
 
 int run_export(const parsed_args& a) {
-  if (a.to.empty()) return bad_usage("export needs --to NUMBER");
-  auto number = dnc::model::parse_phone(a.to);
-  if (!number) return bad_usage("--to " + a.to + ": " + number.error().message());
+  if (a.to.empty() && a.message_id.empty())
+    return bad_usage("export needs --to NUMBER or --message-id ID");
   ev::export_query q;
-  q.number = number->e164();
+  q.message_id = a.message_id;
+  if (!a.to.empty()) {
+    auto number = dnc::model::parse_phone(a.to);
+    if (!number) return bad_usage("--to " + a.to + ": " + number.error().message());
+    q.number = number->e164();
+  }
   if (!a.from.empty()) {
     q.from = ev::parse_ts(a.from);
     if (!q.from) return bad_usage("--from " + a.from + ": not YYYY-MM-DD or RFC 3339 UTC");
@@ -180,6 +187,8 @@ int run(const global_options& g, const std::vector<std::string>& args) {
       ok = value(a.enc_key_file);
     else if (s == "--to")
       ok = value(a.to);
+    else if (s == "--message-id")
+      ok = value(a.message_id);
     else if (s == "--from")
       ok = value(a.from);
     else if (s == "--until")
