@@ -119,6 +119,54 @@ TEST(ClusterDaemon, ChecksConsentsStopsAndListLoadsWorkOnACluster) {
   EXPECT_EQ(results[2].at("decision"), "deny");
 }
 
+// The durable outbound queue on a cluster: its shards live in several slots on every primary,
+// every queued message is relayed exactly once, and a campaign's controls and counters work.
+TEST(ClusterDaemon, QueuedSendsAreRelayedOnceFromShardsOnEveryPrimary) {
+  redis_cluster cl(3, 0);
+  temp_dir d;
+  gateway_proc gw(d, cl.url(), "gwX", "[queue]\npoll_ms = 20\nshards = 8\n");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  constexpr int n = 30;
+  for (int i = 0; i < n; ++i) {
+    auto a = call_until_ok(
+        c,
+        json::object{{"op", "send"}, {"to", consumer(i)}, {"sender", "acme"},
+                     {"purpose", "informational"}, {"body", "q" + std::to_string(i)},
+                     {"mode", "queue"}, {"campaign", "winter"}},
+        400);
+    ASSERT_EQ(a["status"], "queued") << json::serialize(a) << gw.proc->output();
+  }
+  std::vector<std::string> lines;
+  for (int i = 0; i < 1000 && lines.size() < std::size_t(n); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    lines = outbox_lines(d, "gwX");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  lines = outbox_lines(d, "gwX");
+  std::multiset<std::string> bodies;
+  for (auto& l : lines) bodies.insert(std::string(json::parse(l).at("body").as_string()));
+  ASSERT_EQ(lines.size(), std::size_t(n)) << gw.proc->output();
+  for (int i = 0; i < n; ++i) EXPECT_EQ(bodies.count("q" + std::to_string(i)), 1u);
+
+  // The shards' keys are spread over the primaries.
+  std::set<int> primaries;
+  for (int s = 0; s < 8; ++s)
+    primaries.insert(cl.primary_of_slot(redis::key_slot("{sg:q:" + std::to_string(s) + "}:due")));
+  EXPECT_EQ(primaries.size(), 3u);
+  json::object st;
+  for (int i = 0; i < 200; ++i) {
+    st = c.call(json::parse(R"({"op":"campaign","sender":"acme","campaign":"winter"})").as_object());
+    if (st["sent"] == n) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(st["sent"], n) << json::serialize(st);
+  EXPECT_EQ(st["in_queue"], 0) << json::serialize(st);
+  auto qs = c.call(json::parse(R"({"op":"queue_stats"})").as_object());
+  EXPECT_EQ(qs["depth"], 0) << json::serialize(qs);
+  EXPECT_EQ(qs["shards"], 8) << json::serialize(qs);
+}
+
 // Slots move between primaries (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE: what
 // `redis-cli --cluster reshard` does) while checks run: every check is answered, and every
 // answer still holds the opt-out.

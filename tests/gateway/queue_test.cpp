@@ -380,6 +380,48 @@ TEST(Queue, PauseHoldsACampaignResumeReleasesItAndCancelEndsEachMessageWithEvide
   for (auto& id : ids) EXPECT_EQ(life(recs, id), (std::vector<std::string>{"queued", "cancelled"}));
 }
 
+TEST(Queue, ARedisRestartWithTheAofMidDrainLosesNoQueuedMessage) {
+  redis_server r(/*appendonly=*/true);
+  fake_twilio f;
+  fake_carrier::fault slow;
+  slow.kind = fake_carrier::fault_kind::latency;
+  slow.delay = 100ms;
+  f.fake->add_fault(slow);
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ", "", "max_in_flight = 4\n");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  constexpr int n = 40;
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    // Half go at once, half a second later: some are due, some held, some being relayed.
+    auto x = send(c, ",\"to\":\"+1212555" + std::to_string(4000 + i) + "\",\"body\":\"a" +
+                         std::to_string(i) + "\",\"mode\":\"queue\"" +
+                         (i % 2 ? ",\"send_at\":\"" + in(1500ms) + "\"" : std::string()));
+    ASSERT_EQ(x["status"], "queued") << json::serialize(x);
+    ids.push_back(str(x["message_id"]));
+  }
+  ASSERT_TRUE(eventually([&] { return !f.fake->requests().empty(); }));
+  r.stop();  // SIGTERM: the AOF is flushed; the gateway loses its connections mid-drain
+  std::this_thread::sleep_for(300ms);
+  r.start();
+  ASSERT_TRUE(eventually([&] { return depth(r) == 0; }, 40s)) << gw.proc->output();
+  gw.stop();
+
+  auto sent = f.bodies();
+  const auto recs = gw.evidence();
+  for (int i = 0; i < n; ++i) {
+    const auto body = "a" + std::to_string(i);
+    EXPECT_LE(sent[body], 1) << body << " was sent twice";
+    bool unknown = false;
+    for (auto& rec : recs)
+      if (rec.if_contains("message_id") && rec.at("message_id") == ids[i].c_str() &&
+          rec.if_contains("outcome_unknown") && rec.at("outcome_unknown") == true)
+        unknown = true;
+    EXPECT_TRUE(sent[body] == 1 || unknown) << body << " was lost";
+  }
+}
+
 TEST(Queue, AGatewayKilledMidDrainLeavesEveryMessageSentOnceOrOutcomeUnknown) {
   redis_server r;
   fake_twilio f;
