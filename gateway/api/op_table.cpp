@@ -61,6 +61,18 @@ constexpr field_def check_fields[] = {
      {}, {}, {}, 256},
 };
 
+constexpr field_def send_message_fields[] = {
+    {"to", number, true, "The recipient."},
+    {"body", string, true, "The message text, 1 to 1,600 bytes of UTF-8.", {}, {}, {}, 1600},
+    {"from", number, false, "As at the top level.", "the request's `from`"},
+    {"purpose", choice, false, "As at the top level.", "the request's `purpose`", purposes},
+    {"campaign", string, false, "As at the top level.", "the request's `campaign`", {}, {}, 64},
+    {"carrier", string, false, "As at the top level.", "the request's `carrier`"},
+    {"idempotency_key", string, false, "As at the top level, for this message.", {}, {}, {}, 128},
+    {"send_at", time, false, "As at the top level.", "the request's `send_at`"},
+    {"expires_at", time, false, "As at the top level.", "the request's `expires_at`"},
+};
+
 constexpr field_def send_fields[] = {
     {"to", number, true, "The recipient."},
     {"sender", string, false, sender_doc},
@@ -88,6 +100,22 @@ constexpr field_def send_fields[] = {
     {"expires_at", time, false,
      "With `queue`: a message not sent by this time is dropped with an `expired` record.",
      "never"},
+};
+
+constexpr field_def send_batch_fields[] = {
+    {"sender", string, false, sender_doc},
+    {"messages", objects, true,
+     "1 to 1,000 messages, each with its own `to` and `body` and optionally its own values of the "
+     "fields below; the request's fields are every message's defaults.",
+     {}, {}, send_message_fields},
+    {"from", number, false, "As for `send`.", "the sender's first number"},
+    {"purpose", choice, false, "As for `send`.", "marketing", purposes},
+    {"campaign", string, false, "As for `send`.", {}, {}, {}, 64},
+    {"carrier", string, false, "As for `send`.", "the sender's route"},
+    {"mode", choice, false, "As for `send`; `queue` is what bulk campaigns want.",
+     "`[queue] default_mode` (`sync`)", send_modes},
+    {"send_at", time, false, "As for `send`.", "now"},
+    {"expires_at", time, false, "As for `send`.", "never"},
 };
 
 constexpr field_def campaign_fields[] = {
@@ -164,6 +192,14 @@ constexpr answer_def check_answer[] = {
     {"results", "array", false,
      "For an array `to`: one such object per number, in the request's order. A number that cannot "
      "be read gets its own `deny` with `invalid_number`; the batch goes on."},
+};
+
+constexpr answer_def send_batch_answer[] = {
+    {"results", "array", true,
+     "One answer per message, in order: the members of a `send` answer (`status`, `message_id`, "
+     "`reasons`, ...), or `{\"error\": {\"code\", \"message\"}}` for a message that reached no "
+     "outcome (a field error, an unreadable number, Redis unavailable: nothing was queued or sent "
+     "for it; send it again)."},
 };
 
 constexpr answer_def campaign_answer[] = {
@@ -363,6 +399,14 @@ constexpr op_def table[] = {
      {}, stats_answer, {},
      R"({"op":"stats","id":14})",
      R"({"id":14,"ok":true,"checks":1042,"decisions":{"allow":900,"deny":130,"defer":12},"committed":40,"consents":12,"optouts":3,"optins":1,"lookups":2,"forgets":0,"store_failures":0,"evidence_failures":0,"evidence":{"records":60,"fsyncs":58,"durable_seq":60,"queue_depth":0},"lists":{},"list_refreshes":4,"metrics":{}})"},
+    {op_id::send_batch, "send_batch", role::send, false, "Many `send`s in one request.",
+     "The batch form of `send` for bulk campaigns: each message is handled as a `send` of its own "
+     "(its own check, evidence records and idempotency key), concurrently, and the answer lists "
+     "their outcomes in order. With `mode` `queue` the answer comes once every message is in the "
+     "durable queue (docs/QUEUE.md).",
+     send_batch_fields, send_batch_answer, send_errors,
+     R"({"op":"send_batch","id":17,"sender":"acme","mode":"queue","campaign":"spring","purpose":"marketing","messages":[{"to":"+12125552671","body":"Spring sale: 20% off today. Reply STOP to opt out."},{"to":"+12125552672","body":"Spring sale: 20% off today. Reply STOP to opt out.","idempotency_key":"spring-2"}]})",
+     R"({"id":17,"ok":true,"results":[{"status":"queued","message_id":"msg_1a2b","reasons":[],"evidence_id":"gw1-2001"},{"status":"blocked","message_id":"msg_1a2c","reasons":["optout"],"evidence_id":"gw1-2002"}]})"},
     {op_id::campaign, "campaign", role::send, false, "Pause, resume, cancel or look at a campaign.",
      "Controls the queued messages of one campaign (`send` with `mode` `queue` and `campaign`) "
      "across every gateway sharing the Redis, and reports where they are (docs/QUEUE.md).",
@@ -413,11 +457,23 @@ std::optional<std::string> unknown_field(const op_def& op, const boost::json::ob
     if (f == op.fields.end())
       return "unknown field '" + std::string(k.substr(0, 64)) + "' (" + std::string(op.name) +
              " takes: " + field_list(op.fields) + ")";
-    if (f->type != field_type::object || !value.is_object()) continue;
-    for (const auto& member : value.get_object()) {
-      if (defined(f->members, member.key())) continue;
-      return "unknown field '" + std::string(k) + "." + std::string(member.key().substr(0, 64)) + "' (" +
-             std::string(k) + " takes: " + field_list(f->members) + ")";
+    auto check_members = [&](const boost::json::object& o,
+                             const std::string& where) -> std::optional<std::string> {
+      for (const auto& member : o) {
+        if (defined(f->members, member.key()) || member.key().starts_with(extension_prefix)) continue;
+        return "unknown field '" + where + "." + std::string(member.key().substr(0, 64)) + "' (" +
+               std::string(k) + " takes: " + field_list(f->members) + ")";
+      }
+      return std::nullopt;
+    };
+    if (f->type == field_type::object && value.is_object()) {
+      if (auto m = check_members(value.get_object(), std::string(k))) return m;
+    } else if (f->type == field_type::objects && value.is_array()) {
+      const auto& a = value.get_array();
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].is_object())
+          if (auto m = check_members(a[i].get_object(), std::string(k) + "[" + std::to_string(i) + "]"))
+            return m;
     }
   }
   return std::nullopt;
@@ -432,6 +488,7 @@ std::string_view to_string(field_type t) noexcept {
     case field_type::time: return "RFC 3339 time";
     case field_type::choice: return "string (one of)";
     case field_type::object: return "object";
+    case field_type::objects: return "array of objects";
   }
   return "string";
 }

@@ -20,7 +20,8 @@ namespace stopgate::gateway::api {
 
 /// Every op, for `switch`es that must handle each one (the compiler names a missing case).
 enum class op_id : std::uint8_t {
-  ping, auth, check, send, consent, optout, optin, lookup, forget, stats, campaign, queue_stats
+  ping, auth, check, send, consent, optout, optin, lookup, forget, stats, campaign, queue_stats,
+  send_batch
 };
 
 /// How a request field is read.
@@ -32,6 +33,7 @@ enum class field_type : std::uint8_t {
   time,        // an RFC 3339 time string such as 2026-11-29T14:03:00Z
   choice,      // one of `values` (a string)
   object,      // a JSON object with the fields in `members`
+  objects,     // an array of such objects (a batch of requests)
 };
 
 struct field_def {

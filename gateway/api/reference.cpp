@@ -42,17 +42,25 @@ json::object field_schema(const field_def& f) {
       s["enum"] = std::move(e);
       break;
     }
-    case field_type::object: {
-      s["type"] = "object";
+    case field_type::object:
+    case field_type::objects: {
+      json::object o{{"type", "object"}};
       json::object props;
       json::array required;
       for (const auto& m : f.members) {
         props[m.name] = field_schema(m);
         if (m.required) required.emplace_back(m.name);
       }
-      s["properties"] = std::move(props);
-      if (!required.empty()) s["required"] = std::move(required);
-      s["additionalProperties"] = false;
+      o["properties"] = std::move(props);
+      if (!required.empty()) o["required"] = std::move(required);
+      o["additionalProperties"] = false;
+      if (f.type == field_type::object) {
+        s = std::move(o);
+      } else {
+        s["type"] = "array";
+        s["minItems"] = 1;
+        s["items"] = std::move(o);
+      }
       break;
     }
   }
@@ -99,6 +107,7 @@ void field_rows(std::string& md, std::span<const field_def> fields, const std::s
           (f.default_value.empty() ? std::string() : "`" + std::string(f.default_value) + "`") + " | " +
           cell(f.doc) + " |\n";
     if (f.type == field_type::object) field_rows(md, f.members, prefix + std::string(f.name) + ".");
+    if (f.type == field_type::objects) field_rows(md, f.members, prefix + std::string(f.name) + "[].");
   }
 }
 

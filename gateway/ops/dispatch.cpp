@@ -31,6 +31,7 @@ asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::ob
   switch (def->id) {
     case api::op_id::check: co_return co_await check(req, ctx);
     case api::op_id::send: co_return co_await send_->async_send(req, ctx);
+    case api::op_id::send_batch: co_return co_await send_->async_send_batch(req, ctx);
     case api::op_id::consent: co_return co_await consent(req, false, ctx);
     case api::op_id::optin: co_return co_await consent(req, true, ctx);
     case api::op_id::optout: co_return co_await optout(req, ctx);

@@ -10,6 +10,11 @@
 #include "gateway/queue/payload.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
 
@@ -292,6 +297,60 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
                    ec.message());
   }
   co_return answer;
+}
+
+asio::awaitable<op_result> send_handler::async_send_batch(const json::object& req,
+                                                          const api::request_context& ctx) {
+  const auto* list = req.if_contains("messages");
+  if (!list || !list->is_array() || list->get_array().empty() ||
+      list->get_array().size() > max_batch_messages)
+    co_return fail(api_errc::bad_request, "messages: required, an array of 1 to " +
+                                              std::to_string(max_batch_messages) + " objects");
+  const auto& items = list->get_array();
+  // Each message: the request's fields as defaults, its own on top.
+  std::vector<json::object> reqs;
+  reqs.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].is_object())
+      co_return fail(api_errc::bad_request, "messages[" + std::to_string(i) + "]: must be an object");
+    json::object one;
+    for (const auto& [k, v] : req)
+      if (k != "op" && k != "id" && k != "messages" && !k.starts_with(api::extension_prefix))
+        one[k] = v;
+    for (const auto& [k, v] : items[i].get_object())
+      if (!k.starts_with(api::extension_prefix)) one[k] = v;
+    reqs.push_back(std::move(one));
+  }
+  std::vector<json::value> results(reqs.size());
+  auto ex = co_await asio::this_coro::executor;
+  // Run them a window at a time: concurrent sends share fsyncs and Redis round trips.
+  for (std::size_t first = 0; first < reqs.size(); first += batch_concurrency) {
+    const std::size_t last = std::min(reqs.size(), first + batch_concurrency);
+    auto left = std::make_shared<std::size_t>(last - first);
+    asio::steady_timer done(ex, asio::steady_timer::time_point::max());
+    for (std::size_t i = first; i < last; ++i) {
+      asio::co_spawn(ex, async_send(reqs[i], ctx),
+                     [&results, &done, left, i](std::exception_ptr e, op_result r) {
+                       if (e)
+                         results[i] = json::object{
+                             {"error", json::object{{"code", "internal"},
+                                                    {"message", "the send failed unexpectedly"}}}};
+                       else if (r)
+                         results[i] = std::move(*r);
+                       else
+                         results[i] = json::object{
+                             {"error", json::object{{"code", api::to_string(r.error().code)},
+                                                    {"message", r.error().message}}}};
+                       if (--*left == 0) done.cancel();
+                     });
+    }
+    // (A send that ends without waiting may complete before this wait starts.)
+    while (*left > 0) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  json::array out;
+  out.reserve(results.size());
+  for (auto& v : results) out.push_back(std::move(v));
+  co_return json::object{{"results", std::move(out)}};
 }
 
 asio::awaitable<op_result> send_handler::run(const send_request& r,

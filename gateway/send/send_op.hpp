@@ -39,6 +39,9 @@ namespace stopgate::gateway::send {
 /// The largest `body` accepted: ten concatenated GSM-7 segments (153 characters each) fit,
 /// and so does anything a carrier takes in one request.
 inline constexpr std::size_t max_body_bytes = 1600;
+/// The most messages one `send_batch` takes, and how many of them run at once.
+inline constexpr std::size_t max_batch_messages = 1000;
+inline constexpr std::size_t batch_concurrency = 256;
 
 /// Counters for `stats` and /metrics. Thread-safe.
 struct send_counters {
@@ -90,6 +93,11 @@ class send_handler {
   /// outcome was reached (nothing was sent then).
   boost::asio::awaitable<api::op_result> async_send(const boost::json::object& req,
                                                     const api::request_context& ctx);
+  /// The batch form (`send_batch`): `messages` (1 to max_batch_messages objects), the
+  /// request's other fields their defaults; each handled as async_send, up to
+  /// batch_concurrency at once. Answers {results: [answer | {error}] in order}.
+  boost::asio::awaitable<api::op_result> async_send_batch(const boost::json::object& req,
+                                                          const api::request_context& ctx);
 
   /// Relays an allowed message: `record` (the `send` record of a sync send, the `released`
   /// record of a queued one) durable together with the message record and the contact's count,

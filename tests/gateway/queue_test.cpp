@@ -422,6 +422,54 @@ TEST(Queue, ARedisRestartWithTheAofMidDrainLosesNoQueuedMessage) {
   }
 }
 
+TEST(Queue, ABatchQueuesEachMessageOnItsOwnAndAnswersInOrder) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw(d, r, f, "gwQ");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  ASSERT_EQ(c.call(json::parse(R"({"op":"optout","to":"+12125552672","sender":"acme"})").as_object())["ok"], true);
+  json::array msgs;
+  for (int i = 0; i < 300; ++i)
+    msgs.push_back(json::object{{"to", "+1212555" + std::to_string(2600 + i)},
+                                {"body", "b" + std::to_string(i)}});
+  msgs[5].as_object()["to"] = "not a number";
+  msgs[6].as_object()["idempotency_key"] = "batch-6";
+  json::object req{{"op", "send_batch"}, {"sender", "acme"}, {"purpose", "marketing"},
+                   {"mode", "queue"}, {"campaign", "bulk"}, {"messages", msgs}};
+  // Marketing needs consent: give it to all but one number (which is then blocked).
+  for (int i = 0; i < 300; ++i) {
+    if (i == 7) continue;
+    auto cs = c.call(json::parse(R"({"op":"consent","sender":"acme","kind":"express_written","captured_at":"2026-01-01T00:00:00Z","source":{"method":"web_form","text":"I agree"},"to":"+1212555)" +
+                                 std::to_string(2600 + i) + "\"}").as_object());
+    ASSERT_EQ(cs["ok"], true) << json::serialize(cs);
+  }
+  auto a = c.call(req);
+  ASSERT_EQ(a["ok"], true) << json::serialize(a);
+  const auto& res = a["results"].as_array();
+  ASSERT_EQ(res.size(), 300u);
+  EXPECT_EQ(res[5].at("error").at("code"), "invalid_number");
+  EXPECT_EQ(res[7].at("status"), "blocked") << json::serialize(res[7]);
+  EXPECT_EQ(res[72].at("status"), "blocked") << "the opted-out number";
+  int queued = 0;
+  for (auto& x : res)
+    if (x.as_object().if_contains("status") && x.at("status") == "queued") ++queued;
+  EXPECT_EQ(queued, 297);
+  ASSERT_TRUE(eventually([&] { return depth(r) == 0 && f.fake->requests().size() == 297; }))
+      << gw.proc->output();
+  // The same batch again: only the message with a key is answered from its first outcome.
+  msgs.clear();
+  msgs.push_back(json::object{{"to", "+12125552606"}, {"body", "b6"}, {"idempotency_key", "batch-6"}});
+  req["messages"] = msgs;
+  auto again = c.call(req);
+  EXPECT_EQ(again["results"].as_array().at(0).at("idempotent_replay"), true) << json::serialize(again);
+  EXPECT_EQ(again["results"].as_array().at(0).at("message_id"), res[6].at("message_id"));
+  auto bad = c.call(json::parse(R"({"op":"send_batch","sender":"acme","messages":[{"to":"+12125552671","body":"x","colour":"red"}]})").as_object());
+  EXPECT_EQ(bad["error"].at("code"), "bad_request");
+  EXPECT_NE(str(bad["error"].at("message")).find("messages[0].colour"), std::string::npos) << json::serialize(bad);
+}
+
 TEST(Queue, AGatewayKilledMidDrainLeavesEveryMessageSentOnceOrOutcomeUnknown) {
   redis_server r;
   fake_twilio f;
