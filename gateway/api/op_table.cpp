@@ -118,6 +118,17 @@ constexpr field_def send_batch_fields[] = {
     {"expires_at", time, false, "As for `send`.", "never"},
 };
 
+constexpr field_def events_fields[] = {
+    {"after", string, false,
+     "The cursor: the `next` of the previous answer (or the `id` of the last event handled). "
+     "`\"0\"` reads from the oldest event kept (7 days).",
+     "0"},
+    {"max", integer, false, "At most this many events (1 to 1,000).", "500"},
+    {"wait_ms", integer, false,
+     "When no event is there yet, wait up to this long (0 to 30,000 ms) for one: a long poll.",
+     "0"},
+};
+
 constexpr field_def campaign_fields[] = {
     {"sender", string, false, sender_doc},
     {"campaign", string, true, "The campaign's name, as given to `send`.", {}, {}, {}, 64},
@@ -200,6 +211,15 @@ constexpr answer_def send_batch_answer[] = {
      "`reasons`, ...), or `{\"error\": {\"code\", \"message\"}}` for a message that reached no "
      "outcome (a field error, an unreadable number, Redis unavailable: nothing was queued or sent "
      "for it; send it again)."},
+};
+
+constexpr answer_def events_answer[] = {
+    {"events", "array", true,
+     "Oldest first: `{\"id\", \"message_id\", \"status\", \"at\", \"campaign\"?, \"carrier\"?, "
+     "\"error_code\"?}`. `status`: `queued`, `sent`, `failed`, `unknown` (never sent again), "
+     "`cancelled`, `expired`, and the carriers' delivery statuses (`delivered`, `undelivered`, "
+     "...). At least once: dedupe by `id`."},
+    {"next", "string", true, "The cursor to pass as `after` next time (unchanged when there was no event)."},
 };
 
 constexpr answer_def campaign_answer[] = {
@@ -407,6 +427,15 @@ constexpr op_def table[] = {
      send_batch_fields, send_batch_answer, send_errors,
      R"({"op":"send_batch","id":17,"sender":"acme","mode":"queue","campaign":"spring","purpose":"marketing","messages":[{"to":"+12125552671","body":"Spring sale: 20% off today. Reply STOP to opt out."},{"to":"+12125552672","body":"Spring sale: 20% off today. Reply STOP to opt out.","idempotency_key":"spring-2"}]})",
      R"({"id":17,"ok":true,"results":[{"status":"queued","message_id":"msg_1a2b","reasons":[],"evidence_id":"gw1-2001"},{"status":"blocked","message_id":"msg_1a2c","reasons":["optout"],"evidence_id":"gw1-2002"}]})"},
+    {op_id::events, "events", role::send, false, "Status events of this key's messages.",
+     "Every step of the life of the messages this API key sent (queued, sent, failed, cancelled, "
+     "expired, delivered, ...), from a cursor the client keeps: call it in a loop with `after` set "
+     "to the last `next` (with `wait_ms` it waits for the next event). The events are kept in "
+     "Redis for 7 days, so they survive a gateway restart and any gateway serves them "
+     "(docs/QUEUE.md).",
+     events_fields, events_answer, queue_errors,
+     R"({"op":"events","id":18,"after":"0","max":100,"wait_ms":0})",
+     R"({"id":18,"ok":true,"events":[{"id":"1764860000000-0","message_id":"msg_1a2b","status":"queued","at":"2026-12-04T15:33:20Z","campaign":"spring"}],"next":"1764860000000-0"})"},
     {op_id::campaign, "campaign", role::send, false, "Pause, resume, cancel or look at a campaign.",
      "Controls the queued messages of one campaign (`send` with `mode` `queue` and `campaign`) "
      "across every gateway sharing the Redis, and reports where they are (docs/QUEUE.md).",
@@ -489,6 +518,7 @@ std::string_view to_string(field_type t) noexcept {
     case field_type::choice: return "string (one of)";
     case field_type::object: return "object";
     case field_type::objects: return "array of objects";
+    case field_type::integer: return "integer";
   }
   return "string";
 }

@@ -21,7 +21,7 @@ namespace stopgate::gateway::api {
 /// Every op, for `switch`es that must handle each one (the compiler names a missing case).
 enum class op_id : std::uint8_t {
   ping, auth, check, send, consent, optout, optin, lookup, forget, stats, campaign, queue_stats,
-  send_batch
+  send_batch, events
 };
 
 /// How a request field is read.
@@ -34,6 +34,7 @@ enum class field_type : std::uint8_t {
   choice,      // one of `values` (a string)
   object,      // a JSON object with the fields in `members`
   objects,     // an array of such objects (a batch of requests)
+  integer,     // a JSON integer (the doc gives its range)
 };
 
 struct field_def {

@@ -31,6 +31,9 @@ json::object field_schema(const field_def& f) {
     case field_type::boolean:
       s["type"] = "boolean";
       break;
+    case field_type::integer:
+      s["type"] = "integer";
+      break;
     case field_type::time:
       s["type"] = "string";
       s["format"] = "date-time";

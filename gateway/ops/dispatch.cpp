@@ -40,6 +40,7 @@ asio::awaitable<op_result> ops::async_handle(std::string_view op, const json::ob
     case api::op_id::stats: co_return stats();
     case api::op_id::campaign: co_return co_await campaign(req, ctx);
     case api::op_id::queue_stats: co_return co_await queue_stats(ctx);
+    case api::op_id::events: co_return co_await events(req, ctx);
     case api::op_id::ping:
     case api::op_id::auth: break;  // answered by the transport
   }

@@ -85,6 +85,7 @@ class ops final : public api::dispatcher, public api::batch_handler {
   api::op_result stats() const;
   boost::asio::awaitable<api::op_result> campaign(const boost::json::object& req, const api::request_context& ctx);
   boost::asio::awaitable<api::op_result> queue_stats(const api::request_context& ctx);
+  boost::asio::awaitable<api::op_result> events(const boost::json::object& req, const api::request_context& ctx);
   /// The contact store of the request's worker; null until it is set up.
   dnc::contacts::contact_store* store(const api::request_context& ctx) const;
 

@@ -4,10 +4,15 @@
 
 #include "gateway/queue/campaigns.hpp"
 #include "gateway/queue/store.hpp"
+#include "gateway/send/events.hpp"
 #include "gateway/send/send_op.hpp"
 #include "gateway/worker.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <map>
 
@@ -111,6 +116,43 @@ asio::awaitable<op_result> ops::queue_stats(const api::request_context& ctx) {
                          {"states", std::move(states)},
                          {"oldest_due", std::move(oldest)},
                          {"shards", std::int64_t(q->shards(*w.redis).size())}};
+}
+
+asio::awaitable<op_result> ops::events(const json::object& req, const api::request_context& ctx) {
+  fields f(req);
+  std::string after = "0";
+  if (auto* a = f.str("after", false)) {
+    after = std::string(*a);
+    if (!send::valid_cursor(after)) f.set("after: a cursor from an earlier answer (MS-SEQ), or \"0\"");
+  }
+  const auto max = f.integer("max", 1, 1000, 500);
+  const auto wait_ms = f.integer("wait_ms", 0, 30000, 0);
+  if (!f.ok()) co_return f.failure();
+  worker& w = svc_.on(ctx.worker);
+  if (!w.redis) co_return fail(api_errc::store_unavailable, "Redis is not available");
+  const std::string key(ctx.key_name);
+  // A long poll looks every 50 ms (a blocking XREAD would hold the worker's shared connection).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  for (;;) {
+    auto got = co_await send::read_events(*w.redis, key, after, std::size_t(max));
+    if (!got) co_return queue_down(got.error());
+    if (!got->empty() || std::chrono::steady_clock::now() >= until) {
+      json::array list;
+      std::string next = after;
+      for (auto& e : *got) {
+        json::object o{{"id", e.id}, {"message_id", e.message_id}, {"status", e.status}, {"at", e.at}};
+        if (!e.campaign.empty()) o["campaign"] = e.campaign;
+        if (!e.carrier.empty()) o["carrier"] = e.carrier;
+        if (!e.error_code.empty()) o["error_code"] = e.error_code;
+        next = e.id;
+        list.push_back(std::move(o));
+      }
+      co_return json::object{{"events", std::move(list)}, {"next", next}};
+    }
+    t.expires_after(std::chrono::milliseconds(50));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 }
 
 }  // namespace stopgate::gateway

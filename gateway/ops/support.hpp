@@ -85,6 +85,19 @@ class fields {
     set(std::move(msg));
     return 0;
   }
+  /// An integer in [lo, hi], or `dflt` when absent.
+  std::int64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi, std::int64_t dflt) {
+    auto* v = o_.if_contains(key);
+    if (!v || v->is_null()) return dflt;
+    const auto* i = v->if_int64();
+    const auto* u = v->if_uint64();
+    if ((!i && !u) || (i && (*i < lo || *i > hi)) || (u && (*u > std::uint64_t(hi)))) {
+      set(std::string(key) + ": must be an integer from " + std::to_string(lo) + " to " +
+          std::to_string(hi));
+      return dflt;
+    }
+    return i ? *i : std::int64_t(*u);
+  }
   std::optional<dnc::model::sys_time> time(std::string_view key, bool required) {
     auto* s = str(key, required);
     if (!s) return std::nullopt;

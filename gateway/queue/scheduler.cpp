@@ -3,6 +3,7 @@
 #include "gateway/queue/release.hpp"
 #include "gateway/ops/support.hpp"
 #include "gateway/rfc3339.hpp"
+#include "gateway/send/events.hpp"
 #include "gateway/send/message_store.hpp"
 
 #include <spdlog/spdlog.h>
@@ -228,6 +229,13 @@ asio::awaitable<void> scheduler::end_with(per_worker& w, claimed_message& m,
     spdlog::warn("queue: message {}: not removed from the queue: {}", m.id,
                  moved.error().message());
   co_await count_end(w, m, p, status);
+  send::status_event e;
+  e.message_id = m.id;
+  e.status = std::string(status);
+  e.at = format_rfc3339(now());
+  e.campaign = p.campaign;
+  if (status == st_unknown) e.error_code = "outcome_unknown";
+  co_await send::emit_event(*w.gw->redis, p.api_key, e);
 }
 
 asio::awaitable<void> scheduler::count_end(per_worker& w, const claimed_message& m,

@@ -89,13 +89,14 @@ asio::awaitable<error_code> message_store::async_put(const message_record& m) {
   }
   redis::pipeline p;
   if (!cluster) p.add({"MULTI"});
-  if (m.idempotency_key.empty())
-    p.add({"HSET", key, "sender", m.sender, "to", m.to, "from", m.from, "carrier", m.carrier,
-           "carrier_message_id", m.carrier_message_id, "status", m.status, "updated_at", at});
-  else
-    p.add({"HSET", key, "sender", m.sender, "to", m.to, "from", m.from, "carrier", m.carrier,
-           "carrier_message_id", m.carrier_message_id, "status", m.status, "updated_at", at,
-           "idempotency_key", m.idempotency_key});
+  {
+    std::vector<std::string_view> hset{"HSET", key, "sender", m.sender, "to", m.to, "from", m.from,
+                                       "carrier", m.carrier, "carrier_message_id",
+                                       m.carrier_message_id, "status", m.status, "updated_at", at};
+    if (!m.idempotency_key.empty()) hset.insert(hset.end(), {"idempotency_key", m.idempotency_key});
+    if (!m.api_key.empty()) hset.insert(hset.end(), {"api_key", m.api_key});
+    p.add(std::span<const std::string_view>(hset));
+  }
   p.add({"EXPIRE", key, ttl_s});
   if (!cluster && !m.number_tag.empty()) {
     // The recipient's list of messages lives as long as its newest message.
@@ -146,6 +147,8 @@ asio::awaitable<boost::system::result<std::optional<message_record>>> message_st
       m.updated_at = dnc::model::sys_time(std::chrono::microseconds(std::strtoll(v.c_str(), nullptr, 10)));
     else if (k == "idempotency_key")
       m.idempotency_key = std::move(v);
+    else if (k == "api_key")
+      m.api_key = std::move(v);
   }
   co_return std::optional<message_record>(std::move(m));
 }

@@ -48,6 +48,8 @@ struct message_record {
   /// The pseudonym tag of `to` ("{c:<32 hex>}", dnc::contacts::contact_keys): when set, the message
   /// is listed in "{c:P}:msgs" for forget. Not read back by async_get.
   std::string number_tag;
+  /// The API key that sent it ("" = none): its status events go to that key's stream.
+  std::string api_key;
 };
 
 /// What async_forget erased: the message ids whose records existed, and the (sender,

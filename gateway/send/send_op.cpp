@@ -4,6 +4,7 @@
 #include "dnc/policy/engine.hpp"
 #include "gateway/ops/support.hpp"
 #include "gateway/rfc3339.hpp"
+#include "gateway/send/events.hpp"
 #include "gateway/send/message_store.hpp"
 #include "gateway/send/relay_call.hpp"
 #include "gateway/queue/campaigns.hpp"
@@ -434,7 +435,7 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
   message_store messages(*w->redis);
   message_record m{r.message_id, r.sender, r.to.e164(), r.from, r.route.front(), {},
                    "accepted",   r.at,     r.idempotency_key,
-                   w->contacts->pseudonyms().tag(r.to)};
+                   w->contacts->pseudonyms().tag(r.to), r.api_key};
   // The record and the message's Redis record together; the queue only after both, so that a
   // message never leaves the queue without its `queued` record on disk.
   using namespace asio::experimental::awaitable_operators;
@@ -477,6 +478,14 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
   }
   ++counters_.queued;
   if (enqueued_) enqueued_(r.worker);
+  {
+    status_event e;
+    e.message_id = r.message_id;
+    e.status = "queued";
+    e.at = format_rfc3339(r.at);
+    e.campaign = r.campaign;
+    co_await emit_event(*w->redis, r.api_key, e);
+  }
   json::object out{{"status", "queued"},
                    {"message_id", r.message_id},
                    {"reasons", reasons_json(d.reasons)},
@@ -508,7 +517,8 @@ asio::awaitable<op_result> send_handler::async_deliver(const send_request& r, js
                    r.at,
                    r.idempotency_key,
                    // Listed under the recipient's pseudonym, so that forget finds it.
-                   w->contacts->pseudonyms().tag(r.to)};
+                   w->contacts->pseudonyms().tag(r.to),
+                   r.api_key};
   std::optional<dnc::contacts::commit_item> counted;
   if (!r.campaign.empty()) {
     auto& c = counted.emplace();
@@ -595,6 +605,16 @@ asio::awaitable<op_result> send_handler::async_deliver(const send_request& r, js
   if (update_ec)
     spdlog::warn("send {}: the message store could not be updated: {}", r.message_id,
                  update_ec.message());
+  {
+    status_event e;
+    e.message_id = r.message_id;
+    e.status = sent ? "sent" : rr.outcome_unknown ? "unknown" : "failed";
+    e.at = format_rfc3339(now_us());
+    e.campaign = r.campaign;
+    e.carrier = rr.carrier;
+    if (!sent) e.error_code = rr.outcome_unknown ? "outcome_unknown" : opted_out ? "recipient_opted_out" : rr.error_code;
+    co_await emit_event(*w->redis, r.api_key, e);
+  }
 
   if (opted_out) {
     // The carrier says the recipient opted out: an opt-out of this sender, like a STOP.

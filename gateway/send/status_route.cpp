@@ -1,5 +1,7 @@
 #include "gateway/send/status_route.hpp"
 
+#include "gateway/send/events.hpp"
+
 #include "carriers/wire/adapter.hpp"
 #include "gateway/http/webhook.hpp"
 #include "gateway/rfc3339.hpp"
@@ -81,6 +83,13 @@ asio::awaitable<bool> apply(worker& w, const config::settings& s, const config::
   if (m) {
     auto up = co_await messages.async_update_status(m->message_id, u.status, at);
     if (!up) co_return false;
+    status_event e;
+    e.message_id = m->message_id;
+    e.status = u.status;
+    e.at = format_rfc3339(at);
+    e.carrier = std::string(carrier);
+    e.error_code = u.error_code;
+    co_await emit_event(*w.redis, m->api_key, e);
   }
   if (u.failure != carriers::failure_class::recipient_opted_out) co_return true;
 

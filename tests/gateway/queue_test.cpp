@@ -470,6 +470,61 @@ TEST(Queue, ABatchQueuesEachMessageOnItsOwnAndAnswersInOrder) {
   EXPECT_NE(str(bad["error"].at("message")).find("messages[0].colour"), std::string::npos) << json::serialize(bad);
 }
 
+TEST(Queue, StatusEventsTellTheCampaignSystemEachStepFromACursorAcrossARestart) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  std::string next = "0";
+  std::vector<std::string> ids;
+  auto events = [&](line_client& c, int wait_ms) {
+    auto a = c.call(json::object{{"op", "events"}, {"after", next}, {"wait_ms", wait_ms}});
+    EXPECT_EQ(a["ok"], true) << json::serialize(a);
+    next = str(a["next"]);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& e : a["events"].as_array())
+      out.emplace_back(str(e.at("message_id")), str(e.at("status")));
+    return out;
+  };
+  {
+    gateway gw(d, r, f, "gwQ");
+    auto c = gw.client();
+    ASSERT_TRUE(c.connected()) << gw.proc->output();
+    auto a = send(c, R"(,"to":"+12125552671","body":"e1","mode":"queue","campaign":"ev")");
+    auto b = send(c, R"(,"to":"+12125552672","body":"e2","mode":"queue","send_at":")" + in(1h) + "\"");
+    ids = {str(a["message_id"]), str(b["message_id"])};
+    ASSERT_TRUE(eventually([&] { return f.bodies()["e1"] == 1; }));
+    std::vector<std::pair<std::string, std::string>> seen;
+    ASSERT_TRUE(eventually([&] {
+      for (auto& e : events(c, 0)) seen.push_back(e);
+      return seen.size() >= 3;
+    }));
+    EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+                        {ids[0], "queued"}, {ids[1], "queued"}, {ids[0], "sent"}}));
+    EXPECT_TRUE(events(c, 0).empty()) << "the cursor moved past them";
+    gw.stop();
+  }
+  // Another gateway (a restart) serves the rest from the same cursor: a long poll returns as
+  // soon as the next event exists.
+  gateway gw(d, r, f, "gwQ");
+  auto c = gw.client();
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  std::thread forgetter([&] {
+    std::this_thread::sleep_for(300ms);
+    line_client c2(gw.api_port);
+    c2.call(json::parse(R"({"op":"campaign","sender":"acme","campaign":"none","action":"status"})").as_object());
+    auto x = send(c2, R"(,"to":"+12125552673","body":"e3","mode":"queue","expires_at":")" + in(1h) + "\"");
+    EXPECT_EQ(x["status"], "queued");
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto got = events(c, 10000);
+  forgetter.join();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front().second, "queued");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "answered at the event, not the timeout";
+  auto bad = c.call(json::object{{"op", "events"}, {"after", "yesterday"}});
+  EXPECT_EQ(bad["error"].at("code"), "bad_request");
+}
+
 TEST(Queue, AGatewayKilledMidDrainLeavesEveryMessageSentOnceOrOutcomeUnknown) {
   redis_server r;
   fake_twilio f;
