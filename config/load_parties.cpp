@@ -205,6 +205,15 @@ void read_senders(table_reader t, const keyword_settings& global,
     if (s.read("forward_url", snd.forward_url) && !snd.forward_url.empty() &&
         !is_http_url(snd.forward_url))
       s.problem("forward_url", "must be an http:// or https:// URL or \"\"", s.get("forward_url"));
+    if (s.read("status_url", snd.status_url) && !snd.status_url.empty() &&
+        !is_http_url(snd.status_url))
+      s.problem("status_url", "must be an http:// or https:// URL or \"\"", s.get("status_url"));
+    s.read_secret("status_secret", snd.status_secret);
+    if (!snd.status_url.empty() && !s.get("status_secret"))
+      s.problem("status_secret", "is required with status_url (the webhook's receiver checks "
+                "X-Stopgate-Signature with it)", nullptr);
+    else if (!snd.status_secret.empty() && snd.status_secret.reveal().size() < 16)
+      s.problem("status_secret", "must be at least 16 bytes", s.get("status_secret"));
     s.read_int("rate_per_number_per_second", snd.rate_per_number_per_second, 0, 100'000);
     s.read_int("rate_per_number_per_minute", snd.rate_per_number_per_minute, 0, 6'000'000);
     snd.keywords = global;

@@ -188,6 +188,7 @@ void read_queue(table_reader t, queue_settings& out) {
   t.read_int("max_messages", out.max_messages, 1, 1'000'000'000);
   t.read_int("campaign_rate_per_second", out.campaign_rate_per_second, 0, 100'000);
   t.read_int("campaign_rate_per_minute", out.campaign_rate_per_minute, 0, 6'000'000);
+  t.read_int("status_webhook_retry_ms", out.status_webhook_retry_ms, 100, 3'600'000);
   if (t.read("default_mode", out.default_mode) && out.default_mode != "sync" &&
       out.default_mode != "queue")
     t.problem("default_mode", "must be \"sync\" or \"queue\"", t.get("default_mode"));

@@ -119,6 +119,8 @@ struct queue_settings {
   std::uint32_t campaign_rate_per_minute = 0;
   /// The default of `send`'s `mode`: "sync" or "queue".
   std::string default_mode = "sync";
+  /// A status event a sender's status_url did not take (no 2xx) is POSTed again after this.
+  std::uint32_t status_webhook_retry_ms = 10000;
 };
 
 struct evidence_settings {
@@ -164,6 +166,10 @@ struct sender_settings {
   /// 10DLC and toll-free throughput is granted per number (docs/QUEUE.md).
   std::uint32_t rate_per_number_per_second = 0;
   std::uint32_t rate_per_number_per_minute = 0;
+  /// Where the status events of this sender's messages are POSTed, signed with status_secret
+  /// (X-Stopgate-Signature); "" = no webhook (docs/QUEUE.md, "Status webhook").
+  std::string status_url;
+  secret status_secret;
 };
 
 enum class carrier_type { twilio, telnyx, bandwidth, vonage, plivo, sinch, http, sandbox };

@@ -258,6 +258,12 @@ bool app::start(std::string& why) {
     ops_->sending().enable_queue(queue_store_.get(),
                                  [s = scheduler_.get()](unsigned w) { s->wake(w); });
     scheduler_->start();
+    send::status_hook_options ho;
+    ho.consumer = rt2->settings->server.instance;
+    ho.retry_after = std::chrono::milliseconds(q.status_webhook_retry_ms);
+    hooks_ = std::make_unique<send::status_hooks>(workers_[0]->io, *workers_[0]->redis,
+                                                  [this] { return current()->settings; }, ho);
+    asio::post(workers_[0]->io, [h = hooks_.get()] { h->start(); });
   }
   api_ = std::make_unique<api::api_server>(contexts, rt2->settings, ops_);
   if (auto ec = api_->start(); ec) {
@@ -601,6 +607,13 @@ std::vector<http::metric_family> app::metric_families() const {
   for (auto& f : webhooks_->metric_families()) families.push_back(std::move(f));
   if (scheduler_)
     for (auto& f : scheduler_->metric_families()) families.push_back(std::move(f));
+  if (hooks_)
+    families.push_back({"stopgate_status_webhooks_total",
+                        "Status events POSTed to senders' status_url by this gateway, by result "
+                        "(a failed one is sent again).",
+                        http::metric_type::counter,
+                        {{"", {{"result", "delivered"}}, double(hooks_->counters().delivered.load())},
+                         {"", {{"result", "failed"}}, double(hooks_->counters().failed.load())}}});
   for (auto& f : dialer_metric_families(*dialers_)) families.push_back(std::move(f));
   families.push_back({"stopgate_config_last_reload_successful",
                       "1 when the last configuration reload (SIGHUP) was applied, 0 when refused.",
@@ -644,6 +657,10 @@ void app::shutdown() {
       spdlog::warn("shutdown: dialer servers did not stop within the grace period");
   }
   if (scheduler_) scheduler_->stop(grace);
+  if (hooks_ && !workers_.empty()) {
+    auto done = asio::post(workers_[0]->io, asio::use_future([h = hooks_.get()] { h->stop(); }));
+    done.wait_for(std::chrono::seconds(2));
+  }
   if (webhooks_) webhooks_->stop();
   if (mirror_ && !workers_.empty()) {
     auto done = asio::post(workers_[0]->io, asio::use_future([m = mirror_.get()] { m->stop(); }));

@@ -17,6 +17,7 @@
 #include "gateway/http/server.hpp"
 #include "gateway/queue/scheduler.hpp"
 #include "gateway/queue/store.hpp"
+#include "gateway/send/status_hooks.hpp"
 #include "gateway/services.hpp"
 #include "gateway/worker.hpp"
 #include "redis/managed_server.hpp"
@@ -110,6 +111,7 @@ class app {
   std::unique_ptr<webhooks::service> webhooks_;  // POST /v1/inbound/{carrier}, reply drainers
   std::unique_ptr<queue::queue_store> queue_store_;  // the durable outbound queue (docs/QUEUE.md)
   std::unique_ptr<queue::scheduler> scheduler_;      // its drain loops
+  std::unique_ptr<send::status_hooks> hooks_;        // senders' signed status webhooks (worker 0)
   std::unique_ptr<dialer::servers> dialers_;     // FastAGI and the SIP gate (docs/DIALERS.md)
 
   std::mutex mu_;

@@ -235,7 +235,8 @@ asio::awaitable<void> scheduler::end_with(per_worker& w, claimed_message& m,
   e.at = format_rfc3339(now());
   e.campaign = p.campaign;
   if (status == st_unknown) e.error_code = "outcome_unknown";
-  co_await send::emit_event(*w.gw->redis, p.api_key, e);
+  auto rt = svc_.runtime();
+  co_await send::emit_event(*w.gw->redis, p.api_key, e, rt->settings->sender(p.sender));
 }
 
 asio::awaitable<void> scheduler::count_end(per_worker& w, const claimed_message& m,

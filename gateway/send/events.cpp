@@ -1,5 +1,9 @@
 #include "gateway/send/events.hpp"
 
+#include "gateway/send/status_hooks.hpp"
+
+#include <boost/json.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -24,7 +28,8 @@ bool valid_cursor(std::string_view s) noexcept {
   return digits(s.substr(0, dash)) && digits(s.substr(dash + 1));
 }
 
-asio::awaitable<void> emit_event(redis::client& c, std::string_view api_key, const status_event& e) {
+asio::awaitable<void> emit_event(redis::client& c, std::string_view api_key, const status_event& e,
+                                 const config::sender_settings* sender) {
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -37,10 +42,27 @@ asio::awaitable<void> emit_event(redis::client& c, std::string_view api_key, con
   if (!e.campaign.empty()) cmd.insert(cmd.end(), {"campaign", e.campaign});
   if (!e.carrier.empty()) cmd.insert(cmd.end(), {"carrier", e.carrier});
   if (!e.error_code.empty()) cmd.insert(cmd.end(), {"error_code", e.error_code});
-  auto r = co_await c.async_exec(std::span<const std::string_view>(cmd));
-  if (!r || r->is_error())
+  redis::pipeline p;
+  p.add(std::span<const std::string_view>(cmd));
+  std::string hook, body;
+  if (sender && !sender->status_url.empty()) {
+    boost::json::object o{{"event", "status"},         {"message_id", e.message_id},
+                          {"status", e.status},        {"at", e.at},
+                          {"sender", sender->name}};
+    if (!e.campaign.empty()) o["campaign"] = e.campaign;
+    if (!e.carrier.empty()) o["carrier"] = e.carrier;
+    if (!e.error_code.empty()) o["error_code"] = e.error_code;
+    body = boost::json::serialize(o);
+    hook = hook_key(sender->name);
+    p.add({"XADD", hook, "MINID", "~", minid, "*", "body", body});
+  }
+  auto r = co_await c.async_exec(p);
+  bool ok = bool(r);
+  if (r)
+    for (const auto& x : *r) ok = ok && !x.is_error();
+  if (!ok)
     spdlog::warn("status event {} of {} not stored: {}", e.status, e.message_id,
-                 r ? r->str : r.error().message());
+                 r ? std::string("an error reply") : r.error().message());
 }
 
 asio::awaitable<boost::system::result<std::vector<status_event>>> read_events(

@@ -9,6 +9,7 @@
 // events survive a gateway restart, and every gateway sharing the Redis serves every event.
 #pragma once
 
+#include "config/settings.hpp"
 #include "redis/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -39,8 +40,11 @@ std::string events_key(std::string_view api_key);
 /// Appends `e` to the events of `api_key`, trimming events older than event_retention. A
 /// failure is logged and the event is lost (the message's state stays in the message store and
 /// the evidence log); the caller goes on.
+/// When `sender` has a status_url, the event is also appended to its hook stream
+/// (gateway/send/status_hooks.hpp), in the same round trip.
 boost::asio::awaitable<void> emit_event(redis::client& c, std::string_view api_key,
-                                        const status_event& e);
+                                        const status_event& e,
+                                        const config::sender_settings* sender = nullptr);
 
 /// Up to `max` events of `api_key` after the cursor `after` ("0": from the oldest kept).
 boost::asio::awaitable<boost::system::result<std::vector<status_event>>> read_events(

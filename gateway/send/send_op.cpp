@@ -484,7 +484,7 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
     e.status = "queued";
     e.at = format_rfc3339(r.at);
     e.campaign = r.campaign;
-    co_await emit_event(*w->redis, r.api_key, e);
+    co_await emit_event(*w->redis, r.api_key, e, r.rt->settings->sender(r.sender));
   }
   json::object out{{"status", "queued"},
                    {"message_id", r.message_id},
@@ -613,7 +613,7 @@ asio::awaitable<op_result> send_handler::async_deliver(const send_request& r, js
     e.campaign = r.campaign;
     e.carrier = rr.carrier;
     if (!sent) e.error_code = rr.outcome_unknown ? "outcome_unknown" : opted_out ? "recipient_opted_out" : rr.error_code;
-    co_await emit_event(*w->redis, r.api_key, e);
+    co_await emit_event(*w->redis, r.api_key, e, r.rt->settings->sender(r.sender));
   }
 
   if (opted_out) {

@@ -89,7 +89,7 @@ asio::awaitable<bool> apply(worker& w, const config::settings& s, const config::
     e.at = format_rfc3339(at);
     e.carrier = std::string(carrier);
     e.error_code = u.error_code;
-    co_await emit_event(*w.redis, m->api_key, e);
+    co_await emit_event(*w.redis, m->api_key, e, s.sender(m->sender));
   }
   if (u.failure != carriers::failure_class::recipient_opted_out) co_return true;
 

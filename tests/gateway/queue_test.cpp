@@ -1,6 +1,8 @@
 // The durable outbound queue end to end (docs/QUEUE.md): the real stopgate binary (one or two),
 // a real redis-server, and the fake carrier (tools/fake_carrier, in this process) speaking
 // Twilio's API, counting every request it gets.
+#include "carriers/signature/crypto.hpp"
+#include "tests/support/http_receiver.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
@@ -14,6 +16,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 namespace stopgate::test {
@@ -523,6 +526,51 @@ TEST(Queue, StatusEventsTellTheCampaignSystemEachStepFromACursorAcrossARestart) 
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "answered at the event, not the timeout";
   auto bad = c.call(json::object{{"op", "events"}, {"after", "yesterday"}});
   EXPECT_EQ(bad["error"].at("code"), "bad_request");
+}
+
+TEST(Queue, ASendersStatusWebhookGetsEachEventSignedAtLeastOnceEvenAfterAGatewayDies) {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  receiver hook(500);  // refuses at first
+  const std::string secret = "0123456789abcdef-status";
+  const std::string sender_extra =
+      "status_url = \"" + hook.url() + "\"\nstatus_secret = \"" + secret + "\"\n";
+  std::string id;
+  {
+    gateway a(d, r, f, "gwA", sender_extra, "status_webhook_retry_ms = 500\n");
+    auto c = a.client();
+    ASSERT_TRUE(c.connected()) << a.proc->output();
+    auto x = send(c, R"(,"to":"+12125552671","body":"h1","mode":"queue","campaign":"hooked")");
+    ASSERT_EQ(x["status"], "queued") << json::serialize(x);
+    id = str(x["message_id"]);
+    ASSERT_TRUE(eventually([&] { return hook.requests().size() >= 2; })) << a.proc->output();
+    a.proc->signal(SIGKILL);  // dies with both events unacknowledged
+    a.proc->wait(5s);
+  }
+  hook.set_status(200);
+  gateway b(d, r, f, "gwB", sender_extra, "status_webhook_retry_ms = 500\n");
+  ASSERT_TRUE(b.client().connected()) << b.proc->output();
+  std::set<std::string> delivered;
+  ASSERT_TRUE(eventually([&] {
+    for (auto& q : hook.requests()) {
+      auto body = json::parse(q.body).as_object();
+      if (body.at("message_id") != id.c_str()) continue;
+      // Signed: t=SECONDS,v1=HEX(HMAC-SHA256(secret, "SECONDS." + body)).
+      const auto sig = q.header("X-Stopgate-Signature");
+      const auto t = sig.substr(2, sig.find(',') - 2);
+      const auto want = carriers::signature::hex_encode(carriers::signature::hmac(
+          carriers::signature::digest_alg::sha256, secret, t + "." + q.body));
+      EXPECT_EQ(sig.substr(sig.find(",v1=") + 4), want) << sig;
+      EXPECT_FALSE(q.header("X-Stopgate-Event-Id").empty());
+      delivered.insert(str(body.at("status")));
+    }
+    return delivered.count("queued") && delivered.count("sent");
+  }, 20s)) << b.proc->output();
+  // Acknowledged: nothing stays pending once B delivered them.
+  ASSERT_TRUE(eventually([&] {
+    return r.cli("XPENDING {sg:hook:acme} hooks").rfind("0", 0) == 0;
+  })) << r.cli("XPENDING {sg:hook:acme} hooks");
 }
 
 TEST(Queue, AGatewayKilledMidDrainLeavesEveryMessageSentOnceOrOutcomeUnknown) {

@@ -2,6 +2,7 @@
 // and parses back to what was put in (the inverse of carriers/<name>/wire); and forwarding of
 // `other` messages to a sender's forward_url, received by a loopback server.
 #include "tests/gateway/webhook_test_support.hpp"
+#include "tests/support/http_receiver.hpp"
 
 #include "carriers/signature/verify.hpp"
 #include "carriers/wire/adapter.hpp"
@@ -110,67 +111,6 @@ INSTANTIATE_TEST_SUITE_P(AllCarriers, WebhookFakeCarrier,
                          ::testing::Values("twilio", "telnyx", "bandwidth", "vonage", "plivo",
                                            "sinch", "generic", "sandbox"),
                          [](const auto& info) { return info.param; });
-
-// One-request-at-a-time HTTP receiver on loopback: answers `status` and keeps the bodies.
-class receiver {
- public:
-  explicit receiver(int status)
-      : status_(status), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~receiver() {
-    stop_ = true;
-    boost::system::error_code ec;
-    asio::ip::tcp::socket s(io_);
-    s.connect(acceptor_.local_endpoint(), ec);  // wakes accept()
-    thread_.join();
-  }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/in";
-  }
-  std::vector<std::string> bodies() {
-    std::lock_guard lock(mu_);
-    return bodies_;
-  }
-
- private:
-  void serve() {
-    while (!stop_) {
-      boost::system::error_code ec;
-      asio::ip::tcp::socket s(io_);
-      acceptor_.accept(s, ec);
-      if (ec || stop_) return;
-      std::string in;
-      char buf[4096];
-      std::size_t need = std::string::npos;
-      while (need == std::string::npos || in.size() < need) {
-        auto n = s.read_some(asio::buffer(buf), ec);
-        if (ec) break;
-        in.append(buf, n);
-        auto end = in.find("\r\n\r\n");
-        if (end != std::string::npos && need == std::string::npos) {
-          auto cl = in.find("Content-Length: ");
-          if (cl == std::string::npos) cl = in.find("content-length: ");
-          need = end + 4 + (cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16)));
-        }
-      }
-      {
-        std::lock_guard lock(mu_);
-        bodies_.push_back(in.substr(in.find("\r\n\r\n") + 4));
-      }
-      std::string out = "HTTP/1.1 " + std::to_string(status_) +
-                        " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-      asio::write(s, asio::buffer(out), ec);
-    }
-  }
-  int status_;
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<std::string> bodies_;
-};
 
 class WebhookForward : public shared_redis<> {};
 
