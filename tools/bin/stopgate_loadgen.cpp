@@ -6,11 +6,15 @@
 //   stopgate_loadgen --port 7600 --op send --purpose informational -c 50 -d 1         sends (check + relay)
 //   stopgate_loadgen --port 7600 --op send -c 50 -d 1 --rate 5000                    paced: 5,000 requests/s
 //   stopgate_loadgen --port 7600 --op optout -c 16 -d 1                               API opt-outs (sender from --sender)
+//   stopgate_loadgen --port 7600 --op send --mode queue -c 50 -d 1                    queued sends
+//   stopgate_loadgen --port 7600 --op send --mode queue --numbers FILE --count 100000 a campaign: each number of FILE once
 //
 // Prints requests/s, numbers/s and latency percentiles (per request, from the write that
 // carried it to the read that brought its response line, matched by id). A response that is
 // not ok, or whose id names no request in flight, counts as an error. Numbers come from a
-// pool of valid NANP numbers.
+// pool of valid NANP numbers, or from --numbers FILE (one E.164 number a line, taken in order
+// by all connections together). Queued sends (--mode queue) count "queued" answers and, of
+// those, the held ones (answers with a retry_at: deferred by the rules, or a later send_at).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,6 +31,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -50,10 +55,21 @@ struct options {
   std::string body = "stopgate load test";
   double rate = 0;  // requests/s over all connections; 0: as fast as the pipeline allows
   bool idle = false;
+  std::string mode;        // send: "sync" | "queue" | "" (the gateway's default)
+  std::string send_at;     // send: RFC 3339, with --mode queue
+  std::string campaign;    // send/check: campaign name
+  std::string numbers;     // file of numbers; "" = the built-in pool
+  std::uint64_t count = 0; // total requests over all connections; 0 = until --seconds
+};
+
+// What the connections share: the next number of a --numbers file, requests issued (--count).
+struct shared_state {
+  std::size_t cursor = 0;
+  std::uint64_t issued = 0;
 };
 
 struct stats {
-  std::uint64_t requests = 0, numbers = 0, errors = 0, sent = 0;
+  std::uint64_t requests = 0, numbers = 0, errors = 0, sent = 0, queued = 0, held = 0;
   std::vector<double> latency_us;
 };
 
@@ -79,6 +95,9 @@ struct request_parts {
   std::string mid;   // ,...,"to":
   explicit request_parts(const options& o) : head("{\"op\":\"" + o.op + "\",\"id\":") {
     if (o.op == "send") mid += ",\"body\":\"" + o.body + "\"";
+    if (o.op == "send" && !o.mode.empty()) mid += ",\"mode\":\"" + o.mode + "\"";
+    if (o.op == "send" && !o.send_at.empty()) mid += ",\"send_at\":\"" + o.send_at + "\"";
+    if (o.op != "optout" && !o.campaign.empty()) mid += ",\"campaign\":\"" + o.campaign + "\"";
     if (!o.sender.empty()) mid += ",\"sender\":\"" + o.sender + "\"";
     // (An opt-out has no purpose: the gateway refuses fields an op does not define.)
     if (o.op == "optout")
@@ -128,7 +147,7 @@ struct in_flight {
 };
 
 asio::awaitable<void> run_connection(const options& o, const std::vector<std::string>& pool, stats& st,
-                                     clk::time_point end, int index) {
+                                     clk::time_point end, int index, shared_state& shared) {
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::socket sock(ex);
   asio::ip::tcp::resolver res(ex);
@@ -161,7 +180,8 @@ asio::awaitable<void> run_connection(const options& o, const std::vector<std::st
     while (!next_line()) co_await read_more();
   }
   const request_parts parts(o);
-  std::size_t cursor = std::size_t(index) * 7919;
+  std::size_t own_cursor = std::size_t(index) * 7919;
+  std::size_t& cursor = o.numbers.empty() ? own_cursor : shared.cursor;
   std::uint64_t next_id = 1;
   // The server may answer out of order: each response is matched to its request by id.
   std::deque<in_flight> sent;
@@ -184,6 +204,11 @@ asio::awaitable<void> run_connection(const options& o, const std::vector<std::st
     out.clear();
     const auto now = clk::now();
     while (!stopping && int(sent.size()) < depth && (gap == clk::duration::zero() || now >= next_due)) {
+      if (o.count > 0 && shared.issued >= o.count) {
+        stopping = true;
+        break;
+      }
+      ++shared.issued;
       append_request(out, o, parts, pool, next_id, cursor);
       sent.push_back({next_id++, now});
       next_due += gap;
@@ -206,6 +231,10 @@ asio::awaitable<void> run_connection(const options& o, const std::vector<std::st
       st.numbers += o.batch > 0 ? std::uint64_t(o.batch) : 1;
       if (!known || line->find("\"ok\":true") == std::string_view::npos) ++st.errors;
       if (o.op == "send" && line->find("\"status\":\"sent\"") != std::string_view::npos) ++st.sent;
+      if (o.op == "send" && line->find("\"status\":\"queued\"") != std::string_view::npos) {
+        ++st.queued;
+        if (line->find("\"retry_at\"") != std::string_view::npos) ++st.held;
+      }
     }
     if (clk::now() >= end) stopping = true;
   }
@@ -224,7 +253,12 @@ int main(int argc, char** argv) {
       "key", po::value(&o.key), "API key")("idle", po::bool_switch(&o.idle), "one connection, one request at a time")(
       "op", po::value(&o.op)->default_value(o.op), "check, send or optout")(
       "body", po::value(&o.body)->default_value(o.body), "message body for --op send (plain ASCII)")(
-      "rate", po::value(&o.rate)->default_value(0), "requests per second over all connections (0: unpaced)");
+      "rate", po::value(&o.rate)->default_value(0), "requests per second over all connections (0: unpaced)")(
+      "mode", po::value(&o.mode), "send mode: sync or queue (default: the gateway's)")(
+      "send-at", po::value(&o.send_at), "send_at (RFC 3339) for --mode queue")(
+      "campaign", po::value(&o.campaign), "campaign name")(
+      "numbers", po::value(&o.numbers), "file of E.164 numbers, one a line, used in order by all connections")(
+      "count", po::value(&o.count)->default_value(0), "stop after this many requests in all (0: --seconds decides)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -246,14 +280,26 @@ int main(int argc, char** argv) {
     std::cerr << "--batch: only for --op check\n";
     return 2;
   }
-  const auto pool = number_pool(1 << 16);
+  std::vector<std::string> pool;
+  if (!o.numbers.empty()) {
+    std::ifstream in(o.numbers);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) pool.push_back(line);
+    if (pool.empty()) {
+      std::cerr << "--numbers: no numbers in " << o.numbers << "\n";
+      return 2;
+    }
+  } else {
+    pool = number_pool(1 << 16);
+  }
+  shared_state shared;
   asio::io_context io;
   std::vector<stats> st(std::size_t(o.connections));
   const auto start = clk::now();
   const auto end = start + std::chrono::duration_cast<clk::duration>(std::chrono::duration<double>(o.seconds));
   int failed = 0;
   for (int i = 0; i < o.connections; ++i)
-    asio::co_spawn(io, run_connection(o, pool, st[std::size_t(i)], end, i), [&](std::exception_ptr e) {
+    asio::co_spawn(io, run_connection(o, pool, st[std::size_t(i)], end, i, shared), [&](std::exception_ptr e) {
       if (e) {
         ++failed;
         try {
@@ -271,6 +317,8 @@ int main(int argc, char** argv) {
     all.numbers += s.numbers;
     all.errors += s.errors;
     all.sent += s.sent;
+    all.queued += s.queued;
+    all.held += s.held;
     all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(), s.latency_us.end());
   }
   std::sort(all.latency_us.begin(), all.latency_us.end());
@@ -282,5 +330,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(all.requests), static_cast<unsigned long long>(all.errors), secs,
               double(all.requests) / secs, double(all.numbers) / secs, pct(0.50), pct(0.99));
   if (o.op == "send") std::printf("sent %llu\n", static_cast<unsigned long long>(all.sent));
+  if (o.op == "send" && o.mode == "queue")
+    std::printf("queued %llu (held %llu)\n", static_cast<unsigned long long>(all.queued),
+                static_cast<unsigned long long>(all.held));
   return failed == 0 && all.errors == 0 ? 0 : 1;
 }

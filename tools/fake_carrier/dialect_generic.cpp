@@ -1,5 +1,10 @@
 // The generic `http` carrier (docs/CARRIERS.md, "Generic HTTP"): a JSON POST to the
 // configured path carrying the configured headers; errors {"error": {"code", "message"}}.
+// A GET to the same path is the request of Kannel's generic HTTP SMSC (smsc = http,
+// system-type = generic: send-url "...?from=%P&to=%p&text=%b"): the message in the query
+// (`to`, `from`, `text`; `to` E.164 or bare digits), each configured header either as a
+// header or as a query parameter of the same name (Kannel cannot add headers); answered
+// 202 text/plain "Accepted: <id>" (Kannel matches its status-success-regex against the body).
 #include "tools/fake_carrier/dialect.hpp"
 #include "tools/fake_carrier/error.hpp"
 
@@ -9,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include "carriers/wire/response.hpp"
+#include "carriers/wire/webhook_fields.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -23,9 +29,59 @@ reply error(int status, std::string_view code, std::string_view message, outcome
       status, json::object{{"error", json::object{{"code", code}, {"message", message}}}}, result);
 }
 
+reply text_reply(int status, std::string body, outcome result) {
+  reply out;
+  out.status = status;
+  out.content_type = "text/plain";
+  out.body = std::move(body);
+  out.result = result;
+  return out;
+}
+
+// The first value of `name` in `p` ("" when absent).
+std::string query_param(const wire::param_list& p, std::string_view name) {
+  for (const auto& [k, v] : p)
+    if (k == name) return v;
+  return {};
+}
+
+// Kannel's generic HTTP SMSC: GET path?to=..&from=..&text=..
+reply kannel_generic(const request_view& r, const std::optional<fault>& f,
+                     const answer_context& ctx) {
+  if (f && f->kind == fault_kind::rate_limit) {
+    reply out = text_reply(status_of(*f, 429), "rate limited", outcome::faulted);
+    add_retry_after(out, *f);
+    return out;
+  }
+  if (f && f->kind == fault_kind::server_error)
+    return text_reply(status_of(*f, 503), "unavailable", outcome::faulted);
+  auto parsed = wire::form_params("", "", r.query);
+  if (!parsed) return text_reply(400, "bad query", outcome::invalid);
+  const wire::param_list& q = *parsed;
+  for (const auto& [name, value] : ctx.creds.http.headers) {
+    const auto header = wire::find_header(r.headers, name);
+    if (header != std::string_view(value) && query_param(q, name) != value)
+      return text_reply(401, "unauthorized: missing or wrong " + name, outcome::unauthorized);
+  }
+  for (std::string_view field : {"to", "from", "text"})
+    if (query_param(q, field).empty())
+      return text_reply(400, "missing parameter: " + std::string(field), outcome::invalid);
+  const std::string to = query_param(q, "to");
+  if (!(plausible_e164(to) || plausible_msisdn(to)) || (f && f->kind == fault_kind::permanent))
+    return text_reply(f ? status_of(*f, 400) : 400, "invalid number",
+                      f ? outcome::faulted : outcome::invalid);
+  if (f && f->kind == fault_kind::opted_out)
+    return text_reply(status_of(*f, 400), "recipient opted out", outcome::faulted);
+  const std::string id = "fake-" + hex(ctx.ids.instance(), 16) + hex(ctx.ids.next(), 16);
+  reply out = text_reply(202, "Accepted: " + id, outcome::accepted);
+  out.message_id = id;
+  return out;
+}
+
 }  // namespace
 
 reply generic(const request_view& r, const std::optional<fault>& f, const answer_context& ctx) {
+  if (r.method == "GET") return kannel_generic(r, f, ctx);
   if (f && f->kind == fault_kind::rate_limit) {
     reply out = error(status_of(*f, 429), "rate_limited", "too many requests", outcome::faulted);
     add_retry_after(out, *f);

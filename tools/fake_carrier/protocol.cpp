@@ -8,6 +8,8 @@ using config::carrier_type;
 
 std::optional<carrier_type> route(std::string_view method, std::string_view path,
                                   const credentials& creds) {
+  // Kannel's generic HTTP SMSC (smsc = http, system-type = generic) sends a GET.
+  if (method == "GET" && path == creds.http.path) return carrier_type::http;
   if (method != "POST") return std::nullopt;
   if (path == creds.http.path) return carrier_type::http;
   if (dialect::middle_segment(path, "/2010-04-01/Accounts/", "/Messages.json"))

@@ -24,6 +24,7 @@ struct request_view {
   std::string_view path;  // without the query
   const carriers::header_list& headers;
   std::string_view body;
+  std::string_view query = {};  // after the '?', undecoded ("" when none)
 };
 
 /// The answer to send (or, for a fault, the answer the protocol would give).
@@ -57,7 +58,8 @@ struct answer_context {
 };
 
 /// The carrier whose send endpoint `method path` is, as stopgate's adapters call it
-/// (credentials.hpp's http.path for the generic carrier). Account ids in paths are not
+/// (credentials.hpp's http.path for the generic carrier, which also answers a GET there in
+/// the style of Kannel's generic HTTP SMSC: the message in the query). Account ids in paths are not
 /// checked here (a wrong one is an authentication failure); nullopt means 404.
 std::optional<config::carrier_type> route(std::string_view method, std::string_view path,
                                           const credentials& creds);

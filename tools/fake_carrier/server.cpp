@@ -224,7 +224,9 @@ asio::awaitable<void> session(state& st, std::shared_ptr<connection> conn) {
       co_return;
     }
 
-    const request_view view{method, path, rec.headers, rec.body};
+    const std::string_view query =
+        path.size() < target.size() ? std::string_view(target).substr(path.size() + 1) : "";
+    const request_view view{method, path, rec.headers, rec.body, query};
     const answer_context ctx{creds, st.ids, st.now()};
     reply rep = answer(*carrier, view, plan.action, ctx);
     rec.status = rep.status;
