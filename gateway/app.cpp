@@ -207,7 +207,15 @@ bool app::start(std::string& why) {
     asio::post(w->io, [c = w->redis.get()] { c->start(); });
     w->watch_redis();
     // Created before the thread runs and used only on it afterwards.
-    w->relay = std::make_unique<carriers::relay::relay>(w->io.get_executor(), carrier_states_);
+    // As many connections to one carrier host as the carrier lets be in flight: with a 150 ms
+    // carrier, libcurl's 64 per host would cap a thread at ~430 messages/s whatever the limits.
+    carriers::relay::relay_options ro;
+    for (const auto& c : s.carriers)
+      ro.http.max_connections_per_host =
+          std::max<long>(ro.http.max_connections_per_host, long(c.max_in_flight));
+    ro.http.max_idle_connections = std::max<long>(ro.http.max_idle_connections,
+                                                  ro.http.max_connections_per_host);
+    w->relay = std::make_unique<carriers::relay::relay>(w->io.get_executor(), carrier_states_, ro);
     workers_.push_back(std::move(w));
   }
 
