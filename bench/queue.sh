@@ -30,7 +30,8 @@
 # RELAY_N / its rate (1) + 1 seconds, a little more); KANNEL_PENDING (default 50): the HTTP
 # SMSC's max-pending-submits (Kannel's default is 10); LATENCY_SECONDS (default 15): the load
 # window of (3); LAT_THREADS_ALSO (default 3, "" = skip): (3) again, queued, with that many
-# gateway threads (each thread's libcurl opens at most 64 connections to one carrier host);
+# gateway threads (each thread may open as many connections to a carrier host as the largest
+# carrier max_in_flight);
 # KEEP=1 keeps the work directory; BENCH_DATA is where it is made (default /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -342,5 +342,29 @@ TEST_F(FakeCarrierRoundTrip, UnknownPathIs404AndNotRecorded) {
   EXPECT_EQ(fake_->counters().not_found, 1u);
 }
 
+// Kannel's generic HTTP SMSC (bench/kannel/kannel-http.conf.in) sends a GET with the message in
+// the query and cannot add headers: the credentials may come as query parameters. The fake
+// accepts it on the generic path, answers 202 "Accepted: <id>" and counts it; a wrong
+// credential is refused.
+TEST_F(FakeCarrierRoundTrip, KannelsGenericGetIsAcceptedWithCredentialsInTheQuery) {
+  const std::string base = fake_->base_url() + "/hooks/send?from=14155552000&to=14155552671&text=Hello+there";
+  http::request r;
+  r.method = "GET";
+  r.url = base + "&Authorization=Bearer+http-token&X-Tenant=t1";
+  r.timeout = 5s;
+  auto out = request(r);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 202);
+  EXPECT_TRUE(out->body.starts_with("Accepted: ")) << out->body;
+  ASSERT_EQ(fake_->requests(carrier_type::http).size(), 1u);
+  EXPECT_EQ(fake_->counters().of(carrier_type::http).accepted, 1u);
+
+  r.url = base + "&Authorization=Bearer+wrong&X-Tenant=t1";
+  auto refused = request(r);
+  ASSERT_TRUE(refused);
+  EXPECT_GE(refused->status, 400);
+  EXPECT_EQ(fake_->counters().of(carrier_type::http).accepted, 1u);
+}
+
 }  // namespace
 }  // namespace stopgate::fake_carrier::test
