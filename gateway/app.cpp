@@ -445,6 +445,8 @@ bool app::install_contacts(const std::string& secret, bool threads_running) {
         opts.command_timeout += copts.replica_ack_timeout;
         wp->acked_redis = std::make_unique<redis::client>(wp->io.get_executor(), opts);
         wp->acked_redis->start();
+        wp->min_replica_acks = copts.min_replica_acks;
+        wp->replica_ack_timeout = copts.replica_ack_timeout;
         copts.acked_writes = wp->acked_redis.get();
       }
       if (wp->contacts_redis) copts.untracked_reads = wp->redis.get();
@@ -649,6 +651,7 @@ void app::shutdown() {
     std::lock_guard lock(mu_);
     stop_requested_ = true;
   }
+  if (scheduler_) scheduler_->stop_claiming();
   cv_.notify_all();
   const auto grace = std::chrono::milliseconds(runtime_.load()->settings->server.shutdown_grace_ms);
   if (api_ && !workers_.empty()) {
@@ -696,6 +699,9 @@ void app::shutdown() {
   ops_.reset();
   mirror_.reset();
   webhooks_.reset();  // after the workers stopped, before their io_contexts go
+  hooks_.reset();     // the same: their timers and HTTP clients live on worker 0's context
+  scheduler_.reset();
+  queue_store_.reset();
   // Last to first: a frame still pending on a later worker's context may hold state (a
   // server's, a store's) whose timers and sockets live on worker 0's context, so worker 0's
   // context must be the last to go.

@@ -27,6 +27,9 @@ struct worker {
   /// The connection for opt-out, opt-in and consent writes and their WAIT, when
   /// redis.min_replica_acks > 0 (set with the contact store; null otherwise).
   std::unique_ptr<redis::client> acked_redis;
+  /// redis.min_replica_acks as resolved at start, and its timeout (with acked_redis).
+  unsigned min_replica_acks = 0;
+  std::chrono::milliseconds replica_ack_timeout{500};
   /// On a Redis Cluster with the contact cache on: the contact store's own client, whose reads
   /// the nodes track for the cache (CLIENT TRACKING), so that what the other stores read on
   /// `redis` is not tracked (set with the contact store; null otherwise).

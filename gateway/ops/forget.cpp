@@ -35,7 +35,8 @@ asio::awaitable<error_code> forget_elsewhere(worker& w, const config::settings& 
     if (!queue) continue;
     auto q = co_await queue->async_remove(*w.redis, id);
     if (!q) co_return q.error();
-    if (!q->empty()) erased.emplace_back("queued_message:" + id);
+    if (q->what == queue::queue_store::removal::kind::removed)
+      erased.emplace_back("queued_message:" + id);
   }
   send::idempotency idem(*w.redis);
   for (auto& [sender, key] : m->idempotency_keys) {

@@ -16,7 +16,9 @@
 #include <boost/json.hpp>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <future>
+#include <set>
 #include <thread>
 
 namespace stopgate::gateway::queue {
@@ -36,6 +38,7 @@ struct scheduler::per_worker {
   std::string token_prefix;  // instance.worker.random: unique across gateways and restarts
   std::chrono::steady_clock::time_point last_depth{};
   std::uint64_t depth_samples = 0;
+  std::set<std::string> numbers;  // recipients of the messages this thread is releasing
 };
 
 namespace {
@@ -124,8 +127,13 @@ void scheduler::wake(unsigned index) {
   if (w.timer) w.timer->cancel();
 }
 
+void scheduler::stop_claiming() {
+  stopping_.store(true);
+}
+
 void scheduler::stop(std::chrono::milliseconds grace) {
-  if (stopping_.exchange(true)) return;
+  if (stopped_.exchange(true)) return;
+  stopping_.store(true);
   std::vector<std::future<void>> done;
   for (auto& w : workers_)
     done.push_back(asio::post(w->gw->io, asio::use_future([wp = w.get()] {
@@ -147,7 +155,9 @@ asio::awaitable<void> scheduler::drain_loop(per_worker& w) {
     w.woken = false;
     bool more = false;
     redis::client* c = w.gw->redis.get();
-    if (c && c->connected() && w.gw->contacts) {
+    // Nothing is released while this worker's contact cache saw Redis lose contact-store
+    // changes (opt-outs may be missing until a rebuild): readiness says so too.
+    if (c && c->connected() && w.gw->contacts && !w.gw->contacts_data_lost.load()) {
       const auto shards = store_.shards(*c);
       // Worker 0 samples the queue for /metrics: its depth every second, its states (every
       // message's) every 5 s.
@@ -225,9 +235,14 @@ asio::awaitable<void> scheduler::end_with(per_worker& w, claimed_message& m,
   send::message_store messages(*w.gw->redis);
   if (auto up = co_await messages.async_update_status(m.id, status, op_support::now_us()); !up)
     spdlog::warn("queue: message {}: status {} not stored: {}", m.id, status, up.error().message());
-  if (auto moved = co_await store_.async_move(*w.gw->redis, m.shard, m.id, m.token, st_gone, 0); !moved)
+  auto moved = co_await store_.async_move(*w.gw->redis, m.shard, m.id, m.token, st_gone, 0);
+  if (!moved) {
     spdlog::warn("queue: message {}: not removed from the queue: {}", m.id,
                  moved.error().message());
+  } else if (!*moved) {
+    // Its lease ran out meanwhile and another gateway ended it: that one counts and tells.
+    co_return;
+  }
   co_await count_end(w, m, p, status);
   send::status_event e;
   e.message_id = m.id;
@@ -265,12 +280,47 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
   auto rt = svc_.runtime();
   const sys_time at = now();
   auto r = request_of(p, m, rt, w.index, at);
-  if (!r || !rt->settings->sender(p.sender)) {
+  if (!r) {
     ++counters_.cancelled;
-    json::object why{{"reason", r ? "sender_unknown" : "invalid_number"}};
+    json::object why{{"reason", "invalid_number"}};
     co_await end_with(w, m, p, evidence::record_type::cancelled, std::move(why), st_cancelled);
     co_return;
   }
+  // The configuration may have changed since it was queued (a reload): a sender, number or
+  // route no longer configured holds the message (checked again every 5 minutes) rather than
+  // ending it, so that a mistaken reload loses nothing.
+  {
+    const auto* snd = rt->settings->sender(p.sender);
+    std::string_view why;
+    if (!snd)
+      why = "held|sender_unknown";
+    else if (std::find(snd->numbers.begin(), snd->numbers.end(), p.from) == snd->numbers.end())
+      why = "held|from_unknown";
+    else {
+      std::erase_if(r->route, [&](const std::string& c) { return !rt->settings->carrier(c); });
+      if (r->route.empty()) why = "held|carrier_unknown";
+    }
+    if (!why.empty()) {
+      ++counters_.held;
+      spdlog::warn("queue: message {} of sender {} held: {} (configuration)", m.id, p.sender,
+                   why.substr(5));
+      co_await store_.async_move(redis, m.shard, m.id, m.token, why,
+                                 to_ms(op_support::now_us()) + 300'000);
+      co_return;
+    }
+  }
+  // One message per number at a time on this thread: two due together (a window opening)
+  // would otherwise read the same frequency counters and both be allowed.
+  if (!w.numbers.insert(p.to).second) {
+    co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                               to_ms(op_support::now_us()) + 200);
+    co_return;
+  }
+  struct number_guard {
+    std::set<std::string>& set;
+    std::string n;
+    ~number_guard() { set.erase(n); }
+  } guard{w.numbers, p.to};
 
   // A paused campaign's messages wait (resume makes them due at once; an hourly look in case
   // a resume is missed); a cancelled campaign's are cancelled with evidence.
@@ -297,31 +347,66 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
   }
 
   // The check at release: the same facts and engine as a committed check, at this instant.
+  // It is made again after a rate-limit wait of more than 50 ms, so that nothing that arrived
+  // meanwhile (an opt-out) is missed.
   const auto& engine = *rt->engine;
-  dnc::contacts::fetch_item item;
-  item.number = r->to;
-  item.campaign = r->campaign;
-  if (auto* cap = engine.cap_for(r->to, r->purpose); cap && !r->campaign.empty())
-    item.window = std::chrono::hours(cap->window_hours);
-  auto fetched = co_await w.gw->contacts->async_fetch(
-      std::span<const dnc::contacts::fetch_item>(&item, 1), at);
-  if (!fetched || fetched->size() != 1 || !fetched->front().available) {
-    // Fail closed: not sent now, due again shortly.
-    ++counters_.store_errors;
-    co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                               to_ms(op_support::now_us()) + opts_.store_retry.count());
-    co_return;
+  dnc::policy::policy_decision d;
+  release_step step;
+  bool booked_already = false;
+  for (;;) {
+    r->at = now();
+    dnc::contacts::fetch_item item;
+    item.number = r->to;
+    item.campaign = r->campaign;
+    if (auto* cap = engine.cap_for(r->to, r->purpose); cap && !r->campaign.empty())
+      item.window = std::chrono::hours(cap->window_hours);
+    auto fetched = co_await w.gw->contacts->async_fetch(
+        std::span<const dnc::contacts::fetch_item>(&item, 1), r->at);
+    if (!fetched || fetched->size() != 1 || !fetched->front().available) {
+      // Fail closed: not sent now, due again shortly.
+      ++counters_.store_errors;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_return;
+    }
+    auto snapshot = svc_.mirror->current();
+    dnc::policy::check_request cr;
+    cr.to = r->to;
+    cr.sender = r->sender;
+    cr.ch = dnc::policy::channel::sms;
+    cr.purpose = r->purpose;
+    cr.campaign = r->campaign;
+    cr.at = r->at;
+    d = engine.evaluate(cr, fetched->front(), *snapshot);
+    step = plan_release(p, d, r->at);
+    if (step.action != release_action::send || booked_already) break;
+    // Rate limits shared by every gateway: book a slot, wait for it under the lease.
+    const auto limits = limits_for(*rt->settings, p);
+    if (limits.empty()) break;
+    const auto now_us = op_support::now_us().time_since_epoch().count();
+    // Wait in memory for at most half the lease, so the claim is still ours after the wait.
+    const auto horizon = std::min<std::chrono::milliseconds>(opts_.booking_horizon, opts_.lease / 2);
+    auto booked = co_await store_.async_book(
+        redis, limits, now_us,
+        std::chrono::duration_cast<std::chrono::microseconds>(horizon).count());
+    if (!booked) {
+      ++counters_.store_errors;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_return;
+    }
+    if (*booked < 0) {
+      ++counters_.rate_limited;
+      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
+                                 to_ms(op_support::now_us()) + (-*booked) / 1000 + 1);
+      co_return;
+    }
+    if (*booked <= 50'000) break;  // sent within 50 ms of its check
+    asio::steady_timer t(w.gw->io);
+    t.expires_after(std::chrono::microseconds(*booked));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    booked_already = true;  // check again, then send in the slot just reached
   }
-  auto snapshot = svc_.mirror->current();
-  dnc::policy::check_request cr;
-  cr.to = r->to;
-  cr.sender = r->sender;
-  cr.ch = dnc::policy::channel::sms;
-  cr.purpose = r->purpose;
-  cr.campaign = r->campaign;
-  cr.at = at;
-  const auto d = engine.evaluate(cr, fetched->front(), *snapshot);
-  const auto step = plan_release(p, d, at);
 
   switch (step.action) {
     case release_action::expire: {
@@ -360,46 +445,14 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
       break;
   }
 
-  // Rate limits shared by every gateway: book a slot, wait for it under the lease.
-  const auto limits = limits_for(*rt->settings, p);
-  if (!limits.empty()) {
-    const auto now_us = op_support::now_us().time_since_epoch().count();
-    // Wait in memory for at most half the lease, so the claim is still ours after the wait.
-    const auto horizon = std::min<std::chrono::milliseconds>(opts_.booking_horizon, opts_.lease / 2);
-    auto booked = co_await store_.async_book(
-        redis, limits, now_us,
-        std::chrono::duration_cast<std::chrono::microseconds>(horizon).count());
-    if (!booked) {
-      ++counters_.store_errors;
-      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
-      co_return;
-    }
-    if (*booked < 0) {
-      ++counters_.rate_limited;
-      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                                 to_ms(op_support::now_us()) + (-*booked) / 1000 + 1);
-      co_return;
-    }
-    if (*booked > 0) {
-      asio::steady_timer t(w.gw->io);
-      t.expires_after(std::chrono::microseconds(*booked));
-      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (p.expires_at && now() >= *p.expires_at) {
-        ++counters_.expired;
-        json::object rec{{"reason", "expires_at (waiting for a rate-limit slot)"},
-                         {"expires_at", format_rfc3339(*p.expires_at)}};
-        co_await end_with(w, m, p, evidence::record_type::expired, std::move(rec), st_expired);
-        co_return;
-      }
-    }
-  }
-
   // From here the carrier request may go out: a lease that runs out now ends the message
   // outcome_unknown, never sent again. A claim we no longer hold is left to its new holder.
+  // With redis.min_replica_acks the mark waits for the replicas: a failover cannot bring the
+  // message back as due after its carrier request went out.
+  queue::replica_ack ack{w.gw->acked_redis.get(), w.gw->min_replica_acks, w.gw->replica_ack_timeout};
   auto ours = co_await store_.async_move(
       redis, m.shard, m.id, m.token, st_submitting,
-      to_ms(op_support::now_us()) + opts_.submit_lease.count());
+      to_ms(op_support::now_us()) + opts_.submit_lease.count(), &ack);
   if (!ours || !*ours) {
     ++(ours ? counters_.lease_lost : counters_.store_errors);
     if (ours)
@@ -423,10 +476,13 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
     co_return;
   }
   ++counters_.released;
-  if (auto moved = co_await store_.async_move(redis, m.shard, m.id, m.token, st_gone, 0); !moved)
+  auto moved = co_await store_.async_move(redis, m.shard, m.id, m.token, st_gone, 0);
+  if (!moved)
     spdlog::warn("queue: message {}: relayed but not removed from the queue ({}); after its lease "
                  "it ends outcome_unknown",
                  m.id, moved.error().message());
+  else if (!*moved)
+    co_return;  // its submit lease ran out first: another gateway ended it (and counted it)
   const json::object* outcome = answer ? &*answer : &*r->outcome;
   const auto* st = outcome->if_contains("status");
   const bool sent = st && st->is_string() && st->get_string() == "sent";

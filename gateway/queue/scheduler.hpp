@@ -58,6 +58,8 @@ class scheduler {
   void start();
   /// Wakes worker `index`'s loop (call on that worker's thread): a message was just queued.
   void wake(unsigned index);
+  /// Stops claiming new messages (SIGTERM); what is being relayed goes on.
+  void stop_claiming();
   /// Stops claiming; waits up to `grace` for the messages being relayed to finish (the rest
   /// end outcome_unknown after their lease, never sent twice).
   void stop(std::chrono::milliseconds grace);
@@ -89,6 +91,7 @@ class scheduler {
   scheduler_counters counters_;
   std::vector<std::unique_ptr<per_worker>> workers_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopped_{false};
   mutable std::mutex stats_mu_;
   queue_stats last_stats_;  // sampled by worker 0 every 5 s, for /metrics
   std::atomic<std::int64_t> in_flight_{0};

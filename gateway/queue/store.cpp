@@ -87,11 +87,11 @@ redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
 return 1
 )lua");
 
-// KEYS due msg state; ARGV id. The payload, or false when absent or being submitted.
+// KEYS due msg state; ARGV id. The payload; 0 when absent; 1 when being submitted.
 const redis::script remove_script(R"lua(
 local st = redis.call('HGET', KEYS[3], ARGV[1])
-if not st then return false end
-if string.sub(st, 1, 11) == 'submitting|' then return false end
+if not st then return 0 end
+if string.sub(st, 1, 11) == 'submitting|' then return 1 end
 local p = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
@@ -133,6 +133,29 @@ end
 return n
 )lua");
 
+// A script call, then WAIT when `ack` asks for replicas: EVAL (not EVALSHA) so that the pair
+// is one pipeline on one connection (the WAIT rides to the script's node on a cluster).
+asio::awaitable<boost::system::result<redis::reply>> eval_acked(
+    redis::client& c, const redis::script& s, std::span<const std::string_view> keys,
+    std::span<const std::string_view> args, const replica_ack* ack) {
+  if (!ack || ack->replicas == 0 || !ack->client) co_return co_await redis::async_eval(c, s, keys, args);
+  const std::string nkeys = std::to_string(keys.size());
+  std::vector<std::string_view> cmd{"EVAL", s.text, nkeys};
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  const std::string n = std::to_string(ack->replicas), ms = std::to_string(ack->timeout.count());
+  redis::pipeline p;
+  p.add(std::span<const std::string_view>(cmd));
+  p.add({"WAIT", n, ms});
+  auto r = co_await ack->client->async_exec(p);
+  if (!r) co_return r.error();
+  if (r->size() != 2) co_return bad_reply();
+  if ((*r)[0].is_error()) co_return std::move((*r)[0]);
+  if ((*r)[1].kind != redis::reply::type::integer || (*r)[1].integer < std::int64_t(ack->replicas))
+    co_return make_error_code(redis::errc::timeout);
+  co_return std::move((*r)[0]);
+}
+
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 1469598103934665603ull;
   for (unsigned char ch : s) {
@@ -159,14 +182,14 @@ std::string queue_store::shard_of(const redis::client& c, std::string_view id) c
 
 asio::awaitable<boost::system::result<enqueue_result>> queue_store::async_enqueue(
     redis::client& c, std::string_view id, std::string_view payload, std::string_view state,
-    std::int64_t due_ms) const {
+    std::int64_t due_ms, const replica_ack* ack) const {
   const shard_keys k(shard_of(c, id));
   const auto keys = k.all();
   const unsigned n = c.is_cluster() ? shards_ : 1;
   const std::string due = std::to_string(due_ms);
   const std::string max = std::to_string(std::max<std::uint64_t>(1, max_messages_ / n));
   const std::array<std::string_view, 5> args{id, payload, state, due, max};
-  auto r = co_await redis::async_eval(c, enqueue_script, keys, args);
+  auto r = co_await eval_acked(c, enqueue_script, keys, args, ack);
   if (!r) co_return r.error();
   if (r->kind != redis::reply::type::integer) co_return bad_reply();
   if (r->integer == 0) co_return enqueue_result::full;
@@ -202,12 +225,12 @@ asio::awaitable<boost::system::result<std::vector<claimed_message>>> queue_store
 
 asio::awaitable<boost::system::result<bool>> queue_store::async_move(
     redis::client& c, std::string_view shard, std::string_view id, std::string_view token,
-    std::string_view state, std::int64_t due_ms) const {
+    std::string_view state, std::int64_t due_ms, const replica_ack* ack) const {
   const shard_keys k(shard);
   const auto keys = k.all();
   const std::string due = std::to_string(due_ms);
   const std::array<std::string_view, 4> args{id, token, state, due};
-  auto r = co_await redis::async_eval(c, move_script, keys, args);
+  auto r = co_await eval_acked(c, move_script, keys, args, ack);
   using out = boost::system::result<bool>;
   if (!r) co_return out(boost::system::in_place_error, r.error());
   if (r->kind != redis::reply::type::integer)
@@ -215,16 +238,22 @@ asio::awaitable<boost::system::result<bool>> queue_store::async_move(
   co_return out(boost::system::in_place_value, r->integer == 1);
 }
 
-asio::awaitable<boost::system::result<std::string>> queue_store::async_remove(
+asio::awaitable<boost::system::result<queue_store::removal>> queue_store::async_remove(
     redis::client& c, std::string_view id) const {
   const shard_keys k(shard_of(c, id));
   const auto keys = k.all();
   const std::array<std::string_view, 1> args{id};
   auto r = co_await redis::async_eval(c, remove_script, keys, args);
   if (!r) co_return r.error();
-  if (r->is_nil()) co_return std::string();
+  removal out;
+  if (r->kind == redis::reply::type::integer) {
+    out.what = r->integer == 1 ? removal::kind::submitting : removal::kind::absent;
+    co_return out;
+  }
   if (r->kind != redis::reply::type::string) co_return bad_reply();
-  co_return std::move(r->str);
+  out.what = removal::kind::removed;
+  out.payload = std::move(r->str);
+  co_return out;
 }
 
 asio::awaitable<boost::system::result<std::int64_t>> queue_store::async_redue(

@@ -26,6 +26,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -69,6 +70,16 @@ struct rate_limit {
   std::int64_t spacing_us = 0;   // 1 s / rate, or 1 min / rate
 };
 
+/// Replica acknowledgement of a queue write (redis.min_replica_acks): the write goes out on
+/// `client` (the worker's connection for acknowledged writes) followed by a WAIT; fewer
+/// replicas than `replicas` within `timeout` is redis::errc::timeout (the write is on the
+/// primary, but could be lost in a failover: the caller treats the outcome as not known).
+struct replica_ack {
+  redis::client* client = nullptr;
+  unsigned replicas = 0;
+  std::chrono::milliseconds timeout{500};
+};
+
 /// Stateless apart from its shape; every call takes the caller's client (used on its own
 /// executor, the client's rule). Transport errors are redis::errc; an error reply or a reply of
 /// the wrong shape is redis::errc::protocol.
@@ -86,7 +97,7 @@ class queue_store {
   /// Adds a message due at `due_ms` in state `state` ("queued" or "held|REASON").
   boost::asio::awaitable<boost::system::result<enqueue_result>> async_enqueue(
       redis::client& c, std::string_view id, std::string_view payload, std::string_view state,
-      std::int64_t due_ms) const;
+      std::int64_t due_ms, const replica_ack* ack = nullptr) const;
 
   /// Claims up to `limit` messages of `shard` due at `now_ms`, each with a lease ending at
   /// `lease_end_ms` and a token starting with `token_prefix` (unique per claim).
@@ -100,12 +111,17 @@ class queue_store {
   /// another gateway claimed it, or it was removed): then do nothing more with it.
   boost::asio::awaitable<boost::system::result<bool>> async_move(
       redis::client& c, std::string_view shard, std::string_view id, std::string_view token,
-      std::string_view state, std::int64_t due_ms) const;
+      std::string_view state, std::int64_t due_ms, const replica_ack* ack = nullptr) const;
 
+  /// What async_remove found.
+  struct removal {
+    enum class kind { removed, absent, submitting } what = kind::absent;
+    std::string payload;  // removed: the message's payload
+  };
   /// Removes a message whatever holds it, unless a carrier request for it may be under way
-  /// ("submitting"): its payload, or "" when there was none to remove.
-  boost::asio::awaitable<boost::system::result<std::string>> async_remove(
-      redis::client& c, std::string_view id) const;
+  /// ("submitting", left alone).
+  boost::asio::awaitable<boost::system::result<removal>> async_remove(redis::client& c,
+                                                                      std::string_view id) const;
 
   /// Makes the listed messages due at `now_ms` (state "queued"): every one that is queued or
   /// held (`all`), or only those held as "campaign_paused". Messages claimed or being sent are

@@ -216,6 +216,9 @@ asio::awaitable<op_result> send_handler::async_send(const json::object& req,
   r.worker = ctx.worker;
   if (r.expires_at && *r.expires_at <= r.at)
     co_return fail(api_errc::bad_request, "expires_at: already past");
+  // The message's record (which `forget` finds it by) lives 30 days.
+  if (r.send_at && *r.send_at > r.at + message_ttl)
+    co_return fail(api_errc::bad_request, "send_at: at most 30 days ahead");
 
   worker* w = &svc_.on(ctx.worker);
   if (!w->redis || !w->contacts)
@@ -461,8 +464,34 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
   }
   const auto due_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(due.time_since_epoch()).count();
-  auto q = co_await queue_->async_enqueue(*w->redis, r.message_id, queue::encode(p), state, due_ms);
-  if (!q || *q != queue::enqueue_result::queued) {
+  // With redis.min_replica_acks the enqueue waits for the replicas, as opt-outs do: a message
+  // answered "queued" survives a failover.
+  queue::replica_ack ack{w->acked_redis.get(), w->min_replica_acks, w->replica_ack_timeout};
+  auto q = co_await queue_->async_enqueue(*w->redis, r.message_id, queue::encode(p), state, due_ms,
+                                          &ack);
+  // "duplicate": an earlier attempt of this very call landed (the cluster client resends after
+  // a lost connection; ids are random), so the message is in the queue.
+  bool in_queue = q && *q != queue::enqueue_result::full;
+  if (!q) {
+    // No answer: the script may have run. Take the message out again, or learn that a gateway
+    // is already sending it; never answer "nothing queued" for a message that may go out.
+    auto rm = co_await queue_->async_remove(*w->redis, r.message_id);
+    if (!rm) {
+      r.outcome = json::object{
+          {"status", "failed"},
+          {"message_id", r.message_id},
+          {"reasons", json::array{}},
+          {"error", error_json("outcome_unknown",
+                               "Redis did not answer while the message was queued; it may be "
+                               "sent (once)")}};
+      co_return fail(api_errc::store_unavailable,
+                     "Redis did not answer while the message was queued: it may be in the queue "
+                     "(a repeat with the same idempotency key answers outcome_unknown): " +
+                         q.error().message());
+    }
+    if (rm->what == queue::queue_store::removal::kind::submitting) in_queue = true;
+  }
+  if (!in_queue) {
     m.status = "failed";
     m.updated_at = now_us();
     if (auto ec = co_await messages.async_put(m))
@@ -471,10 +500,7 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
     if (!q)
       co_return fail(api_errc::store_unavailable,
                      "the message could not be queued; nothing was queued: " + q.error().message());
-    co_return fail(api_errc::overloaded,
-                   *q == queue::enqueue_result::full
-                       ? "the queue is full (queue.max_messages); nothing was queued"
-                       : "a message with this id is already queued");
+    co_return fail(api_errc::overloaded, "the queue is full (queue.max_messages); nothing was queued");
   }
   ++counters_.queued;
   if (enqueued_) enqueued_(r.worker);

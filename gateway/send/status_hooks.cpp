@@ -86,6 +86,11 @@ asio::awaitable<void> status_hooks::loop() {
         const std::string count = std::to_string(opts_.batch);
         auto claimed = co_await c_.async_exec(redis::command_args(
             "XAUTOCLAIM", key, group, opts_.consumer, idle, "0", "COUNT", count));
+        if (claimed && claimed->is_error() && claimed->str.starts_with("NOGROUP")) {
+          // Redis lost the stream (a flush, a restart without persistence): make it again.
+          groups_.erase(snd.name);
+          continue;
+        }
         if (claimed && claimed->kind == redis::reply::type::array && claimed->elements.size() >= 2)
           collect(claimed->elements[1], todo);
         auto fresh = co_await c_.async_exec(redis::command_args(
@@ -95,8 +100,8 @@ asio::awaitable<void> status_hooks::loop() {
             if (stream.kind == redis::reply::type::array && stream.elements.size() == 2)
               collect(stream.elements[1], todo);
         for (auto& e : todo) {
-          if (in_flight_.count(e.id)) continue;
-          in_flight_.insert(e.id);
+          // Stream ids repeat across senders' streams: key by both.
+          if (!in_flight_.insert(snd.name + "\n" + e.id).second) continue;
           asio::co_spawn(io_,
                          deliver(snd.name, snd.status_url, snd.status_secret.reveal(),
                                  std::move(e.id), std::move(e.body)),
@@ -143,7 +148,7 @@ asio::awaitable<void> status_hooks::deliver(std::string sender, std::string url,
                  out ? "HTTP " + std::to_string(out->status) : out.error().code.message(),
                  opts_.retry_after.count());
   }
-  in_flight_.erase(id);
+  in_flight_.erase(sender + "\n" + id);
 }
 
 }  // namespace stopgate::gateway::send

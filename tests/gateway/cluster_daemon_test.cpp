@@ -122,11 +122,13 @@ TEST(ClusterDaemon, ChecksConsentsStopsAndListLoadsWorkOnACluster) {
 // The durable outbound queue on a cluster: its shards live in several slots on every primary,
 // every queued message is relayed exactly once, and a campaign's controls and counters work.
 TEST(ClusterDaemon, QueuedSendsAreRelayedOnceFromShardsOnEveryPrimary) {
-  redis_cluster cl(3, 0);
+  // A replica each: the enqueue and the mark before the carrier request wait for one.
+  redis_cluster cl(3, 1);
   temp_dir d;
   gateway_proc gw(d, cl.url(), "gwX", "[queue]\npoll_ms = 20\nshards = 8\n");
   auto c = gw.client();
   ASSERT_TRUE(c.connected()) << gw.proc->output();
+  EXPECT_NE(gw.proc->output().find("wait for 1 replica ack(s)"), std::string::npos) << gw.proc->output();
   constexpr int n = 30;
   for (int i = 0; i < n; ++i) {
     auto a = call_until_ok(
