@@ -112,7 +112,7 @@ struct queue_settings {
   /// On a Redis Cluster the queue is split into this many slot-local shards.
   std::uint32_t shards = 16;
   /// Messages the queue holds at most (every shard together); a queued send beyond it is
-  /// refused with `queue_full`.
+  /// refused with `overloaded`.
   std::uint64_t max_messages = 10'000'000;
   /// Every campaign's queued sends across every gateway (0 = no limit).
   std::uint32_t campaign_rate_per_second = 0;
