@@ -18,7 +18,6 @@ namespace model = dnc::model;
 
 const char* const NY = "America/New_York";
 const char* const CHI = "America/Chicago";
-const char* const LA = "America/Los_Angeles";
 
 const dnc::policy::policy_engine& engine() {
   static const auto e = dnc::policy::make_engine(dnc::policy::k_policy_toml);

@@ -126,6 +126,18 @@ struct gateway {
   }
 };
 
+// One gateway on its own Redis and fake carrier, with a socket-API connection. Tests name its
+// parts with plain references (lambdas capture them; clang 14 refuses structured bindings).
+struct one_gateway {
+  redis_server r;
+  fake_twilio f;
+  temp_dir d;
+  gateway gw;
+  line_client c;
+  explicit one_gateway(const std::string& sender_extra = "", const std::string& extra = "")
+      : gw(d, r, f, "gwQ", sender_extra, extra), c(gw.client()) {}
+};
+
 json::object send(line_client& c, const std::string& fields) {
   return c.call(json::parse(R"({"op":"send","sender":"acme","purpose":"informational")" + fields +
                             "}")
@@ -155,11 +167,8 @@ std::int64_t depth(const redis_server& r) {
 }
 
 TEST(Queue, AQueuedSendIsAnsweredAtOnceThenRelayedOnceWithItsWholeLifeInTheEvidence) {
-  redis_server r;
-  fake_twilio f;
-  temp_dir d;
-  gateway gw(d, r, f, "gwQ");
-  auto c = gw.client();
+  one_gateway t;
+  redis_server& r = t.r; fake_twilio& f = t.f; gateway& gw = t.gw; line_client& c = t.c;
   ASSERT_TRUE(c.connected()) << gw.proc->output();
 
   auto a = send(c, R"(,"to":"+12125552671","body":"q1","mode":"queue")");
@@ -186,7 +195,7 @@ TEST(Queue, AQueuedSendIsAnsweredAtOnceThenRelayedOnceWithItsWholeLifeInTheEvide
   EXPECT_EQ(life(gw.evidence(), id),
             (std::vector<std::string>{"queued", "released", "carrier_result"}));
   // `stopgatectl evidence export --message-id` shows the same life, in order.
-  const auto out = d.path() / "export.jsonl";
+  const auto out = t.d.path() / "export.jsonl";
   ASSERT_EQ(std::system((built_program("tools/stopgatectl/stopgatectl") + " evidence export --message-id " +
                          id + " " + (gw.data() / "evidence").string() + " > " + out.string() +
                          " 2>/dev/null")
@@ -206,11 +215,8 @@ TEST(Queue, AQueuedSendIsAnsweredAtOnceThenRelayedOnceWithItsWholeLifeInTheEvide
 }
 
 TEST(Queue, AnOptOutBetweenQueueingAndReleaseCancelsTheMessageWithADecisionRecord) {
-  redis_server r;
-  fake_twilio f;
-  temp_dir d;
-  gateway gw(d, r, f, "gwQ");
-  auto c = gw.client();
+  one_gateway t;
+  redis_server& r = t.r; fake_twilio& f = t.f; gateway& gw = t.gw; line_client& c = t.c;
   ASSERT_TRUE(c.connected()) << gw.proc->output();
 
   const auto at = in(1500ms);
@@ -244,11 +250,8 @@ TEST(Queue, AnOptOutBetweenQueueingAndReleaseCancelsTheMessageWithADecisionRecor
 }
 
 TEST(Queue, APerNumberRateLimitSpacesSendsAndWhatCannotGoBeforeExpiresAtIsDropped) {
-  redis_server r;
-  fake_twilio f;
-  temp_dir d;
-  gateway gw(d, r, f, "gwQ", "rate_per_number_per_second = 1\n");
-  auto c = gw.client();
+  one_gateway t("rate_per_number_per_second = 1\n");
+  redis_server& r = t.r; fake_twilio& f = t.f; gateway& gw = t.gw; line_client& c = t.c;
   ASSERT_TRUE(c.connected()) << gw.proc->output();
 
   const auto until = in(2500ms);
@@ -280,11 +283,8 @@ TEST(Queue, APerNumberRateLimitSpacesSendsAndWhatCannotGoBeforeExpiresAtIsDroppe
 }
 
 TEST(Queue, AnIdempotencyKeyAnswersTheQueuedOutcomeAndQueuesOnce) {
-  redis_server r;
-  fake_twilio f;
-  temp_dir d;
-  gateway gw(d, r, f, "gwQ");
-  auto c = gw.client();
+  one_gateway t;
+  redis_server& r = t.r; fake_twilio& f = t.f; gateway& gw = t.gw; line_client& c = t.c;
   ASSERT_TRUE(c.connected()) << gw.proc->output();
   const std::string req = R"(,"to":"+12125552671","body":"once","mode":"queue","idempotency_key":"k1")";
   auto a = send(c, req);
@@ -299,11 +299,8 @@ TEST(Queue, AnIdempotencyKeyAnswersTheQueuedOutcomeAndQueuesOnce) {
 }
 
 TEST(Queue, ForgetTakesAHeldMessageOutOfTheQueue) {
-  redis_server r;
-  fake_twilio f;
-  temp_dir d;
-  gateway gw(d, r, f, "gwQ");
-  auto c = gw.client();
+  one_gateway t;
+  redis_server& r = t.r; gateway& gw = t.gw; line_client& c = t.c;
   ASSERT_TRUE(c.connected()) << gw.proc->output();
   auto a = send(c, R"(,"to":"+12125552671","body":"later","mode":"queue","send_at":")" + in(1h) + "\"");
   ASSERT_EQ(a["status"], "queued") << json::serialize(a);
@@ -325,11 +322,8 @@ json::object campaign(line_client& c, const std::string& name, const std::string
 }
 
 TEST(Queue, PauseHoldsACampaignResumeReleasesItAndCancelEndsEachMessageWithEvidence) {
-  redis_server r;
-  fake_twilio f;
-  temp_dir d;
-  gateway gw(d, r, f, "gwQ");
-  auto c = gw.client();
+  one_gateway t;
+  redis_server& r = t.r; fake_twilio& f = t.f; gateway& gw = t.gw; line_client& c = t.c;
   ASSERT_TRUE(c.connected()) << gw.proc->output();
 
   auto p = campaign(c, "spring", "pause");
@@ -426,11 +420,8 @@ TEST(Queue, ARedisRestartWithTheAofMidDrainLosesNoQueuedMessage) {
 }
 
 TEST(Queue, ABatchQueuesEachMessageOnItsOwnAndAnswersInOrder) {
-  redis_server r;
-  fake_twilio f;
-  temp_dir d;
-  gateway gw(d, r, f, "gwQ");
-  auto c = gw.client();
+  one_gateway t;
+  redis_server& r = t.r; fake_twilio& f = t.f; gateway& gw = t.gw; line_client& c = t.c;
   ASSERT_TRUE(c.connected()) << gw.proc->output();
   ASSERT_EQ(c.call(json::parse(R"({"op":"optout","to":"+12125552672","sender":"acme"})").as_object())["ok"], true);
   json::array msgs;
