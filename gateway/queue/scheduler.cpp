@@ -254,6 +254,12 @@ asio::awaitable<void> scheduler::end_with(per_worker& w, claimed_message& m,
   co_await send::emit_event(*w.gw->redis, p.api_key, e, rt->settings->sender(p.sender));
 }
 
+asio::awaitable<void> scheduler::retry_later(per_worker& w, const claimed_message& m,
+                                             std::chrono::milliseconds after) {
+  co_await store_.async_move(*w.gw->redis, m.shard, m.id, m.token, st_queued,
+                             to_ms(op_support::now_us()) + after.count());
+}
+
 asio::awaitable<void> scheduler::count_end(per_worker& w, const claimed_message& m,
                                            const queued_payload& p, std::string_view outcome) {
   if (p.campaign.empty()) co_return;
@@ -312,8 +318,7 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
   // One message per number at a time on this thread: two due together (a window opening)
   // would otherwise read the same frequency counters and both be allowed.
   if (!w.numbers.insert(p.to).second) {
-    co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                               to_ms(op_support::now_us()) + 200);
+    co_await retry_later(w, m, std::chrono::milliseconds(200));
     co_return;
   }
   struct number_guard {
@@ -328,8 +333,7 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
     auto cs = co_await campaigns_.async_state(redis, p.sender, p.campaign);
     if (!cs) {
       ++counters_.store_errors;
-      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_await retry_later(w, m, opts_.store_retry);
       co_return;
     }
     if (*cs == campaign_state::paused) {
@@ -365,8 +369,7 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
     if (!fetched || fetched->size() != 1 || !fetched->front().available) {
       // Fail closed: not sent now, due again shortly.
       ++counters_.store_errors;
-      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_await retry_later(w, m, opts_.store_retry);
       co_return;
     }
     auto snapshot = svc_.mirror->current();
@@ -391,14 +394,12 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
         std::chrono::duration_cast<std::chrono::microseconds>(horizon).count());
     if (!booked) {
       ++counters_.store_errors;
-      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_await retry_later(w, m, opts_.store_retry);
       co_return;
     }
     if (*booked < 0) {
       ++counters_.rate_limited;
-      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                                 to_ms(op_support::now_us()) + (-*booked) / 1000 + 1);
+      co_await retry_later(w, m, std::chrono::milliseconds(-*booked / 1000 + 1));
       co_return;
     }
     if (*booked <= 50'000) break;  // sent within 50 ms of its check
@@ -460,8 +461,7 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
                    "holder",
                    m.id);
     else
-      co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                                 to_ms(op_support::now_us()) + opts_.store_retry.count());
+      co_await retry_later(w, m, opts_.store_retry);
     co_return;
   }
   auto rec = send::decision_fields(*r, d);
@@ -471,8 +471,7 @@ asio::awaitable<void> scheduler::release(per_worker& w, claimed_message& m,
     // Nothing went to a carrier (its record or its Redis record failed): due again.
     ++counters_.store_errors;
     spdlog::warn("queue: message {}: not relayed ({}); due again", m.id, answer.error().message);
-    co_await store_.async_move(redis, m.shard, m.id, m.token, st_queued,
-                               to_ms(op_support::now_us()) + opts_.store_retry.count());
+    co_await retry_later(w, m, opts_.store_retry);
     co_return;
   }
   ++counters_.released;

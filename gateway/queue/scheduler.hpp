@@ -79,6 +79,9 @@ class scheduler {
                                         boost::json::object rec, std::string_view status);
   std::vector<rate_limit> limits_for(const config::settings& s, const queued_payload& p) const;
   dnc::model::sys_time now() const;
+  // Gives a message we hold back to the queue as due after `after` (nothing was sent).
+  boost::asio::awaitable<void> retry_later(per_worker& w, const claimed_message& m,
+                                           std::chrono::milliseconds after);
   // Counts a message that left the queue toward its campaign (when it has one).
   boost::asio::awaitable<void> count_end(per_worker& w, const claimed_message& m,
                                          const queued_payload& p, std::string_view outcome);

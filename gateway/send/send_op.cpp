@@ -77,6 +77,15 @@ asio::awaitable<error_code> count_contact(dnc::contacts::contact_store& contacts
   co_return co_await contacts.async_commit_contact(*item);
 }
 
+// Nothing went out: a message record already written must not stay "accepted"/"submitting".
+asio::awaitable<void> mark_failed(message_store& messages, message_record& m) {
+  m.status = "failed";
+  m.updated_at = now_us();
+  if (auto ec = co_await messages.async_put(m))
+    spdlog::warn("send {}: the message record could not be marked failed: {}", m.message_id,
+                 ec.message());
+}
+
 }  // namespace
 
 send_handler::send_handler(services svc, idempotency_options idem)
@@ -455,9 +464,7 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
     // Listed under its campaign first, so that a resume or a cancel finds it.
     if (auto ec = co_await queue::campaign_store().async_queued(*w->redis, r.sender, r.campaign,
                                                                r.message_id)) {
-      m.status = "failed";
-      m.updated_at = now_us();
-      (void)co_await messages.async_put(m);
+      co_await mark_failed(messages, m);
       co_return fail(api_errc::store_unavailable,
                      "the campaign could not be updated; nothing was queued: " + ec.message());
     }
@@ -492,11 +499,7 @@ asio::awaitable<op_result> send_handler::enqueue(const send_request& r,
     if (rm->what == queue::queue_store::removal::kind::submitting) in_queue = true;
   }
   if (!in_queue) {
-    m.status = "failed";
-    m.updated_at = now_us();
-    if (auto ec = co_await messages.async_put(m))
-      spdlog::warn("send {}: the message record could not be marked failed: {}", r.message_id,
-                   ec.message());
+    co_await mark_failed(messages, m);
     if (!q)
       co_return fail(api_errc::store_unavailable,
                      "the message could not be queued; nothing was queued: " + q.error().message());
@@ -563,13 +566,7 @@ asio::awaitable<op_result> send_handler::async_deliver(const send_request& r, js
                 count_contact(*w->contacts, counted ? &*counted : nullptr));
   if (!ev || put_ec || count_ec) {
     // Nothing was sent. A message record written meanwhile must not stay "submitting".
-    if (!put_ec) {
-      m.status = "failed";
-      m.updated_at = now_us();
-      if (auto ec = co_await messages.async_put(m))
-        spdlog::warn("send {}: the message record could not be marked failed: {}", r.message_id,
-                     ec.message());
-    }
+    if (!put_ec) co_await mark_failed(messages, m);
     if (!ev)
       co_return fail(api_errc::internal,
                      "the evidence log could not record the send; nothing was sent: " +

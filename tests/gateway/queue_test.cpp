@@ -86,7 +86,10 @@ struct gateway {
         "\"\ntimeout_ms = 500\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n"
         "[evidence]\nhmac_key = \"file:evidence.key\"\n"
         "[policy.marketing]\napply_calling_window = false\napply_restricted_days = false\n"
-        "[queue]\npoll_ms = 20\nlease_ms = 1000\nsubmit_lease_ms = 10000\n" + extra +
+        "[queue]\npoll_ms = 20\nsubmit_lease_ms = 10000\n" +
+        // A 1 s lease unless the test sets its own.
+        (("\n" + extra).find("\nlease_ms") == std::string::npos ? "lease_ms = 1000\n" : "") +
+        extra +
         "[carriers.twilio]\ntype = \"twilio\"\nbase_url = \"" + f.fake->base_url() +
         "\"\naccount_sid = \"" + c.twilio.account_sid + "\"\nauth_token = \"" +
         c.twilio.auth_token +
@@ -562,6 +565,31 @@ TEST(Queue, ASendersStatusWebhookGetsEachEventSignedAtLeastOnceEvenAfterAGateway
   ASSERT_TRUE(eventually([&] {
     return r.cli("XPENDING {sg:hook:acme} hooks").rfind("0", 0) == 0;
   })) << r.cli("XPENDING {sg:hook:acme} hooks");
+}
+
+// A message waiting in memory for its rate-limit slot is checked again when the slot comes: an
+// opt-out that arrived during the wait cancels it (before the review mends it went out).
+TEST(Queue, AnOptOutDuringARateLimitWaitCancelsTheMessage) {
+  one_gateway t("rate_per_number_per_second = 1\n", "lease_ms = 4000\n");
+  redis_server& r = t.r; fake_twilio& f = t.f; gateway& gw = t.gw; line_client& c = t.c;
+  ASSERT_TRUE(c.connected()) << gw.proc->output();
+  auto a = send(c, R"(,"to":"+12125552671","body":"first","mode":"queue")");
+  auto b = send(c, R"(,"to":"+12125552672","body":"waits","mode":"queue")");
+  ASSERT_EQ(b["status"], "queued") << json::serialize(b);
+  // The second has booked the slot a second after the first and waits for it.
+  ASSERT_TRUE(eventually([&] { return f.bodies()["first"] == 1; })) << gw.proc->output();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(r.cli("HGET {sg:q}:state " + str(b["message_id"])).rfind("claimed|", 0), 0u)
+      << "claimed and waiting";
+  auto o = c.call(json::parse(R"({"op":"optout","to":"+12125552672","sender":"acme"})").as_object());
+  ASSERT_EQ(o["ok"], true) << json::serialize(o);
+  ASSERT_TRUE(eventually([&] { return depth(r) == 0; })) << gw.proc->output();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(f.bodies().count("waits"), 0u) << "sent although opted out during its wait";
+  gw.stop();
+  EXPECT_EQ(life(gw.evidence(), str(b["message_id"])),
+            (std::vector<std::string>{"queued", "decision", "cancelled"}));
+  (void)a;
 }
 
 TEST(Queue, AGatewayKilledMidDrainLeavesEveryMessageSentOnceOrOutcomeUnknown) {
